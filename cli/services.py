@@ -1,0 +1,155 @@
+"""Long-running and showcase commands: the timer worker and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine import cases, deploy, directory, tasks, timers
+from engine.errors import Conflict
+from engine.runtime import Runtime
+
+from .context import runtime
+
+PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+log = logging.getLogger("casework.worker")
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser(
+        "worker", help="fire due timers (run several on PostgreSQL to scale out)"
+    )
+    p.add_argument("--tick", type=float, default=1.0, help="seconds between sweeps (default 1)")
+    p.add_argument("--once", action="store_true", help="sweep once and exit")
+    p.set_defaults(handler=cmd_worker)
+    p = commands.add_parser(
+        "demo", help="set up groups, users and the support case type; open cases"
+    )
+    p.set_defaults(handler=cmd_demo)
+
+
+def sweep(rt: Runtime) -> int:
+    """One timer sweep in its own transaction; returns how many cases advanced."""
+    with rt.unit() as work:
+        fired = timers.fire_due_timers(work)
+    for number in fired:
+        log.info("timer fired on %s", number)
+    return len(fired)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with runtime(args) as rt:
+        rt.init_schema()
+        if args.once:
+            print(f"{sweep(rt)} case(s) advanced")
+            return 0
+        scheduler = BlockingScheduler()
+        scheduler.add_job(
+            sweep,
+            "interval",
+            args=[rt],
+            seconds=args.tick,
+            max_instances=1,
+            coalesce=True,
+            id="timer-sweep",
+        )
+        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+        log.info("worker started: sweeping due timers every %.1f s", args.tick)
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()
+    return 0
+
+
+DEMO_GROUPS = {
+    "service-desk": ["alice", "bob"],
+    "specialists": ["sam"],
+    "support-leads": ["lee"],
+    "support-monitors": ["mona"],
+}
+DEMO_CUSTOMERS = ["carol", "dave"]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    with runtime(args) as rt:
+        rt.init_schema()
+        with rt.unit() as work:
+            _ensure_directory(work)
+        config = deploy.resolve_config(PROCESSES / "support.bpmn", None, None)
+        with rt.unit() as work:
+            result = deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+        with rt.unit() as work:
+            carol = directory.user_by_name(work, "carol")
+            dave = directory.user_by_name(work, "dave")
+            alice = directory.user_by_name(work, "alice")
+            printer = cases.open_case(
+                work,
+                case_type="SUPPORT",
+                subject="Printer jams on page 2",
+                raiser=carol,
+                actor_id=carol.id,
+            )
+            cases.open_case(
+                work,
+                case_type="SUPPORT",
+                subject="Invoice shows the wrong VAT",
+                raiser=dave,
+                priority="high",
+                actor_id=dave.id,
+            )
+            vpn = cases.open_case(
+                work,
+                case_type="SUPPORT",
+                subject="VPN drops every hour",
+                raiser=carol,
+                actor_id=carol.id,
+            )
+            tasks.complete(
+                work,
+                task_id=vpn.task_ids[0],
+                user=alice,
+                data={
+                    "category": "software",
+                    "priority": "high",
+                    "needs_investigation": True,
+                    "triage_note": "Check the VPN client logs",
+                },
+            )
+            printer_no, vpn_no = printer.number, vpn.number
+    print(
+        f"SUPPORT case type: version {result.version}. Users: "
+        + ", ".join(f"{u} ({g})" for g, us in DEMO_GROUPS.items() for u in us)
+        + ", customers carol and dave."
+    )
+    print(f"Opened {printer_no} and one more awaiting triage; {vpn_no} is with the specialists.\n")
+    print("Try:")
+    print("  python run.py task list --as alice                 # the service desk's inbox")
+    print(f"  python run.py task list --as sam                   # the specialist sees {vpn_no}")
+    print("  python run.py task complete <ID> --as alice --data '{\"needs_investigation\": false}'")
+    print("  python run.py task complete <ID> --as sam           # refused: not his lane")
+    print(f"  python run.py case show {printer_no}")
+    print("  python run.py worker --once                        # fire due SLA timers")
+    return 0
+
+
+def _ensure_directory(work) -> None:  # type: ignore[no-untyped-def]
+    users = [u for members in DEMO_GROUPS.values() for u in members] + DEMO_CUSTOMERS
+    for name in users:
+        with contextlib.suppress(Conflict):  # the demo may run again on the same database
+            directory.add_user(
+                work,
+                username=name,
+                display_name=name.title(),
+                email=f"{name}@example.com",
+                password="demo",
+            )
+    for group, members in DEMO_GROUPS.items():
+        with contextlib.suppress(Conflict):
+            directory.add_group(work, name=group)
+        for member in members:
+            directory.add_member(work, username=member, group=group)

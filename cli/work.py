@@ -1,0 +1,209 @@
+"""Day-to-day commands: open and inspect cases, work tasks from the inbox."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine import cases, tasks, views
+from engine.cases import PRIORITIES
+from engine.directory import user_by_name
+
+from .context import add_as, json_object, runtime
+from .output import emit
+
+TASK_COLUMNS = ["id", "case", "name", "lane", "role", "state", "claimed_by", "candidates"]
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    case = commands.add_parser("case", help="open, list, show and close cases").add_subparsers(
+        dest="action", required=True
+    )
+    p = case.add_parser("open")
+    p.add_argument("--type", dest="case_type", required=True, help="case-type key, e.g. SUPPORT")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--priority", default="normal", choices=PRIORITIES)
+    p.add_argument("--data", help="process variables as a JSON object")
+    p.add_argument("--contact", type=int, help="id of the main contact")
+    add_as(p)
+    p.set_defaults(handler=cmd_case_open)
+    p = case.add_parser("list")
+    p.add_argument("--status", choices=["open", "closed"])
+    p.add_argument("--type", dest="case_type")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_case_list)
+    p = case.add_parser("show")
+    p.add_argument("number")
+    p.set_defaults(handler=cmd_case_show)
+    p = case.add_parser("close")
+    p.add_argument("number")
+    p.add_argument("--reason", default="")
+    add_as(p)
+    p.set_defaults(handler=cmd_case_close)
+
+    task = commands.add_parser("task", help="the task inbox").add_subparsers(
+        dest="action", required=True
+    )
+    p = task.add_parser("list", help="tasks the user may work on")
+    add_as(p)
+    p.add_argument("--scope", choices=["all", "mine", "groups"], default="all")
+    p.set_defaults(handler=cmd_task_list)
+    p = task.add_parser("show")
+    p.add_argument("task_id", type=int)
+    p.set_defaults(handler=cmd_task_show)
+    for action, handler in (("claim", cmd_task_claim), ("release", cmd_task_release)):
+        p = task.add_parser(action)
+        p.add_argument("task_id", type=int)
+        add_as(p)
+        p.set_defaults(handler=handler)
+    for action, handler in (("reassign", cmd_task_reassign), ("delegate", cmd_task_delegate)):
+        p = task.add_parser(action)
+        p.add_argument("task_id", type=int)
+        p.add_argument("--to", required=True, metavar="USER")
+        add_as(p)
+        p.set_defaults(handler=handler)
+    p = task.add_parser("complete")
+    p.add_argument("task_id", type=int)
+    p.add_argument("--data", help="form data as a JSON object")
+    add_as(p)
+    p.set_defaults(handler=cmd_task_complete)
+
+
+def cmd_case_open(args: argparse.Namespace) -> int:
+    data = json_object(args.data)
+    with runtime(args) as rt, rt.unit() as work:
+        raiser = user_by_name(work, args.as_user)
+        opened = cases.open_case(
+            work,
+            case_type=args.case_type,
+            subject=args.subject,
+            raiser=raiser,
+            data=data,
+            priority=args.priority,
+            main_contact_id=args.contact,
+            actor_id=raiser.id,
+        )
+        detail = views.case_detail(work, cases.case_by_number(work, opened.number))
+    if args.json:
+        emit(detail, as_json=True)
+    else:
+        print(f"opened {detail['number']}: {detail['subject']}")
+        emit(
+            [t for t in detail["tasks"] if t["state"] == "open"], as_json=False, table=TASK_COLUMNS
+        )
+    return 0
+
+
+def cmd_case_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        rows = [
+            views.case_summary(work, c)
+            for c in cases.list_cases(
+                work, status=args.status, case_type=args.case_type, limit=args.limit
+            )
+        ]
+    emit(
+        rows,
+        as_json=args.json,
+        table=["number", "type", "status", "priority", "subject", "raiser", "updated_at"],
+    )
+    return 0
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        case = cases.case_by_number(work, args.number)
+        detail = views.case_detail(work, case)
+        detail["data"] = cases.case_data(work, case)
+    if args.json:
+        emit(detail, as_json=True)
+        return 0
+    tasks_, history = detail.pop("tasks"), detail.pop("history")
+    emit(detail, as_json=False)
+    print("\nTasks:")
+    emit(tasks_, as_json=False, table=[*TASK_COLUMNS, "completed_by"])
+    print("\nHistory:")
+    emit(history, as_json=False, table=["at", "actor", "entity", "id", "action"])
+    return 0
+
+
+def cmd_case_close(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        actor = user_by_name(work, args.as_user)
+        case = cases.close_case(work, number=args.number, actor_id=actor.id, reason=args.reason)
+        summary = views.case_summary(work, case)
+    if args.json:
+        emit(summary, as_json=True)
+    else:
+        print(f"closed {summary['number']}")
+    return 0
+
+
+def cmd_task_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        user = user_by_name(work, args.as_user)
+        rows = [
+            views.task_summary(work, item.task, item.case_number)
+            for item in tasks.inbox(work, user, scope=args.scope)
+        ]
+    emit(rows, as_json=args.json, table=TASK_COLUMNS)
+    return 0
+
+
+def cmd_task_show(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        detail = views.task_summary(work, tasks.get_task(work, args.task_id))
+    emit(detail, as_json=args.json)
+    return 0
+
+
+def _act(args: argparse.Namespace, verb: str) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        user = user_by_name(work, args.as_user)
+        if verb in ("reassign", "delegate"):
+            action = tasks.reassign if verb == "reassign" else tasks.delegate
+            task = action(work, task_id=args.task_id, actor=user, to=user_by_name(work, args.to))
+        elif verb == "complete":
+            task = tasks.complete(
+                work, task_id=args.task_id, user=user, data=json_object(args.data)
+            ).task
+        else:
+            task = getattr(tasks, verb)(work, task_id=args.task_id, user=user)
+        summary = views.task_summary(work, task)
+        case = views.case_summary(work, cases.case_by_number(work, summary["case"]))
+        follow_up = [
+            views.task_summary(work, item.task, item.case_number)
+            for item in tasks.case_tasks(work, task.case_id)
+        ]
+    if args.json:
+        emit({"task": summary, "case": case, "open_tasks": follow_up}, as_json=True)
+        return 0
+    print(
+        f"task {summary['id']} '{summary['name']}': {summary['state']}"
+        + (f", held by {summary['claimed_by']}" if summary["claimed_by"] else "")
+    )
+    if verb == "complete":
+        print(f"case {case['number']} is {case['status']}")
+        if follow_up:
+            print("open tasks now:")
+            emit(follow_up, as_json=False, table=TASK_COLUMNS)
+    return 0
+
+
+def cmd_task_claim(args: argparse.Namespace) -> int:
+    return _act(args, "claim")
+
+
+def cmd_task_release(args: argparse.Namespace) -> int:
+    return _act(args, "release")
+
+
+def cmd_task_reassign(args: argparse.Namespace) -> int:
+    return _act(args, "reassign")
+
+
+def cmd_task_delegate(args: argparse.Namespace) -> int:
+    return _act(args, "delegate")
+
+
+def cmd_task_complete(args: argparse.Namespace) -> int:
+    return _act(args, "complete")

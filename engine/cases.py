@@ -1,0 +1,189 @@
+"""Opening, reading and closing cases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from . import audit, workflows
+from .deploy import current_version_id
+from .errors import Conflict, InvalidInput, NotFound
+from .runtime import UnitOfWork
+from .store.models import Case, CaseType, Contact, HumanTask, User
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+_NUMBER = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+
+
+def check_process_data(data: Any) -> dict[str, Any]:
+    """Free-form process variables must be a JSON object with plain identifier keys."""
+    if not isinstance(data, dict):
+        raise InvalidInput("process data must be a JSON object", {"data": "is not an object"})
+    bad = {
+        str(k): "is not a valid variable name"
+        for k in data
+        if not isinstance(k, str) or not _IDENTIFIER.match(k)
+    }
+    if bad:
+        raise InvalidInput("process data is not valid", bad)
+    return dict(data)
+
+
+def open_case(
+    work: UnitOfWork,
+    *,
+    case_type: str,
+    subject: str,
+    raiser: User | None,
+    data: dict[str, Any] | None = None,
+    priority: str = "normal",
+    main_contact_id: int | None = None,
+    actor_id: int | None = None,
+) -> Case:
+    """Open a case and run its process to the first wait state, all in this transaction."""
+    errors = {}
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = "is required"
+    elif len(subject) > 500:
+        errors["subject"] = "must be at most 500 characters"
+    if priority not in PRIORITIES:
+        errors["priority"] = f"must be one of {', '.join(PRIORITIES)}"
+    if errors:
+        raise InvalidInput("cannot open the case", errors)
+    variables = check_process_data(data or {})
+    kind, version_id = current_version_id(work, case_type)
+    version = work.runtime.version(work.session, version_id)
+    customer_group_id = None
+    if main_contact_id is not None:
+        contact = work.session.get(Contact, main_contact_id)
+        if contact is None:
+            raise NotFound(f"no contact {main_contact_id}")
+        customer_group_id = contact.customer_group_id
+    case_id = work.session.execute(
+        _INSERT_CASE,
+        {
+            "subject": subject,
+            "status": "open",
+            "case_type_id": kind.id,
+            "version_id": version_id,
+            "customer_group_id": customer_group_id,
+            "main_contact_id": main_contact_id,
+            "raiser_id": raiser.id if raiser else None,
+            "priority": priority,
+            "created_at": work.now,
+            "updated_at": work.now,
+            "workflow_state": "",
+            "row_version": 1,
+        },
+    ).scalar_one()
+    ref = workflows.CaseRef(case_id, f"{kind.prefix}-{case_id:06d}", version_id, 1, "open")
+    live = workflows.start(
+        ref,
+        version,
+        {
+            **variables,
+            "subject": subject,
+            "priority": priority,
+            "case_number": ref.number,
+            "raiser": raiser.username if raiser else None,
+        },
+    )
+    workflows.run(work, live.workflow)
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="case",
+        entity_id=ref.number,
+        case_id=case_id,
+        action="opened",
+        after={"subject": subject, "type": case_type, "priority": priority, "data": variables},
+    )
+    task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
+    return OpenedCase(case_id, ref.number, ref.status, task_ids)
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    """What opening a case answers: its number and the tasks now waiting."""
+
+    id: int
+    number: str
+    status: str
+    task_ids: list[int]
+
+
+def case_by_number(work: UnitOfWork, number: str) -> Case:
+    """Look a case up by its number (``C-000123``); a malformed number is simply not found."""
+    case = None
+    if _NUMBER.match(number or ""):
+        case = work.session.scalar(select(Case).where(Case.number == number))
+    if case is None:
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def open_task_count(work: UnitOfWork, case_id: int) -> int:
+    return (
+        work.session.scalar(
+            select(func.count())
+            .select_from(HumanTask)
+            .where(HumanTask.case_id == case_id, HumanTask.state == "open")
+        )
+        or 0
+    )
+
+
+def close_case(work: UnitOfWork, *, number: str, actor_id: int | None, reason: str = "") -> Case:
+    """Close a case by hand; refused while any of its tasks is open (they must be done first)."""
+    case = case_by_number(work, number)
+    if case.status == "closed":
+        raise Conflict(f"case {number} is already closed")
+    open_tasks = open_task_count(work, case.id)
+    if open_tasks:
+        raise Conflict(
+            f"case {number} has {open_tasks} open task(s); complete them before closing the case"
+        )
+    live = workflows.load(work, workflows.CaseRef.of(case))
+    live.workflow.cancel()
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="case",
+        entity_id=number,
+        case_id=case.id,
+        action="closed",
+        before={"status": "open"},
+        after={"status": "closed", "reason": reason or "closed by hand"},
+    )
+    workflows.save(work, live, actor_id=actor_id, extra={"status": "closed", "closed_at": work.now})
+    work.session.refresh(case)
+    return case
+
+
+def list_cases(
+    work: UnitOfWork, *, status: str | None = None, case_type: str | None = None, limit: int = 50
+) -> list[Case]:
+    query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if status:
+        query = query.where(Case.status == status)
+    if case_type:
+        query = query.join(CaseType, CaseType.id == Case.case_type_id).where(
+            CaseType.key == case_type
+        )
+    return list(work.session.scalars(query))
+
+
+def case_data(work: UnitOfWork, case: Case) -> dict[str, Any]:
+    """The process variables of a case as the workflow holds them now."""
+    version = work.runtime.version(work.session, case.version_id)
+    workflow = work.runtime.serializer.loads(
+        case.workflow_state, version.spec, version.subprocess_specs
+    )  # a copy: read only
+    source = workflow.last_task or workflow.task_tree
+    return dict(source.data)

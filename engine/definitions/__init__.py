@@ -1,0 +1,1 @@
+"""Case-type definitions: BPMN parsing, the TOML configuration, forms and deploy-time checks."""

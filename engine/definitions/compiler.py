@@ -1,0 +1,498 @@
+"""Turn a BPMN file plus its case-type config into a deployable definition.
+
+All checks a designer needs before a case can hit a problem run here, and all
+problems are collected before anything is refused, each with file, line and the
+element it concerns: XML and schema errors, the process to run, lanes that map to
+no group, human tasks nobody could complete, expressions the restricted evaluator
+would refuse, scripts in case types that do not enable them.  ``deploy`` and
+``validate`` both call :func:`compile_definition`, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.errors import DefinitionError, Problem
+from engine.expressions import check_expression, check_script
+
+from .config import CaseTypeConfig
+from .forms import FormField, check_form_fields
+from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
+
+_SCHEMA = BpmnValidator()
+
+
+@dataclass(frozen=True)
+class TaskRouting:
+    """Who may act on one human task of the process, decided at deploy time."""
+
+    element_id: str
+    name: str
+    lane: str | None
+    role: str
+    groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    owner: bool = False
+    assignee: str | None = None
+    form: tuple[FormField, ...] = ()
+    #: Resolved at deploy, when names are checked against the directory.
+    group_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+    assignee_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "element_id": self.element_id,
+            "name": self.name,
+            "lane": self.lane,
+            "role": self.role,
+            "groups": list(self.groups),
+            "users": list(self.users),
+            "owner": self.owner,
+            "assignee": self.assignee,
+            "form": [f.to_dict() for f in self.form],
+            "group_ids": list(self.group_ids),
+            "user_ids": list(self.user_ids),
+            "assignee_id": self.assignee_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskRouting:
+        return cls(
+            element_id=data["element_id"],
+            name=data["name"],
+            lane=data.get("lane"),
+            role=data["role"],
+            groups=tuple(data.get("groups", ())),
+            users=tuple(data.get("users", ())),
+            owner=bool(data.get("owner")),
+            assignee=data.get("assignee"),
+            form=tuple(FormField.from_dict(f) for f in data.get("form", ())),
+            group_ids=tuple(data.get("group_ids", ())),
+            user_ids=tuple(data.get("user_ids", ())),
+            assignee_id=data.get("assignee_id"),
+        )
+
+
+@dataclass
+class CompiledDefinition:
+    """Everything ``deploy`` stores for one version of a case type."""
+
+    config: CaseTypeConfig
+    process_id: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    bpmn_xml: str
+    source_name: str
+    content_hash: str
+    routing: dict[str, TaskRouting]
+    notes: list[Problem] = field(default_factory=list)
+
+
+class _Collector:
+    """Collects problems for one file, finding line numbers by element id."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.root: etree._Element | None = None
+        self.problems: list[Problem] = []
+
+    def line_of(self, element_id: str | None) -> int | None:
+        if self.root is None or not element_id:
+            return None
+        found = self.root.xpath("//*[@id=$id]", id=element_id)
+        return found[0].sourceline if found else None
+
+    def add(
+        self,
+        message: str,
+        *,
+        node: etree._Element | None = None,
+        element_id: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        severity: str = "error",
+    ) -> None:
+        if node is not None:
+            line = line or node.sourceline
+            element_id = element_id or node.get("id")
+        elif element_id and not line:
+            line = self.line_of(element_id)
+        where = f"{element_id}: " if element_id else ""
+        self.problems.append(
+            Problem(
+                self.source,
+                where + message,
+                line=line,
+                column=column,
+                severity=severity,
+                element=element_id,
+            )
+        )
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def content_hash(bpmn_xml: bytes, config: CaseTypeConfig) -> str:
+    """Version identity: the same BPMN and config deploy to the same version."""
+    digest = hashlib.sha256(bpmn_xml)
+    digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def compile_definition(
+    bpmn_xml: bytes,
+    config: CaseTypeConfig,
+    *,
+    source: str,
+    known_groups: Collection[str] | None = None,
+    known_users: Collection[str] | None = None,
+) -> CompiledDefinition:
+    """Check and parse a BPMN file for ``config``; raise DefinitionError listing all problems.
+
+    ``known_groups`` / ``known_users``, when given, are the names that exist in the
+    directory: routing to a group that does not exist is refused rather than
+    creating an empty one.
+    """
+    out = _Collector(source)
+    root = _read_xml(bpmn_xml, out)
+    if root is None:
+        raise DefinitionError(out.problems)
+    out.root = root
+    for node, note in normalise_dialect(root):
+        out.add(note, node=node, element_id=node.getparent().getparent().get("id"), severity="info")
+    _check_schema(root, out)
+    process = _choose_process(root, config, out)
+    if process is None:
+        raise DefinitionError(out.problems)
+    process_id = process.get("id")
+    _check_lanes(process, config, known_groups, out)
+    _check_expressions(process, config, out)
+    stores = _check_data_stores(root, out)
+    spec, subprocess_specs = None, {}
+    # The library stops at the first data store and cannot say where it is; a process not
+    # marked executable it only reports again, less clearly.  Otherwise let it check the rest.
+    if process.get("isExecutable") == "true" and not stores:
+        spec, subprocess_specs = _parse_spec(root, process_id, source, out)
+    routing = _route_human_tasks(
+        spec, subprocess_specs, process, config, known_groups, known_users, out
+    )
+    if out.errors or spec is None:
+        raise DefinitionError(out.problems)
+    return CompiledDefinition(
+        config=config,
+        process_id=process_id,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        bpmn_xml=etree.tostring(root, encoding="unicode"),
+        source_name=source,
+        content_hash=content_hash(bpmn_xml, config),
+        routing=routing,
+        notes=out.problems,
+    )
+
+
+def _read_xml(bpmn_xml: bytes, out: _Collector) -> etree._Element | None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(bpmn_xml, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        out.add(f"not well-formed XML: {exc.msg}", line=line, column=column)
+        return None
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        namespace = etree.QName(root).namespace or "no namespace"
+        out.add(
+            f"not a BPMN 2.0 file: the root element is <{etree.QName(root).localname}> in "
+            f"{namespace}; expected <definitions> in {BPMN_NS}",
+            line=root.sourceline,
+        )
+        return None
+    return root
+
+
+def _check_schema(root: etree._Element, out: _Collector) -> None:
+    schema = _SCHEMA.validator
+    if schema.validate(root):
+        return
+    for entry in schema.error_log:
+        message = entry.message.replace(f"{{{BPMN_NS}}}", "bpmn:")
+        out.add(
+            f"does not match the BPMN 2.0 schema: {message}", line=entry.line, column=entry.column
+        )
+
+
+def _choose_process(
+    root: etree._Element, config: CaseTypeConfig, out: _Collector
+) -> etree._Element | None:
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    if not processes:
+        out.add("the file contains no <bpmn:process>", line=root.sourceline)
+        return None
+    if config.process:
+        chosen = [p for p in processes if p.get("id") == config.process]
+        if not chosen:
+            ids = ", ".join(p.get("id", "?") for p in processes)
+            out.add(
+                f"process '{config.process}' named in {config.source} is not in the file; "
+                f"processes: {ids}",
+                line=root.sourceline,
+            )
+            return None
+        process = chosen[0]
+    else:
+        executable = [p for p in processes if p.get("isExecutable") == "true"]
+        candidates = executable or processes
+        if len(candidates) > 1:
+            ids = ", ".join(p.get("id", "?") for p in candidates)
+            out.add(
+                f"the file has several processes ({ids}); name one as case_type.process in "
+                f"{config.source}",
+                line=root.sourceline,
+            )
+            return None
+        process = candidates[0]
+    if process.get("isExecutable") != "true":
+        out.add(
+            'the process is not marked executable (isExecutable="true"); tick '
+            "'Executable' in the modeler's process properties",
+            node=process,
+        )
+    return process
+
+
+def _lane_nodes(process: etree._Element) -> list[etree._Element]:
+    return process.xpath(".//bpmn:laneSet//bpmn:lane", namespaces=NS)
+
+
+def _check_lanes(
+    process: etree._Element,
+    config: CaseTypeConfig,
+    known_groups: Collection[str] | None,
+    out: _Collector,
+) -> None:
+    for lane in _lane_nodes(process):
+        if lane.xpath("./bpmn:childLaneSet", namespaces=NS):
+            continue  # a parent lane: its child lanes hold the tasks
+        name = (lane.get("name") or "").strip()
+        if not name:
+            out.add("a lane has no name, so it cannot be mapped to a role", node=lane)
+            continue
+        role = config.lanes.get(name)
+        if role is None:
+            out.add(
+                f'lane \'{name}\' maps to no group: add "{name}" = "<role>" to [lanes] in '
+                f"{config.source}",
+                node=lane,
+            )
+            continue
+        if role == "owner":
+            continue
+        groups = config.groups_for_role(role)
+        if not groups:
+            out.add(
+                f"lane '{name}' maps to role '{role}', which has no groups: add "
+                f'{role} = ["<group>"] to [roles] in {config.source}',
+                node=lane,
+            )
+        _check_groups_exist(groups, known_groups, f"role '{role}' of lane '{name}'", lane, out)
+
+
+def _check_groups_exist(
+    groups: Collection[str],
+    known: Collection[str] | None,
+    what: str,
+    node: etree._Element | None,
+    out: _Collector,
+) -> None:
+    if known is None:
+        return
+    for group in groups:
+        if group not in known:
+            out.add(
+                f"{what} names group '{group}', which does not exist; create it with "
+                f"`run.py group add {group}`",
+                node=node,
+            )
+
+
+def _check_expressions(process: etree._Element, config: CaseTypeConfig, out: _Collector) -> None:
+    for node in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
+        _check_one_expression(node, (node.text or "").strip(), "condition", out)
+    for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        values = [child for child in definition if isinstance(child.tag, str)]
+        event = definition.getparent()
+        if not values or not any((v.text or "").strip() for v in values):
+            out.add(
+                "timer has no time value: set a duration, date or cycle in the modeler", node=event
+            )
+            continue
+        for value in values:
+            _check_one_expression(value, (value.text or "").strip(), "timer value", out)
+    for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+        if not config.scripts_enabled:
+            out.add(
+                "script tasks are disabled for this case type; set scripts_enabled = true "
+                f"in {config.source} to allow them",
+                node=script_task,
+            )
+            continue
+        script = script_task.find(f"{{{BPMN_NS}}}script")
+        message = check_script(script.text or "") if script is not None else "has no script"
+        if message:
+            out.add(f"script: {message}", node=script_task)
+
+
+def _check_data_stores(root: etree._Element, out: _Collector) -> int:
+    stores = root.findall(f"{{{BPMN_NS}}}dataStore")
+    for store in stores:
+        out.add(
+            f"data store '{store.get('name') or store.get('id')}' cannot be run: Casework "
+            "keeps case data in process variables; remove the data store (a data object "
+            "documents data without needing an implementation)",
+            node=store,
+        )
+    return len(stores)
+
+
+def _check_one_expression(node: etree._Element, text: str, what: str, out: _Collector) -> None:
+    owner = node.getparent()
+    while owner is not None and owner.get("id") is None:
+        owner = owner.getparent()
+    element_id = owner.get("id") if owner is not None else None
+    if text.startswith("${") or text.startswith("#{"):
+        inner = text[2:-1].strip() if text.endswith("}") else text[2:]
+        out.add(
+            f"{what} {text!r} is a Camunda (JUEL) expression; write it as a Python "
+            f"expression, e.g. {inner}",
+            node=node,
+            element_id=element_id,
+        )
+        return
+    message = check_expression(text)
+    if message:
+        out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
+
+
+def _id_by_name(root: etree._Element, name: str | None) -> str | None:
+    if not name:
+        return None
+    found = root.xpath("//*[@name=$name][@id]", name=name)
+    return found[0].get("id") if found else None
+
+
+def _parse_spec(
+    root: etree._Element, process_id: str, source: str, out: _Collector
+) -> tuple[BpmnProcessSpec | None, dict[str, BpmnProcessSpec]]:
+    parser = CaseParser()
+    try:
+        parser.add_bpmn_xml(root, filename=source)
+        spec = parser.get_spec(process_id)
+        return spec, parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        element_id = exc.id or _id_by_name(root, exc.name)
+        out.add(
+            str(exc.args[0] if exc.args else exc),
+            element_id=element_id or None,
+            line=exc.line_number or None,
+        )
+    except SpiffWorkflowException as exc:
+        out.add(f"cannot be run: {exc.args[0] if exc.args else exc}")
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        # The library crashes (rather than reports) on some modeler constructs,
+        # e.g. a business rule task without a decision reference.
+        out.add(
+            f"cannot be parsed ({type(exc).__name__}: {exc}); the element is probably "
+            "incomplete in the modeler"
+        )
+    return None, {}
+
+
+def _route_human_tasks(
+    spec: BpmnProcessSpec | None,
+    subprocess_specs: dict[str, BpmnProcessSpec],
+    process: etree._Element,
+    config: CaseTypeConfig,
+    known_groups: Collection[str] | None,
+    known_users: Collection[str] | None,
+    out: _Collector,
+) -> dict[str, TaskRouting]:
+    if spec is None:
+        return {}
+    has_lanes = bool(_lane_nodes(process))
+    routing: dict[str, TaskRouting] = {}
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            extensions = getattr(task_spec, "extensions", {}) or {}
+            if EXTENSION_KEY not in extensions:
+                continue
+            route = _route_one(task_spec, extensions[EXTENSION_KEY], has_lanes, config, out)
+            if route is None:
+                continue
+            _check_groups_exist(route.groups, known_groups, f"task '{route.name}'", None, out)
+            for user in route.users + ((route.assignee,) if route.assignee else ()):
+                if known_users is not None and user not in known_users:
+                    out.add(
+                        f"task '{route.name}' names user '{user}', who does not exist",
+                        element_id=route.element_id,
+                    )
+            for problem in check_form_fields(list(route.form)):
+                out.add(problem, element_id=route.element_id)
+            if not (route.groups or route.users or route.owner or route.assignee):
+                out.add(
+                    f"nobody may complete task '{route.name}': its role '{route.role}' has "
+                    f"no groups in {config.source}",
+                    element_id=route.element_id,
+                )
+            routing[route.element_id] = route
+    return routing
+
+
+def _route_one(
+    task_spec: Any, ext: dict[str, Any], has_lanes: bool, config: CaseTypeConfig, out: _Collector
+) -> TaskRouting | None:
+    element_id, name = task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id
+    lane = task_spec.lane
+    explicit = bool(ext["candidateGroups"] or ext["candidateUsers"] or ext["assignee"])
+    if lane is None and has_lanes and not explicit:
+        out.add(
+            f"human task '{name}' is outside every lane, so nobody may complete it",
+            element_id=element_id,
+        )
+        return None
+    role = config.lanes.get(lane, "manager") if lane else "manager"
+    assignee = ext["assignee"]
+    if assignee and (assignee.startswith("${") or assignee.startswith("#{")):
+        out.add(
+            f"task '{name}': assignee {assignee!r} is an expression; name a user",
+            element_id=element_id,
+        )
+        return None
+    form = tuple(FormField.from_dict(f) for f in ext["form"])
+    if explicit:
+        return TaskRouting(
+            element_id,
+            name,
+            lane,
+            role,
+            tuple(ext["candidateGroups"]),
+            tuple(ext["candidateUsers"]),
+            False,
+            assignee,
+            form,
+        )
+    if role == "owner":
+        return TaskRouting(element_id, name, lane, role, owner=True, form=form)
+    return TaskRouting(element_id, name, lane, role, tuple(config.groups_for_role(role)), form=form)

@@ -1,0 +1,129 @@
+"""Case-type configuration: the TOML file a designer keeps beside the BPMN file.
+
+``processes/support.toml`` names the case type, its case-number prefix, which BPMN
+process to run, which role each lane plays and which groups hold each role.  The
+BPMN file says *what happens*; this file says *who does it*.  Both are reviewed and
+versioned together, and ``deploy`` hashes both into the version id.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DefinitionError, Problem
+
+ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
+_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,19}$")
+
+
+@dataclass(frozen=True)
+class CaseTypeConfig:
+    """Who does what in a case type, as read from its TOML file."""
+
+    key: str
+    name: str
+    prefix: str
+    process: str | None = None
+    bpmn: str | None = None
+    scripts_enabled: bool = False
+    lanes: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    source: str = "<config>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "prefix": self.prefix,
+            "process": self.process,
+            "scripts_enabled": self.scripts_enabled,
+            "lanes": dict(self.lanes),
+            "roles": {role: list(groups) for role, groups in self.roles.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<stored>") -> CaseTypeConfig:
+        return cls(
+            key=data["key"],
+            name=data["name"],
+            prefix=data["prefix"],
+            process=data.get("process"),
+            scripts_enabled=bool(data.get("scripts_enabled")),
+            lanes=dict(data.get("lanes") or {}),
+            roles={r: list(g) for r, g in (data.get("roles") or {}).items()},
+            source=source,
+        )
+
+    def groups_for_role(self, role: str) -> list[str]:
+        return list(self.roles.get(role, []))
+
+
+def load_config(path: str | Path) -> CaseTypeConfig:
+    """Read and check a case-type TOML file; every problem is reported at once."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DefinitionError([Problem(str(path), f"cannot read: {exc.strerror}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise DefinitionError([Problem(str(path), f"not valid TOML: {exc}", line=line)]) from None
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
+    """Check the structure of a parsed TOML document and build the config."""
+    problems: list[str] = []
+    head = raw.get("case_type")
+    if not isinstance(head, dict):
+        raise DefinitionError([Problem(source, "missing [case_type] table")])
+    key = str(head.get("key", ""))
+    if not _KEY.match(key):
+        problems.append(
+            f"case_type.key {key!r} must be upper case letters, digits or _ (e.g. SUPPORT)"
+        )
+    prefix = str(head.get("prefix", key[:1] or "C"))
+    if not _PREFIX.match(prefix):
+        problems.append(
+            f"case_type.prefix {prefix!r} must be upper case letters or digits (e.g. C)"
+        )
+    lanes = raw.get("lanes", {})
+    roles = raw.get("roles", {})
+    if not isinstance(lanes, dict) or not all(isinstance(v, str) for v in lanes.values()):
+        problems.append("[lanes] must map lane names to role names")
+        lanes = {}
+    if not isinstance(roles, dict) or not all(
+        isinstance(v, list) and all(isinstance(g, str) for g in v) for v in roles.values()
+    ):
+        problems.append("[roles] must map role names to lists of group names")
+        roles = {}
+    for lane, role in lanes.items():
+        if role not in ROLES:
+            problems.append(
+                f"lane {lane!r} maps to unknown role {role!r}; roles: {', '.join(ROLES)}"
+            )
+    for role in roles:
+        if role not in ROLES:
+            problems.append(f"[roles] names unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if "owner" in roles:
+        problems.append(
+            "[roles] must not list groups for 'owner': the owner is whoever raised the case"
+        )
+    if problems:
+        raise DefinitionError([Problem(source, p) for p in problems])
+    return CaseTypeConfig(
+        key=key,
+        name=str(head.get("name") or key.title()),
+        prefix=prefix,
+        process=head.get("process"),
+        bpmn=head.get("bpmn"),
+        scripts_enabled=bool(head.get("scripts_enabled", False)),
+        lanes=dict(lanes),
+        roles={role: list(groups) for role, groups in roles.items()},
+        source=source,
+    )

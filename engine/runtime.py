@@ -1,0 +1,169 @@
+"""The process-wide services of one Casework process, and its unit of work.
+
+A :class:`Runtime` owns what is expensive to build and safe to share: the database
+engine, the clock, the serializer and two caches (deserialized specs per version;
+live workflows per case, keyed by the case's row version so a stale copy is never
+used).  It is created by ``run.py`` or a test, never as a module global.
+
+Every change happens in a :class:`UnitOfWork`: one session, one transaction, one
+``now``.  Service functions take it as their first argument and never commit;
+:meth:`Runtime.unit` commits at the edge, turns a lost optimistic-concurrency race
+into :class:`~engine.errors.Conflict`, writes the unit's audit entries in one statement,
+and only after the commit publishes cache updates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from .clock import Clock, SystemClock
+from .definitions.compiler import TaskRouting
+from .definitions.config import CaseTypeConfig
+from .errors import Conflict
+from .serializer import CaseSerializer
+from .store.db import make_engine, make_sessionmaker, upgrade
+from .store.models import AuditEntry, CaseTypeVersion
+
+_INSERT_AUDIT = insert(AuditEntry.__table__)
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A deployed version, ready to run: spec objects are shared by all its cases."""
+
+    id: int
+    case_type_id: int
+    config: CaseTypeConfig
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    routing: dict[str, TaskRouting]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _LRU(Generic[K, V]):
+    """A small thread-safe LRU map."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def pop(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def put(self, key: K, value: V) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Runtime:
+    """Database, clock and caches for one process."""
+
+    def __init__(
+        self, url: str | None = None, *, clock: Clock | None = None, workflow_cache_size: int = 2000
+    ) -> None:
+        self.db = make_engine(url)
+        self.sessions = make_sessionmaker(self.db)
+        self.clock: Clock = clock or SystemClock()
+        self.serializer = CaseSerializer()
+        self._versions: _LRU[int, LoadedVersion] = _LRU(512)
+        self._workflows: _LRU[int, tuple[int, BpmnWorkflow]] = _LRU(workflow_cache_size)
+
+    def init_schema(self) -> None:
+        """Create or upgrade the database schema."""
+        upgrade(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """One transaction: commit on success, roll back on any error."""
+        session = self.sessions()
+        work = UnitOfWork(self, session, self.clock.now())
+        try:
+            with session.begin():
+                yield work
+                if work.audit_rows:  # one multi-row INSERT for the whole unit
+                    session.execute(_INSERT_AUDIT, work.audit_rows)
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
+                raise Conflict(
+                    "the database was busy with a conflicting change; try again"
+                ) from None
+            raise
+        finally:
+            session.close()
+        for callback in work.after_commit:
+            callback()
+
+    # --- caches -------------------------------------------------------------------------
+
+    def version(self, session: Session, version_id: int) -> LoadedVersion:
+        """The runnable form of a stored version, deserialized once per process."""
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        row = session.get(CaseTypeVersion, version_id)
+        if row is None:
+            raise LookupError(f"case type version {version_id} does not exist")
+        spec, subs = self.serializer.spec_from_json(row.spec_json)
+        loaded = LoadedVersion(
+            id=row.id,
+            case_type_id=row.case_type_id,
+            config=CaseTypeConfig.from_dict(row.config["case_type"]),
+            spec=spec,
+            subprocess_specs=subs,
+            routing={k: TaskRouting.from_dict(v) for k, v in row.config["routing"].items()},
+        )
+        self._versions.put(version_id, loaded)
+        return loaded
+
+    def take_workflow(self, case_id: int, row_version: int) -> BpmnWorkflow | None:
+        """A live workflow for this exact row version, removed from the cache while in use."""
+        entry = self._workflows.pop(case_id)
+        if entry is not None and entry[0] == row_version:
+            return entry[1]
+        return None
+
+    def keep_workflow(self, case_id: int, row_version: int, workflow: BpmnWorkflow) -> None:
+        self._workflows.put(case_id, (row_version, workflow))
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction's session, its moment in time and what to do after commit."""
+
+    runtime: Runtime
+    session: Session
+    now: datetime
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)

@@ -1,0 +1,81 @@
+"""Database connections: one place that knows SQLite from PostgreSQL.
+
+SQLite is the embedded default (a file in WAL mode, ``synchronous=NORMAL``, a busy
+timeout so concurrent writers queue instead of failing).  PostgreSQL is reached
+through psycopg 3.  ``CASEWORK_DB`` or ``--db`` picks the URL; a PostgreSQL URL may
+carry ``?schema=NAME`` to keep several installations (or test runs) in one database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///casework.db"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: the explicit one, else ``CASEWORK_DB``, else the SQLite default."""
+    return explicit or os.environ.get("CASEWORK_DB") or DEFAULT_URL
+
+
+def _normalise(url: str) -> tuple[URL, str | None]:
+    parsed = make_url(url)
+    schema = parsed.query.get("schema")
+    if isinstance(schema, tuple):
+        schema = schema[0]
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.difference_update_query(["schema"])
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed, schema
+
+
+def make_engine(url: str | None = None, **kwargs: object) -> Engine:
+    """Create an engine with the pragmas and search path Casework relies on."""
+    parsed, schema = _normalise(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, object] = {}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions never expire objects on commit: callers read results after the transaction."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
+    from alembic import command  # imported here: only ``init`` and first starts need it
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            schema = connection.execute(text("select current_schema()")).scalar()
+            if schema is None:  # search_path names a schema that does not exist yet
+                path = connection.execute(text("show search_path")).scalar() or ""
+                name = path.split(",")[0].strip().strip('"')
+                connection.execute(text(f'create schema if not exists "{name}"'))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

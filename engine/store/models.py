@@ -1,0 +1,267 @@
+"""SQLAlchemy 2 models: the whole persistent state of Casework.
+
+One module on purpose: the tables are few, reference each other heavily, and a
+newcomer should see the data model on one screen.  Service functions elsewhere in
+the engine read and write these rows; nothing outside ``engine`` imports them
+except through the engine's public functions and read models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+# --- directory: agents, groups, customers -------------------------------------------------
+
+
+class User(Base):
+    """Anyone who logs in: agents, admins and portal customers alike."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Group(Base):
+    """A named set of users; case-type roles and task candidates point at groups."""
+
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """User ∈ group.  Joined at query time, never copied into task rows."""
+
+    __tablename__ = "memberships"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class CustomerGroup(Base):
+    """A customer organisation; ``parent_id`` builds the customer hierarchy."""
+
+    __tablename__ = "customer_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customer_groups.id"))
+
+
+class Account(Base):
+    """A customer company or household inside a customer group."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"), index=True)
+
+
+class Contact(Base):
+    """A person on the customer side; ``user_id`` links a portal login."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+# --- case types -----------------------------------------------------------------------------
+
+
+class CaseType(Base):
+    """A kind of case (``SUPPORT``); its behaviour lives in versions."""
+
+    __tablename__ = "case_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20))
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_type_versions.id", use_alter=True)
+    )
+    created_at: Mapped[datetime]
+
+
+class CaseTypeVersion(Base):
+    """One deployed BPMN + configuration, identified by the hash of both.
+
+    The parsed spec is stored once here (``spec_json``) and cached in memory per
+    version; case rows store only their workflow state.
+    """
+
+    __tablename__ = "case_type_versions"
+    __table_args__ = (
+        UniqueConstraint("case_type_id", "content_hash"),
+        UniqueConstraint("case_type_id", "number", name="uq_case_type_versions_number"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(200))
+    source_name: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    config: Mapped[dict[str, Any]]
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- cases and their tasks ----------------------------------------------------------------
+
+
+class Case(Base):
+    """A case (ticket): one BPMN process instance plus what people see of it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_type_status", "case_type_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("case_type_versions.id"))
+    customer_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id"), index=True
+    )
+    main_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    raiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    workflow_state: Mapped[str] = mapped_column(Text)
+    next_timer_due: Mapped[datetime | None] = mapped_column(index=True)
+    #: Bumped by every change; writers update ``WHERE row_version = <what they read>``.
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class CaseContact(Base):
+    """Additional contacts of a case (the main contact is on the case row)."""
+
+    __tablename__ = "case_contacts"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class HumanTask(Base):
+    """A user task an agent can claim and complete; mirrors a READY engine task."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "engine_task_id"),
+        Index("ix_human_tasks_state_case", "state", "case_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    engine_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class TaskCandidate(Base):
+    """Who may act on a task, resolved when asked, never copied.
+
+    ``kind`` is ``group`` (members of ``group_id`` at that moment), ``user``
+    (``user_id``) or ``owner`` (the case's raiser and its portal contacts).
+    """
+
+    __tablename__ = "task_candidates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class StreamPost(Base):
+    """A message in a case's stream; ``internal`` posts never reach customers."""
+
+    __tablename__ = "stream_posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only record of every change (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int | None] = mapped_column(index=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,107 @@
+"""Plain-dict read models of cases and tasks, shared by the CLI and the API.
+
+Callers outside the engine get dictionaries, not ORM rows, so they cannot lazily
+load (or accidentally change) anything after the transaction has ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from .runtime import UnitOfWork
+from .store.models import AuditEntry, Case, CaseType, HumanTask, User
+
+
+def _usernames(work: UnitOfWork, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(
+        work.session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+        .tuples()
+        .all()
+    )
+
+
+def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
+    names = _usernames(work, {case.raiser_id, case.assignee_id})
+    kind = work.session.get(CaseType, case.case_type_id)
+    return {
+        "number": case.number,
+        "subject": case.subject,
+        "status": case.status,
+        "type": kind.key if kind else None,
+        "priority": case.priority,
+        "raiser": names.get(case.raiser_id) if case.raiser_id else None,
+        "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "closed_at": case.closed_at,
+        "next_timer_due": case.next_timer_due,
+    }
+
+
+def task_summary(
+    work: UnitOfWork,
+    task: HumanTask,
+    case_number: str | None = None,
+    names: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    if names is None:
+        names = _usernames(work, {task.claimed_by_id, task.completed_by_id})
+    if case_number is None:
+        case_number = work.session.scalar(select(Case.number).where(Case.id == task.case_id))
+    version_id = work.session.scalar(select(Case.version_id).where(Case.id == task.case_id))
+    route = work.runtime.version(work.session, version_id).routing.get(task.element_id)
+    return {
+        "id": task.id,
+        "case": case_number,
+        "name": task.name,
+        "element": task.element_id,
+        "lane": task.lane,
+        "role": task.role,
+        "state": task.state,
+        "claimed_by": names.get(task.claimed_by_id) if task.claimed_by_id else None,
+        "completed_by": names.get(task.completed_by_id) if task.completed_by_id else None,
+        "created_at": task.created_at,
+        "candidates": list(route.groups) + list(route.users) + (["owner"] if route.owner else [])
+        if route
+        else [],
+        "form": [f.to_dict() for f in route.form] if route else [],
+    }
+
+
+def case_detail(work: UnitOfWork, case: Case) -> dict[str, Any]:
+    """Everything ``case show`` prints: summary, tasks and the audit trail."""
+    tasks = list(
+        work.session.scalars(
+            select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)
+        )
+    )
+    entries = list(
+        work.session.scalars(
+            select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
+        )
+    )
+    names = _usernames(
+        work,
+        {e.actor_id for e in entries}
+        | {t.claimed_by_id for t in tasks}
+        | {t.completed_by_id for t in tasks},
+    )
+    detail = case_summary(work, case)
+    detail["tasks"] = [task_summary(work, t, case.number, names) for t in tasks]
+    detail["history"] = [
+        {
+            "at": e.at,
+            "actor": names.get(e.actor_id) if e.actor_id else "system",
+            "entity": e.entity,
+            "id": e.entity_id,
+            "action": e.action,
+            "after": e.after,
+        }
+        for e in entries
+    ]
+    return detail

@@ -1,0 +1,279 @@
+"""Loading, running and saving a case's workflow; mirroring its human tasks as rows.
+
+This is the only module that touches live ``BpmnWorkflow`` objects.  After every
+engine step :func:`save` brings the database in line with the workflow: the state
+blob, the earliest timer due time, open task rows (created for newly READY human
+tasks, cancelled when the engine cancelled them) and the case status.
+
+The save is a conditional UPDATE on the case's row version, so of two transactions
+that advanced the same case from the same state exactly one is stored; the other
+gets :class:`~engine.errors.Conflict`.  These are the hottest statements of the
+product, so they are written as single SQL statements rather than ORM flushes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Update, bindparam, insert, select, update
+
+from . import audit
+from .clock import engine_time
+from .definitions.compiler import TaskRouting
+from .errors import Conflict
+from .expressions import make_script_engine
+from .runtime import LoadedVersion, UnitOfWork
+from .store.models import Case, HumanTask, TaskCandidate
+
+_TIMER_TYPES = {
+    "DurationTimerEventDefinition",
+    "TimeDateEventDefinition",
+    "CycleTimerEventDefinition",
+}
+
+# Statements on the hot path are built once: building a SQLAlchemy statement costs
+# far more than executing a cached one.
+_CASES, _TASKS = Case.__table__, HumanTask.__table__
+_CASE_REF = select(Case.id, Case.number, Case.version_id, Case.row_version, Case.status).where(
+    Case.id == bindparam("case_id")
+)
+_CASE_STATE = select(Case.workflow_state).where(Case.id == bindparam("case_id"))
+_CANCEL_TASKS = (
+    update(_TASKS)
+    .where(
+        _TASKS.c.case_id == bindparam("case_id"),
+        _TASKS.c.state == "open",
+        _TASKS.c.engine_task_id.in_(bindparam("engine_ids", expanding=True)),
+    )
+    .values(state="cancelled", completed_at=bindparam("now"), row_version=_TASKS.c.row_version + 1)
+    .returning(_TASKS.c.id)
+)
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_INSERT_CANDIDATES = insert(TaskCandidate.__table__)
+
+
+@lru_cache(maxsize=32)
+def _save_case(columns: frozenset[str]) -> Update:
+    """``UPDATE cases SET <columns> WHERE id = :case_id AND row_version = :expected``."""
+    return (
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("case_id"), _CASES.c.row_version == bindparam("expected"))
+        .values({name: bindparam(f"v_{name}") for name in sorted(columns)})
+    )
+
+
+@dataclass
+class CaseRef:
+    """The columns of a case the runner needs, read without its (large) state."""
+
+    id: int
+    number: str
+    version_id: int
+    row_version: int
+    status: str
+
+    @classmethod
+    def of(cls, case: Case) -> CaseRef:
+        return cls(case.id, case.number or "", case.version_id, case.row_version, case.status)
+
+
+@dataclass
+class LiveCase:
+    """A case's workflow in the middle of a transaction.
+
+    ``ready_before`` is the set of human tasks that were READY when it was loaded,
+    which are exactly the case's open task rows: saving compares it with what is
+    READY afterwards instead of reading the task rows again.
+    """
+
+    ref: CaseRef
+    version: LoadedVersion
+    workflow: BpmnWorkflow
+    ready_before: frozenset[str]
+    settled: set[str]  # engine task ids whose rows the caller already updated
+
+
+def case_ref(work: UnitOfWork, case_id: int) -> CaseRef | None:
+    row = work.session.execute(_CASE_REF, {"case_id": case_id}).first()
+    return CaseRef(*row) if row else None
+
+
+def _ready(workflow: BpmnWorkflow) -> frozenset[str]:
+    return frozenset(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+
+
+def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCase:
+    """A new workflow for a case that has just been inserted."""
+    workflow = BpmnWorkflow(
+        version.spec,
+        version.subprocess_specs,
+        script_engine=make_script_engine(scripts_enabled=version.config.scripts_enabled),
+    )
+    workflow.task_tree.data.update(data)
+    return LiveCase(ref, version, workflow, frozenset(), set())
+
+
+def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
+    """The case's workflow: the cached live object when it is current, else deserialized."""
+    version = work.runtime.version(work.session, case.version_id)
+    workflow = work.runtime.take_workflow(case.id, case.row_version)
+    if workflow is None:
+        state = work.session.scalar(_CASE_STATE, {"case_id": case.id})
+        workflow = work.runtime.serializer.loads(state, version.spec, version.subprocess_specs)
+        workflow.script_engine = make_script_engine(scripts_enabled=version.config.scripts_enabled)
+    return LiveCase(case, version, workflow, _ready(workflow), set())
+
+
+def run(work: UnitOfWork, workflow: BpmnWorkflow, *, refresh_timers: bool = False) -> None:
+    """Advance the engine as far as it goes, with the unit of work's clock as time."""
+    with engine_time(_FixedNow(work.now)):
+        if refresh_timers:
+            workflow.refresh_timers()
+        workflow.do_engine_steps()
+
+
+class _FixedNow:
+    """One transaction sees one instant."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """Earliest due time of the timers the workflow waits on (indexed on the case row)."""
+    due: list[datetime] = []
+    for event in workflow.waiting_events():
+        if event.event_type in _TIMER_TYPES and isinstance(event.value, str):
+            moment = TimerEventDefinition.get_datetime(event.value)
+            due.append(datetime.fromtimestamp(moment.timestamp(), tz=moment.tzinfo))
+    return min(due) if due else None
+
+
+def save(
+    work: UnitOfWork, live: LiveCase, *, actor_id: int | None, extra: dict[str, Any] | None = None
+) -> list[int]:
+    """Store the workflow and mirror its human tasks; return the ids of new task rows.
+
+    ``extra`` are further case columns to set in the same UPDATE.
+    """
+    case, workflow = live.ref, live.workflow
+    created = _sync_tasks(work, live, actor_id=actor_id)
+    values: dict[str, Any] = {
+        "workflow_state": work.runtime.serializer.dumps(workflow),
+        "next_timer_due": next_timer_due(workflow),
+        "updated_at": work.now,
+        "row_version": case.row_version + 1,
+        **(extra or {}),
+    }
+    if workflow.completed and case.status != "closed" and "status" not in values:
+        values.update(status="closed", closed_at=work.now)
+        audit.record(
+            work,
+            actor_id=actor_id,
+            entity="case",
+            entity_id=case.number,
+            case_id=case.id,
+            action="closed",
+            before={"status": case.status},
+            after={"status": "closed", "reason": "process completed"},
+        )
+    params = {f"v_{name}": value for name, value in values.items()}
+    stored = work.session.execute(
+        _save_case(frozenset(values)),
+        {"case_id": case.id, "expected": case.row_version, **params},
+    ).rowcount
+    if stored != 1:
+        raise Conflict(
+            f"case {case.number} was changed by someone else at the same moment; "
+            "reload it and try again"
+        )
+    case.row_version += 1
+    case.status = values.get("status", case.status)
+    row_version = case.row_version
+    work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
+    return created
+
+
+def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> list[int]:
+    case = live.ref
+    ready = {
+        str(t.id): t.task_spec.bpmn_id
+        for t in live.workflow.get_tasks(state=TaskState.READY, manual=True)
+    }
+    gone = sorted(live.ready_before - ready.keys() - live.settled)
+    if gone:
+        cancelled = (
+            work.session.execute(
+                _CANCEL_TASKS, {"case_id": case.id, "engine_ids": gone, "now": work.now}
+            )
+            .scalars()
+            .all()
+        )
+        for row_id in cancelled:
+            audit.record(
+                work,
+                actor_id=actor_id,
+                entity="task",
+                entity_id=row_id,
+                case_id=case.id,
+                action="cancelled",
+                before={"state": "open"},
+                after={"state": "cancelled", "reason": "the process moved on"},
+            )
+    created = []
+    for engine_id, element_id in ready.items():
+        route = live.version.routing.get(element_id)
+        if engine_id in live.ready_before or route is None:
+            continue
+        created.append(_insert_task(work, case, engine_id, route, actor_id))
+    return created
+
+
+def _insert_task(
+    work: UnitOfWork, case: CaseRef, engine_id: str, route: TaskRouting, actor_id: int | None
+) -> int:
+    task_id = work.session.execute(
+        _INSERT_TASK,
+        {
+            "case_id": case.id,
+            "engine_task_id": engine_id,
+            "element_id": route.element_id,
+            "name": route.name,
+            "lane": route.lane,
+            "role": route.role,
+            "state": "open",
+            "assignee_id": route.assignee_id,
+            "created_at": work.now,
+            "row_version": 1,
+        },
+    ).scalar_one()
+    candidates = [
+        {"task_id": task_id, "kind": "group", "group_id": g, "user_id": None}
+        for g in route.group_ids
+    ]
+    candidates += [
+        {"task_id": task_id, "kind": "user", "group_id": None, "user_id": u} for u in route.user_ids
+    ]
+    if route.owner:
+        candidates.append({"task_id": task_id, "kind": "owner", "group_id": None, "user_id": None})
+    if candidates:
+        work.session.execute(_INSERT_CANDIDATES, candidates)
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="task",
+        entity_id=task_id,
+        case_id=case.id,
+        action="created",
+        after={"name": route.name, "lane": route.lane, "role": route.role},
+    )
+    return task_id

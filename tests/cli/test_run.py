@@ -1,0 +1,173 @@
+"""``run.py`` as a process designer and an agent use it, through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROCESSES, ROOT
+
+pytestmark = pytest.mark.integration
+
+
+class Cli:
+    def __init__(self, db_url: str, cwd: Path) -> None:
+        self.env = {**os.environ, "CASEWORK_DB": db_url}
+        self.cwd = cwd
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "run.py"), *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if ok:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    def json(self, *args: str) -> object:
+        return json.loads(self("--json", *args).stdout)
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path) -> Cli:
+    return Cli(db_url, tmp_path)
+
+
+def test_it_runs_the_demo_and_an_agent_drives_a_case_to_completion(cli: Cli):
+    out = cli("demo").stdout
+    assert "Try:" in out and "C-000001" in out
+    inbox = cli.json("task", "list", "--as", "alice")
+    triage = next(t for t in inbox if t["case"] == "C-000001")
+    assert (triage["name"], triage["role"], triage["candidates"]) == (
+        "Triage case",
+        "manager",
+        ["service-desk"],
+    )
+    refused = cli("task", "complete", str(triage["id"]), "--as", "sam", ok=False)
+    assert refused.returncode == 4 and "may not act on task" in refused.stderr
+    bad = cli(
+        "task",
+        "complete",
+        str(triage["id"]),
+        "--as",
+        "alice",
+        "--data",
+        '{"priority": "whenever"}',
+        ok=False,
+    )
+    assert (
+        bad.returncode == 6 and "priority: must be one of low, normal, high, urgent" in bad.stderr
+    )
+    done = cli.json(
+        "task",
+        "complete",
+        str(triage["id"]),
+        "--as",
+        "alice",
+        "--data",
+        '{"needs_investigation": false}',
+    )
+    propose = done["open_tasks"][0]
+    assert propose["name"] == "Propose resolution"
+    done = cli.json(
+        "task",
+        "complete",
+        str(propose["id"]),
+        "--as",
+        "bob",
+        "--data",
+        '{"resolution": "New roller"}',
+    )
+    confirm = done["open_tasks"][0]
+    assert confirm["role"] == "owner"
+    assert [t["id"] for t in cli.json("task", "list", "--as", "carol")] == [confirm["id"]]
+    done = cli.json(
+        "task", "complete", str(confirm["id"]), "--as", "carol", "--data", '{"resolved": true}'
+    )
+    assert done["case"]["status"] == "closed"
+    shown = cli.json("case", "show", "C-000001")
+    assert shown["status"] == "closed" and shown["data"]["resolution"] == "New roller"
+    assert [h["action"] for h in shown["history"]][-1] == "closed"
+
+
+def test_it_validates_files_as_file_line_messages(tmp_path: Path):
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path)  # validate needs no database
+    assert "ok" in cli("validate", str(PROCESSES / "support.bpmn")).stdout
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text(
+        (PROCESSES / "support.bpmn")
+        .read_text()
+        .replace('"Specialists" = "task_user"', "")
+        .replace("needs_investigation == True", "${needs_investigation}")
+    )
+    (tmp_path / "broken.toml").write_text(
+        (PROCESSES / "support.toml").read_text().replace('"Specialists" = "task_user"', "")
+    )
+    result = cli("validate", str(broken), ok=False)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(
+        f"{broken}:" in line and "lane 'Specialists' maps to no group" in line for line in lines
+    ), lines
+    assert any("Camunda (JUEL) expression" in line for line in lines), lines
+    assert all(line.startswith(f"{broken}:") for line in lines)
+
+
+def test_it_deploys_versions_and_refuses_a_lane_without_group(cli: Cli, tmp_path: Path):
+    cli("init")
+    for group in ("service-desk", "specialists", "support-leads", "support-monitors"):
+        cli("group", "add", group)
+    assert "deployed version 1" in cli("deploy", str(PROCESSES / "support.bpmn")).stdout
+    assert "already deployed as version 1" in cli("deploy", str(PROCESSES / "support.bpmn")).stdout
+    config = tmp_path / "support.toml"
+    config.write_text(
+        (PROCESSES / "support.toml")
+        .read_text()
+        .replace('escalation = ["support-leads"]', 'escalation = ["nobody"]')
+    )
+    refused = cli("deploy", str(PROCESSES / "support.bpmn"), "--config", str(config), ok=False)
+    assert refused.returncode == 1
+    assert "group 'nobody', which does not exist" in refused.stderr
+    assert "run.py group add nobody" in refused.stderr
+
+
+def test_it_reports_bad_input_without_a_traceback(cli: Cli):
+    cli("demo")
+    for args, code, message in [
+        (("task", "complete", "999", "--as", "alice"), 3, "no task 999"),
+        (("task", "list", "--as", "nobody"), 3, "no user 'nobody'"),
+        (("case", "show", "C-1'; drop table cases;--"), 3, "no case"),
+        (
+            (
+                "case",
+                "open",
+                "--type",
+                "SUPPORT",
+                "--subject",
+                "x",
+                "--as",
+                "carol",
+                "--data",
+                "[1, 2]",
+            ),
+            6,
+            "must be a JSON object",
+        ),
+        (
+            ("case", "open", "--type", "NOPE", "--subject", "x", "--as", "carol"),
+            3,
+            "no case type 'NOPE'",
+        ),
+    ]:
+        result = cli(*args, ok=False)
+        assert result.returncode == code, (args, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,86 @@
+"""Shared fixtures: every store test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests use a fresh schema in the ``test`` database per test and drop it
+afterwards (the server outlives the run).  Without a reachable server they are
+skipped, unless ``CASEWORK_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) turns that into
+a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.clock import ManualClock
+from engine.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+CORPUS = ROOT.parent / "shared" / "corpus"
+PG_URL = os.environ.get(
+    "CASEWORK_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CASEWORK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here but not reachable at {PG_URL}: {reason}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {reason}")
+    yield PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'casework.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"cw_test_{uuid.uuid4().hex[:12]}"
+    yield f"{base}?schema={schema}"
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f'drop schema if exists "{schema}" cascade'))
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def runtime(db_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    rt = Runtime(db_url, clock=clock)
+    rt.init_schema()
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus beside the clone; required in CI, skipped with a reason elsewhere."""
+    if not CORPUS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"the shared corpus is missing at {CORPUS}")
+        pytest.skip(f"the shared corpus is not at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,104 @@
+"""Races between agents, timers firing through the worker sweep, and version pinning."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from engine import cases, deploy, tasks, timers
+from engine.errors import Conflict
+from tests.conftest import PROCESSES
+from tests.engine.conftest import Support
+
+
+def _open(support: Support) -> tuple[str, int]:
+    with support.runtime.unit() as work:
+        case = cases.open_case(
+            work, case_type="SUPPORT", subject="Race", raiser=support.users["carol"]
+        )
+        return case.number, tasks.case_tasks(work, case.id)[0].task.id
+
+
+def test_it_lets_exactly_one_of_two_simultaneous_completions_win(support: Support):
+    def agent(name: str, triage: int, barrier: threading.Barrier, outcomes: list[str]) -> None:
+        barrier.wait()
+        try:
+            with support.runtime.unit() as work:
+                tasks.complete(work, task_id=triage, user=support.users[name], data={})
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(f"conflict: {exc}")
+
+    for _ in range(5):
+        number, triage = _open(support)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+        threads = [
+            threading.Thread(target=agent, args=(n, triage, barrier, outcomes))
+            for n in ("alice", "bob")
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
+        with support.runtime.unit() as work:
+            case = cases.case_by_number(work, number)
+            open_names = [i.task.name for i in tasks.case_tasks(work, case.id)]
+        assert open_names == ["Propose resolution"]
+
+
+def test_it_fires_the_overdue_timer_into_an_escalation_task(support: Support, clock):
+    number, _ = _open(support)
+    with support.runtime.unit() as work:
+        assert timers.fire_due_timers(work) == []
+    clock.advance(timedelta(hours=4, seconds=1))
+    with support.runtime.unit() as work:
+        assert timers.fire_due_timers(work) == [number]
+    with support.runtime.unit() as work:
+        case = cases.case_by_number(work, number)
+        open_tasks = {i.task.name: i.task for i in tasks.case_tasks(work, case.id)}
+        lee_sees = [i.task.name for i in tasks.inbox(work, support.users["lee"])]
+        assert case.next_timer_due is None
+    assert set(open_tasks) == {"Triage case", "Review overdue triage"}
+    assert open_tasks["Review overdue triage"].role == "escalation"
+    assert lee_sees == ["Review overdue triage"]
+    with support.runtime.unit() as work:
+        assert timers.fire_due_timers(work) == []
+
+
+def test_it_keeps_running_cases_on_their_version(support: Support, tmp_path: Path):
+    old_number, _ = _open(support)
+    changed = tmp_path / "support.bpmn"
+    changed.write_text(
+        (PROCESSES / "support.bpmn")
+        .read_text()
+        .replace('name="Triage case"', 'name="Triage the case"')
+    )
+    config = deploy.resolve_config(changed, PROCESSES / "support.toml", "SUPPORT")
+    with support.runtime.unit() as work:
+        result = deploy.deploy(work, bpmn_path=changed, config=config)
+    assert (result.version, result.created) == (2, True)
+    with support.runtime.unit() as work:
+        again = deploy.deploy(work, bpmn_path=changed, config=config)
+    assert (again.version, again.created) == (2, False)
+    new_number, _ = _open(support)
+    with support.runtime.unit() as work:
+        old_case = cases.case_by_number(work, old_number)
+        new_case = cases.case_by_number(work, new_number)
+        names = {
+            c.number: [i.task.name for i in tasks.case_tasks(work, c.id)]
+            for c in (old_case, new_case)
+        }
+    assert names == {old_number: ["Triage case"], new_number: ["Triage the case"]}
+    assert old_case.version_id != new_case.version_id
+
+
+def test_it_evaluates_datetime_now_in_expressions_with_the_injected_clock(clock):
+    from engine.clock import engine_time
+    from engine.expressions import SafeEnvironment
+
+    with engine_time(clock):
+        value = SafeEnvironment().evaluate("datetime.now(timezone.utc).isoformat()", {})
+    assert value == clock.now().isoformat()
