@@ -88,35 +88,49 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate files without a database; a missing TOML means lanes cannot be checked."""
+    """Validate files without a database.
+
+    Without a case-type TOML the BPMN file is still checked in full; lanes are then
+    read as manager lanes and a warning says their mapping was not checked.
+    """
     errors = 0
     for path in args.files:
         problems: list[Problem] = []
         try:
-            config = _config_for(path, args.config)
-            problems = deploying.read_definition(path, config).notes
+            config, missing = _config_for(path, args.config)
+            if missing:
+                problems.append(missing)
+            problems += deploying.read_definition(path, config).notes
         except DefinitionError as exc:
-            problems = exc.problems
+            problems += exc.problems
         for problem in problems:
             print(problem)
-        errors += sum(p.severity == "error" for p in problems)
-        if not any(p.severity == "error" for p in problems):
+        if any(p.severity == "error" for p in problems):
+            errors += 1
+        else:
             print(f"{path}: ok")
     return 1 if errors else 0
 
 
-def _config_for(path: Path, explicit: Path | None) -> CaseTypeConfig:
+def _config_for(path: Path, explicit: Path | None) -> tuple[CaseTypeConfig, Problem | None]:
     if explicit or deploying.config_path_for(path).exists():
-        return deploying.resolve_config(path, explicit, None)
-    raise DefinitionError(
-        [
-            Problem(
-                str(path),
-                f"no case-type configuration beside it "
-                f"({deploying.config_path_for(path).name}); pass --config FILE",
-            )
-        ]
+        return deploying.resolve_config(path, explicit, None), None
+    lanes = deploying.lane_names(path)
+    config = CaseTypeConfig(
+        key="UNCHECKED",
+        name="Unchecked",
+        prefix="X",
+        lanes=dict.fromkeys(lanes, "manager"),
+        roles={"manager": ["(any group)"]},
+        source=str(deploying.config_path_for(path)),
     )
+    warning = Problem(
+        str(path),
+        f"no {deploying.config_path_for(path).name} beside it: lanes "
+        "and groups were not checked (pass --config FILE)",
+        severity="warning",
+    )
+    return config, warning
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

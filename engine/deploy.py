@@ -50,6 +50,17 @@ def read_definition(
     )
 
 
+def lane_names(bpmn_path: Path) -> list[str]:
+    """Names of the lanes in a BPMN file (empty if it cannot be read)."""
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(bpmn_path), etree.XMLParser(resolve_entities=False, no_network=True))
+    except (OSError, etree.XMLSyntaxError):
+        return []
+    return sorted({lane.get("name") for lane in root.iter("{*}lane") if lane.get("name")})
+
+
 def resolve_config(bpmn_path: Path, config_path: Path | None, key: str | None) -> CaseTypeConfig:
     """Load the case type's TOML (explicit, or beside the BPMN file) and check the key."""
     path = config_path or config_path_for(bpmn_path)

@@ -25,11 +25,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine.errors import DefinitionError, Problem
 from engine.expressions import check_expression, check_script
 
+from . import juel
 from .config import CaseTypeConfig
 from .forms import FormField, check_form_fields
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
 
 _SCHEMA = BpmnValidator()
+INITIATOR = {"initiator", "starter", "startedBy"}
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def compile_definition(
         process_id=process_id,
         spec=spec,
         subprocess_specs=subprocess_specs,
-        bpmn_xml=etree.tostring(root, encoding="unicode"),
+        bpmn_xml=bpmn_xml.decode("utf-8", errors="replace"),
         source_name=source,
         content_hash=content_hash(bpmn_xml, config),
         routing=routing,
@@ -372,15 +374,25 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
     while owner is not None and owner.get("id") is None:
         owner = owner.getparent()
     element_id = owner.get("id") if owner is not None else None
-    if text.startswith("${") or text.startswith("#{"):
-        inner = text[2:-1].strip() if text.endswith("}") else text[2:]
+    if juel.is_juel(text):
+        try:
+            python = juel.to_python(text)
+        except juel.JuelError as exc:
+            out.add(
+                f"{what} {text!r} uses Camunda expression language we do not translate "
+                f"({exc}); write it as a Python expression over the process variables",
+                node=node,
+                element_id=element_id,
+            )
+            return
+        node.text = python
         out.add(
-            f"{what} {text!r} is a Camunda (JUEL) expression; write it as a Python "
-            f"expression, e.g. {inner}",
+            f"{what} {text!r} read as the Python expression {python!r}",
             node=node,
             element_id=element_id,
+            severity="info",
         )
-        return
+        text = python
     message = check_expression(text)
     if message:
         out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
@@ -460,6 +472,13 @@ def _route_human_tasks(
     return routing
 
 
+def _is_initiator(assignee: str) -> bool:
+    try:
+        return juel.is_juel(assignee) and juel.to_python(assignee) in INITIATOR
+    except juel.JuelError:
+        return False
+
+
 def _route_one(
     task_spec: Any, ext: dict[str, Any], has_lanes: bool, config: CaseTypeConfig, out: _Collector
 ) -> TaskRouting | None:
@@ -474,13 +493,17 @@ def _route_one(
         return None
     role = config.lanes.get(lane, "manager") if lane else "manager"
     assignee = ext["assignee"]
-    if assignee and (assignee.startswith("${") or assignee.startswith("#{")):
+    form = tuple(FormField.from_dict(f) for f in ext["form"])
+    if assignee and _is_initiator(assignee):
+        # Camunda's idiom for "whoever started the process": the case's owner.
+        return TaskRouting(element_id, name, lane, role, owner=True, form=form)
+    if assignee and juel.is_juel(assignee):
         out.add(
-            f"task '{name}': assignee {assignee!r} is an expression; name a user",
+            f"task '{name}': assignee {assignee!r} is an expression; name a user, or write "
+            "${initiator} for whoever raised the case",
             element_id=element_id,
         )
         return None
-    form = tuple(FormField.from_dict(f) for f in ext["form"])
     if explicit:
         return TaskRouting(
             element_id,

@@ -120,6 +120,25 @@ def test_it_reads_unquoted_iso_timers_as_literals():
     assert any("PT4H" in str(n) and n.severity == "info" for n in compiled.notes)
 
 
+def test_it_reads_camunda_conditions_and_initiator_assignees():
+    body = """<bpmn:userTask id="work" name="Work" camunda:assignee="${initiator}">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:exclusiveGateway id="gw" default="f4"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:outgoing>f4</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="end">
+      <bpmn:conditionExpression>${order.total &gt; 100 &amp;&amp; !rush}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="end"/>"""
+    compiled = compile_definition(bpmn(body), CONFIG, source="t.bpmn")
+    gateway = compiled.spec.task_specs["gw"]
+    conditions = [c.args[0] for c, _ in gateway.cond_task_specs if c is not None]
+    assert conditions == ["order['total'] > 100 and not rush"]
+    assert compiled.routing["work"].owner is True
+    assert any("read as the Python expression" in str(n) for n in compiled.notes)
+
+
 def test_it_explains_camunda_expressions_empty_timers_and_disabled_scripts():
     body = """<bpmn:exclusiveGateway id="gw" default="f3"><bpmn:incoming>f1</bpmn:incoming>
       <bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:exclusiveGateway>
@@ -130,14 +149,15 @@ def test_it_explains_camunda_expressions_empty_timers_and_disabled_scripts():
     </bpmn:intermediateCatchEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw"/>
     <bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="end">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${approved == true}
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${order.isApproved()}
       </bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="calc"/>
     <bpmn:sequenceFlow id="f4" sourceRef="calc" targetRef="wait"/>
     <bpmn:sequenceFlow id="f5" sourceRef="wait" targetRef="end"/>"""
     found = "\n".join(problems(bpmn(body)))
-    assert "Camunda (JUEL) expression" in found and "approved == true" in found
+    assert "Camunda expression language we do not translate" in found
+    assert "isApproved(...) are not supported" in found
     assert "timer has no time value" in found
     assert "script tasks are disabled" in found
 
