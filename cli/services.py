@@ -85,31 +85,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
             result = deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
         with rt.unit() as work:
             people = {name: directory.user_by_name(work, name) for name in ("carol", "dave")}
-            printer = cases.open_case(work, case_type="SUPPORT", subject="Printer jams on page 2",
-                                      raiser=people["carol"], actor_id=people["carol"].id)
-            invoice = cases.open_case(work, case_type="SUPPORT", priority="high",
-                                      subject="Invoice shows the wrong VAT",
-                                      raiser=people["dave"], actor_id=people["dave"].id)
-            vpn = cases.open_case(work, case_type="SUPPORT", subject="VPN drops every hour",
-                                  raiser=people["carol"], actor_id=people["carol"].id)
+            printer = cases.open_case(
+                work,
+                case_type="SUPPORT",
+                subject="Printer jams on page 2",
+                raiser=people["carol"],
+                actor_id=people["carol"].id,
+            )
+            invoice = cases.open_case(
+                work,
+                case_type="SUPPORT",
+                priority="high",
+                subject="Invoice shows the wrong VAT",
+                raiser=people["dave"],
+                actor_id=people["dave"].id,
+            )
+            vpn = cases.open_case(
+                work,
+                case_type="SUPPORT",
+                subject="VPN drops every hour",
+                raiser=people["carol"],
+                actor_id=people["carol"].id,
+            )
             investigate = tasks.complete(
-                work, task_id=vpn.task_ids[0], user=directory.user_by_name(work, "alice"),
-                data={"category": "software", "priority": "high", "needs_investigation": True,
-                      "triage_note": "Check the VPN client logs"},
+                work,
+                task_id=vpn.task_ids[0],
+                user=directory.user_by_name(work, "alice"),
+                data={
+                    "category": "software",
+                    "priority": "high",
+                    "needs_investigation": True,
+                    "triage_note": "Check the VPN client logs",
+                },
             ).new_task_ids[0]
     staff = ", ".join(f"{u} ({g})" for g, us in DEMO_GROUPS.items() for u in us)
     print(f"Support case type deployed as version {result.version}.")
     print(f"People (password 'demo'): {staff}; customers carol and dave.")
-    print(f"Cases: {printer.number} and {invoice.number} await triage by the service desk; "
-          f"{vpn.number} is with the specialists.\n")
+    print(
+        f"Cases: {printer.number} and {invoice.number} await triage by the service desk; "
+        f"{vpn.number} is with the specialists.\n"
+    )
     triage = printer.task_ids[0]
     print("Try:")
     print("  python run.py task list --as alice                # the service desk's inbox")
     print(f"  python run.py task complete {triage} --as sam           # refused: not his lane")
-    print(f"  python run.py task complete {triage} --as alice --data '{{\"needs_investigation\": "
-          "false}'")
-    print(f"  python run.py task complete {investigate} --as sam --data '{{\"findings\": "
-          "\"driver bug\"}'")
+    print(
+        f'  python run.py task complete {triage} --as alice --data \'{{"needs_investigation": '
+        "false}'"
+    )
+    print(
+        f'  python run.py task complete {investigate} --as sam --data \'{{"findings": '
+        '"driver bug"}\''
+    )
     print(f"  python run.py case show {printer.number}                 # tasks and audit trail")
     print("  python run.py worker --once                       # fire due SLA timers")
     return 0

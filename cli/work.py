@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine import cases, tasks, views
+from engine import cases, posts, tasks, views
 from engine.cases import PRIORITIES
 from engine.directory import user_by_name
 
@@ -34,6 +34,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = case.add_parser("show")
     p.add_argument("number")
     p.set_defaults(handler=cmd_case_show)
+    p = case.add_parser("post", help="add a post to the case stream")
+    p.add_argument("number")
+    p.add_argument("--body", required=True)
+    p.add_argument("--internal", action="store_true", help="visible to agents only")
+    add_as(p)
+    p.set_defaults(handler=cmd_case_post)
     p = case.add_parser("close")
     p.add_argument("number")
     p.add_argument("--reason", default="")
@@ -114,15 +120,32 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         case = cases.case_by_number(work, args.number)
         detail = views.case_detail(work, case)
         detail["data"] = cases.case_data(work, case)
+        detail["stream"] = posts.stream(work, number=args.number, include_internal=True)
     if args.json:
         emit(detail, as_json=True)
         return 0
-    tasks_, history = detail.pop("tasks"), detail.pop("history")
+    tasks_, history, stream = detail.pop("tasks"), detail.pop("history"), detail.pop("stream")
     emit(detail, as_json=False)
+    print("\nStream:")
+    emit(stream, as_json=False, table=["at", "author", "internal", "body"])
     print("\nTasks:")
     emit(tasks_, as_json=False, table=[*TASK_COLUMNS, "completed_by"])
     print("\nHistory:")
     emit(history, as_json=False, table=["at", "actor", "entity", "id", "action"])
+    return 0
+
+
+def cmd_case_post(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        author = user_by_name(work, args.as_user)
+        post = posts.add_post(
+            work, number=args.number, author=author, body=args.body, internal=args.internal
+        )
+        summary = {"id": post.id, "case": args.number, "internal": post.internal}
+    if args.json:
+        emit(summary, as_json=True)
+    else:
+        print(f"posted to {args.number}" + (" (internal)" if args.internal else ""))
     return 0
 
 

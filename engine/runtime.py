@@ -37,6 +37,8 @@ from .store.db import make_engine, make_sessionmaker, upgrade
 from .store.models import AuditEntry, CaseTypeVersion
 
 _INSERT_AUDIT = insert(AuditEntry.__table__)
+#: Database messages that mean "another transaction won"; the user may simply retry.
+_LOST_RACE = ("database is locked", "could not serialize", "deadlock detected")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class Runtime:
                 if work.audit_rows:  # one multi-row INSERT for the whole unit
                     session.execute(_INSERT_AUDIT, work.audit_rows)
         except OperationalError as exc:
-            if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
+            if any(sign in str(exc.orig) for sign in _LOST_RACE):
                 raise Conflict(
                     "the database was busy with a conflicting change; try again"
                 ) from None

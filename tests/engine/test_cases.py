@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select, text
 
-from engine import cases, directory, tasks
+from engine import cases, directory, posts, tasks
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.store.models import AuditEntry, Case, CaseContact, HumanTask
 from tests.engine.conftest import Support
@@ -235,3 +235,19 @@ def test_it_gives_owner_tasks_only_to_the_raiser_and_contacts_of_that_case(suppo
     assert [t for t, _, _ in _inbox(support, "erin")] == [confirm]
     with support.runtime.unit() as work:
         assert tasks.is_eligible(work, confirm, erin)
+
+
+def test_it_keeps_internal_posts_out_of_the_customer_stream(support: Support):
+    number = _open(support)
+    with support.runtime.unit() as work:
+        posts.add_post(work, number=number, author=support.users["carol"], body="Still broken")
+        posts.add_post(
+            work, number=number, author=support.users["alice"], body="Vendor bug", internal=True
+        )
+        with pytest.raises(InvalidInput):
+            posts.add_post(work, number=number, author=support.users["alice"], body="  ")
+    with support.runtime.unit() as work:
+        public = posts.stream(work, number=number, include_internal=False)
+        everything = posts.stream(work, number=number, include_internal=True)
+    assert [(p["author"], p["body"]) for p in public] == [("carol", "Still broken")]
+    assert [p["internal"] for p in everything] == [False, True]

@@ -1,0 +1,57 @@
+"""The case stream: posts by agents and customers; internal posts stay with the agents."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import audit
+from .cases import case_by_number
+from .errors import InvalidInput
+from .runtime import UnitOfWork
+from .store.models import StreamPost, User
+
+MAX_BODY = 100_000
+
+
+def add_post(
+    work: UnitOfWork, *, number: str, author: User, body: str, internal: bool = False
+) -> StreamPost:
+    """Append a post to a case's stream (posts are never edited, only added)."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("cannot post", {"body": "is required"})
+    if len(body) > MAX_BODY:
+        raise InvalidInput("cannot post", {"body": f"must be at most {MAX_BODY} characters"})
+    case = case_by_number(work, number)
+    post = StreamPost(
+        case_id=case.id, author_id=author.id, body=body, internal=internal, created_at=work.now
+    )
+    work.session.add(post)
+    work.session.flush()
+    audit.record(
+        work,
+        actor_id=author.id,
+        entity="post",
+        entity_id=post.id,
+        case_id=case.id,
+        action="posted",
+        after={"internal": internal, "length": len(body)},
+    )
+    return post
+
+
+def stream(work: UnitOfWork, *, number: str, include_internal: bool) -> list[dict[str, object]]:
+    """The posts of a case, oldest first; internal posts only when asked for."""
+    case = case_by_number(work, number)
+    query = (
+        select(StreamPost, User.username)
+        .outerjoin(User, User.id == StreamPost.author_id)
+        .where(StreamPost.case_id == case.id)
+        .order_by(StreamPost.id)
+    )
+    if not include_internal:
+        query = query.where(StreamPost.internal.is_(False))
+    return [
+        {"id": p.id, "at": p.created_at, "author": name, "internal": p.internal, "body": p.body}
+        for p, name in work.session.execute(query)
+    ]
