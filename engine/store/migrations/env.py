@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import engine.store.access  # noqa: F401 - registers the access tables on Base.metadata
 from engine.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,162 @@
+"""Tables behind the permission rules (evaluated by the ``rules`` package).
+
+System permissions are granted to groups: read/write per case type, read per
+customer group, read per resource type.  Portal users get a portal role.  A case can
+be restricted (then only its grants and admins count), hidden from the portal,
+have collaborators and followers, links to related cases and linked items.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base
+
+
+class PortalRole(Base):
+    """What a customer sees in the portal: own cases or all of their customer's."""
+
+    __tablename__ = "portal_roles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    view_level: Mapped[str] = mapped_column(String(10), default="own")  # own | all
+    edit_level: Mapped[str] = mapped_column(String(10), default="own")  # own | all
+    parent_visibility: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PortalMembership(Base):
+    """A user acting in the portal under a role (a user has at most one)."""
+
+    __tablename__ = "portal_memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    portal_role_id: Mapped[int] = mapped_column(ForeignKey("portal_roles.id"))
+
+
+class CaseTypePermission(Base):
+    """A group may read (and perhaps write) cases of one case type, or of all when NULL."""
+
+    __tablename__ = "case_type_permissions"
+    __table_args__ = (UniqueConstraint("group_id", "case_type_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    case_type_id: Mapped[int | None] = mapped_column(ForeignKey("case_types.id"))
+    can_write: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustomerPermission(Base):
+    """A group may read cases and contacts of one customer group, or of all when NULL."""
+
+    __tablename__ = "customer_permissions"
+    __table_args__ = (UniqueConstraint("group_id", "customer_group_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    customer_group_id: Mapped[int | None] = mapped_column(ForeignKey("customer_groups.id"))
+
+
+class ResourcePermission(Base):
+    """A group may read resources of one resource type."""
+
+    __tablename__ = "resource_permissions"
+    __table_args__ = (UniqueConstraint("group_id", "resource_type"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    resource_type: Mapped[str] = mapped_column(String(100))
+
+
+class CaseAccess(Base):
+    """Per-case access settings, one row per case that has any."""
+
+    __tablename__ = "case_access"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_from_portal: Mapped[bool] = mapped_column(Boolean, default=False)
+    restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restricted_at: Mapped[datetime | None]
+
+
+class CaseGrant(Base):
+    """Who may see a restricted case: a user or a group, ``read`` or ``full``."""
+
+    __tablename__ = "case_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    level: Mapped[str] = mapped_column(String(10), default="read")  # read | full
+
+
+class CaseCollaborator(Base):
+    """Read and stream access for a user, if their roles grant any access to the case type."""
+
+    __tablename__ = "case_collaborators"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CaseFollower(Base):
+    """Notified of new posts on a case (visibility still decides what they get)."""
+
+    __tablename__ = "case_followers"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AutoFollow(Base):
+    """A user follows every new case of a case type they may see."""
+
+    __tablename__ = "auto_follows"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"), primary_key=True)
+
+
+class CaseLink(Base):
+    """A relation between two cases, stored once per direction."""
+
+    __tablename__ = "case_links"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    other_case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Item(Base):
+    """Something linked to cases: an attachment, a resource or a child record."""
+
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # attachment | resource | record
+    name: Mapped[str] = mapped_column(String(300))
+    resource_type: Mapped[str | None] = mapped_column(String(100))
+    checked_out_to: Mapped[str | None] = mapped_column(String(200))  # another organisation
+
+
+class CaseItem(Base):
+    __tablename__ = "case_items"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class WorkTask(Base):
+    """A to-do that cases and items can be attached to (distinct from a process's user tasks)."""
+
+    __tablename__ = "work_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class WorkTaskAttachment(Base):
+    __tablename__ = "work_task_attachments"
+    __table_args__ = (Index("ix_work_task_attachments_task", "work_task_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_task_id: Mapped[int] = mapped_column(ForeignKey("work_tasks.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)

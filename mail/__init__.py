@@ -1,0 +1,29 @@
+"""Email-to-case intake, pure core: bytes in, decisions out; no IMAP, no database.
+
+* :func:`parse_message` turns raw RFC 5322 bytes into an immutable :class:`ParsedMail`
+  or raises :class:`Quarantine` with a reason -- never any other exception.
+* :func:`classify` says whether a human wrote it or it is an auto-reply, a bounce,
+  list traffic or our own mail looping back.
+* :func:`thread_candidates` lists the keys (reply token, referenced Message-IDs,
+  case number in the subject) by which a later step finds the case it belongs to;
+  :func:`make_message_id` and :func:`reply_address` create the tokens we send out.
+"""
+
+from mail.classify import Classification, classify
+from mail.errors import MailError, Quarantine
+from mail.parse import Attachment, ParsedMail, parse_message
+from mail.thread_keys import ThreadKey, make_message_id, reply_address, thread_candidates
+
+__all__ = [
+    "Attachment",
+    "Classification",
+    "MailError",
+    "ParsedMail",
+    "Quarantine",
+    "ThreadKey",
+    "classify",
+    "make_message_id",
+    "parse_message",
+    "reply_address",
+    "thread_candidates",
+]

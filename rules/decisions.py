@@ -1,0 +1,110 @@
+"""``can`` and ``explain`` for single objects; filters for lists of cases, contacts and posts.
+
+Everything here goes through the rule list in :mod:`rules.visibility`, so a list
+never shows a case that ``can(user, "read", case)`` would refuse, and ``explain``
+prints the same reasoning the filters compile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+
+from engine.cases import case_by_number
+from engine.runtime import UnitOfWork
+from engine.store.access import CaseLink
+from engine.errors import NotFound
+from engine.store.models import Case, CaseContact, Contact, StreamPost
+
+from .facts import load_facts
+from .levels import Level, needed
+from .subject import ALL, Subject
+from .visibility import Step, case_filter, decide
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    action: str
+    level: Level
+    trail: list[Step]
+
+    def lines(self) -> list[str]:
+        out = [f"{'ALLOWED' if self.allowed else 'DENIED'}: {self.action} needs "
+               f"{needed(self.action).name.lower()}, access is {self.level.name.lower()}"]
+        for number, step in enumerate(self.trail, 1):
+            result = "n/a" if step.level is None else step.level.name.lower()
+            out.append(f"  {number}. {step.rule:<13} {result:<8} {step.reason}"
+                       + ("  (decides)" if step.final else ""))
+        return out
+
+
+def access_level(work: UnitOfWork, subject: Subject, case: Case) -> tuple[Level, list[Step]]:
+    return decide(subject, load_facts(work, case, subject))
+
+
+def explain(work: UnitOfWork, subject: Subject, case: Case, action: str = "read") -> Decision:
+    """The decision for one action on one case with the ordered rule trail."""
+    level, trail = access_level(work, subject, case)
+    allowed = level >= needed(action) and not (action.endswith("_internal") and subject.portal)
+    return Decision(allowed, action, level, trail)
+
+
+def can(work: UnitOfWork, subject: Subject, action: str, case: Case) -> bool:
+    return explain(work, subject, case, action).allowed
+
+
+def visible_case(work: UnitOfWork, subject: Subject, number: str, action: str = "read") -> Case:
+    """The case if the subject may do ``action`` on it; otherwise "not found", never "forbidden",
+    so that a forged number reveals nothing about cases the user cannot see."""
+    case = case_by_number(work, number)
+    if not can(work, subject, action, case):
+        raise NotFound(f"no case {number}")
+    return case
+
+
+def cases_query(subject: Subject, level: Level = Level.READ) -> Select[tuple[Case]]:
+    """``SELECT cases`` the subject may see at ``level`` (newest first): lists, search, counts."""
+    return select(Case).where(case_filter(subject, level)).order_by(Case.id.desc())
+
+
+def related_cases_query(subject: Subject, case_id: int) -> Select[tuple[Case]]:
+    """Cases linked to ``case_id`` that the subject may read; unreadable ones are left out."""
+    linked = exists().where(CaseLink.case_id == case_id, CaseLink.other_case_id == Case.id)
+    return select(Case).where(linked, case_filter(subject)).order_by(Case.id)
+
+
+def contact_filter(subject: Subject) -> ColumnElement[bool]:
+    """Contacts the subject may see: by customer-group permission; portal users see themselves
+    and, with the "all" level, the contacts of their customers."""
+    if subject.is_admin:
+        return true()
+    if subject.portal is not None:
+        mine = Contact.id.in_(sorted(subject.contact_ids))
+        if subject.portal.view_all:
+            return or_(mine, Contact.customer_group_id.in_(sorted(subject.portal.customer_groups)))
+        return mine
+    if subject.customer_groups == ALL:
+        return true()
+    return Contact.customer_group_id.in_(sorted(subject.customer_groups))
+
+
+def posts_query(subject: Subject, case_id: int) -> Select[tuple[StreamPost]]:
+    """Stream posts of a case the subject may read; internal posts never reach portal users."""
+    readable = exists().where(Case.id == case_id, case_filter(subject, Level.READ))
+    query = select(StreamPost).where(StreamPost.case_id == case_id, readable)
+    if subject.portal is not None:
+        query = query.where(StreamPost.internal.is_(False))
+    return query.order_by(StreamPost.id)
+
+
+def additional_contacts_query(subject: Subject, case_id: int) -> Select[tuple[Contact]]:
+    """Additional contacts of a case; those of unreadable customer groups are not shown."""
+    return (
+        select(Contact)
+        .join(CaseContact, and_(CaseContact.contact_id == Contact.id,
+                                CaseContact.case_id == case_id))
+        .where(contact_filter(subject))
+        .order_by(Contact.id)
+    )

@@ -1,0 +1,56 @@
+"""What the rules need to know about one case, read in a few small queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from engine.runtime import UnitOfWork
+from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
+from engine.store.models import Case, CaseContact, HumanTask
+from engine.tasks import eligible
+
+from .subject import Subject
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    case_id: int
+    case_type_id: int
+    customer_group_id: int | None
+    raiser_id: int | None
+    main_contact_id: int | None
+    contact_ids: frozenset[int]
+    restricted: bool
+    hidden_from_portal: bool
+    grants: tuple[tuple[int | None, int | None, str], ...]  # (user_id, group_id, level)
+    collaborators: frozenset[int]
+    task_user: bool  # the subject may act on an open task of the case
+
+
+def load_facts(work: UnitOfWork, case: Case, subject: Subject) -> CaseFacts:
+    session = work.session
+    access = session.get(CaseAccess, case.id)
+    contacts = frozenset(session.scalars(select(CaseContact.contact_id).where(
+        CaseContact.case_id == case.id)))
+    grants = tuple(session.execute(select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level)
+                                   .where(CaseGrant.case_id == case.id)).tuples())
+    collaborators = frozenset(session.scalars(select(CaseCollaborator.user_id).where(
+        CaseCollaborator.case_id == case.id)))
+    task_user = session.scalar(select(HumanTask.id).where(
+        HumanTask.case_id == case.id, HumanTask.state == "open", eligible(subject.user_id)
+    ).limit(1)) is not None
+    return CaseFacts(
+        case_id=case.id,
+        case_type_id=case.case_type_id,
+        customer_group_id=case.customer_group_id,
+        raiser_id=case.raiser_id,
+        main_contact_id=case.main_contact_id,
+        contact_ids=contacts,
+        restricted=bool(access and access.restricted),
+        hidden_from_portal=bool(access and access.hidden_from_portal),
+        grants=grants,
+        collaborators=collaborators,
+        task_user=task_user,
+    )

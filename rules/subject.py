@@ -1,0 +1,166 @@
+"""Who is asking: everything the rules need to know about the acting user, loaded once.
+
+A :class:`Subject` is built per request (or per CLI command) from the directory and
+the permission tables, so that both the Python decision function and the SQL
+filters work from the same facts without querying them again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from engine.runtime import UnitOfWork
+from engine.store.access import (
+    CaseTypePermission,
+    CustomerPermission,
+    PortalMembership,
+    PortalRole,
+    ResourcePermission,
+)
+from engine.store.models import (
+    CaseType,
+    CaseTypeVersion,
+    Contact,
+    CustomerGroup,
+    Group,
+    Membership,
+    User,
+)
+
+#: Stands for "every case type" / "every customer group" in a permission set.
+ALL: frozenset[int] = frozenset({-1})
+
+#: Case-type roles that carry system permissions on that case type (from its TOML).
+ROLE_LEVELS = {"manager": "write", "monitor": "read", "escalation": "read"}
+
+
+@dataclass(frozen=True)
+class Portal:
+    """A customer's portal access: own cases, or all of their customer (and its children)."""
+
+    view_all: bool
+    edit_all: bool
+    parent_visibility: bool
+    customer_groups: frozenset[int]  # groups whose cases "all" shows
+
+
+@dataclass(frozen=True)
+class Subject:
+    user_id: int
+    username: str
+    is_admin: bool
+    group_ids: frozenset[int]
+    readable_types: frozenset[int]
+    writable_types: frozenset[int]
+    customer_groups: frozenset[int]
+    resource_types: frozenset[str]
+    contact_ids: frozenset[int]
+    portal: Portal | None = None
+    roles_by_type: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def reads_type(self, case_type_id: int) -> bool:
+        return self.readable_types == ALL or case_type_id in self.readable_types
+
+    def writes_type(self, case_type_id: int) -> bool:
+        return self.writable_types == ALL or case_type_id in self.writable_types
+
+    def reads_customer(self, customer_group_id: int | None) -> bool:
+        if customer_group_id is None:
+            return True
+        return self.customer_groups == ALL or customer_group_id in self.customer_groups
+
+
+def load_subject(work: UnitOfWork, user: User) -> Subject:
+    """Collect the user's groups, system permissions, case-type roles and portal access."""
+    session = work.session
+    groups = frozenset(session.scalars(select(Membership.group_id).where(
+        Membership.user_id == user.id)))
+    readable: set[int] = set()
+    writable: set[int] = set()
+    all_read = all_write = False
+    for type_id, can_write in session.execute(
+        select(CaseTypePermission.case_type_id, CaseTypePermission.can_write)
+        .where(CaseTypePermission.group_id.in_(groups))
+    ):
+        if type_id is None:
+            all_read, all_write = True, all_write or can_write
+        else:
+            readable.add(type_id)
+            if can_write:
+                writable.add(type_id)
+    roles_by_type = _case_type_roles(work, groups)
+    for type_id, roles in roles_by_type.items():
+        levels = {ROLE_LEVELS[r] for r in roles if r in ROLE_LEVELS}
+        if levels:
+            readable.add(type_id)
+        if "write" in levels:
+            writable.add(type_id)
+    customer_ids = list(session.scalars(select(CustomerPermission.customer_group_id).where(
+        CustomerPermission.group_id.in_(groups))))
+    contacts = list(session.execute(select(Contact.id, Contact.customer_group_id).where(
+        Contact.user_id == user.id)))
+    return Subject(
+        user_id=user.id,
+        username=user.username,
+        is_admin=user.is_admin,
+        group_ids=groups,
+        readable_types=ALL if all_read else frozenset(readable),
+        writable_types=ALL if all_write else frozenset(writable),
+        customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
+        resource_types=frozenset(session.scalars(select(ResourcePermission.resource_type).where(
+            ResourcePermission.group_id.in_(groups)))),
+        contact_ids=frozenset(c for c, _ in contacts),
+        portal=_portal(work, user, {g for _, g in contacts}),
+        roles_by_type=roles_by_type,
+    )
+
+
+def _case_type_roles(work: UnitOfWork, groups: frozenset[int]) -> dict[int, frozenset[str]]:
+    """Roles the user's groups hold in each case type's current version."""
+    if not groups:
+        return {}
+    names = set(work.session.scalars(select(Group.name).where(Group.id.in_(groups))))
+    result: dict[int, frozenset[str]] = {}
+    rows = work.session.execute(
+        select(CaseType.id, CaseTypeVersion.config)
+        .join(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
+    )
+    for type_id, config in rows:
+        roles = config["case_type"].get("roles", {})
+        held = frozenset(role for role, members in roles.items() if names & set(members))
+        if held:
+            result[type_id] = held
+    return result
+
+
+def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
+    row = work.session.execute(
+        select(PortalRole).join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
+        .where(PortalMembership.user_id == user.id)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    visible = set(customer_groups)
+    if row.parent_visibility:
+        visible |= _descendants(work, customer_groups)
+    return Portal(view_all=row.view_level == "all", edit_all=row.edit_level == "all",
+                  parent_visibility=row.parent_visibility, customer_groups=frozenset(visible))
+
+
+def _descendants(work: UnitOfWork, roots: set[int]) -> set[int]:
+    """Child customer groups at any depth (a parent customer sees its children's cases)."""
+    parents = dict(
+        work.session.execute(select(CustomerGroup.id, CustomerGroup.parent_id)).tuples().all()
+    )
+    found: set[int] = set()
+    for group_id, _ in parents.items():
+        cursor, seen = parents.get(group_id), {group_id}
+        while cursor is not None and cursor not in seen:
+            if cursor in roots:
+                found.add(group_id)
+                break
+            seen.add(cursor)
+            cursor = parents.get(cursor)
+    return found

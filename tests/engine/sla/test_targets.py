@@ -1,0 +1,267 @@
+"""SLA target clocks: due times, warnings, pauses, independent targets, due moments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.sla import (
+    DueMoment,
+    SlaPolicy,
+    Target,
+    due_moments,
+    evaluate,
+    met,
+    paused,
+    reset,
+    resumed,
+    started,
+)
+
+from .calendars import BERLIN_OFFICE, utc
+
+H = timedelta(hours=1)
+POLICY = {
+    "calendar": BERLIN_OFFICE,
+    "targets": {
+        "first_response": {"within": "PT4H", "warn_at": [0.9, 0.75]},
+        "next_update": {"within": "PT8H"},
+        "resolution": {"within": "P5D"},  # 120 business hours: 15 eight-hour days
+    },
+}
+MONDAY_0800 = utc("2026-01-12T07:00Z")  # 08:00 CET
+
+
+@pytest.fixture(scope="module")
+def policy() -> SlaPolicy:
+    return SlaPolicy.from_dict(POLICY)
+
+
+def test_it_reads_the_policy(policy: SlaPolicy) -> None:
+    assert [t.name for t in policy.targets] == ["first_response", "next_update", "resolution"]
+    assert policy.target("first_response") == Target("first_response", 4 * H, (0.75, 0.9))
+    assert policy.target("resolution").within == timedelta(days=5)
+    assert policy.target("first_response").thresholds == (0.75, 0.9, 1.0)
+
+
+def test_it_reports_due_times_and_warnings_of_running_targets(policy: SlaPolicy) -> None:
+    status = evaluate(policy, [started(MONDAY_0800)], utc("2026-01-12T08:00Z"))
+    first = status["first_response"]
+    assert first.state == "running"
+    assert first.started_at == MONDAY_0800
+    assert first.due_at == utc("2026-01-12T11:00Z")  # 12:00 CET, the lunch break's start
+    assert first.warnings == ((0.75, utc("2026-01-12T10:00Z")), (0.9, utc("2026-01-12T10:36Z")))
+    assert (first.used, first.remaining) == (H, 3 * H)
+    assert status["next_update"].due_at == utc("2026-01-12T16:00Z")
+    assert status["resolution"].due_at == utc("2026-01-30T16:00Z")  # Fri of the third week
+
+
+def test_it_lists_the_future_due_moments_for_a_scheduler(policy: SlaPolicy) -> None:
+    moments = due_moments(policy, [started(MONDAY_0800)], utc("2026-01-12T08:00Z"))
+    assert moments == [
+        ("first_response", 0.75, utc("2026-01-12T10:00Z")),
+        ("first_response", 0.9, utc("2026-01-12T10:36Z")),
+        ("first_response", 1.0, utc("2026-01-12T11:00Z")),
+        ("next_update", 1.0, utc("2026-01-12T16:00Z")),
+        ("resolution", 1.0, utc("2026-01-30T16:00Z")),
+    ]
+    assert isinstance(moments[0], DueMoment)
+    assert moments[0].due_at == utc("2026-01-12T10:00Z")
+
+
+def test_it_passes_warning_thresholds_at_75_and_90_percent(policy: SlaPolicy) -> None:
+    history = [started(MONDAY_0800)]
+    at_75 = utc("2026-01-12T10:00Z")  # 11:00 CET, 3 of 4 hours
+    first = evaluate(policy, history, at_75)["first_response"]
+    assert first.state == "running"
+    assert first.warnings[0] == (0.75, at_75)
+    # The moment reached at ``now`` has fired: the scheduler gets only the later ones.
+    assert [m[:2] for m in due_moments(policy, history, at_75)][:2] == [
+        ("first_response", 0.9),
+        ("first_response", 1.0),
+    ]
+    later = due_moments(policy, history, utc("2026-01-12T10:40Z"))
+    assert later[0] == ("first_response", 1.0, utc("2026-01-12T11:00Z"))
+
+
+def test_it_breaches_at_the_due_instant(policy: SlaPolicy) -> None:
+    history = [started(MONDAY_0800)]
+    first = evaluate(policy, history, utc("2026-01-12T11:00Z"))["first_response"]
+    assert first.state == "breached"
+    assert first.breached_at == first.due_at == utc("2026-01-12T11:00Z")
+    assert (first.used, first.remaining) == (4 * H, timedelta(0))
+    assert all(m.target != "first_response" for m in due_moments(policy, history, first.due_at))
+
+
+def test_it_counts_a_target_met_at_its_due_instant_as_met(policy: SlaPolicy) -> None:
+    due = utc("2026-01-12T11:00Z")
+    first = evaluate(policy, [started(MONDAY_0800), met("first_response", due)], due)
+    assert first["first_response"].state == "met"
+    assert first["first_response"].breached_at is None
+
+
+def test_it_keeps_a_late_answer_breached(policy: SlaPolicy) -> None:
+    # Due at the 12:00 CET lunch break; answered at 12:30 CET, when no business time passed.
+    history = [started(MONDAY_0800), met("first_response", utc("2026-01-12T11:30Z"))]
+    first = evaluate(policy, history, utc("2026-01-12T15:00Z"))["first_response"]
+    assert first.state == "breached"
+    assert first.met_at == utc("2026-01-12T11:30Z")
+    assert first.breached_at == utc("2026-01-12T11:00Z")
+    assert first.used == 4 * H
+
+
+def test_it_does_not_count_paused_time(policy: SlaPolicy) -> None:
+    history = [
+        started(MONDAY_0800),
+        paused(utc("2026-01-12T08:00Z")),  # 09:00 CET, 1 h used
+        resumed(utc("2026-01-12T10:00Z")),  # 11:00 CET
+    ]
+    first = evaluate(policy, history, utc("2026-01-12T10:30Z"))["first_response"]
+    # 1 h before the pause, 11:00-12:00, then 13:00-15:00 CET.
+    assert first.due_at == utc("2026-01-12T14:00Z")
+    assert first.used == 1.5 * H
+
+
+def test_it_shifts_the_due_time_by_a_pause_spanning_a_holiday(policy: SlaPolicy) -> None:
+    start = utc("2026-04-29T06:00Z")  # Wed 08:00 CEST
+    history = [started(start), paused(utc("2026-04-29T08:00Z"))]  # 2 h used
+    during = evaluate(policy, history, utc("2026-05-01T10:00Z"))["first_response"]
+    assert during.state == "paused"
+    assert during.due_at is None
+    assert during.warnings == ((0.75, None), (0.9, None))
+    assert (during.used, during.remaining) == (2 * H, 2 * H)
+    assert due_moments(policy, history, utc("2026-05-01T10:00Z")) == []
+    # Resumed on Friday 1 May, Labour Day: the clock runs again from Monday 08:00 CEST.
+    history.append(resumed(utc("2026-05-01T08:00Z")))
+    after = evaluate(policy, history, utc("2026-05-01T10:00Z"))["first_response"]
+    assert after.state == "running"
+    assert after.due_at == utc("2026-05-04T08:00Z")  # Mon 10:00 CEST
+    assert after.used == 2 * H
+
+
+def test_it_keeps_first_response_when_next_update_resets(policy: SlaPolicy) -> None:
+    answered = utc("2026-01-12T08:30Z")  # 09:30 CET, the first agent reply
+    history = [
+        started(MONDAY_0800),
+        met("first_response", answered),
+        reset("next_update", answered),
+    ]
+    before = evaluate(policy, history, utc("2026-01-12T09:00Z"))["first_response"]
+    history.append(reset("next_update", utc("2026-01-13T09:00Z")))  # Tue 10:00 CET reply
+    now = utc("2026-01-13T10:00Z")
+    status = evaluate(policy, history, now)
+    first = status["first_response"]
+    assert first == before
+    assert first.state == "met"
+    assert first.met_at == answered
+    assert first.due_at == utc("2026-01-12T11:00Z")
+    assert (first.used, first.remaining) == (1.5 * H, 2.5 * H)
+    update = status["next_update"]
+    assert update.started_at == utc("2026-01-13T09:00Z")
+    # Tue 10-12 and 13-17 CET (6 h), Wed 08-10 CET.
+    assert update.due_at == utc("2026-01-14T09:00Z")
+    assert update.used == H
+    assert [m.target for m in due_moments(policy, history, now)] == ["next_update", "resolution"]
+
+
+def test_it_restarts_a_breached_next_update_on_reset(policy: SlaPolicy) -> None:
+    history = [started(MONDAY_0800), reset("next_update", utc("2026-01-13T12:00Z"))]
+    before_reset = evaluate(policy, history[:1], utc("2026-01-13T12:00Z"))["next_update"]
+    assert before_reset.state == "breached"
+    update = evaluate(policy, history, utc("2026-01-13T12:00Z"))["next_update"]
+    assert update.state == "running"
+    assert update.breached_at is None
+    # Tue 13:00 CET: 13-17 on Tuesday, 08-12 on Wednesday.
+    assert update.due_at == utc("2026-01-14T11:00Z")
+
+
+def test_it_resets_while_paused_and_runs_after_resume(policy: SlaPolicy) -> None:
+    history = [
+        started(MONDAY_0800),
+        paused(utc("2026-01-12T09:00Z")),
+        reset("next_update", utc("2026-01-12T09:00Z")),
+    ]
+    update = evaluate(policy, history, utc("2026-01-12T12:00Z"))["next_update"]
+    assert (update.state, update.due_at, update.used) == ("paused", None, timedelta(0))
+    history.append(resumed(utc("2026-01-13T07:00Z")))  # Tue 08:00 CET
+    update = evaluate(policy, history, utc("2026-01-13T07:00Z"))["next_update"]
+    assert update.due_at == utc("2026-01-13T16:00Z")
+
+
+def test_it_does_not_resume_a_met_target(policy: SlaPolicy) -> None:
+    history = [
+        started(MONDAY_0800),
+        met("first_response", utc("2026-01-12T08:00Z")),
+        paused(utc("2026-01-12T09:00Z")),
+        resumed(utc("2026-01-12T10:00Z")),
+    ]
+    first = evaluate(policy, history, utc("2026-01-20T10:00Z"))["first_response"]
+    assert (first.state, first.used) == ("met", H)
+
+
+def test_it_ignores_repeated_pauses_and_stray_resumes(policy: SlaPolicy) -> None:
+    plain = [started(MONDAY_0800), paused(utc("2026-01-12T08:00Z"))]
+    noisy = [
+        started(MONDAY_0800),
+        resumed(utc("2026-01-12T07:30Z")),
+        paused(utc("2026-01-12T08:00Z")),
+        paused(utc("2026-01-12T08:30Z")),
+    ]
+    now = utc("2026-01-12T12:00Z")
+    assert evaluate(policy, noisy, now) == evaluate(policy, plain, now)
+
+
+def test_it_sorts_the_history_by_time(policy: SlaPolicy) -> None:
+    ordered = [started(MONDAY_0800), paused(utc("2026-01-12T08:00Z")), resumed(utc("2026-01-12T09:00Z"))]
+    shuffled = [ordered[2], ordered[0], ordered[1]]
+    now = utc("2026-01-12T12:00Z")
+    assert evaluate(policy, shuffled, now) == evaluate(policy, ordered, now)
+
+
+def test_it_returns_nothing_before_the_case_starts(policy: SlaPolicy) -> None:
+    assert evaluate(policy, [], MONDAY_0800) == {}
+    assert due_moments(policy, [], MONDAY_0800) == []
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ([paused(MONDAY_0800)], "begins with 'paused'"),
+        ([started(MONDAY_0800), started(MONDAY_0800 + H)], "'started' must come first"),
+        ([started(MONDAY_0800), met("first_reply", MONDAY_0800)], "unknown SLA target 'first_reply'"),
+        ([started(MONDAY_0800 + 5 * H)], "is after now"),
+    ],
+)
+def test_it_refuses_an_inconsistent_history(
+    policy: SlaPolicy, history: list, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        evaluate(policy, history, MONDAY_0800 + H)
+
+
+def test_it_refuses_malformed_events() -> None:
+    with pytest.raises(ValueError, match="met: needs target"):
+        met(None, MONDAY_0800)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="aware"):
+        started(MONDAY_0800.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"targets": {}}, "targets: expected a non-empty table"),
+        ({"targets": {"first_response": {}}}, "targets.first_response.within: required"),
+        ({"targets": {"first_response": {"within": "4h"}}}, "targets.first_response.within: '4h'"),
+        ({"targets": {"first_response": {"within": "PT0S"}}}, "within: must be a positive"),
+        ({"targets": {"x": {"within": "PT1H", "warn_at": [1.5]}}}, r"targets.x.warn_at: 1.5"),
+        ({"targets": {"x": {"within": "PT1H", "warn_at": [0.5, 0.5]}}}, "repeats"),
+        ({"targets": {"x": {"within": "PT1H", "warn": [0.5]}}}, "targets.x: unknown key.*warn"),
+        ({"targets": {"x": {"within": "P1M"}}}, "targets.x.within: .*months"),
+        ({"calendar": {"timezone": "UTC"}}, "hours: required"),
+        ({"escalation": {}}, "sla: unknown key.*escalation"),
+    ],
+)
+def test_it_refuses_invalid_policies_naming_the_key(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SlaPolicy.from_dict({**POLICY, **change})

@@ -1,0 +1,59 @@
+"""Helpers for the mail tests: the corpus location, its MANIFEST and hand-built messages.
+
+The third-party corpus lives beside the clone in ``../shared/corpus/mail`` and is never
+copied into the repository.  Without it the corpus tests skip with the path they
+looked at; under CI (``CI`` set) they fail instead, so a broken checkout cannot pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+MAIL_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
+MANIFEST = MAIL_CORPUS.parent / "MANIFEST.tsv"
+
+
+def corpus_files() -> list[Path]:
+    """Every file below the mail corpus (recursively), or [] when it is absent."""
+    if not MAIL_CORPUS.is_dir():
+        return []
+    return sorted(p for p in MAIL_CORPUS.rglob("*") if p.is_file())
+
+
+def require_corpus() -> Path:
+    """The corpus folder; skip (or, under CI, fail) with the reason when it is missing."""
+    if not MAIL_CORPUS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"the shared mail corpus is missing at {MAIL_CORPUS} (required in CI)")
+        pytest.skip(f"the shared mail corpus is not at {MAIL_CORPUS}")
+    return MAIL_CORPUS
+
+
+def manifest_rows() -> dict[str, str]:
+    """local_path relative to the mail folder -> the MANIFEST ``features_or_quirks`` text."""
+    rows: dict[str, str] = {}
+    with MANIFEST.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if row["kind"] == "mail":
+                rows[row["local_path"].removeprefix("mail/")] = row["features_or_quirks"]
+    return rows
+
+
+def build(*headers: str, body: str | bytes = "Hello, my printer is broken.\n") -> bytes:
+    """A raw message with sensible defaults; a header given here replaces the default."""
+    defaults = {
+        "from": "From: Alice Customer <alice@customer.example>",
+        "to": "To: support@casework.example",
+        "subject": "Subject: Printer broken",
+        "message-id": "Message-ID: <abc123@customer.example>",
+        "date": "Date: Tue, 02 Jan 2024 10:00:00 +0100",
+    }
+    lines = list(headers)
+    given = {h.split(":", 1)[0].strip().lower() for h in headers}
+    lines = [v for k, v in defaults.items() if k not in given] + lines
+    raw_body = body.encode("utf-8") if isinstance(body, str) else body
+    return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n" + raw_body
