@@ -2,7 +2,7 @@
 
 Errors are mapped to exit codes in one place, so scripts can tell a refused
 definition (1) from bad usage (2), a missing object (3), a forbidden action (4), a
-lost race (5) and invalid input (6).
+lost race (5), invalid input (6) and an unreachable or uninitialised database (7).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import (
     CaseworkError,
@@ -20,7 +22,7 @@ from engine.errors import (
     NotFound,
 )
 
-from . import admin, services, work
+from . import access, admin, services, work
 from .output import fail
 
 EXIT_CODES: list[tuple[type[CaseworkError], int]] = [
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (admin, work, services):
+    for module in (admin, work, access, services):
         module.register(commands)
     return parser
 
@@ -60,5 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for field, message in exc.errors.items():
                 print(f"  {field}: {message}", file=sys.stderr)
         return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
+    except OperationalError as exc:
+        message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        if "no such table" in message or "does not exist" in message:
+            fail(f"the database is not set up ({message}); run `python run.py init` first")
+        else:
+            fail(f"database error: {message}")
+        return 7
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,8 @@ import argparse
 from engine import cases, posts, tasks, views
 from engine.cases import PRIORITIES
 from engine.directory import user_by_name
+from engine.store.models import Case, CaseType
+from rules import case_sections, cases_query, load_subject, posts_query, visible_case
 
 from .context import add_as, json_object, runtime
 from .output import emit
@@ -26,13 +28,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--contact", type=int, help="id of the main contact")
     add_as(p)
     p.set_defaults(handler=cmd_case_open)
-    p = case.add_parser("list")
+    p = case.add_parser("list", help="cases the user may see, newest first")
     p.add_argument("--status", choices=["open", "closed"])
     p.add_argument("--type", dest="case_type")
     p.add_argument("--limit", type=int, default=50)
+    add_as(p)
     p.set_defaults(handler=cmd_case_list)
-    p = case.add_parser("show")
+    p = case.add_parser("show", help="a case, with the sections the user may see")
     p.add_argument("number")
+    add_as(p)
     p.set_defaults(handler=cmd_case_show)
     p = case.add_parser("post", help="add a post to the case stream")
     p.add_argument("number")
@@ -101,12 +105,15 @@ def cmd_case_open(args: argparse.Namespace) -> int:
 
 def cmd_case_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        rows = [
-            views.case_summary(work, c)
-            for c in cases.list_cases(
-                work, status=args.status, case_type=args.case_type, limit=args.limit
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        query = cases_query(subject).limit(args.limit)
+        if args.status:
+            query = query.where(Case.status == args.status)
+        if args.case_type:
+            query = query.join(CaseType, CaseType.id == Case.case_type_id).where(
+                CaseType.key == args.case_type
             )
-        ]
+        rows = [views.case_summary(work, c) for c in work.session.scalars(query)]
     emit(
         rows,
         as_json=args.json,
@@ -117,27 +124,53 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        case = cases.case_by_number(work, args.number)
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        case = visible_case(work, subject, args.number, "summary")
         detail = views.case_detail(work, case)
-        detail["data"] = cases.case_data(work, case)
-        detail["stream"] = posts.stream(work, number=args.number, include_internal=True)
+        shown = case_sections(work, subject, case)
+        if "case_details" not in shown or shown == {"case_details"}:
+            detail = {k: detail[k] for k in ("number", "subject", "status", "type", "priority")}
+            detail["tasks"], detail["history"] = [], []
+        else:
+            detail["data"] = cases.case_data(work, case)
+            if "case_actions" not in shown:  # e.g. the owner: only the tasks that are theirs
+                user = user_by_name(work, args.as_user)
+                detail["history"] = []
+                detail["tasks"] = [
+                    t
+                    for t in detail["tasks"]
+                    if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
+                ]
+        detail["stream"] = (
+            [
+                {"at": p.created_at, "internal": p.internal, "body": p.body}
+                for p in work.session.scalars(posts_query(subject, case.id))
+            ]
+            if "communications" in shown
+            else []
+        )
+        detail["sections"] = sorted(shown)
     if args.json:
         emit(detail, as_json=True)
         return 0
     tasks_, history, stream = detail.pop("tasks"), detail.pop("history"), detail.pop("stream")
     emit(detail, as_json=False)
-    print("\nStream:")
-    emit(stream, as_json=False, table=["at", "author", "internal", "body"])
-    print("\nTasks:")
-    emit(tasks_, as_json=False, table=[*TASK_COLUMNS, "completed_by"])
-    print("\nHistory:")
-    emit(history, as_json=False, table=["at", "actor", "entity", "id", "action"])
+    for title, rows, columns in (
+        ("Tasks", tasks_, [*TASK_COLUMNS, "completed_by"]),
+        ("Stream", stream, ["at", "internal", "body"]),
+        ("History", history, ["at", "actor", "entity", "id", "action"]),
+    ):
+        if rows:
+            print(f"\n{title}:")
+            emit(rows, as_json=False, table=columns)
     return 0
 
 
 def cmd_case_post(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         author = user_by_name(work, args.as_user)
+        action = "post_internal" if args.internal else "post"
+        visible_case(work, load_subject(work, author), args.number, action)
         post = posts.add_post(
             work, number=args.number, author=author, body=args.body, internal=args.internal
         )

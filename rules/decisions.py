@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from engine.cases import case_by_number
+from engine.errors import NotFound
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseLink
-from engine.errors import NotFound
 from engine.store.models import Case, CaseContact, Contact, StreamPost
 
 from .facts import load_facts
 from .levels import Level, needed
+from .sections import roles_on_case, sections_for
 from .subject import ALL, Subject
 from .visibility import Step, case_filter, decide
 
@@ -31,12 +32,16 @@ class Decision:
     trail: list[Step]
 
     def lines(self) -> list[str]:
-        out = [f"{'ALLOWED' if self.allowed else 'DENIED'}: {self.action} needs "
-               f"{needed(self.action).name.lower()}, access is {self.level.name.lower()}"]
+        out = [
+            f"{'ALLOWED' if self.allowed else 'DENIED'}: {self.action} needs "
+            f"{needed(self.action).name.lower()}, access is {self.level.name.lower()}"
+        ]
         for number, step in enumerate(self.trail, 1):
             result = "n/a" if step.level is None else step.level.name.lower()
-            out.append(f"  {number}. {step.rule:<13} {result:<8} {step.reason}"
-                       + ("  (decides)" if step.final else ""))
+            out.append(
+                f"  {number}. {step.rule:<13} {result:<8} {step.reason}"
+                + ("  (decides)" if step.final else "")
+            )
         return out
 
 
@@ -49,6 +54,22 @@ def explain(work: UnitOfWork, subject: Subject, case: Case, action: str = "read"
     level, trail = access_level(work, subject, case)
     allowed = level >= needed(action) and not (action.endswith("_internal") and subject.portal)
     return Decision(allowed, action, level, trail)
+
+
+def case_sections(work: UnitOfWork, subject: Subject, case: Case) -> frozenset[str]:
+    """The sections of the case page this subject sees (GOSS permission summary)."""
+    facts = load_facts(work, case, subject)
+    level, _ = decide(subject, facts)
+    owner = facts.raiser_id == subject.user_id or bool(
+        subject.contact_ids & ({facts.main_contact_id} | facts.contact_ids)
+    )
+    roles = roles_on_case(
+        is_admin=subject.is_admin,
+        level=level,
+        type_roles=subject.roles_by_type.get(case.case_type_id, frozenset()),
+        is_owner=owner,
+    )
+    return sections_for(roles)
 
 
 def can(work: UnitOfWork, subject: Subject, action: str, case: Case) -> bool:
@@ -103,8 +124,9 @@ def additional_contacts_query(subject: Subject, case_id: int) -> Select[tuple[Co
     """Additional contacts of a case; those of unreadable customer groups are not shown."""
     return (
         select(Contact)
-        .join(CaseContact, and_(CaseContact.contact_id == Contact.id,
-                                CaseContact.case_id == case_id))
+        .join(
+            CaseContact, and_(CaseContact.contact_id == Contact.id, CaseContact.case_id == case_id)
+        )
         .where(contact_filter(subject))
         .order_by(Contact.id)
     )

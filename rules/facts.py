@@ -32,15 +32,29 @@ class CaseFacts:
 def load_facts(work: UnitOfWork, case: Case, subject: Subject) -> CaseFacts:
     session = work.session
     access = session.get(CaseAccess, case.id)
-    contacts = frozenset(session.scalars(select(CaseContact.contact_id).where(
-        CaseContact.case_id == case.id)))
-    grants = tuple(session.execute(select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level)
-                                   .where(CaseGrant.case_id == case.id)).tuples())
-    collaborators = frozenset(session.scalars(select(CaseCollaborator.user_id).where(
-        CaseCollaborator.case_id == case.id)))
-    task_user = session.scalar(select(HumanTask.id).where(
-        HumanTask.case_id == case.id, HumanTask.state == "open", eligible(subject.user_id)
-    ).limit(1)) is not None
+    contacts = frozenset(
+        session.scalars(select(CaseContact.contact_id).where(CaseContact.case_id == case.id))
+    )
+    grants = tuple(
+        session.execute(
+            select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(
+                CaseGrant.case_id == case.id
+            )
+        ).tuples()
+    )
+    collaborators = frozenset(
+        session.scalars(select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == case.id))
+    )
+    task_user = (
+        session.scalar(
+            select(HumanTask.id)
+            .where(
+                HumanTask.case_id == case.id, HumanTask.state == "open", eligible(subject.user_id)
+            )
+            .limit(1)
+        )
+        is not None
+    )
     return CaseFacts(
         case_id=case.id,
         case_type_id=case.case_type_id,

@@ -37,12 +37,15 @@ def restriction_blockers(work: UnitOfWork, case: Case) -> list[str]:
         .group_by(Item.id, Item.name)
         .having(func.count(CaseItem.case_id) > 1)
     ).all()
-    reasons += [f"item '{name}' also belongs to {count - 1} other case(s)" for name, count in shared]
+    reasons += [
+        f"item '{name}' also belongs to {count - 1} other case(s)" for name, count in shared
+    ]
     reasons += [
         f"item '{name}' is checked out to {org}"
         for name, org in session.execute(
             select(Item.name, Item.checked_out_to).where(
-                Item.id.in_(items), Item.checked_out_to.is_not(None))
+                Item.id.in_(items), Item.checked_out_to.is_not(None)
+            )
         )
     ]
     mine = or_(WorkTaskAttachment.case_id == case.id, WorkTaskAttachment.item_id.in_(items))
@@ -53,13 +56,21 @@ def restriction_blockers(work: UnitOfWork, case: Case) -> list[str]:
         .group_by(WorkTaskAttachment.work_task_id)
         .having(func.count() > 1)
     ).all()
-    reasons += [f"the case or an item is attached to to-do {t}, which carries other cases or "
-                "items" for t in crowded]
+    reasons += [
+        f"the case or an item is attached to to-do {t}, which carries other cases or items"
+        for t in crowded
+    ]
     return reasons
 
 
-def restrict(work: UnitOfWork, subject: Subject, case: Case, *,
-             users: Iterable[tuple[str, str]] = (), groups: Iterable[tuple[str, str]] = ()) -> None:
+def restrict(
+    work: UnitOfWork,
+    subject: Subject,
+    case: Case,
+    *,
+    users: Iterable[tuple[str, str]] = (),
+    groups: Iterable[tuple[str, str]] = (),
+) -> None:
     """Restrict a case to the given (name, level) grants; levels are ``read`` or ``full``.
 
     Only administrators may do this; with no grants only administrators see the case.
@@ -79,16 +90,31 @@ def restrict(work: UnitOfWork, subject: Subject, case: Case, *,
             target = session.scalar(select(model.id).where(name_col == name))
             if target is None:
                 raise InvalidInput("invalid grant", {name: f"no {kind} of that name"})
-            grants.append(CaseGrant(case_id=case.id, level=level,
-                                    user_id=target if kind == "user" else None,
-                                    group_id=target if kind == "group" else None))
+            grants.append(
+                CaseGrant(
+                    case_id=case.id,
+                    level=level,
+                    user_id=target if kind == "user" else None,
+                    group_id=target if kind == "group" else None,
+                )
+            )
     access = session.get(CaseAccess, case.id) or CaseAccess(case_id=case.id)
-    access.restricted, access.restricted_by_id, access.restricted_at = True, subject.user_id, work.now
+    access.restricted, access.restricted_by_id, access.restricted_at = (
+        True,
+        subject.user_id,
+        work.now,
+    )
     session.add(access)
     session.add_all(grants)
-    audit.record(work, actor_id=subject.user_id, entity="case", entity_id=case.number or case.id,
-                 case_id=case.id, action="restricted",
-                 after={"users": [list(u) for u in users], "groups": [list(g) for g in groups]})
+    audit.record(
+        work,
+        actor_id=subject.user_id,
+        entity="case",
+        entity_id=case.number or case.id,
+        case_id=case.id,
+        action="restricted",
+        after={"users": [list(u) for u in users], "groups": [list(g) for g in groups]},
+    )
 
 
 def hide_from_portal(work: UnitOfWork, subject: Subject, case: Case, hidden: bool = True) -> None:
@@ -97,6 +123,12 @@ def hide_from_portal(work: UnitOfWork, subject: Subject, case: Case, hidden: boo
     access = work.session.get(CaseAccess, case.id) or CaseAccess(case_id=case.id)
     access.hidden_from_portal = hidden
     work.session.add(access)
-    audit.record(work, actor_id=subject.user_id, entity="case", entity_id=case.number or case.id,
-                 case_id=case.id, action="portal_visibility", after={"hidden": hidden})
-
+    audit.record(
+        work,
+        actor_id=subject.user_id,
+        entity="case",
+        entity_id=case.number or case.id,
+        case_id=case.id,
+        action="portal_visibility",
+        after={"hidden": hidden},
+    )

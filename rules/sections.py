@@ -26,17 +26,20 @@ SECTIONS = (
 DEFAULT_MATRIX: dict[str, frozenset[str]] = {
     "admin": frozenset(SECTIONS),
     "manager": frozenset(SECTIONS),
-    "monitor": frozenset({"case_details", "communications", "contact_details", "linked_cases",
-                          "additional_details"}),
-    "escalation": frozenset({"case_details", "communications", "contact_details",
-                             "linked_cases", "additional_details"}),
+    "monitor": frozenset(
+        {"case_details", "communications", "contact_details", "linked_cases", "additional_details"}
+    ),
+    "escalation": frozenset(
+        {"case_details", "communications", "contact_details", "linked_cases", "additional_details"}
+    ),
     "owner": frozenset({"case_details", "communications"}),
     "task_user": frozenset({"case_details"}),
 }
 
 
-def roles_on_case(*, is_admin: bool, level: Level, type_roles: frozenset[str],
-                  is_owner: bool) -> frozenset[str]:
+def roles_on_case(
+    *, is_admin: bool, level: Level, type_roles: frozenset[str], is_owner: bool
+) -> frozenset[str]:
     """The roles that decide the sections a user sees on one case."""
     roles = set(type_roles & {"manager", "monitor", "escalation"})
     if is_admin:
@@ -52,8 +55,9 @@ def roles_on_case(*, is_admin: bool, level: Level, type_roles: frozenset[str],
     return frozenset(roles) if level > Level.NONE else frozenset()
 
 
-def sections_for(roles: frozenset[str],
-                 matrix: Mapping[str, frozenset[str]] = DEFAULT_MATRIX) -> frozenset[str]:
+def sections_for(
+    roles: frozenset[str], matrix: Mapping[str, frozenset[str]] = DEFAULT_MATRIX
+) -> frozenset[str]:
     """Union of the sections of every role held."""
     seen: set[str] = set()
     for role in roles:

@@ -75,14 +75,16 @@ class Subject:
 def load_subject(work: UnitOfWork, user: User) -> Subject:
     """Collect the user's groups, system permissions, case-type roles and portal access."""
     session = work.session
-    groups = frozenset(session.scalars(select(Membership.group_id).where(
-        Membership.user_id == user.id)))
+    groups = frozenset(
+        session.scalars(select(Membership.group_id).where(Membership.user_id == user.id))
+    )
     readable: set[int] = set()
     writable: set[int] = set()
     all_read = all_write = False
     for type_id, can_write in session.execute(
-        select(CaseTypePermission.case_type_id, CaseTypePermission.can_write)
-        .where(CaseTypePermission.group_id.in_(groups))
+        select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
+            CaseTypePermission.group_id.in_(groups)
+        )
     ):
         if type_id is None:
             all_read, all_write = True, all_write or can_write
@@ -97,10 +99,18 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
             readable.add(type_id)
         if "write" in levels:
             writable.add(type_id)
-    customer_ids = list(session.scalars(select(CustomerPermission.customer_group_id).where(
-        CustomerPermission.group_id.in_(groups))))
-    contacts = list(session.execute(select(Contact.id, Contact.customer_group_id).where(
-        Contact.user_id == user.id)))
+    customer_ids = list(
+        session.scalars(
+            select(CustomerPermission.customer_group_id).where(
+                CustomerPermission.group_id.in_(groups)
+            )
+        )
+    )
+    contacts = list(
+        session.execute(
+            select(Contact.id, Contact.customer_group_id).where(Contact.user_id == user.id)
+        )
+    )
     return Subject(
         user_id=user.id,
         username=user.username,
@@ -109,8 +119,13 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
-        resource_types=frozenset(session.scalars(select(ResourcePermission.resource_type).where(
-            ResourcePermission.group_id.in_(groups)))),
+        resource_types=frozenset(
+            session.scalars(
+                select(ResourcePermission.resource_type).where(
+                    ResourcePermission.group_id.in_(groups)
+                )
+            )
+        ),
         contact_ids=frozenset(c for c, _ in contacts),
         portal=_portal(work, user, {g for _, g in contacts}),
         roles_by_type=roles_by_type,
@@ -124,8 +139,9 @@ def _case_type_roles(work: UnitOfWork, groups: frozenset[int]) -> dict[int, froz
     names = set(work.session.scalars(select(Group.name).where(Group.id.in_(groups))))
     result: dict[int, frozenset[str]] = {}
     rows = work.session.execute(
-        select(CaseType.id, CaseTypeVersion.config)
-        .join(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
+        select(CaseType.id, CaseTypeVersion.config).join(
+            CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
+        )
     )
     for type_id, config in rows:
         roles = config["case_type"].get("roles", {})
@@ -137,7 +153,8 @@ def _case_type_roles(work: UnitOfWork, groups: frozenset[int]) -> dict[int, froz
 
 def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
     row = work.session.execute(
-        select(PortalRole).join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
+        select(PortalRole)
+        .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
         .where(PortalMembership.user_id == user.id)
     ).scalar_one_or_none()
     if row is None:
@@ -145,8 +162,12 @@ def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal |
     visible = set(customer_groups)
     if row.parent_visibility:
         visible |= _descendants(work, customer_groups)
-    return Portal(view_all=row.view_level == "all", edit_all=row.edit_level == "all",
-                  parent_visibility=row.parent_visibility, customer_groups=frozenset(visible))
+    return Portal(
+        view_all=row.view_level == "all",
+        edit_all=row.edit_level == "all",
+        parent_visibility=row.parent_visibility,
+        customer_groups=frozenset(visible),
+    )
 
 
 def _descendants(work: UnitOfWork, roots: set[int]) -> set[int]:

@@ -64,8 +64,11 @@ def _restriction(s: Subject, f: CaseFacts) -> Step:
     for user_id, group_id, level in f.grants:
         if user_id == s.user_id or (group_id is not None and group_id in s.group_ids):
             best = max(best, Level.WRITE if level == "full" else Level.READ)
-    reason = ("restricted case: granted " + best.name.lower() if best else
-              "restricted case: no grant for this user or their groups")
+    reason = (
+        "restricted case: granted " + best.name.lower()
+        if best
+        else "restricted case: no grant for this user or their groups"
+    )
     return Step("restriction", best, reason, final=True)
 
 
@@ -75,28 +78,40 @@ def _portal(s: Subject, f: CaseFacts) -> Step:
         return Step("portal", None, "not a portal user")
     if f.hidden_from_portal:
         return Step("portal", Level.NONE, "the case is hidden from the portal", final=True)
-    own = f.raiser_id == s.user_id or bool(
-        s.contact_ids & ({f.main_contact_id} | f.contact_ids))
+    own = f.raiser_id == s.user_id or bool(s.contact_ids & ({f.main_contact_id} | f.contact_ids))
     if own:
-        return Step("portal", Level.WRITE, "own case (raised by or naming this contact)",
-                    final=True)
+        return Step(
+            "portal", Level.WRITE, "own case (raised by or naming this contact)", final=True
+        )
     if p.view_all and f.customer_group_id in p.customer_groups:
         level = Level.WRITE if p.edit_all else Level.READ
-        return Step("portal", level, "portal role sees all cases of the customer"
-                    + (" and its child customers" if p.parent_visibility else ""), final=True)
-    return Step("portal", Level.NONE, "not an own case and not visible to the portal role",
-                final=True)
+        return Step(
+            "portal",
+            level,
+            "portal role sees all cases of the customer"
+            + (" and its child customers" if p.parent_visibility else ""),
+            final=True,
+        )
+    return Step(
+        "portal", Level.NONE, "not an own case and not visible to the portal role", final=True
+    )
 
 
 def _system(s: Subject, f: CaseFacts) -> Step:
     if not s.reads_type(f.case_type_id):
         return Step("system", None, "no read permission for the case type")
     if not s.reads_customer(f.customer_group_id):
-        return Step("system", None, "read permission for the case type but not for the "
-                    "customer group of its main contact")
+        return Step(
+            "system",
+            None,
+            "read permission for the case type but not for the customer group of its main contact",
+        )
     if s.writes_type(f.case_type_id):
-        return Step("system", Level.WRITE, "write permission for the case type and read "
-                    "permission for its customer group")
+        return Step(
+            "system",
+            Level.WRITE,
+            "write permission for the case type and read permission for its customer group",
+        )
     return Step("system", Level.READ, "read permission for the case type and its customer group")
 
 
@@ -104,8 +119,9 @@ def _collaborator(s: Subject, f: CaseFacts) -> Step:
     if s.user_id not in f.collaborators:
         return Step("collaborator", None, "not a collaborator")
     if not s.reads_type(f.case_type_id):
-        return Step("collaborator", None, "collaborator, but their roles grant no access to "
-                    "the case type")
+        return Step(
+            "collaborator", None, "collaborator, but their roles grant no access to the case type"
+        )
     return Step("collaborator", Level.READ, "collaborator with access to the case type")
 
 
@@ -122,7 +138,13 @@ def _task_user(s: Subject, f: CaseFacts) -> Step:
 
 
 RULES: list[Callable[[Subject, CaseFacts], Step]] = [
-    _admin, _restriction, _portal, _system, _collaborator, _raiser, _task_user,
+    _admin,
+    _restriction,
+    _portal,
+    _system,
+    _collaborator,
+    _raiser,
+    _task_user,
 ]
 
 
@@ -175,7 +197,8 @@ def _portal_sql(s: Subject, level: Level) -> ColumnElement[bool]:
         Case.raiser_id == s.user_id,
         Case.main_contact_id.in_(contacts) if contacts else false(),
         exists().where(CaseContact.case_id == Case.id, CaseContact.contact_id.in_(contacts))
-        if contacts else false(),
+        if contacts
+        else false(),
     )
     shared = false()
     if p.view_all and (level <= Level.READ or p.edit_all):
@@ -187,15 +210,20 @@ def _agent_sql(s: Subject, level: Level) -> ColumnElement[bool]:
     types = s.writable_types if level >= Level.WRITE else s.readable_types
     system = and_(
         _ids_clause(Case.case_type_id, types),
-        or_(Case.customer_group_id.is_(None), _ids_clause(Case.customer_group_id, s.customer_groups)),
+        or_(
+            Case.customer_group_id.is_(None), _ids_clause(Case.customer_group_id, s.customer_groups)
+        ),
     )
     if level >= Level.WRITE:
         return system
     granted = [
         system,
-        and_(_ids_clause(Case.case_type_id, s.readable_types),
-             exists().where(CaseCollaborator.case_id == Case.id,
-                            CaseCollaborator.user_id == s.user_id)),
+        and_(
+            _ids_clause(Case.case_type_id, s.readable_types),
+            exists().where(
+                CaseCollaborator.case_id == Case.id, CaseCollaborator.user_id == s.user_id
+            ),
+        ),
         Case.raiser_id == s.user_id,
     ]
     if level <= Level.SUMMARY:

@@ -20,12 +20,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
-from .hours import WeeklyHours, check_weekly, parse_date, parse_hours
+from .hours import WeeklyHours, check_keys, check_weekly, parse_date, parse_hours
 from .ics import parse_ics_holidays
 from .zones import (
     DAY_US,
@@ -89,7 +90,6 @@ class BusinessCalendar:
             except (NotImplementedError, KeyError, ValueError) as exc:
                 raise ValueError(f"holidays: {exc}") from None
             self._country = (country, subdivision)
-        self._library_years: dict[int, frozenset[int]] = {}
         self._special_years: dict[int, tuple[tuple[int, ...], frozenset[int]]] = {}
 
     @classmethod
@@ -97,7 +97,7 @@ class BusinessCalendar:
         """Build from the TOML shape (see the package docstring); ``ValueError`` names the key."""
         if not isinstance(data, Mapping):
             raise ValueError(f"calendar: expected a table, got {data!r}")
-        _no_unknown_keys("calendar", data, _CALENDAR_KEYS)
+        check_keys("calendar", data, _CALENDAR_KEYS)
         if "timezone" not in data or not isinstance(data["timezone"], str):
             raise ValueError('timezone: required, an IANA name such as "Europe/Berlin"')
         if "hours" not in data:
@@ -111,7 +111,7 @@ class BusinessCalendar:
         source = data.get("holidays", {})
         if not isinstance(source, Mapping):
             raise ValueError(f"holidays: expected a table, got {source!r}")
-        _no_unknown_keys("holidays", source, _HOLIDAY_KEYS)
+        check_keys("holidays", source, _HOLIDAY_KEYS)
         if "ics" in source:
             dates.update(parse_ics_holidays(source["ics"]))
         for key in ("country", "subdivision"):
@@ -267,13 +267,8 @@ class BusinessCalendar:
         return o in self._library_holidays(date.fromordinal(o).year)
 
     def _library_holidays(self, year: int) -> frozenset[int]:
-        cached = self._library_years.get(year)
-        if cached is None:
-            country, subdivision = self._country or ("", None)
-            found = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
-            cached = frozenset(d.toordinal() for d in found if d.year == year)
-            self._library_years[year] = cached
-        return cached
+        country, subdivision = self._country or ("", None)
+        return _public_holidays(country, subdivision, year)
 
     def _special_days(self, year: int) -> tuple[tuple[int, ...], frozenset[int]]:
         """Days of ``year`` that may not be their weekday's nominal hours at a fixed offset.
@@ -310,7 +305,9 @@ class BusinessCalendar:
         return limit
 
 
-def _no_unknown_keys(where: str, data: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(str(key) for key in data if key not in known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
+@lru_cache(maxsize=1024)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[int]:
+    """Day ordinals of one year's public holidays, shared by every calendar in the process
+    (the ``holidays`` package computes them on demand, about a millisecond a year)."""
+    found = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
+    return frozenset(d.toordinal() for d in found if d.year == year)

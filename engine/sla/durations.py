@@ -41,8 +41,11 @@ def parse_duration(text: str, key: str = "duration") -> timedelta:
     if not match or value in ("P", "PT") or value.endswith("T"):
         raise ValueError(f'{key}: {text!r} is not an ISO 8601 duration such as "PT4H" or "P5D"')
     seconds = sum(
-        (Decimal(part.replace(",", ".")) * unit for part, unit in zip(
-            match.groups(), _UNIT_SECONDS, strict=True) if part is not None),
+        (
+            Decimal(part.replace(",", ".")) * unit
+            for part, unit in zip(match.groups(), _UNIT_SECONDS, strict=True)
+            if part is not None
+        ),
         Decimal(0),
     )
     return timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
@@ -57,8 +60,7 @@ def format_duration(duration: timedelta) -> str:
     hours, rest = divmod(rest, 3_600_000_000)
     minutes, rest = divmod(rest, 60_000_000)
     seconds = Decimal(rest) / 1_000_000
-    time = "".join(
-        f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if amount
-    )
+    parts = ((hours, "H"), (minutes, "M"), (seconds, "S"))
+    time = "".join(f"{amount}{unit}" for amount, unit in parts if amount)
     text = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
     return text if text != "P" else "PT0S"

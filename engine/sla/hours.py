@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["WEEKDAYS", "WeeklyHours", "check_weekly", "parse_date", "parse_hours"]
+__all__ = ["WEEKDAYS", "WeeklyHours", "check_keys", "check_weekly", "parse_date", "parse_hours"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys in ``date.weekday()`` order."""
@@ -79,6 +79,13 @@ def parse_date(value: Any, key: str) -> date:
         except ValueError:
             pass
     raise ValueError(f'{key}: expected a date "YYYY-MM-DD", got {value!r}')
+
+
+def check_keys(where: str, data: Mapping[str, Any], known: set[str]) -> None:
+    """Refuse unknown keys: a misspelt ``extra_holiday`` must not silently do nothing."""
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")
 
 
 def _weekday_indexes(where: str, day_key: Any) -> range:

@@ -26,12 +26,16 @@ from typing import Any, Literal, NamedTuple
 
 from .calendar import BusinessCalendar
 from .durations import parse_duration
+from .events import TARGETED, ClockEvent, met, paused, reset, resumed, started
+from .hours import check_keys
 
 __all__ = [
+    "BREACH",
     "ClockEvent",
     "DueMoment",
     "SlaPolicy",
     "Target",
+    "TargetState",
     "TargetStatus",
     "due_moments",
     "evaluate",
@@ -42,54 +46,8 @@ __all__ = [
     "started",
 ]
 
-EventKind = Literal["started", "paused", "resumed", "met", "reset"]
 TargetState = Literal["running", "paused", "met", "breached"]
 BREACH = 1.0
-_TARGETED = ("met", "reset")
-_KINDS = ("started", "paused", "resumed", *_TARGETED)
-
-
-@dataclass(frozen=True)
-class ClockEvent:
-    """One entry of a case's clock history; build them with the functions below."""
-
-    kind: EventKind
-    at: datetime
-    target: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise ValueError(f"event: unknown kind {self.kind!r}; known: {', '.join(_KINDS)}")
-        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
-            raise ValueError(f"event {self.kind}: 'at' must be an aware datetime, got {self.at!r}")
-        if (self.kind in _TARGETED) != (self.target is not None):
-            need = "needs" if self.kind in _TARGETED else "takes no"
-            raise ValueError(f"event {self.kind}: {need} target")
-
-
-def started(at: datetime) -> ClockEvent:
-    """The case opened: every target's clock starts."""
-    return ClockEvent("started", at)
-
-
-def paused(at: datetime) -> ClockEvent:
-    """The case waits on the customer: every running clock stops."""
-    return ClockEvent("paused", at)
-
-
-def resumed(at: datetime) -> ClockEvent:
-    """The customer answered: every clock that is not met runs again."""
-    return ClockEvent("resumed", at)
-
-
-def met(target: str, at: datetime) -> ClockEvent:
-    """``target`` was fulfilled (e.g. the first response was sent); its clock stops."""
-    return ClockEvent("met", at, target)
-
-
-def reset(target: str, at: datetime) -> ClockEvent:
-    """``target`` starts a fresh cycle at ``at`` (e.g. next update, on each agent reply)."""
-    return ClockEvent("reset", at, target)
 
 
 @dataclass(frozen=True)
@@ -144,10 +102,10 @@ class SlaPolicy:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
-        """Build from ``{"calendar": {...}, "targets": {name: {"within": ISO, "warn_at": [...]}}}``."""
+        """Build from ``{"calendar": {...}, "targets": {name: {"within": ISO, "warn_at": []}}}``."""
         if not isinstance(data, Mapping):
             raise ValueError(f"sla: expected a table, got {data!r}")
-        _known_keys("sla", data, {"calendar", "targets"})
+        check_keys("sla", data, {"calendar", "targets"})
         if "calendar" not in data:
             raise ValueError("calendar: required")
         calendar = BusinessCalendar.from_dict(data["calendar"])
@@ -159,7 +117,7 @@ class SlaPolicy:
             where = f"targets.{name}"
             if not isinstance(raw, Mapping):
                 raise ValueError(f'{where}: expected a table like {{within = "PT4H"}}, got {raw!r}')
-            _known_keys(where, raw, {"within", "warn_at"})
+            check_keys(where, raw, {"within", "warn_at"})
             if "within" not in raw:
                 raise ValueError(f'{where}.within: required, an ISO 8601 duration such as "PT4H"')
             warn_at = raw.get("warn_at", [])
@@ -342,7 +300,7 @@ def _replay(
             for clock in clocks.values():
                 if clock.met_at is None:
                     clock.running_since = event.at
-        elif event.kind in _TARGETED:
+        elif event.kind in TARGETED:
             clock = clocks[policy.target(str(event.target)).name]
             if event.kind == "reset":
                 running = None if is_paused else event.at
@@ -353,9 +311,3 @@ def _replay(
                 clock.stop(calendar, event.at, in_time_at_due=True)
                 clock.met_at = event.at
     return clocks, is_paused
-
-
-def _known_keys(where: str, data: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(str(key) for key in data if key not in known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {sorted(known)}")

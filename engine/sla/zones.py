@@ -31,6 +31,7 @@ MINUTE_US = 60_000_000
 
 
 def to_us(at: datetime, name: str = "at") -> int:
+    """Microseconds since the epoch of an aware datetime; ``name`` is used in the error."""
     if not isinstance(at, datetime):
         raise ValueError(f"{name}: expected an aware datetime, got {at!r}")
     if at.tzinfo is None or at.utcoffset() is None:
@@ -39,10 +40,12 @@ def to_us(at: datetime, name: str = "at") -> int:
 
 
 def from_us(us: int) -> datetime:
+    """The aware UTC datetime of microseconds since the epoch."""
     return _EPOCH + timedelta(microseconds=us)
 
 
 def duration_us(duration: timedelta) -> int:
+    """Microseconds of a non-negative ``timedelta`` (exact: that is its resolution)."""
     if not isinstance(duration, timedelta):
         raise ValueError(f"duration: expected a timedelta, got {duration!r}")
     if duration < timedelta(0):
@@ -102,4 +105,3 @@ def transition_days(zone: ZoneInfo, year: int) -> tuple[int, ...]:
                 previous = current
         start, offset = stop, stop_offset
     return tuple(found)
-

@@ -31,7 +31,9 @@ class PortalMembership(Base):
     """A user acting in the portal under a role (a user has at most one)."""
 
     __tablename__ = "portal_memberships"
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     portal_role_id: Mapped[int] = mapped_column(ForeignKey("portal_roles.id"))
 
 
@@ -70,7 +72,9 @@ class CaseAccess(Base):
     """Per-case access settings, one row per case that has any."""
 
     __tablename__ = "case_access"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_from_portal: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -92,7 +96,9 @@ class CaseCollaborator(Base):
     """Read and stream access for a user, if their roles grant any access to the case type."""
 
     __tablename__ = "case_collaborators"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -102,7 +108,9 @@ class CaseFollower(Base):
     """Notified of new posts on a case (visibility still decides what they get)."""
 
     __tablename__ = "case_followers"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -112,7 +120,9 @@ class AutoFollow(Base):
     """A user follows every new case of a case type they may see."""
 
     __tablename__ = "auto_follows"
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"), primary_key=True)
 
 
@@ -120,7 +130,9 @@ class CaseLink(Base):
     """A relation between two cases, stored once per direction."""
 
     __tablename__ = "case_links"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     other_case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -139,7 +151,9 @@ class Item(Base):
 
 class CaseItem(Base):
     __tablename__ = "case_items"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -158,5 +172,9 @@ class WorkTaskAttachment(Base):
     __table_args__ = (Index("ix_work_task_attachments_task", "work_task_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     work_task_id: Mapped[int] = mapped_column(ForeignKey("work_tasks.id", ondelete="CASCADE"))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )

@@ -94,7 +94,7 @@ def test_it_runs_the_demo_and_an_agent_drives_a_case_to_completion(cli: Cli):
         "task", "complete", str(confirm["id"]), "--as", "carol", "--data", '{"resolved": true}'
     )
     assert done["case"]["status"] == "closed"
-    shown = cli.json("case", "show", "C-000001")
+    shown = cli.json("case", "show", "C-000001", "--as", "alice")
     assert shown["status"] == "closed" and shown["data"]["resolution"] == "New roller"
     assert [h["action"] for h in shown["history"]][-1] == "closed"
 
@@ -145,7 +145,8 @@ def test_it_reports_bad_input_without_a_traceback(cli: Cli):
     for args, code, message in [
         (("task", "complete", "999", "--as", "alice"), 3, "no task 999"),
         (("task", "list", "--as", "nobody"), 3, "no user 'nobody'"),
-        (("case", "show", "C-1'; drop table cases;--"), 3, "no case"),
+        (("case", "show", "C-1'; drop table cases;--", "--as", "alice"), 3, "no case"),
+        (("case", "show", "C-000002", "--as", "carol"), 3, "no case C-000002"),
         (
             (
                 "case",

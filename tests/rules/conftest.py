@@ -23,10 +23,14 @@ def visible(world: World, user: str, level: Level = Level.READ) -> set[str]:
     names = {v: k for k, v in world.cases.items()}
     with world.rt.unit() as work:
         subject = load_subject(work, work.session.get(User, world.users[user]))
-        sql = set(work.session.scalars(select(Case.id).where(
-            Case.id.in_(list(names)), case_filter(subject, level))))
+        sql = set(
+            work.session.scalars(
+                select(Case.id).where(Case.id.in_(list(names)), case_filter(subject, level))
+            )
+        )
         python = {
-            case.id for case in work.session.scalars(select(Case).where(Case.id.in_(list(names))))
+            case.id
+            for case in work.session.scalars(select(Case).where(Case.id.in_(list(names))))
             if decide(subject, load_facts(work, case, subject))[0] >= level
         }
     assert sql == python, f"SQL {sorted(sql)} != rules {sorted(python)} for {user} at {level!r}"

@@ -163,7 +163,14 @@ def test_it_explains_each_decision_with_the_rule_trail(world: World):
     text = "\n".join(decision.lines())
     assert "read permission for the case type but not for the customer group" in text
     assert [step.rule for step in decision.trail] == [
-        "admin", "restriction", "portal", "system", "collaborator", "raiser", "task_user"]
+        "admin",
+        "restriction",
+        "portal",
+        "system",
+        "collaborator",
+        "raiser",
+        "task_user",
+    ]
 
 
 def test_it_keeps_internal_posts_from_portal_users(world: World):
@@ -176,9 +183,15 @@ def test_it_keeps_internal_posts_from_portal_users(world: World):
     case_id = world.case("c", "Sales", contact="pat")
     with world.rt.unit() as work:
         for internal in (False, True):
-            work.session.add(StreamPost(case_id=case_id, author_id=world.users["sue"],
-                                        body=f"internal={internal}", internal=internal,
-                                        created_at=work.now))
+            work.session.add(
+                StreamPost(
+                    case_id=case_id,
+                    author_id=world.users["sue"],
+                    body=f"internal={internal}",
+                    internal=internal,
+                    created_at=work.now,
+                )
+            )
     with world.rt.unit() as work:
         seen = {}
         for who in ("pat", "sue"):
@@ -194,8 +207,11 @@ def test_it_refuses_to_restrict_when_linked_items_would_leak(world: World, obsta
     case_id = world.case("c", "Sales")
     other = world.case("other", "Sales")
     with world.rt.unit() as work:
-        item = Item(kind="attachment", name="contract.pdf",
-                    checked_out_to="ACME Legal" if obstacle == "checked out" else None)
+        item = Item(
+            kind="attachment",
+            name="contract.pdf",
+            checked_out_to="ACME Legal" if obstacle == "checked out" else None,
+        )
         work.session.add(item)
         work.session.flush()
         work.session.add(CaseItem(case_id=case_id, item_id=item.id))
@@ -205,8 +221,12 @@ def test_it_refuses_to_restrict_when_linked_items_would_leak(world: World, obsta
             todo = WorkTask(title="Review")
             work.session.add(todo)
             work.session.flush()
-            work.session.add_all([WorkTaskAttachment(work_task_id=todo.id, item_id=item.id),
-                                  WorkTaskAttachment(work_task_id=todo.id, case_id=other)])
+            work.session.add_all(
+                [
+                    WorkTaskAttachment(work_task_id=todo.id, item_id=item.id),
+                    WorkTaskAttachment(work_task_id=todo.id, case_id=other),
+                ]
+            )
     with world.rt.unit() as work:
         subject = load_subject(work, work.session.get(User, world.users["root"]))
         case = work.session.get(Case, case_id)
@@ -215,9 +235,12 @@ def test_it_refuses_to_restrict_when_linked_items_would_leak(world: World, obsta
     with world.rt.unit() as work:
         subject = load_subject(work, work.session.get(User, world.users["root"]))
         case = work.session.get(Case, case_id)
-        expected = {"shared item": "also belongs to 1 other case", "checked out":
-                    "checked out to ACME Legal", "crowded to-do": "carries other cases",
-                    "twice": "already restricted"}[obstacle]
+        expected = {
+            "shared item": "also belongs to 1 other case",
+            "checked out": "checked out to ACME Legal",
+            "crowded to-do": "carries other cases",
+            "twice": "already restricted",
+        }[obstacle]
         assert any(expected in b for b in restriction_blockers(work, case))
         with pytest.raises(Conflict, match=expected):
             restrict(work, subject, case)

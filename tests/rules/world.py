@@ -54,13 +54,19 @@ class World:
 
     def user(self, name: str, *, admin: bool = False, groups: tuple[str, ...] = ()) -> int:
         with self.rt.unit() as work:
-            user = User(username=unique(name), display_name=name, is_admin=admin,
-                        is_active=True, created_at=work.now)
+            user = User(
+                username=unique(name),
+                display_name=name,
+                is_admin=admin,
+                is_active=True,
+                created_at=work.now,
+            )
             work.session.add(user)
             work.session.flush()
             for g in groups:
-                work.session.add(Membership(user_id=user.id, group_id=self.groups[g],
-                                            created_at=work.now))
+                work.session.add(
+                    Membership(user_id=user.id, group_id=self.groups[g], created_at=work.now)
+                )
             self.users[name] = user.id
         return user.id
 
@@ -82,8 +88,11 @@ class World:
 
     def contact(self, name: str, customer: str, user: str | None = None) -> int:
         with self.rt.unit() as work:
-            row = Contact(name=name, customer_group_id=self.customers[customer],
-                          user_id=self.users[user] if user else None)
+            row = Contact(
+                name=name,
+                customer_group_id=self.customers[customer],
+                user_id=self.users[user] if user else None,
+            )
             work.session.add(row)
             work.session.flush()
             self.contacts[name] = row.id
@@ -95,76 +104,132 @@ class World:
             kind = CaseType(key=unique("T").upper(), name=name, prefix="T", created_at=work.now)
             work.session.add(kind)
             work.session.flush()
-            config = {"case_type": {"roles": {r: [names[g] for g in gs]
-                                              for r, gs in (roles or {}).items()}},
-                      "routing": {}}
-            version = CaseTypeVersion(case_type_id=kind.id, number=1, content_hash=unique("h"),
-                                      process_id="p", source_name="-", bpmn_xml="", config=config,
-                                      spec_json="", deployed_at=work.now)
+            config = {
+                "case_type": {
+                    "roles": {r: [names[g] for g in gs] for r, gs in (roles or {}).items()}
+                },
+                "routing": {},
+            }
+            version = CaseTypeVersion(
+                case_type_id=kind.id,
+                number=1,
+                content_hash=unique("h"),
+                process_id="p",
+                source_name="-",
+                bpmn_xml="",
+                config=config,
+                spec_json="",
+                deployed_at=work.now,
+            )
             work.session.add(version)
             work.session.flush()
             kind.current_version_id = version.id
             self.types[name] = kind.id
         return kind.id
 
-    def permit(self, group: str, *, types: tuple[str | None, ...] = (),
-               write: bool = False, customers: tuple[str | None, ...] = ()) -> None:
+    def permit(
+        self,
+        group: str,
+        *,
+        types: tuple[str | None, ...] = (),
+        write: bool = False,
+        customers: tuple[str | None, ...] = (),
+    ) -> None:
         with self.rt.unit() as work:
             for t in types:
-                work.session.add(CaseTypePermission(
-                    group_id=self.groups[group], can_write=write,
-                    case_type_id=None if t is None else self.types[t]))
+                work.session.add(
+                    CaseTypePermission(
+                        group_id=self.groups[group],
+                        can_write=write,
+                        case_type_id=None if t is None else self.types[t],
+                    )
+                )
             for c in customers:
-                work.session.add(CustomerPermission(
-                    group_id=self.groups[group],
-                    customer_group_id=None if c is None else self.customers[c]))
+                work.session.add(
+                    CustomerPermission(
+                        group_id=self.groups[group],
+                        customer_group_id=None if c is None else self.customers[c],
+                    )
+                )
 
-    def portal(self, user: str, *, view: str = "own", edit: str = "own",
-               parent: bool = False) -> None:
+    def portal(
+        self, user: str, *, view: str = "own", edit: str = "own", parent: bool = False
+    ) -> None:
         with self.rt.unit() as work:
-            role = PortalRole(name=unique("portal"), view_level=view, edit_level=edit,
-                              parent_visibility=parent)
+            role = PortalRole(
+                name=unique("portal"), view_level=view, edit_level=edit, parent_visibility=parent
+            )
             work.session.add(role)
             work.session.flush()
             work.session.add(PortalMembership(user_id=self.users[user], portal_role_id=role.id))
 
-    def case(self, name: str, case_type: str, *, contact: str | None = None,
-             raiser: str | None = None, contacts: tuple[str, ...] = (),
-             restricted: bool = False, hidden: bool = False,
-             grants: tuple[tuple[str, str], ...] = (), collaborators: tuple[str, ...] = (),
-             task_groups: tuple[str, ...] = ()) -> int:
+    def case(
+        self,
+        name: str,
+        case_type: str,
+        *,
+        contact: str | None = None,
+        raiser: str | None = None,
+        contacts: tuple[str, ...] = (),
+        restricted: bool = False,
+        hidden: bool = False,
+        grants: tuple[tuple[str, str], ...] = (),
+        collaborators: tuple[str, ...] = (),
+        task_groups: tuple[str, ...] = (),
+    ) -> int:
         with self.rt.unit() as work:
             contact_row = work.session.get(Contact, self.contacts[contact]) if contact else None
-            row = Case(subject=name, status="open", case_type_id=self.types[case_type],
-                       version_id=self._version(work, case_type),
-                       customer_group_id=contact_row.customer_group_id if contact_row else None,
-                       main_contact_id=contact_row.id if contact_row else None,
-                       raiser_id=self.users[raiser] if raiser else None, priority="normal",
-                       created_at=work.now, updated_at=work.now, workflow_state="",
-                       row_version=1)
+            row = Case(
+                subject=name,
+                status="open",
+                case_type_id=self.types[case_type],
+                version_id=self._version(work, case_type),
+                customer_group_id=contact_row.customer_group_id if contact_row else None,
+                main_contact_id=contact_row.id if contact_row else None,
+                raiser_id=self.users[raiser] if raiser else None,
+                priority="normal",
+                created_at=work.now,
+                updated_at=work.now,
+                workflow_state="",
+                row_version=1,
+            )
             work.session.add(row)
             work.session.flush()
             row.number = f"T-{row.id:06d}"
             for c in contacts:
                 work.session.add(CaseContact(case_id=row.id, contact_id=self.contacts[c]))
             if restricted or hidden:
-                work.session.add(CaseAccess(case_id=row.id, restricted=restricted,
-                                            hidden_from_portal=hidden))
+                work.session.add(
+                    CaseAccess(case_id=row.id, restricted=restricted, hidden_from_portal=hidden)
+                )
             for who, level in grants:
                 is_group = who in self.groups
-                work.session.add(CaseGrant(case_id=row.id, level=level,
-                                           group_id=self.groups[who] if is_group else None,
-                                           user_id=None if is_group else self.users[who]))
+                work.session.add(
+                    CaseGrant(
+                        case_id=row.id,
+                        level=level,
+                        group_id=self.groups[who] if is_group else None,
+                        user_id=None if is_group else self.users[who],
+                    )
+                )
             for who in collaborators:
                 work.session.add(CaseCollaborator(case_id=row.id, user_id=self.users[who]))
             if task_groups:
-                task = HumanTask(case_id=row.id, engine_task_id=unique("e"), element_id="t",
-                                 name="Task", state="open", created_at=work.now, row_version=1)
+                task = HumanTask(
+                    case_id=row.id,
+                    engine_task_id=unique("e"),
+                    element_id="t",
+                    name="Task",
+                    state="open",
+                    created_at=work.now,
+                    row_version=1,
+                )
                 work.session.add(task)
                 work.session.flush()
                 for g in task_groups:
-                    work.session.add(TaskCandidate(task_id=task.id, kind="group",
-                                                   group_id=self.groups[g]))
+                    work.session.add(
+                        TaskCandidate(task_id=task.id, kind="group", group_id=self.groups[g])
+                    )
             self.cases[name] = row.id
         return row.id
 

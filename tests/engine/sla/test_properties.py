@@ -9,6 +9,7 @@ weeks skipped, ordinary days at a fixed offset) cannot drift from the definition
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -40,7 +41,11 @@ CALENDARS = [
         }
     ),
     BusinessCalendar.from_dict(
-        {"timezone": "Asia/Kolkata", "hours": {"mon-fri": ["09:30-18:00"]}, "holidays": {"country": "IN"}}
+        {
+            "timezone": "Asia/Kolkata",
+            "hours": {"mon-fri": ["09:30-18:00"]},
+            "holidays": {"country": "IN"},
+        }
     ),
 ]
 
@@ -121,7 +126,9 @@ def test_it_finds_the_next_opening(calendar: BusinessCalendar, at: datetime) -> 
 
 @settings(max_examples=100, deadline=None)
 @given(calendars, st.dates(min_value=date(2024, 1, 1), max_value=date(2029, 12, 31)))
-def test_it_keeps_spans_sorted_and_disjoint_across_days(calendar: BusinessCalendar, day: date) -> None:
+def test_it_keeps_spans_sorted_and_disjoint_across_days(
+    calendar: BusinessCalendar, day: date
+) -> None:
     spans = calendar.open_intervals(day) + calendar.open_intervals(day + timedelta(days=1))
-    for (start, end), (following, _) in zip(spans, spans[1:], strict=False):
+    for (start, end), (following, _) in pairwise(spans):
         assert start < end <= following

@@ -1,0 +1,150 @@
+"""Commands for permissions: grant, restrict, hide, and explain a decision."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.cases import case_by_number
+from engine.directory import user_by_name
+from engine.errors import InvalidInput
+from rules import explain, load_subject, visible_case
+from rules.admin import permit_case_type, permit_customers, set_portal_access
+from rules.restriction import hide_from_portal, restrict
+
+from .context import add_as, runtime
+from .output import emit
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    access = commands.add_parser("access", help="permissions: grant and explain").add_subparsers(
+        dest="action", required=True
+    )
+    p = access.add_parser("explain", help="why a user may or may not act on a case")
+    p.add_argument("--user", required=True)
+    p.add_argument("--case", required=True, dest="number")
+    p.add_argument("--action", dest="what", default="read")
+    p.set_defaults(handler=cmd_explain)
+    p = access.add_parser("permit", help="let a group read/write a case type")
+    p.add_argument("group")
+    p.add_argument("--type", dest="case_type", required=True, help="case-type key, or 'all'")
+    p.add_argument("--write", action="store_true")
+    p.set_defaults(handler=cmd_permit)
+    p = access.add_parser("customers", help="let a group read a customer group's cases")
+    p.add_argument("group")
+    p.add_argument("--customer", required=True, help="customer group name, or 'all'")
+    p.set_defaults(handler=cmd_customers)
+    p = access.add_parser("portal", help="give a user portal access")
+    p.add_argument("username")
+    p.add_argument("--view", choices=["own", "all"], default="own")
+    p.add_argument("--edit", choices=["own", "all"], default="own")
+    p.add_argument("--parent", action="store_true", help="also see child customers' cases")
+    p.set_defaults(handler=cmd_portal)
+    p = access.add_parser("restrict", help="restrict a case to explicit grants (admins only)")
+    p.add_argument("number")
+    p.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        metavar="user:NAME:LEVEL",
+        help="user:NAME:read|full or group:NAME:read|full; none = admins only",
+    )
+    add_as(p)
+    p.set_defaults(handler=cmd_restrict)
+    p = access.add_parser("hide", help="hide a case from the customer portal")
+    p.add_argument("number")
+    p.add_argument("--show", action="store_true", help="show it again")
+    add_as(p)
+    p.set_defaults(handler=cmd_hide)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.user))
+        decision = explain(work, subject, case_by_number(work, args.number), args.what)
+    if args.json:
+        emit(
+            {
+                "allowed": decision.allowed,
+                "action": decision.action,
+                "level": decision.level.name.lower(),
+                "trail": [
+                    {
+                        "rule": s.rule,
+                        "level": s.level.name.lower() if s.level is not None else None,
+                        "reason": s.reason,
+                        "decides": s.final,
+                    }
+                    for s in decision.trail
+                ],
+            },
+            as_json=True,
+        )
+    else:
+        print("\n".join(decision.lines()))
+    return 0 if decision.allowed else 4
+
+
+def cmd_permit(args: argparse.Namespace) -> int:
+    case_type = None if args.case_type == "all" else args.case_type
+    with runtime(args) as rt, rt.unit() as work:
+        permit_case_type(work, group=args.group, case_type=case_type, write=args.write)
+    print(f"{args.group} may {'write' if args.write else 'read'} {args.case_type} cases")
+    return 0
+
+
+def cmd_customers(args: argparse.Namespace) -> int:
+    customer = None if args.customer == "all" else args.customer
+    with runtime(args) as rt, rt.unit() as work:
+        permit_customers(work, group=args.group, customer=customer)
+    print(f"{args.group} may read cases of customer group {args.customer}")
+    return 0
+
+
+def cmd_portal(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        set_portal_access(
+            work,
+            username=args.username,
+            view=args.view,
+            edit=args.edit,
+            parent_visibility=args.parent,
+        )
+    print(
+        f"{args.username}: portal view {args.view}, edit {args.edit}"
+        + (", parent customers see child cases" if args.parent else "")
+    )
+    return 0
+
+
+def _grants(values: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    users, groups = [], []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) != 3 or parts[0] not in ("user", "group"):
+            raise InvalidInput(
+                "invalid --grant", {value: "expected user:NAME:LEVEL or group:NAME:LEVEL"}
+            )
+        (users if parts[0] == "user" else groups).append((parts[1], parts[2]))
+    return users, groups
+
+
+def cmd_restrict(args: argparse.Namespace) -> int:
+    users, groups = _grants(args.grant)
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        case = visible_case(work, subject, args.number)
+        restrict(work, subject, case, users=users, groups=groups)
+    print(
+        f"{args.number} is restricted to "
+        + (", ".join(args.grant) if args.grant else "administrators")
+    )
+    return 0
+
+
+def cmd_hide(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        case = visible_case(work, subject, args.number, "write")
+        hide_from_portal(work, subject, case, hidden=not args.show)
+    print(f"{args.number} is {'visible in' if args.show else 'hidden from'} the portal")
+    return 0
