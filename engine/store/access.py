@@ -87,8 +87,8 @@ class CaseGrant(Base):
     __tablename__ = "case_grants"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
     level: Mapped[str] = mapped_column(String(10), default="read")  # read | full
 
 

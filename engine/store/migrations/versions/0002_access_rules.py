@@ -131,6 +131,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_grants_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_grants_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_grants_group_id'), ['group_id'], unique=False)
 
     op.create_table('case_items',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -187,6 +189,8 @@ def downgrade() -> None:
 
     op.drop_table('case_items')
     with op.batch_alter_table('case_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_grants_group_id'))
+        batch_op.drop_index(batch_op.f('ix_case_grants_user_id'))
         batch_op.drop_index(batch_op.f('ix_case_grants_case_id'))
 
     op.drop_table('case_grants')

@@ -1,0 +1,22 @@
+"""The Alembic migrations build exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import engine.store.access  # noqa: F401 - registers the access tables
+from engine.runtime import Runtime
+from engine.store.models import Base
+
+
+def test_it_migrates_to_the_schema_of_the_models(runtime: Runtime):
+    with runtime.db.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_it_upgrades_an_up_to_date_database_without_change(runtime: Runtime):
+    runtime.init_schema()  # a second upgrade is a no-op, not an error
+    with runtime.db.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
