@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from engine import cases, deploy, directory, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
+from rules.policies import RulesPolicies  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
 STEPS = [  # (task name, who completes it, form data)
@@ -149,7 +150,7 @@ def _seed(rt: Runtime) -> None:
 
 def product(n: int, url: str) -> float:
     """Cases per second through the engine API, every step its own transaction."""
-    rt = Runtime(url)
+    rt = Runtime(url, policies=RulesPolicies())  # collaborators, assignment, followers too
     _seed(rt)
     with rt.unit() as work:
         people = {u.username: u for u in directory.list_users(work)}

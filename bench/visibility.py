@@ -56,64 +56,166 @@ def populate(rt: Runtime, n_cases: int, seed: int = 7) -> dict[str, int]:
     now = rt.clock.now()
     t = lambda model: model.__table__  # noqa: E731
     with db.begin() as c:
-        c.execute(insert(t(CustomerGroup)), [
-            {"id": i + 1, "name": f"customer-{i}",
-             "parent_id": None if i < 20 else rnd.randint(1, min(i, 100))}
-            for i in range(N_CUSTOMERS)])
-        c.execute(insert(t(CaseType)), [
-            {"id": i + 1, "key": f"TYPE{i}", "name": f"Type {i}", "prefix": "B",
-             "created_at": now} for i in range(N_TYPES)])
-        c.execute(insert(t(CaseTypeVersion)), [
-            {"id": i + 1, "case_type_id": i + 1, "number": 1, "content_hash": f"h{i}",
-             "process_id": "p", "source_name": "-", "bpmn_xml": "", "spec_json": "",
-             "config": {"case_type": {"roles": {}}, "routing": {}}, "deployed_at": now}
-            for i in range(N_TYPES)])
+        c.execute(
+            insert(t(CustomerGroup)),
+            [
+                {
+                    "id": i + 1,
+                    "name": f"customer-{i}",
+                    "parent_id": None if i < 20 else rnd.randint(1, min(i, 100)),
+                }
+                for i in range(N_CUSTOMERS)
+            ],
+        )
+        c.execute(
+            insert(t(CaseType)),
+            [
+                {
+                    "id": i + 1,
+                    "key": f"TYPE{i}",
+                    "name": f"Type {i}",
+                    "prefix": "B",
+                    "created_at": now,
+                }
+                for i in range(N_TYPES)
+            ],
+        )
+        c.execute(
+            insert(t(CaseTypeVersion)),
+            [
+                {
+                    "id": i + 1,
+                    "case_type_id": i + 1,
+                    "number": 1,
+                    "content_hash": f"h{i}",
+                    "process_id": "p",
+                    "source_name": "-",
+                    "bpmn_xml": "",
+                    "spec_json": "",
+                    "config": {"case_type": {"roles": {}}, "routing": {}},
+                    "deployed_at": now,
+                }
+                for i in range(N_TYPES)
+            ],
+        )
         c.execute(text("UPDATE case_types SET current_version_id = id"))
-        c.execute(insert(t(Group)), [
-            {"id": 1, "name": "managers", "created_at": now},
-            {"id": 2, "name": "monitors", "created_at": now}])
-        c.execute(insert(t(CaseTypePermission)), [
-            {"group_id": 1, "case_type_id": k, "can_write": True} for k in range(1, 6)]
-            + [{"group_id": 2, "case_type_id": None, "can_write": False}])
-        c.execute(insert(t(CustomerPermission)), [
-            {"group_id": 1, "customer_group_id": k} for k in range(1, 21)]
-            + [{"group_id": 2, "customer_group_id": None}])
-        c.execute(insert(t(User)), [
-            {"id": i + 1, "username": f"user{i}", "display_name": "", "is_admin": False,
-             "is_active": True, "created_at": now} for i in range(N_USERS)])
-        c.execute(insert(t(Membership)), [
-            {"user_id": 1, "group_id": 1, "created_at": now},
-            {"user_id": 2, "group_id": 2, "created_at": now}])
-        c.execute(insert(t(Contact)), [
-            {"id": i + 1, "name": f"contact {i}", "customer_group_id": (i % N_CUSTOMERS) + 1,
-             "user_id": i + 1 if i >= 100 else None} for i in range(N_USERS)])
-        c.execute(insert(t(PortalRole)), [
-            {"id": 1, "name": "own", "view_level": "own", "edit_level": "own",
-             "parent_visibility": False},
-            {"id": 2, "name": "all", "view_level": "all", "edit_level": "own",
-             "parent_visibility": False},
-            {"id": 3, "name": "parent", "view_level": "all", "edit_level": "own",
-             "parent_visibility": True}])
-        c.execute(insert(t(PortalMembership)), [
-            {"user_id": i + 1, "portal_role_id": 1 + (i % 3)} for i in range(100, N_USERS)])
+        c.execute(
+            insert(t(Group)),
+            [
+                {"id": 1, "name": "managers", "created_at": now},
+                {"id": 2, "name": "monitors", "created_at": now},
+            ],
+        )
+        c.execute(
+            insert(t(CaseTypePermission)),
+            [{"group_id": 1, "case_type_id": k, "can_write": True} for k in range(1, 6)]
+            + [{"group_id": 2, "case_type_id": None, "can_write": False}],
+        )
+        c.execute(
+            insert(t(CustomerPermission)),
+            [{"group_id": 1, "customer_group_id": k} for k in range(1, 21)]
+            + [{"group_id": 2, "customer_group_id": None}],
+        )
+        c.execute(
+            insert(t(User)),
+            [
+                {
+                    "id": i + 1,
+                    "username": f"user{i}",
+                    "display_name": "",
+                    "is_admin": False,
+                    "is_active": True,
+                    "created_at": now,
+                }
+                for i in range(N_USERS)
+            ],
+        )
+        c.execute(
+            insert(t(Membership)),
+            [
+                {"user_id": 1, "group_id": 1, "created_at": now},
+                {"user_id": 2, "group_id": 2, "created_at": now},
+            ],
+        )
+        c.execute(
+            insert(t(Contact)),
+            [
+                {
+                    "id": i + 1,
+                    "name": f"contact {i}",
+                    "customer_group_id": (i % N_CUSTOMERS) + 1,
+                    "user_id": i + 1 if i >= 100 else None,
+                }
+                for i in range(N_USERS)
+            ],
+        )
+        c.execute(
+            insert(t(PortalRole)),
+            [
+                {
+                    "id": 1,
+                    "name": "own",
+                    "view_level": "own",
+                    "edit_level": "own",
+                    "parent_visibility": False,
+                },
+                {
+                    "id": 2,
+                    "name": "all",
+                    "view_level": "all",
+                    "edit_level": "own",
+                    "parent_visibility": False,
+                },
+                {
+                    "id": 3,
+                    "name": "parent",
+                    "view_level": "all",
+                    "edit_level": "own",
+                    "parent_visibility": True,
+                },
+            ],
+        )
+        c.execute(
+            insert(t(PortalMembership)),
+            [{"user_id": i + 1, "portal_role_id": 1 + (i % 3)} for i in range(100, N_USERS)],
+        )
         batch = []
         for case_id in range(1, n_cases + 1):
             contact = rnd.randint(1, N_USERS)
-            batch.append({
-                "id": case_id, "number": f"B-{case_id:07d}", "subject": "bench",
-                "status": "open" if rnd.random() < 0.3 else "closed",
-                "case_type_id": rnd.randint(1, N_TYPES), "version_id": 1,
-                "customer_group_id": ((contact - 1) % N_CUSTOMERS) + 1,
-                "main_contact_id": contact, "raiser_id": contact, "priority": "normal",
-                "created_at": now, "updated_at": now, "workflow_state": "", "row_version": 1})
+            batch.append(
+                {
+                    "id": case_id,
+                    "number": f"B-{case_id:07d}",
+                    "subject": "bench",
+                    "status": "open" if rnd.random() < 0.3 else "closed",
+                    "case_type_id": rnd.randint(1, N_TYPES),
+                    "version_id": 1,
+                    "customer_group_id": ((contact - 1) % N_CUSTOMERS) + 1,
+                    "main_contact_id": contact,
+                    "raiser_id": contact,
+                    "priority": "normal",
+                    "created_at": now,
+                    "updated_at": now,
+                    "workflow_state": "",
+                    "row_version": 1,
+                }
+            )
             if len(batch) == 20_000:
                 c.execute(insert(t(Case)), batch)
                 batch = []
         if batch:
             c.execute(insert(t(Case)), batch)
-        c.execute(insert(t(CaseAccess)), [
-            {"case_id": rnd.randint(1, n_cases), "restricted": True, "hidden_from_portal": False}
-            for _ in range(n_cases // 1000)], )
+        c.execute(
+            insert(t(CaseAccess)),
+            [
+                {
+                    "case_id": rnd.randint(1, n_cases),
+                    "restricted": True,
+                    "hidden_from_portal": False,
+                }
+                for _ in range(n_cases // 1000)
+            ],
+        )
     return {"cases": n_cases}
 
 
@@ -136,8 +238,10 @@ def measure(rt: Runtime, label: str, runs: int) -> list[tuple[str, float]]:
             assert kind.startswith("portal") or len(page) == 50, (kind, len(page))
         p95 = statistics.quantiles(timings, n=20)[18]
         results.append((kind, p95))
-        print(f"  {label:10s} {kind:14s} p50={statistics.median(timings):6.1f} ms "
-              f"p95={p95:6.1f} ms  ({len(page)} rows on the last page)")
+        print(
+            f"  {label:10s} {kind:14s} p50={statistics.median(timings):6.1f} ms "
+            f"p95={p95:6.1f} ms  ({len(page)} rows on the last page)"
+        )
     return results
 
 
@@ -199,8 +303,10 @@ def main() -> int:
     print(f"cases: {n}, users: {N_USERS}, customer groups: {N_CUSTOMERS}, case types: {N_TYPES}")
     for db, kind, p95 in lines:
         name = f"{db}_{kind.replace(' ', '_')}_p95_ms"
-        print(f"BENCH visibility {name}={p95:.1f} target<={TARGET_MS:.0f} "
-              f"{'PASS' if p95 <= TARGET_MS else 'FAIL'}")
+        print(
+            f"BENCH visibility {name}={p95:.1f} target<={TARGET_MS:.0f} "
+            f"{'PASS' if p95 <= TARGET_MS else 'FAIL'}"
+        )
     return 0
 
 

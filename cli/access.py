@@ -8,8 +8,9 @@ from engine.cases import case_by_number
 from engine.directory import user_by_name
 from engine.errors import InvalidInput
 from rules import explain, load_subject, visible_case
-from rules.admin import permit_case_type, permit_customers, set_portal_access
+from rules.admin import auto_follow, permit_case_type, permit_customers, set_portal_access
 from rules.restriction import hide_from_portal, restrict
+from rules.views import add_view, views_for
 
 from .context import add_as, runtime
 from .output import emit
@@ -19,6 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     access = commands.add_parser("access", help="permissions: grant and explain").add_subparsers(
         dest="action", required=True
     )
+    register_views(commands)
     p = access.add_parser("explain", help="why a user may or may not act on a case")
     p.add_argument("--user", required=True)
     p.add_argument("--case", required=True, dest="number")
@@ -55,6 +57,80 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--show", action="store_true", help="show it again")
     add_as(p)
     p.set_defaults(handler=cmd_hide)
+
+
+def register_views(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    view = commands.add_parser("view", help="named case lists offered to groups").add_subparsers(
+        dest="action", required=True
+    )
+    p = view.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--types", default="", help="comma-separated case-type keys (default: all)")
+    p.add_argument("--scopes", default="", help="comma-separated: open, closed (default: all)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="priority=high, status=open, assignee=me or assignee=none",
+    )
+    p.add_argument("--groups", required=True, help="comma-separated groups offered the view")
+    p.set_defaults(handler=cmd_view_add)
+    p = view.add_parser("list", help="the views a user may use")
+    add_as(p)
+    p.set_defaults(handler=cmd_view_list)
+    p = commands.add_parser("follow", help="auto-follow every new case of a case type")
+    p.add_argument("--type", dest="case_type", required=True)
+    add_as(p)
+    p.set_defaults(handler=cmd_follow)
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def cmd_view_add(args: argparse.Namespace) -> int:
+    filters = {}
+    for item in args.filter:
+        field, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput("invalid --filter", {item: "expected FIELD=VALUE"})
+        filters[field] = value
+    with runtime(args) as rt, rt.unit() as work:
+        add_view(
+            work,
+            name=args.name,
+            case_types=_csv(args.types),
+            scopes=_csv(args.scopes),
+            filters=filters,
+            groups=_csv(args.groups),
+        )
+    print(f"view {args.name} offered to {args.groups}")
+    return 0
+
+
+def cmd_view_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        rows = [
+            {
+                "name": v.name,
+                "types": v.case_types or ["all"],
+                "scopes": v.scopes or ["all"],
+                "filters": v.filters,
+            }
+            for v in views_for(work, subject)
+        ]
+    emit(rows, as_json=args.json, table=["name", "types", "scopes", "filters"])
+    return 0
+
+
+def cmd_follow(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        user = user_by_name(work, args.as_user)
+        auto_follow(work, user_id=user.id, case_type=args.case_type)
+    print(f"{args.as_user} follows new {args.case_type} cases they may see")
+    return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

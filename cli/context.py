@@ -10,11 +10,12 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.runtime import Runtime
+from rules.policies import RulesPolicies
 
 
 @contextmanager
 def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
-    rt = Runtime(args.db)
+    rt = Runtime(args.db, policies=RulesPolicies())
     try:
         yield rt
     finally:

@@ -9,6 +9,7 @@ from engine.cases import PRIORITIES
 from engine.directory import user_by_name
 from engine.store.models import Case, CaseType
 from rules import case_sections, cases_query, load_subject, posts_query, visible_case
+from rules.views import view_query
 
 from .context import add_as, json_object, runtime
 from .output import emit
@@ -32,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--status", choices=["open", "closed"])
     p.add_argument("--type", dest="case_type")
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--view", help="a named view offered to the user's groups")
     add_as(p)
     p.set_defaults(handler=cmd_case_list)
     p = case.add_parser("show", help="a case, with the sections the user may see")
@@ -106,7 +108,8 @@ def cmd_case_open(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        query = cases_query(subject).limit(args.limit)
+        base = view_query(work, subject, args.view) if args.view else cases_query(subject)
+        query = base.limit(args.limit)
         if args.status:
             query = query.where(Case.status == args.status)
         if args.case_type:

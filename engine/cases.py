@@ -105,6 +105,7 @@ def open_case(
         after={"subject": subject, "type": case_type, "priority": priority, "data": variables},
     )
     task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
+    work.runtime.policies.case_opened(work, case_id, actor_id)
     return OpenedCase(case_id, ref.number, ref.status, task_ids)
 
 

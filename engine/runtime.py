@@ -41,6 +41,24 @@ _INSERT_AUDIT = insert(AuditEntry.__table__)
 _LOST_RACE = ("database is locked", "could not serialize", "deadlock detected")
 
 
+class CasePolicies:
+    """What happens around the engine's own work: assignment, collaborators, followers.
+
+    The engine calls these hooks inside the same unit of work; the ``rules`` package
+    provides the real implementation, plugged in by whoever builds the runtime, so the
+    engine never imports the rules.  This base class does nothing.
+    """
+
+    def case_opened(self, work: UnitOfWork, case_id: int, actor_id: int | None) -> None:
+        """A case was opened and its first tasks created."""
+
+    def tasks_ready(self, work: UnitOfWork, case_id: int, task_ids: list[int]) -> None:
+        """New task rows were created for human tasks that became ready."""
+
+    def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        """A post was added to a case's stream."""
+
+
 @dataclass(frozen=True)
 class LoadedVersion:
     """A deployed version, ready to run: spec objects are shared by all its cases."""
@@ -90,8 +108,14 @@ class Runtime:
     """Database, clock and caches for one process."""
 
     def __init__(
-        self, url: str | None = None, *, clock: Clock | None = None, workflow_cache_size: int = 2000
+        self,
+        url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        workflow_cache_size: int = 2000,
+        policies: CasePolicies | None = None,
     ) -> None:
+        self.policies = policies or CasePolicies()
         self.db = make_engine(url)
         self.sessions = make_sessionmaker(self.db)
         self.clock: Clock = clock or SystemClock()

@@ -200,6 +200,8 @@ def save(
     case.status = values.get("status", case.status)
     row_version = case.row_version
     work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
+    if created:
+        work.runtime.policies.tasks_ready(work, case.id, created)
     return created
 
 

@@ -9,6 +9,7 @@ from engine.directory import group_by_name, user_by_name
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.access import (
+    AutoFollow,
     CaseTypePermission,
     CustomerPermission,
     PortalMembership,
@@ -113,3 +114,11 @@ def set_portal_access(
         action="portal",
         after={"role": name},
     )
+
+
+def auto_follow(work: UnitOfWork, *, user_id: int, case_type: str) -> None:
+    """Follow every new case of a case type (only those the user may read)."""
+    type_id = work.session.scalar(select(CaseType.id).where(CaseType.key == case_type))
+    if type_id is None:
+        raise NotFound(f"no case type '{case_type}'")
+    work.session.merge(AutoFollow(user_id=user_id, case_type_id=type_id))

@@ -189,18 +189,23 @@ def _granted(s: Subject, level: Level) -> ColumnElement[bool]:
     return exists().where(*condition)
 
 
-def _portal_sources(s: Subject, level: Level) -> list[Select[tuple[int]]]:
-    """Selects of the case ids a portal user may see unless restricted or hidden."""
-    p = s.portal
-    assert p is not None
+def _own_sources(s: Subject) -> list[Select[tuple[int]]]:
+    """Selects of the ids of a portal user's own cases (raised by them or naming them)."""
     contacts = sorted(s.contact_ids)
     sources = [select(Case.id).where(Case.raiser_id == s.user_id)]
     if contacts:
         sources.append(select(Case.id).where(Case.main_contact_id.in_(contacts)))
         sources.append(select(CaseContact.case_id).where(CaseContact.contact_id.in_(contacts)))
-    if p.view_all and (level <= Level.READ or p.edit_all) and p.customer_groups:
-        sources.append(select(Case.id).where(Case.customer_group_id.in_(sorted(p.customer_groups))))
     return sources
+
+
+def _shared(s: Subject, level: Level) -> ColumnElement[bool]:
+    """The portal role's "all" level: every case of the customer (and its children)."""
+    p = s.portal
+    assert p is not None
+    if p.view_all and (level <= Level.READ or p.edit_all) and p.customer_groups:
+        return Case.customer_group_id.in_(sorted(p.customer_groups))
+    return false()
 
 
 def _grant_ids(s: Subject, level: Level) -> Select[tuple[int]]:
@@ -249,9 +254,10 @@ def case_filter(subject: Subject, level: Level = Level.READ) -> ColumnElement[bo
     granted = and_(restricted, _granted(subject, level))
     if subject.portal is None:
         return or_(granted, and_(~restricted, _agent_sql(subject, level)))
-    # A portal user sees few cases: drive the query from the ids they could see, so the
-    # database looks them up by index instead of scanning every case.
-    sources = _portal_sources(subject, level)
-    candidates = union_all(*sources, _grant_ids(subject, level))
-    return and_(Case.id.in_(candidates),
-                or_(granted, and_(~restricted, ~_hidden(), Case.id.in_(union_all(*sources)))))
+    # Own cases and grants are few: look them up by index from id lists.  The "all" level
+    # is a plain predicate, so lists of large customers scan newest-first and stop early.
+    own = _own_sources(subject)
+    candidates = Case.id.in_(union_all(*own, _grant_ids(subject, level)))
+    shared = _shared(subject, level)
+    portal = and_(~restricted, ~_hidden(), or_(Case.id.in_(union_all(*own)), shared))
+    return and_(or_(candidates, shared), or_(granted, portal))

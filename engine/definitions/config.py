@@ -33,6 +33,8 @@ class CaseTypeConfig:
     scripts_enabled: bool = False
     lanes: dict[str, str] = field(default_factory=dict)
     roles: dict[str, list[str]] = field(default_factory=dict)
+    #: ``{"cases": {"rule": "round_robin", "group": "service-desk"}, "tasks": "least_busy"}``
+    assignment: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class CaseTypeConfig:
             "scripts_enabled": self.scripts_enabled,
             "lanes": dict(self.lanes),
             "roles": {role: list(groups) for role, groups in self.roles.items()},
+            "assignment": dict(self.assignment),
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class CaseTypeConfig:
             scripts_enabled=bool(data.get("scripts_enabled")),
             lanes=dict(data.get("lanes") or {}),
             roles={r: list(g) for r, g in (data.get("roles") or {}).items()},
+            assignment=dict(data.get("assignment") or {}),
             source=source,
         )
 
@@ -114,6 +118,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         problems.append(
             "[roles] must not list groups for 'owner': the owner is whoever raised the case"
         )
+    assignment = raw.get("assignment", {})
+    problems += _check_assignment(assignment)
     if problems:
         raise DefinitionError([Problem(source, p) for p in problems])
     return CaseTypeConfig(
@@ -125,5 +131,32 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         scripts_enabled=bool(head.get("scripts_enabled", False)),
         lanes=dict(lanes),
         roles={role: list(groups) for role, groups in roles.items()},
+        assignment=dict(assignment) if isinstance(assignment, dict) else {},
         source=source,
     )
+
+
+ASSIGNMENT_RULES = ("round_robin", "least_busy")
+
+
+def _check_assignment(assignment: Any) -> list[str]:
+    """``[assignment]``: ``cases = {rule, group}`` assigns new cases; ``tasks = RULE`` claims
+    ready tasks for one of their candidates."""
+    if not isinstance(assignment, dict):
+        return ["[assignment] must be a table"]
+    problems = []
+    for key, value in assignment.items():
+        if key == "tasks":
+            if value not in ASSIGNMENT_RULES:
+                problems.append(f"assignment.tasks must be one of {', '.join(ASSIGNMENT_RULES)}")
+        elif key == "cases":
+            if not isinstance(value, dict) or value.get("rule") not in ASSIGNMENT_RULES:
+                problems.append(
+                    'assignment.cases must be {rule = "round_robin" or '
+                    '"least_busy", group = "<group>"}'
+                )
+            elif not isinstance(value.get("group"), str):
+                problems.append("assignment.cases.group must name a group")
+        else:
+            problems.append(f"[assignment] has unknown key {key!r}; keys: cases, tasks")
+    return problems

@@ -9,8 +9,9 @@ have collaborators and followers, links to related cases and linked items.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -177,4 +178,50 @@ class WorkTaskAttachment(Base):
     )
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )
+
+
+class AssignmentCursor(Base):
+    """Where round-robin assignment stopped last, per case type, group and kind of work."""
+
+    __tablename__ = "assignment_cursors"
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # cases | tasks
+    last_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Notification(Base):
+    """Something a user should be told about (delivered by the mail outbox)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # case_opened | post_added
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("stream_posts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class View(Base):
+    """A named case list: case types x scopes (open, closed, ...) plus field filters."""
+
+    __tablename__ = "views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(150), unique=True)
+    case_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys; empty = all
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)  # statuses; empty = all
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ViewGroup(Base):
+    """A view is offered to the members of these groups (its roles)."""
+
+    __tablename__ = "view_groups"
+    view_id: Mapped[int] = mapped_column(
+        ForeignKey("views.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 17:13:29.714627
+Create Date: 2026-11-23 17:30:40.728693
 """
 
 import sqlalchemy as sa
@@ -33,10 +33,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_roles')),
     sa.UniqueConstraint('name', name=op.f('uq_portal_roles_name'))
     )
+    op.create_table('views',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=150), nullable=False),
+    sa.Column('case_types', sa.JSON(), nullable=False),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('filters', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_views')),
+    sa.UniqueConstraint('name', name=op.f('uq_views_name'))
+    )
     op.create_table('work_tasks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_work_tasks'))
+    )
+    op.create_table('assignment_cursors',
+    sa.Column('case_type_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('last_user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_type_id'], ['case_types.id'], name=op.f('fk_assignment_cursors_case_type_id_case_types')),
+    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_assignment_cursors_group_id_groups')),
+    sa.ForeignKeyConstraint(['last_user_id'], ['users.id'], name=op.f('fk_assignment_cursors_last_user_id_users')),
+    sa.PrimaryKeyConstraint('case_type_id', 'group_id', 'kind', name=op.f('pk_assignment_cursors'))
     )
     op.create_table('auto_follows',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -88,6 +107,16 @@ def upgrade() -> None:
     with op.batch_alter_table('resource_permissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resource_permissions_group_id'), ['group_id'], unique=False)
 
+    op.create_table('view_groups',
+    sa.Column('view_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_view_groups_group_id_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['view_id'], ['views.id'], name=op.f('fk_view_groups_view_id_views'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('view_id', 'group_id', name=op.f('pk_view_groups'))
+    )
+    with op.batch_alter_table('view_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_view_groups_group_id'), ['group_id'], unique=False)
+
     op.create_table('case_access',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
@@ -131,8 +160,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_grants_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_grants_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_grants_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_grants_user_id'), ['user_id'], unique=False)
 
     op.create_table('case_items',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -169,11 +198,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_work_task_attachments_item_id'), ['item_id'], unique=False)
         batch_op.create_index('ix_work_task_attachments_task', ['work_task_id'], unique=False)
 
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_notifications_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['post_id'], ['stream_posts.id'], name=op.f('fk_notifications_post_id_stream_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
+        batch_op.drop_index(batch_op.f('ix_notifications_case_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('work_task_attachments', schema=None) as batch_op:
         batch_op.drop_index('ix_work_task_attachments_task')
         batch_op.drop_index(batch_op.f('ix_work_task_attachments_item_id'))
@@ -189,8 +240,8 @@ def downgrade() -> None:
 
     op.drop_table('case_items')
     with op.batch_alter_table('case_grants', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_grants_group_id'))
         batch_op.drop_index(batch_op.f('ix_case_grants_user_id'))
+        batch_op.drop_index(batch_op.f('ix_case_grants_group_id'))
         batch_op.drop_index(batch_op.f('ix_case_grants_case_id'))
 
     op.drop_table('case_grants')
@@ -203,6 +254,10 @@ def downgrade() -> None:
 
     op.drop_table('case_collaborators')
     op.drop_table('case_access')
+    with op.batch_alter_table('view_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_view_groups_group_id'))
+
+    op.drop_table('view_groups')
     with op.batch_alter_table('resource_permissions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resource_permissions_group_id'))
 
@@ -217,7 +272,9 @@ def downgrade() -> None:
 
     op.drop_table('case_type_permissions')
     op.drop_table('auto_follows')
+    op.drop_table('assignment_cursors')
     op.drop_table('work_tasks')
+    op.drop_table('views')
     op.drop_table('portal_roles')
     op.drop_table('items')
     # ### end Alembic commands ###

@@ -1,0 +1,138 @@
+"""The rules' answers to the engine's hooks: collaborators, assignment, followers.
+
+- The creator of a case and its assignee become collaborators.
+- ``[assignment] cases`` assigns a new case to a member of a group; ``[assignment]
+  tasks`` claims each ready task for one of its candidates.
+- Users who auto-follow a case type follow new cases they may read; followers are
+  notified of new cases and posts, and only of what they may read (internal posts
+  never reach portal users).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from engine.directory import group_by_name
+from engine.runtime import CasePolicies, UnitOfWork
+from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
+from engine.store.models import Case, HumanTask, TaskCandidate, User
+
+from . import assignment
+from .decisions import can
+from .subject import load_subject
+
+
+def _add_collaborator(work: UnitOfWork, case_id: int, user_id: int) -> None:
+    if work.session.get(CaseCollaborator, (case_id, user_id)) is None:
+        work.session.add(CaseCollaborator(case_id=case_id, user_id=user_id))
+
+
+class RulesPolicies(CasePolicies):
+    """Plugged into the engine's runtime by ``run.py``."""
+
+    def case_opened(self, work: UnitOfWork, case_id: int, actor_id: int | None) -> None:
+        case = work.session.get(Case, case_id)
+        assert case is not None
+        version = work.runtime.version(work.session, case.version_id)
+        if case.raiser_id is not None:
+            _add_collaborator(work, case_id, case.raiser_id)
+        rule = version.config.assignment.get("cases")
+        if rule:
+            group = group_by_name(work, rule["group"])
+            chosen = assignment.pick(
+                work,
+                rule["rule"],
+                assignment.members_of(work, group.name),
+                case_type_id=case.case_type_id,
+                group_id=group.id,
+                kind="cases",
+            )
+            if chosen is not None:
+                case.assignee_id = chosen
+                _add_collaborator(work, case_id, chosen)
+                assignment.record(
+                    work,
+                    case_id=case_id,
+                    entity="case",
+                    entity_id=case_id,
+                    rule=rule["rule"],
+                    user_id=chosen,
+                )
+        followers = work.session.scalars(
+            select(AutoFollow.user_id).where(AutoFollow.case_type_id == case.case_type_id)
+        )
+        for user_id in followers:
+            if self._may(work, user_id, "read", case):
+                work.session.merge(CaseFollower(case_id=case_id, user_id=user_id))
+        self._notify(work, case, "case_opened", None, "read", skip=actor_id)
+
+    def tasks_ready(self, work: UnitOfWork, case_id: int, task_ids: list[int]) -> None:
+        case = work.session.get(Case, case_id)
+        assert case is not None
+        rule = work.runtime.version(work.session, case.version_id).config.assignment.get("tasks")
+        if not rule:
+            return
+        for task_id in task_ids:
+            group_id = work.session.scalar(
+                select(TaskCandidate.group_id)
+                .where(TaskCandidate.task_id == task_id, TaskCandidate.kind == "group")
+                .limit(1)
+            )
+            people = assignment.candidates_for_task(work, task_id)
+            chosen = (
+                assignment.pick(
+                    work,
+                    rule,
+                    people,
+                    case_type_id=case.case_type_id,
+                    group_id=group_id or 0,
+                    kind="tasks",
+                )
+                if group_id
+                else (people[0] if people else None)
+            )
+            if chosen is None:
+                continue
+            work.session.execute(
+                update(HumanTask)
+                .where(HumanTask.id == task_id, HumanTask.claimed_by_id.is_(None))
+                .values(claimed_by_id=chosen, row_version=HumanTask.row_version + 1)
+            )
+            assignment.record(
+                work, case_id=case_id, entity="task", entity_id=task_id, rule=rule, user_id=chosen
+            )
+
+    def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        case = work.session.get(Case, case_id)
+        assert case is not None
+        self._notify(
+            work, case, "post_added", post_id, "read_internal" if internal else "read", skip=None
+        )
+
+    def _notify(
+        self,
+        work: UnitOfWork,
+        case: Case,
+        kind: str,
+        post_id: int | None,
+        action: str,
+        skip: int | None,
+    ) -> None:
+        for user_id in work.session.scalars(
+            select(CaseFollower.user_id).where(CaseFollower.case_id == case.id)
+        ):
+            if user_id != skip and self._may(work, user_id, action, case):
+                work.session.add(
+                    Notification(
+                        user_id=user_id,
+                        case_id=case.id,
+                        kind=kind,
+                        post_id=post_id,
+                        created_at=work.now,
+                    )
+                )
+
+    @staticmethod
+    def _may(work: UnitOfWork, user_id: int, action: str, case: Case) -> bool:
+        user = work.session.get(User, user_id)
+        return user is not None and can(work, load_subject(work, user), action, case)
