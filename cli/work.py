@@ -8,7 +8,7 @@ from engine import cases, posts, tasks, views
 from engine.cases import PRIORITIES
 from engine.directory import user_by_name
 from engine.store.models import Case, CaseType
-from rules import case_sections, cases_query, load_subject, posts_query, visible_case
+from rules import case_sections, load_subject, posts_query, search_query, visible_case
 from rules.views import view_query
 
 from .context import add_as, json_object, runtime
@@ -34,6 +34,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--type", dest="case_type")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--view", help="a named view offered to the user's groups")
+    p.add_argument("--search", default="", help="words of the subject or the case number")
+    p.add_argument("--priority", choices=PRIORITIES)
     add_as(p)
     p.set_defaults(handler=cmd_case_list)
     p = case.add_parser("show", help="a case, with the sections the user may see")
@@ -108,7 +110,17 @@ def cmd_case_open(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        base = view_query(work, subject, args.view) if args.view else cases_query(subject)
+        base = (
+            view_query(work, subject, args.view)
+            if args.view
+            else search_query(subject, args.search, priority=args.priority)
+        )
+        if args.view and args.search:
+            base = base.where(
+                Case.id.in_(
+                    search_query(subject, args.search).with_only_columns(Case.id).order_by(None)
+                )
+            )
         query = base.limit(args.limit)
         if args.status:
             query = query.where(Case.status == args.status)

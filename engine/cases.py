@@ -12,7 +12,7 @@ from . import audit, workflows
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import UnitOfWork
-from .store.models import Case, CaseType, Contact, HumanTask, User
+from .store.models import Case, Contact, HumanTask, User
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 _NUMBER = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
@@ -165,19 +165,6 @@ def close_case(work: UnitOfWork, *, number: str, actor_id: int | None, reason: s
     workflows.save(work, live, actor_id=actor_id, extra={"status": "closed", "closed_at": work.now})
     work.session.refresh(case)
     return case
-
-
-def list_cases(
-    work: UnitOfWork, *, status: str | None = None, case_type: str | None = None, limit: int = 50
-) -> list[Case]:
-    query = select(Case).order_by(Case.id.desc()).limit(limit)
-    if status:
-        query = query.where(Case.status == status)
-    if case_type:
-        query = query.join(CaseType, CaseType.id == Case.case_type_id).where(
-            CaseType.key == case_type
-        )
-    return list(work.session.scalars(query))
 
 
 def case_data(work: UnitOfWork, case: Case) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""The case stream: posts by agents and customers; internal posts stay with the agents."""
+"""The case stream: posts by agents and customers.
+
+Who may read which posts (internal ones never reach the portal) is decided by
+``rules.posts_query``; the engine only appends.
+"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from . import audit
 from .cases import case_by_number
@@ -39,20 +41,3 @@ def add_post(
     )
     work.runtime.policies.post_added(work, case.id, post.id, internal)
     return post
-
-
-def stream(work: UnitOfWork, *, number: str, include_internal: bool) -> list[dict[str, object]]:
-    """The posts of a case, oldest first; internal posts only when asked for."""
-    case = case_by_number(work, number)
-    query = (
-        select(StreamPost, User.username)
-        .outerjoin(User, User.id == StreamPost.author_id)
-        .where(StreamPost.case_id == case.id)
-        .order_by(StreamPost.id)
-    )
-    if not include_internal:
-        query = query.where(StreamPost.internal.is_(False))
-    return [
-        {"id": p.id, "at": p.created_at, "author": name, "internal": p.internal, "body": p.body}
-        for p, name in work.session.execute(query)
-    ]

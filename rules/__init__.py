@@ -15,6 +15,7 @@ from .decisions import (
     explain,
     posts_query,
     related_cases_query,
+    search_query,
     visible_case,
 )
 from .levels import Level
@@ -33,5 +34,6 @@ __all__ = [
     "load_subject",
     "posts_query",
     "related_cases_query",
+    "search_query",
     "visible_case",
 ]

@@ -90,6 +90,32 @@ def cases_query(subject: Subject, level: Level = Level.READ) -> Select[tuple[Cas
     return select(Case).where(case_filter(subject, level)).order_by(Case.id.desc())
 
 
+def search_query(
+    subject: Subject,
+    text: str = "",
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    case_type_id: int | None = None,
+) -> Select[tuple[Case]]:
+    """Quick search (number or words of the subject) and detailed search (field filters),
+    both within what the subject may see."""
+    query = cases_query(subject)
+    for word in text.split():
+        pattern = "%" + word.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        query = query.where(
+            or_(Case.number.ilike(pattern, escape="!"), Case.subject.ilike(pattern, escape="!"))
+        )
+    for column, value in (
+        (Case.status, status),
+        (Case.priority, priority),
+        (Case.case_type_id, case_type_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
 def related_cases_query(subject: Subject, case_id: int) -> Select[tuple[Case]]:
     """Cases linked to ``case_id`` that the subject may read; unreadable ones are left out."""
     linked = exists().where(CaseLink.case_id == case_id, CaseLink.other_case_id == Case.id)

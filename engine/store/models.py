@@ -162,7 +162,12 @@ class Case(Base):
     """A case (ticket): one BPMN process instance plus what people see of it."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_type_status", "case_type_id", "status"),)
+    __table_args__ = (
+        Index("ix_cases_type_status", "case_type_id", "status"),
+        # (column, id): lists of one person's cases are read from the index alone
+        Index("ix_cases_raiser_id", "raiser_id", "id"),
+        Index("ix_cases_main_contact_id", "main_contact_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
     subject: Mapped[str] = mapped_column(String(500))
@@ -172,8 +177,8 @@ class Case(Base):
     customer_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer_groups.id"), index=True
     )
-    main_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
-    raiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    main_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    raiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     created_at: Mapped[datetime]

@@ -7,11 +7,21 @@ the Python decision agree on every case of the world.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine.errors import Conflict, Forbidden
-from engine.store.access import CaseItem, Item, WorkTask, WorkTaskAttachment
-from engine.store.models import Case, StreamPost, User
-from rules import Level, explain, load_subject, posts_query
+from engine.store.access import CaseItem, CaseLink, Item, WorkTask, WorkTaskAttachment
+from engine.store.models import Case, Contact, StreamPost, User
+from rules import (
+    Level,
+    additional_contacts_query,
+    contact_filter,
+    explain,
+    load_subject,
+    posts_query,
+    related_cases_query,
+    search_query,
+)
 from rules.restriction import restrict, restriction_blockers
 from tests.rules.conftest import visible
 from tests.rules.world import World
@@ -261,3 +271,40 @@ def test_it_lets_only_admins_restrict_and_no_grants_means_admins_only(world: Wor
         restrict(work, root, work.session.get(Case, case_id))
     assert visible(world, "sue") == set()
     assert visible(world, "root") == {"c"}
+
+
+def test_it_lists_contacts_related_cases_and_search_results_only_when_readable(world: World):
+    _base(world)
+    world.permit("sales", types=("Sales",), customers=("reseller",))
+    world.user("ann", groups=("sales",))
+    world.contact("res", "reseller")
+    world.contact("end", "endcust")
+    main = world.case("Printer 50% off_label", "Sales", contact="res", contacts=("end",))
+    readable = world.case("Related readable", "Sales", contact="res")
+    hidden = world.case("Related hidden", "Sales", contact="end")
+    with world.rt.unit() as work:
+        work.session.add_all(
+            [
+                CaseLink(case_id=main, other_case_id=readable),
+                CaseLink(case_id=main, other_case_id=hidden),
+            ]
+        )
+    with world.rt.unit() as work:
+        ann = load_subject(work, work.session.get(User, world.users["ann"]))
+        related = [c.id for c in work.session.scalars(related_cases_query(ann, main))]
+        extra = [c.name for c in work.session.scalars(additional_contacts_query(ann, main))]
+        contacts = set(
+            work.session.scalars(
+                select(Contact.name).where(
+                    Contact.id.in_(list(world.contacts.values())), contact_filter(ann)
+                )
+            )
+        )
+        found = [c.subject for c in work.session.scalars(search_query(ann, "50% off_"))]
+        wildcard = [c.subject for c in work.session.scalars(search_query(ann, "%"))]
+        none = list(work.session.scalars(search_query(ann, "hidden")))
+    assert related == [readable]
+    assert extra == []  # the additional contact's customer group is not readable
+    assert contacts == {"res"}
+    assert found == ["Printer 50% off_label"] and wildcard == ["Printer 50% off_label"]
+    assert none == []

@@ -156,9 +156,9 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_customer_group_id'), ['customer_group_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_main_contact_id'), ['main_contact_id'], unique=False)
+        batch_op.create_index('ix_cases_main_contact_id', ['main_contact_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_next_timer_due'), ['next_timer_due'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_raiser_id'), ['raiser_id'], unique=False)
+        batch_op.create_index('ix_cases_raiser_id', ['raiser_id', 'id'], unique=False)
         batch_op.create_index('ix_cases_type_status', ['case_type_id', 'status'], unique=False)
 
     op.create_table('case_contacts',
