@@ -5,10 +5,12 @@
     task SpiffWorkflow completes) the whole workflow JSON, spec included, is written;
 (b) product: the engine API end to end on SQLite: open a case, complete its three
     user tasks as members of the right groups (eligibility checked in SQL, form
-    validation, task rows, audit log, timer bookkeeping), the case closes;
+    validation, task rows, audit log, timer bookkeeping, collaborators and the other
+    rule hooks), the case closes;
 (c) the same as (b) on PostgreSQL, when reachable.
 
-Prints cases/s for each and the ratio b/a, then one BENCH line per target.
+The loops run interleaved in rounds, so machine noise falls on all of them alike;
+rates are totals over all rounds.  Prints cases/s and the ratio b/a, then the BENCH line.
 Usage: python bench/lifecycle.py [--quick] [--cases N] [--pg URL]
 """
 
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +41,7 @@ from engine.store.models import Case  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
+ROUNDS = 5
 STEPS = [  # (task name, who completes it, form data)
     ("Triage case", "alice", {"category": "hardware", "needs_investigation": False}),
     ("Propose resolution", "alice", {"resolution": "Replace the roller"}),
@@ -45,144 +49,129 @@ STEPS = [  # (task name, who completes it, form data)
 ]
 
 
-def naive(n: int, workdir: Path) -> float:
-    """Cases per second for raw SpiffWorkflow persisting the whole JSON after every step.
+class NaiveLoop:
+    """Raw SpiffWorkflow with SQLite; ``every_step`` chooses between the two naive variants."""
 
-    Each user action starts from what is stored (read the row, deserialize), as any
-    process handling separate requests must; every engine step (each task SpiffWorkflow
-    completes) writes the whole workflow, spec included, in its own transaction.
-    """
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(BPMN))
-    spec, subs = parser.get_spec("support_case"), parser.get_subprocess_specs("support_case")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    db = sqlite3.connect(workdir / "naive.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE wf (id INTEGER PRIMARY KEY, state TEXT)")
+    def __init__(self, path: Path, *, every_step: bool) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_file(str(BPMN))
+        self.spec = parser.get_spec("support_case")
+        self.subs = parser.get_subprocess_specs("support_case")
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.every_step = every_step
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE wf (id INTEGER PRIMARY KEY, state TEXT)")
 
-    def save(wf_id: int, wf: BpmnWorkflow) -> None:
-        with db:
-            db.execute(
-                "UPDATE wf SET state = ? WHERE id = ?", (serializer.serialize_json(wf), wf_id)
+    def _save(self, wf_id: int, wf: BpmnWorkflow) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE wf SET state = ? WHERE id = ?", (self.serializer.serialize_json(wf), wf_id)
             )
 
-    started = time.perf_counter()
-    for _ in range(n):
-        wf = BpmnWorkflow(spec, subs)
-        wf.task_tree.data.update({"subject": "Printer jams"})
-        with db:
-            wf_id = db.execute(
-                "INSERT INTO wf (state) VALUES (?)", (serializer.serialize_json(wf),)
-            ).lastrowid
-        wf.do_engine_steps(did_complete_task=lambda _task, wf=wf, wf_id=wf_id: save(wf_id, wf))
-        for name, _, data in STEPS:
-            (state,) = db.execute("SELECT state FROM wf WHERE id = ?", (wf_id,)).fetchone()
-            wf = serializer.deserialize_json(state)
-            task = next(
-                t
-                for t in wf.get_tasks(state=TaskState.READY, manual=True)
-                if t.task_spec.bpmn_name == name
-            )
-            task.set_data(**data)
-            task.run()
-            save(wf_id, wf)
-            wf.do_engine_steps(did_complete_task=lambda _task, wf=wf, wf_id=wf_id: save(wf_id, wf))
-        assert wf.completed
-    elapsed = time.perf_counter() - started
-    db.close()
-    return n / elapsed
-
-
-def naive_per_action(n: int, workdir: Path) -> float:
-    """For reference only: the lightest naive loop, one write per user action, no reloads."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(BPMN))
-    spec, subs = parser.get_spec("support_case"), parser.get_subprocess_specs("support_case")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    db = sqlite3.connect(workdir / "naive-light.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE wf (id INTEGER PRIMARY KEY, state TEXT)")
-    started = time.perf_counter()
-    for _ in range(n):
-        wf = BpmnWorkflow(spec, subs)
-        wf.do_engine_steps()
-        with db:
-            wf_id = db.execute(
-                "INSERT INTO wf (state) VALUES (?)", (serializer.serialize_json(wf),)
-            ).lastrowid
-        for name, _, data in STEPS:
-            task = next(
-                t
-                for t in wf.get_tasks(state=TaskState.READY, manual=True)
-                if t.task_spec.bpmn_name == name
-            )
-            task.set_data(**data)
-            task.run()
+    def _steps(self, wf_id: int, wf: BpmnWorkflow) -> None:
+        if self.every_step:
+            wf.do_engine_steps(did_complete_task=lambda _task: self._save(wf_id, wf))
+        else:
             wf.do_engine_steps()
-            with db:
-                db.execute(
-                    "UPDATE wf SET state = ? WHERE id = ?", (serializer.serialize_json(wf), wf_id)
+            self._save(wf_id, wf)
+
+    def run(self, n: int) -> None:
+        for _ in range(n):
+            wf = BpmnWorkflow(self.spec, self.subs)
+            wf.task_tree.data.update({"subject": "Printer jams"})
+            with self.db:
+                wf_id = self.db.execute(
+                    "INSERT INTO wf (state) VALUES (?)", (self.serializer.serialize_json(wf),)
+                ).lastrowid
+            self._steps(wf_id, wf)
+            for name, _, data in STEPS:
+                if self.every_step:  # each action starts from what is stored
+                    (state,) = self.db.execute(
+                        "SELECT state FROM wf WHERE id = ?", (wf_id,)
+                    ).fetchone()
+                    wf = self.serializer.deserialize_json(state)
+                task = next(
+                    t
+                    for t in wf.get_tasks(state=TaskState.READY, manual=True)
+                    if t.task_spec.bpmn_name == name
                 )
-    elapsed = time.perf_counter() - started
-    db.close()
-    return n / elapsed
+                task.set_data(**data)
+                task.run()
+                if self.every_step:
+                    self._save(wf_id, wf)
+                self._steps(wf_id, wf)
+            assert wf.completed
 
 
-def _seed(rt: Runtime) -> None:
-    rt.init_schema()
-    with rt.unit() as work:
-        for group, members in {
-            "service-desk": ["alice"],
-            "specialists": ["sam"],
-            "support-leads": ["lee"],
-            "support-monitors": [],
-        }.items():
-            directory.add_group(work, name=group)
-            for member in members:
-                directory.add_user(work, username=member)
-                directory.add_member(work, username=member, group=group)
-        directory.add_user(work, username="carol")
-    config = deploy.resolve_config(BPMN, None, "SUPPORT")
-    with rt.unit() as work:
-        deploy.deploy(work, bpmn_path=BPMN, config=config)
+class ProductLoop:
+    """The engine API, every step its own transaction, each answering what is now waiting."""
+
+    def __init__(self, url: str) -> None:
+        self.rt = Runtime(url, policies=RulesPolicies())
+        self.rt.init_schema()
+        with self.rt.unit() as work:
+            for group, members in {
+                "service-desk": ["alice"],
+                "specialists": ["sam"],
+                "support-leads": ["lee"],
+                "support-monitors": [],
+            }.items():
+                directory.add_group(work, name=group)
+                for member in members:
+                    directory.add_user(work, username=member)
+                    directory.add_member(work, username=member, group=group)
+            directory.add_user(work, username="carol")
+        config = deploy.resolve_config(BPMN, None, "SUPPORT")
+        with self.rt.unit() as work:
+            deploy.deploy(work, bpmn_path=BPMN, config=config)
+        with self.rt.unit() as work:
+            self.people = {u.username: u for u in directory.list_users(work)}
+
+    def run(self, n: int) -> None:
+        carol = self.people["carol"]
+        for _ in range(n):
+            with self.rt.unit() as work:
+                waiting = cases.open_case(
+                    work,
+                    case_type="SUPPORT",
+                    subject="Printer jams",
+                    raiser=carol,
+                    actor_id=carol.id,
+                ).task_ids
+            for _name, who, data in STEPS:
+                with self.rt.unit() as work:
+                    done = tasks.complete(
+                        work, task_id=waiting[0], user=self.people[who], data=data
+                    )
+                waiting = done.new_task_ids
+
+    def close(self) -> None:
+        with self.rt.unit() as work:
+            still_open = work.session.scalar(
+                select(func.count()).select_from(Case).where(Case.status == "open")
+            )
+        self.rt.close()
+        if still_open:
+            raise SystemExit(f"{still_open} cases did not close: not a full lifecycle")
 
 
-def product(n: int, url: str) -> float:
-    """Cases per second through the engine API, every step its own transaction."""
-    rt = Runtime(url, policies=RulesPolicies())  # collaborators, assignment, followers too
-    _seed(rt)
-    with rt.unit() as work:
-        people = {u.username: u for u in directory.list_users(work)}
-    started = time.perf_counter()
-    for _ in range(n):
-        with rt.unit() as work:  # each step answers with the tasks now waiting
-            waiting = cases.open_case(
-                work,
-                case_type="SUPPORT",
-                subject="Printer jams",
-                raiser=people["carol"],
-                actor_id=people["carol"].id,
-            ).task_ids
-        for _name, who, data in STEPS:
-            with rt.unit() as work:
-                done = tasks.complete(work, task_id=waiting[0], user=people[who], data=data)
-            waiting = done.new_task_ids
-    elapsed = time.perf_counter() - started
-    with rt.unit() as work:
-        still_open = work.session.scalar(
-            select(func.count()).select_from(Case).where(Case.status == "open")
-        )
-    rt.close()
-    if still_open:
-        raise SystemExit(
-            f"{still_open} cases did not close: the benchmark is not measuring a lifecycle"
-        )
-    return n / elapsed
+def interleaved(loops: dict[str, Callable[[int], None]], n: int) -> dict[str, float]:
+    """Cases per second of each loop, run in alternating rounds."""
+    spent = dict.fromkeys(loops, 0.0)
+    done = dict.fromkeys(loops, 0)
+    for round_no in range(ROUNDS):
+        size = n // ROUNDS + (1 if round_no < n % ROUNDS else 0)
+        for name, run in loops.items():
+            started = time.perf_counter()
+            run(size)
+            spent[name] += time.perf_counter() - started
+            done[name] += size
+    return {name: done[name] / spent[name] for name in loops}
 
 
-def postgres(n: int, base: str) -> float | None:
+def postgres_url(base: str) -> tuple[str, Callable[[], None]] | None:
     try:
         admin = create_engine(base, connect_args={"connect_timeout": 3})
         with admin.connect() as c:
@@ -191,12 +180,13 @@ def postgres(n: int, base: str) -> float | None:
         print(f"(c) PostgreSQL not reachable ({type(exc).__name__}); skipped")
         return None
     schema = f"cw_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        return product(n, f"{base}?schema={schema}")
-    finally:
+
+    def drop() -> None:
         with admin.begin() as c:
             c.execute(text(f'drop schema if exists "{schema}" cascade'))
         admin.dispose()
+
+    return f"{base}?schema={schema}", drop
 
 
 def main() -> int:
@@ -206,24 +196,36 @@ def main() -> int:
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     n = args.cases or (150 if args.quick else 400)
+    pg = postgres_url(args.pg)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        (workdir / "warm").mkdir()
-        naive(10, workdir / "warm")  # warm-up: imports, caches, file system
-        product(10, f"sqlite:///{workdir / 'warm' / 'p.db'}")
-        a = naive(n, workdir)
-        light = naive_per_action(n, workdir)
-        b = product(n, f"sqlite:///{workdir / 'product.db'}")
-    c = postgres(n, args.pg)
-    ratio = b / a
-    print(f"cases per run: {n}")
-    print(f"(a) naive SpiffWorkflow, whole JSON per engine step, SQLite: {a:8.1f} cases/s")
-    print(f"(b) Casework engine, full product work, SQLite:             {b:8.1f} cases/s")
-    if c is not None:
-        print(f"(c) Casework engine, full product work, PostgreSQL:         {c:8.1f} cases/s")
+        naive = NaiveLoop(workdir / "naive.db", every_step=True)
+        light = NaiveLoop(workdir / "light.db", every_step=False)
+        product = ProductLoop(f"sqlite:///{workdir / 'product.db'}")
+        product_pg = ProductLoop(pg[0]) if pg else None
+        for loop in (naive.run, light.run, product.run):  # warm-up: imports, caches
+            loop(5)
+        loops = {"a": naive.run, "b": product.run, "light": light.run}
+        if product_pg:
+            product_pg.run(5)
+            loops["c"] = product_pg.run
+        rates = interleaved(loops, n)
+        product.close()
+        if product_pg:
+            product_pg.close()
+    if pg:
+        pg[1]()
+    ratio = rates["b"] / rates["a"]
+    print(f"cases per loop: {n}, in {ROUNDS} interleaved rounds")
+    print(f"(a) naive SpiffWorkflow, whole JSON per engine step, SQLite: {rates['a']:8.1f} cases/s")
+    print(f"(b) Casework engine, full product work, SQLite:             {rates['b']:8.1f} cases/s")
+    if "c" in rates:
+        print(
+            f"(c) Casework engine, full product work, PostgreSQL:         {rates['c']:8.1f} cases/s"
+        )
     print(
-        f"for reference: naive, one write per user action, no reloads: {light:8.1f} cases/s "
-        "(a crash loses the steps the engine took between actions)"
+        f"for reference: naive, one write per user action, no reloads: {rates['light']:8.1f} "
+        "cases/s (a crash loses the steps the engine took between actions)"
     )
     print(
         f"BENCH lifecycle ratio_b_over_a={ratio:.2f} target>=1.5 "

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from . import audit, workflows
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
-from .runtime import UnitOfWork
+from .runtime import CaseInfo, UnitOfWork
 from .store.models import Case, Contact, HumanTask, User
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -105,7 +105,9 @@ def open_case(
         after={"subject": subject, "type": case_type, "priority": priority, "data": variables},
     )
     task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
-    work.runtime.policies.case_opened(work, case_id, actor_id)
+    work.runtime.policies.case_opened(
+        work, CaseInfo(case_id, version, raiser.id if raiser else None), actor_id
+    )
     return OpenedCase(case_id, ref.number, ref.status, task_ids)
 
 

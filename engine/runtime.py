@@ -41,24 +41,6 @@ _INSERT_AUDIT = insert(AuditEntry.__table__)
 _LOST_RACE = ("database is locked", "could not serialize", "deadlock detected")
 
 
-class CasePolicies:
-    """What happens around the engine's own work: assignment, collaborators, followers.
-
-    The engine calls these hooks inside the same unit of work; the ``rules`` package
-    provides the real implementation, plugged in by whoever builds the runtime, so the
-    engine never imports the rules.  This base class does nothing.
-    """
-
-    def case_opened(self, work: UnitOfWork, case_id: int, actor_id: int | None) -> None:
-        """A case was opened and its first tasks created."""
-
-    def tasks_ready(self, work: UnitOfWork, case_id: int, task_ids: list[int]) -> None:
-        """New task rows were created for human tasks that became ready."""
-
-    def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
-        """A post was added to a case's stream."""
-
-
 @dataclass(frozen=True)
 class LoadedVersion:
     """A deployed version, ready to run: spec objects are shared by all its cases."""
@@ -69,6 +51,37 @@ class LoadedVersion:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     routing: dict[str, TaskRouting]
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """What the engine hands its hooks about a case, so they need not read it again."""
+
+    id: int
+    version: LoadedVersion
+    raiser_id: int | None = None  # given when the case is opened
+
+    @property
+    def case_type_id(self) -> int:
+        return self.version.case_type_id
+
+
+class CasePolicies:
+    """What happens around the engine's own work: assignment, collaborators, followers.
+
+    The engine calls these hooks inside the same unit of work; the ``rules`` package
+    provides the real implementation, plugged in by whoever builds the runtime, so the
+    engine never imports the rules.  This base class does nothing.
+    """
+
+    def case_opened(self, work: UnitOfWork, case: CaseInfo, actor_id: int | None) -> None:
+        """A case was opened and its first tasks created."""
+
+    def tasks_ready(self, work: UnitOfWork, case: CaseInfo, task_ids: list[int]) -> None:
+        """New task rows were created for human tasks that became ready."""
+
+    def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        """A post was added to a case's stream."""
 
 
 K = TypeVar("K")

@@ -28,7 +28,7 @@ from .clock import engine_time
 from .definitions.compiler import TaskRouting
 from .errors import Conflict
 from .expressions import make_script_engine
-from .runtime import LoadedVersion, UnitOfWork
+from .runtime import CaseInfo, LoadedVersion, UnitOfWork
 from .store.models import Case, HumanTask, TaskCandidate
 
 _TIMER_TYPES = {
@@ -201,7 +201,7 @@ def save(
     row_version = case.row_version
     work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
-        work.runtime.policies.tasks_ready(work, case.id, created)
+        work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
     return created
 
 

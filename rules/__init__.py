@@ -15,6 +15,7 @@ from .decisions import (
     explain,
     posts_query,
     related_cases_query,
+    resource_filter,
     search_query,
     visible_case,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "load_subject",
     "posts_query",
     "related_cases_query",
+    "resource_filter",
     "search_query",
     "visible_case",
 ]

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from engine.cases import case_by_number
 from engine.errors import NotFound
 from engine.runtime import UnitOfWork
-from engine.store.access import CaseLink
+from engine.store.access import CaseLink, Item
 from engine.store.models import Case, CaseContact, Contact, StreamPost
 
 from .facts import load_facts
@@ -135,6 +135,14 @@ def contact_filter(subject: Subject) -> ColumnElement[bool]:
     if subject.customer_groups == ALL:
         return true()
     return Contact.customer_group_id.in_(sorted(subject.customer_groups))
+
+
+def resource_filter(subject: Subject) -> ColumnElement[bool]:
+    """Resources (items of kind ``resource``) the subject may see: read permission on their
+    resource type; other items follow the case they belong to."""
+    if subject.is_admin:
+        return true()
+    return and_(Item.kind == "resource", Item.resource_type.in_(sorted(subject.resource_types)))
 
 
 def posts_query(subject: Subject, case_id: int) -> Select[tuple[StreamPost]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from engine.directory import group_by_name
-from engine.runtime import CasePolicies, UnitOfWork
+from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
 from engine.store.models import Case, HumanTask, TaskCandidate, User
 
@@ -30,13 +30,9 @@ def _add_collaborator(work: UnitOfWork, case_id: int, user_id: int) -> None:
 class RulesPolicies(CasePolicies):
     """Plugged into the engine's runtime by ``run.py``."""
 
-    def case_opened(self, work: UnitOfWork, case_id: int, actor_id: int | None) -> None:
-        case = work.session.get(Case, case_id)
-        assert case is not None
-        version = work.runtime.version(work.session, case.version_id)
-        if case.raiser_id is not None:
-            _add_collaborator(work, case_id, case.raiser_id)
-        rule = version.config.assignment.get("cases")
+    def case_opened(self, work: UnitOfWork, case: CaseInfo, actor_id: int | None) -> None:
+        collaborators = {case.raiser_id} - {None}
+        rule = case.version.config.assignment.get("cases")
         if rule:
             group = group_by_name(work, rule["group"])
             chosen = assignment.pick(
@@ -48,28 +44,37 @@ class RulesPolicies(CasePolicies):
                 kind="cases",
             )
             if chosen is not None:
-                case.assignee_id = chosen
-                _add_collaborator(work, case_id, chosen)
+                work.session.execute(
+                    update(Case).where(Case.id == case.id).values(assignee_id=chosen)
+                )
+                collaborators.add(chosen)
                 assignment.record(
                     work,
-                    case_id=case_id,
+                    case_id=case.id,
                     entity="case",
-                    entity_id=case_id,
+                    entity_id=case.id,
                     rule=rule["rule"],
                     user_id=chosen,
                 )
-        followers = work.session.scalars(
-            select(AutoFollow.user_id).where(AutoFollow.case_type_id == case.case_type_id)
+        for user_id in collaborators:  # a new case has none yet: plain inserts
+            work.session.add(CaseCollaborator(case_id=case.id, user_id=user_id))
+        followers = list(
+            work.session.scalars(
+                select(AutoFollow.user_id).where(AutoFollow.case_type_id == case.case_type_id)
+            )
         )
+        if not followers:
+            return
+        row = work.session.get(Case, case.id)
+        assert row is not None
         for user_id in followers:
-            if self._may(work, user_id, "read", case):
-                work.session.merge(CaseFollower(case_id=case_id, user_id=user_id))
-        self._notify(work, case, "case_opened", None, "read", skip=actor_id)
+            if self._may(work, user_id, "read", row):
+                work.session.add(CaseFollower(case_id=case.id, user_id=user_id))
+        work.session.flush()
+        self._notify(work, row, "case_opened", None, "read", skip=actor_id)
 
-    def tasks_ready(self, work: UnitOfWork, case_id: int, task_ids: list[int]) -> None:
-        case = work.session.get(Case, case_id)
-        assert case is not None
-        rule = work.runtime.version(work.session, case.version_id).config.assignment.get("tasks")
+    def tasks_ready(self, work: UnitOfWork, case: CaseInfo, task_ids: list[int]) -> None:
+        rule = case.version.config.assignment.get("tasks")
         if not rule:
             return
         for task_id in task_ids:
@@ -99,10 +104,17 @@ class RulesPolicies(CasePolicies):
                 .values(claimed_by_id=chosen, row_version=HumanTask.row_version + 1)
             )
             assignment.record(
-                work, case_id=case_id, entity="task", entity_id=task_id, rule=rule, user_id=chosen
+                work, case_id=case.id, entity="task", entity_id=task_id, rule=rule, user_id=chosen
             )
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        if (
+            work.session.scalar(
+                select(CaseFollower.user_id).where(CaseFollower.case_id == case_id).limit(1)
+            )
+            is None
+        ):
+            return
         case = work.session.get(Case, case_id)
         assert case is not None
         self._notify(

@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import Conflict, Forbidden
-from engine.store.access import CaseItem, CaseLink, Item, WorkTask, WorkTaskAttachment
+from engine.store.access import (
+    CaseItem,
+    CaseLink,
+    Item,
+    ResourcePermission,
+    WorkTask,
+    WorkTaskAttachment,
+)
 from engine.store.models import Case, Contact, StreamPost, User
 from rules import (
     Level,
@@ -20,6 +27,7 @@ from rules import (
     load_subject,
     posts_query,
     related_cases_query,
+    resource_filter,
     search_query,
 )
 from rules.restriction import restrict, restriction_blockers
@@ -308,3 +316,22 @@ def test_it_lists_contacts_related_cases_and_search_results_only_when_readable(w
     assert contacts == {"res"}
     assert found == ["Printer 50% off_label"] and wildcard == ["Printer 50% off_label"]
     assert none == []
+
+
+def test_it_shows_resources_only_of_readable_resource_types(world: World):
+    _base(world)
+    world.user("ann", groups=("sales",))
+    with world.rt.unit() as work:
+        work.session.add(
+            ResourcePermission(group_id=world.groups["sales"], resource_type="printer")
+        )
+        work.session.add_all(
+            [
+                Item(kind="resource", name="P-1", resource_type="printer"),
+                Item(kind="resource", name="Server", resource_type="server"),
+            ]
+        )
+    with world.rt.unit() as work:
+        ann = load_subject(work, work.session.get(User, world.users["ann"]))
+        names = set(work.session.scalars(select(Item.name).where(resource_filter(ann))))
+    assert names == {"P-1"}
