@@ -6,18 +6,33 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from . import audit, workflows
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import CaseInfo, UnitOfWork
+from .store.fast import prepared_insert
 from .store.models import Case, Contact, HumanTask, User
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 _NUMBER = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+_CASE_FIELDS = [
+    "subject",
+    "status",
+    "case_type_id",
+    "version_id",
+    "customer_group_id",
+    "main_contact_id",
+    "raiser_id",
+    "priority",
+    "created_at",
+    "updated_at",
+    "workflow_state",
+    "row_version",
+]
+_INSERT_CASE = prepared_insert(Case.__table__, _CASE_FIELDS, returning=Case.__table__.c.id)
 
 
 def check_process_data(data: Any) -> dict[str, Any]:
@@ -65,8 +80,8 @@ def open_case(
         if contact is None:
             raise NotFound(f"no contact {main_contact_id}")
         customer_group_id = contact.customer_group_id
-    case_id = work.session.execute(
-        _INSERT_CASE,
+    case_id = _INSERT_CASE.execute(
+        work.session,
         {
             "subject": subject,
             "status": "open",
@@ -81,7 +96,7 @@ def open_case(
             "workflow_state": "",
             "row_version": 1,
         },
-    ).scalar_one()
+    ).fetchone()[0]
     ref = workflows.CaseRef(case_id, f"{kind.prefix}-{case_id:06d}", version_id, 1, "open")
     live = workflows.start(
         ref,

@@ -24,7 +24,6 @@ from typing import Any, Generic, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,9 +33,13 @@ from .definitions.config import CaseTypeConfig
 from .errors import Conflict
 from .serializer import CaseSerializer
 from .store.db import make_engine, make_sessionmaker, upgrade
+from .store.fast import prepared_insert
 from .store.models import AuditEntry, CaseTypeVersion
 
-_INSERT_AUDIT = insert(AuditEntry.__table__)
+_INSERT_AUDIT = prepared_insert(
+    AuditEntry.__table__,
+    ["at", "actor_id", "case_id", "entity", "entity_id", "action", "before", "after"],
+)
 #: Database messages that mean "another transaction won"; the user may simply retry.
 _LOST_RACE = ("database is locked", "could not serialize", "deadlock detected")
 
@@ -152,7 +155,7 @@ class Runtime:
             with session.begin():
                 yield work
                 if work.audit_rows:  # one multi-row INSERT for the whole unit
-                    session.execute(_INSERT_AUDIT, work.audit_rows)
+                    _INSERT_AUDIT.execute_many(session, work.audit_rows)
         except OperationalError as exc:
             if any(sign in str(exc.orig) for sign in _LOST_RACE):
                 raise Conflict(

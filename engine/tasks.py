@@ -9,6 +9,7 @@ The same predicate filters the inbox and guards every action.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,6 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Update,
     and_,
     bindparam,
     exists,
@@ -27,13 +27,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, workflows
 from .cases import check_process_data
 from .definitions.forms import validate_form
 from .errors import Conflict, Forbidden, NotFound
 from .runtime import UnitOfWork
+from .store.fast import Prepared
 from .store.models import (
     Case,
     CaseContact,
@@ -118,9 +118,10 @@ _INBOX = {
     ),
 }
 _CASE_TASKS = _TASK_LIST.where(HumanTask.case_id == bindparam("case_id"))
+_TASK_COLUMNS = [c for c in HumanTask.__table__.c]
 _TARGET = (
     select(
-        HumanTask,
+        *_TASK_COLUMNS,
         eligible(_UID).label("allowed"),
         Case.number,
         Case.version_id,
@@ -135,9 +136,9 @@ _TASKS = HumanTask.__table__
 
 
 @lru_cache(maxsize=32)
-def _change_statement(columns: frozenset[str]) -> Update:
+def _change_statement(columns: frozenset[str]) -> Prepared:
     """``UPDATE human_tasks SET <columns> WHERE id, state open and row_version as read``."""
-    return (
+    return Prepared(
         update(_TASKS)
         .where(
             _TASKS.c.id == bindparam("task_id"),
@@ -178,9 +179,31 @@ def case_tasks(work: UnitOfWork, case_id: int) -> list[InboxItem]:
 class _Target:
     """A task about to be acted on, with the acting user's eligibility and its case."""
 
-    task: HumanTask
+    task: TaskRow
     allowed: bool
     case: workflows.CaseRef
+
+
+@dataclass
+class TaskRow:
+    """A task row as read for an action: plain values, no ORM bookkeeping on the hot path."""
+
+    id: int
+    case_id: int
+    engine_task_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    role: str | None
+    state: str
+    assignee_id: int | None
+    claimed_by_id: int | None
+    delegated_by_id: int | None
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by_id: int | None
+    row_version: int
 
 
 def _target(work: UnitOfWork, task_id: int, user: User) -> _Target:
@@ -188,7 +211,9 @@ def _target(work: UnitOfWork, task_id: int, user: User) -> _Target:
     row = work.session.execute(_TARGET, {"uid": user.id, "task_id": task_id}).first()
     if row is None:
         raise NotFound(f"no task {task_id}")
-    task, allowed, number, version_id, row_version, status = row
+    values = tuple(row)
+    task = TaskRow(*values[: len(_TASK_COLUMNS)])
+    allowed, number, version_id, row_version, status = values[len(_TASK_COLUMNS) :]
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     return _Target(
@@ -225,29 +250,33 @@ def _candidate_names(work: UnitOfWork, task_id: int) -> set[str]:
     return names
 
 
-def _change(work: UnitOfWork, task: HumanTask, values: dict[str, Any]) -> None:
+def _change(work: UnitOfWork, task: TaskRow, values: dict[str, Any]) -> None:
     """Conditional UPDATE: applies only if the task is still as we read it."""
     values = {**values, "row_version": task.row_version + 1}
-    stored = work.session.execute(
-        _change_statement(frozenset(values)),
-        {
-            "task_id": task.id,
-            "expected": task.row_version,
-            **{f"v_{name}": value for name, value in values.items()},
-        },
-    ).rowcount
+    stored = (
+        _change_statement(frozenset(values))
+        .execute(
+            work.session,
+            {
+                "task_id": task.id,
+                "expected": task.row_version,
+                **{f"v_{name}": value for name, value in values.items()},
+            },
+        )
+        .rowcount
+    )
     if stored != 1:
         raise Conflict(
             f"task {task.id} was changed by someone else at the same moment; "
             "reload it and try again"
         )
     for key, value in values.items():
-        set_committed_value(task, key, value)
+        setattr(task, key, value)
 
 
 def _audit(
     work: UnitOfWork,
-    task: HumanTask,
+    task: TaskRow,
     actor: User,
     action: str,
     before: dict[str, Any],
@@ -269,7 +298,7 @@ def _holder(work: UnitOfWork, user_id: int) -> str:
     return work.session.scalar(select(User.username).where(User.id == user_id)) or "?"
 
 
-def claim(work: UnitOfWork, *, task_id: int, user: User) -> HumanTask:
+def claim(work: UnitOfWork, *, task_id: int, user: User) -> TaskRow:
     """Take a task so nobody else works on it; refused if someone else holds it."""
     target = _target(work, task_id, user)
     _require(work, target, user)
@@ -283,7 +312,7 @@ def claim(work: UnitOfWork, *, task_id: int, user: User) -> HumanTask:
     return task
 
 
-def release(work: UnitOfWork, *, task_id: int, user: User) -> HumanTask:
+def release(work: UnitOfWork, *, task_id: int, user: User) -> TaskRow:
     """Give a claimed task back; a delegated task goes back to whoever delegated it."""
     target = _target(work, task_id, user)
     task = target.task
@@ -302,7 +331,7 @@ def release(work: UnitOfWork, *, task_id: int, user: User) -> HumanTask:
     return task
 
 
-def _hand_over(work: UnitOfWork, task_id: int, actor: User, to: User, action: str) -> HumanTask:
+def _hand_over(work: UnitOfWork, task_id: int, actor: User, to: User, action: str) -> TaskRow:
     target = _target(work, task_id, actor)
     if not actor.is_admin:
         _require(work, target, actor)
@@ -324,12 +353,12 @@ def _hand_over(work: UnitOfWork, task_id: int, actor: User, to: User, action: st
     return task
 
 
-def reassign(work: UnitOfWork, *, task_id: int, actor: User, to: User) -> HumanTask:
+def reassign(work: UnitOfWork, *, task_id: int, actor: User, to: User) -> TaskRow:
     """Hand a task to another candidate (who must be allowed to act on it)."""
     return _hand_over(work, task_id, actor, to, "reassigned")
 
 
-def delegate(work: UnitOfWork, *, task_id: int, actor: User, to: User) -> HumanTask:
+def delegate(work: UnitOfWork, *, task_id: int, actor: User, to: User) -> TaskRow:
     """Let another candidate work a task you hold; releasing it brings it back to you."""
     return _hand_over(work, task_id, actor, to, "delegated")
 
@@ -338,7 +367,7 @@ def delegate(work: UnitOfWork, *, task_id: int, actor: User, to: User) -> HumanT
 class Completion:
     """What completing a task answers: the task, its case's status and the tasks now waiting."""
 
-    task: HumanTask
+    task: TaskRow
     case_status: str
     new_task_ids: list[int]
 

@@ -6,12 +6,15 @@ load (or accidentally change) anything after the transaction has ended.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from .runtime import UnitOfWork
 from .store.models import AuditEntry, Case, CaseType, HumanTask, User
+
+if TYPE_CHECKING:
+    from .tasks import TaskRow
 
 
 def _usernames(work: UnitOfWork, ids: set[int | None]) -> dict[int, str]:
@@ -45,7 +48,7 @@ def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
 
 def task_summary(
     work: UnitOfWork,
-    task: HumanTask,
+    task: HumanTask | TaskRow,
     case_number: str | None = None,
     names: dict[int, str] | None = None,
 ) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Update, bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .clock import engine_time
@@ -29,6 +29,7 @@ from .definitions.compiler import TaskRouting
 from .errors import Conflict
 from .expressions import make_script_engine
 from .runtime import CaseInfo, LoadedVersion, UnitOfWork
+from .store.fast import Prepared, prepared_insert
 from .store.models import Case, HumanTask, TaskCandidate
 
 _TIMER_TYPES = {
@@ -54,14 +55,28 @@ _CANCEL_TASKS = (
     .values(state="cancelled", completed_at=bindparam("now"), row_version=_TASKS.c.row_version + 1)
     .returning(_TASKS.c.id)
 )
-_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_INSERT_CANDIDATES = insert(TaskCandidate.__table__)
+_TASK_FIELDS = [
+    "case_id",
+    "engine_task_id",
+    "element_id",
+    "name",
+    "lane",
+    "role",
+    "state",
+    "assignee_id",
+    "created_at",
+    "row_version",
+]
+_INSERT_TASK = prepared_insert(_TASKS, _TASK_FIELDS, returning=_TASKS.c.id)
+_INSERT_CANDIDATES = prepared_insert(
+    TaskCandidate.__table__, ["task_id", "kind", "group_id", "user_id"]
+)
 
 
 @lru_cache(maxsize=32)
-def _save_case(columns: frozenset[str]) -> Update:
+def _save_case(columns: frozenset[str]) -> Prepared:
     """``UPDATE cases SET <columns> WHERE id = :case_id AND row_version = :expected``."""
-    return (
+    return Prepared(
         update(_CASES)
         .where(_CASES.c.id == bindparam("case_id"), _CASES.c.row_version == bindparam("expected"))
         .values({name: bindparam(f"v_{name}") for name in sorted(columns)})
@@ -187,10 +202,11 @@ def save(
             after={"status": "closed", "reason": "process completed"},
         )
     params = {f"v_{name}": value for name, value in values.items()}
-    stored = work.session.execute(
-        _save_case(frozenset(values)),
-        {"case_id": case.id, "expected": case.row_version, **params},
-    ).rowcount
+    stored = (
+        _save_case(frozenset(values))
+        .execute(work.session, {"case_id": case.id, "expected": case.row_version, **params})
+        .rowcount
+    )
     if stored != 1:
         raise Conflict(
             f"case {case.number} was changed by someone else at the same moment; "
@@ -243,8 +259,8 @@ def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> li
 def _insert_task(
     work: UnitOfWork, case: CaseRef, engine_id: str, route: TaskRouting, actor_id: int | None
 ) -> int:
-    task_id = work.session.execute(
-        _INSERT_TASK,
+    task_id = _INSERT_TASK.execute(
+        work.session,
         {
             "case_id": case.id,
             "engine_task_id": engine_id,
@@ -257,7 +273,7 @@ def _insert_task(
             "created_at": work.now,
             "row_version": 1,
         },
-    ).scalar_one()
+    ).fetchone()[0]
     candidates = [
         {"task_id": task_id, "kind": "group", "group_id": g, "user_id": None}
         for g in route.group_ids
@@ -268,7 +284,7 @@ def _insert_task(
     if route.owner:
         candidates.append({"task_id": task_id, "kind": "owner", "group_id": None, "user_id": None})
     if candidates:
-        work.session.execute(_INSERT_CANDIDATES, candidates)
+        _INSERT_CANDIDATES.execute_many(work.session, candidates)
     audit.record(
         work,
         actor_id=actor_id,

@@ -10,21 +10,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
+from engine.store.fast import prepared_insert
 from engine.store.models import Case, HumanTask, TaskCandidate, User
 
 from . import assignment
 from .decisions import can
 from .subject import load_subject
 
-
-def _add_collaborator(work: UnitOfWork, case_id: int, user_id: int) -> None:
-    if work.session.get(CaseCollaborator, (case_id, user_id)) is None:
-        work.session.add(CaseCollaborator(case_id=case_id, user_id=user_id))
+_ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
+_AUTO_FOLLOWERS = select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
 
 
 class RulesPolicies(CasePolicies):
@@ -56,13 +55,11 @@ class RulesPolicies(CasePolicies):
                     rule=rule["rule"],
                     user_id=chosen,
                 )
-        for user_id in collaborators:  # a new case has none yet: plain inserts
-            work.session.add(CaseCollaborator(case_id=case.id, user_id=user_id))
-        followers = list(
-            work.session.scalars(
-                select(AutoFollow.user_id).where(AutoFollow.case_type_id == case.case_type_id)
+        if collaborators:  # a new case has none yet: plain inserts
+            _ADD_COLLABORATORS.execute_many(
+                work.session, [{"case_id": case.id, "user_id": u} for u in collaborators]
             )
-        )
+        followers = list(work.session.scalars(_AUTO_FOLLOWERS, {"type_id": case.case_type_id}))
         if not followers:
             return
         row = work.session.get(Case, case.id)
