@@ -137,8 +137,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f'  python run.py task complete {investigate} --as sam --data \'{{"findings": '
         '"driver bug"}\''
     )
-    print(f"  python run.py case show {printer.number}                 # tasks and audit trail")
-    print("  python run.py worker --once                       # fire due SLA timers")
+    print(f"  python run.py case show {printer.number} --as alice      # tasks and audit trail")
+    print("  python run.py worker --once                       # fire due timers")
     return 0
 
 
