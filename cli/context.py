@@ -10,12 +10,13 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.runtime import Runtime
+from mail.settings import MailSettings
 from rules.policies import RulesPolicies
 
 
 @contextmanager
 def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
-    rt = Runtime(args.db, policies=RulesPolicies())
+    rt = Runtime(args.db, policies=RulesPolicies(MailSettings.from_env()))
     try:
         yield rt
     finally:

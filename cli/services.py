@@ -13,6 +13,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from engine import cases, deploy, directory, tasks, timers
 from engine.errors import Conflict
 from engine.runtime import Runtime
+from mail.settings import MailSettings
+from mail.smtp import Transport, send_due
 
 from .context import runtime
 
@@ -33,12 +35,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(handler=cmd_demo)
 
 
-def sweep(rt: Runtime) -> int:
-    """One timer sweep in its own transaction; returns how many cases advanced."""
-    with rt.unit() as work:
-        fired = timers.fire_due_timers(work)
+def sweep(rt: Runtime, transport: Transport) -> int:
+    """One tick: fire due timers (each in its own transaction), then send due mail."""
+    fired = timers.sweep(rt)
     for number in fired:
         log.info("timer fired on %s", number)
+    sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
+    if sent or failed:
+        log.info("outbox: %d sent, %d to retry or failed", sent, failed)
     return len(fired)
 
 
@@ -46,14 +50,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with runtime(args) as rt:
         rt.init_schema()
+        transport = MailSettings.from_env().transport()
         if args.once:
-            print(f"{sweep(rt)} case(s) advanced")
+            print(f"{sweep(rt, transport)} case(s) advanced")
             return 0
         scheduler = BlockingScheduler()
         scheduler.add_job(
             sweep,
             "interval",
-            args=[rt],
+            args=[rt, transport],
             seconds=args.tick,
             max_instances=1,
             coalesce=True,

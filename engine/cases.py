@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit, workflows
+from . import audit, timers, workflows
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import CaseInfo, UnitOfWork
@@ -120,9 +120,9 @@ def open_case(
         after={"subject": subject, "type": case_type, "priority": priority, "data": variables},
     )
     task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
-    work.runtime.policies.case_opened(
-        work, CaseInfo(case_id, version, raiser.id if raiser else None), actor_id
-    )
+    info = CaseInfo(case_id, version, raiser.id if raiser else None)
+    timers.arm_sla(work, info)
+    work.runtime.policies.case_opened(work, info, actor_id)
     return OpenedCase(case_id, ref.number, ref.status, task_ids)
 
 

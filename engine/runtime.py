@@ -32,6 +32,7 @@ from .definitions.compiler import TaskRouting
 from .definitions.config import CaseTypeConfig
 from .errors import Conflict
 from .serializer import CaseSerializer
+from .sla import SlaPolicy
 from .store.db import make_engine, make_sessionmaker, upgrade
 from .store.fast import prepared_insert
 from .store.models import AuditEntry, CaseTypeVersion
@@ -54,6 +55,7 @@ class LoadedVersion:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     routing: dict[str, TaskRouting]
+    sla: SlaPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class CasePolicies:
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         """A post was added to a case's stream."""
+
+    def sla_due(
+        self, work: UnitOfWork, case: CaseInfo, target: str, threshold: float, due_at: datetime
+    ) -> None:
+        """An SLA target reached a warning threshold (< 1.0) or was breached (1.0)."""
 
 
 K = TypeVar("K")
@@ -185,6 +192,7 @@ class Runtime:
             spec=spec,
             subprocess_specs=subs,
             routing={k: TaskRouting.from_dict(v) for k, v in row.config["routing"].items()},
+            sla=SlaPolicy.from_dict(sla) if (sla := row.config["case_type"].get("sla")) else None,
         )
         self._versions.put(version_id, loaded)
         return loaded

@@ -14,7 +14,7 @@ product, so they are written as single SQL statements rather than ORM flushes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -30,13 +30,7 @@ from .errors import Conflict
 from .expressions import make_script_engine
 from .runtime import CaseInfo, LoadedVersion, UnitOfWork
 from .store.fast import Prepared, prepared_insert
-from .store.models import Case, HumanTask, TaskCandidate
-
-_TIMER_TYPES = {
-    "DurationTimerEventDefinition",
-    "TimeDateEventDefinition",
-    "CycleTimerEventDefinition",
-}
+from .store.models import Case, HumanTask, TaskCandidate, Timer
 
 # Statements on the hot path are built once: building a SQLAlchemy statement costs
 # far more than executing a cached one.
@@ -45,6 +39,23 @@ _CASE_REF = select(Case.id, Case.number, Case.version_id, Case.row_version, Case
     Case.id == bindparam("case_id")
 )
 _CASE_STATE = select(Case.workflow_state).where(Case.id == bindparam("case_id"))
+_TIMERS = Timer.__table__
+_WAITING_TIMERS = select(Timer.id, Timer.name, Timer.cycle, Timer.due_at).where(
+    Timer.case_id == bindparam("case_id"), Timer.source == "bpmn", Timer.state == "waiting"
+)
+_SETTLE_TIMER = Prepared(
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("id"), _TIMERS.c.state == "waiting")
+    .values(state=bindparam("state"), fired_at=bindparam("now"))
+)
+_CANCEL_TIMERS = Prepared(  # a closed case waits on nothing: SLA targets end with it
+    update(_TIMERS)
+    .where(_TIMERS.c.case_id == bindparam("case_id"), _TIMERS.c.state == "waiting")
+    .values(state="cancelled", fired_at=bindparam("now"))
+)
+_INSERT_TIMERS = prepared_insert(
+    _TIMERS, ["case_id", "source", "name", "threshold", "cycle", "due_at", "state", "attempts"]
+)
 _CANCEL_TASKS = (
     update(_TASKS)
     .where(
@@ -163,14 +174,37 @@ class _FixedNow:
         return self._now
 
 
-def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A BPMN timer the workflow waits on; ``cycle`` counts down the repetitions left."""
+
+    name: str
+    cycle: int
+    due_at: datetime
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
+    """The timer events the workflow waits on, with their due times (set by the engine)."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task.internal_data.get("event_value")
+        cycle = 0
+        if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": s}
+            cycle, value = int(value.get("cycles", 0)), value.get("next")
+        if not isinstance(value, str):
+            continue
+        moment = TimerEventDefinition.get_datetime(value)
+        due = datetime.fromtimestamp(moment.timestamp(), tz=UTC)
+        found.append(WaitingTimer(f"{task.task_spec.bpmn_id}:{task.id}", cycle, due))
+    return found
+
+
+def next_timer_due(timers: list[WaitingTimer]) -> datetime | None:
     """Earliest due time of the timers the workflow waits on (indexed on the case row)."""
-    due: list[datetime] = []
-    for event in workflow.waiting_events():
-        if event.event_type in _TIMER_TYPES and isinstance(event.value, str):
-            moment = TimerEventDefinition.get_datetime(event.value)
-            due.append(datetime.fromtimestamp(moment.timestamp(), tz=moment.tzinfo))
-    return min(due) if due else None
+    return min((t.due_at for t in timers), default=None)
 
 
 def save(
@@ -178,13 +212,15 @@ def save(
 ) -> list[int]:
     """Store the workflow and mirror its human tasks; return the ids of new task rows.
 
-    ``extra`` are further case columns to set in the same UPDATE.
+    ``extra`` are further case columns to set in the same UPDATE.  The case row is
+    written first, conditionally on its row version: a transaction that lost the race
+    stops there, before it has written any task or timer row.
     """
     case, workflow = live.ref, live.workflow
-    created = _sync_tasks(work, live, actor_id=actor_id)
+    timers = waiting_timers(workflow)
     values: dict[str, Any] = {
         "workflow_state": work.runtime.serializer.dumps(workflow),
-        "next_timer_due": next_timer_due(workflow),
+        "next_timer_due": next_timer_due(timers),
         "updated_at": work.now,
         "row_version": case.row_version + 1,
         **(extra or {}),
@@ -213,12 +249,45 @@ def save(
             "reload it and try again"
         )
     case.row_version += 1
+    if values.get("status") == "closed" and case.status != "closed":
+        _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
     case.status = values.get("status", case.status)
+    created = _sync_tasks(work, live, actor_id=actor_id)
+    _sync_timers(work, case.id, timers)
     row_version = case.row_version
     work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
     return created
+
+
+def _sync_timers(work: UnitOfWork, case_id: int, timers: list[WaitingTimer]) -> None:
+    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting."""
+    rows = work.session.execute(_WAITING_TIMERS, {"case_id": case_id}).all()
+    current = {(t.name, t.cycle) for t in timers}
+    known = {(name, cycle) for _, name, cycle, _ in rows}
+    for row_id, name, cycle, due_at in rows:
+        if (name, cycle) not in current:
+            state = "fired" if due_at <= work.now else "cancelled"
+            _SETTLE_TIMER.execute(work.session, {"id": row_id, "state": state, "now": work.now})
+    new = [t for t in timers if (t.name, t.cycle) not in known]
+    if new:
+        _INSERT_TIMERS.execute_many(
+            work.session,
+            [
+                {
+                    "case_id": case_id,
+                    "source": "bpmn",
+                    "name": t.name,
+                    "threshold": 1.0,
+                    "cycle": t.cycle,
+                    "due_at": t.due_at,
+                    "state": "waiting",
+                    "attempts": 0,
+                }
+                for t in new
+            ],
+        )
 
 
 def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> list[int]:

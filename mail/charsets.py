@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 
 import charset_normalizer
@@ -63,10 +64,22 @@ _DISTINCTIVE = frozenset({
 })
 # fmt: on
 _MIN_NON_ASCII_FOR_GUESS = 24
+_ASCII = bytes(range(128))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NON_ESCAPE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+def _non_ascii(data: bytes) -> int:
+    return len(data.translate(None, _ASCII))
 
 
 def _codecs_for(declared: str | None) -> tuple[str, ...]:
-    label = (declared or "").strip().strip("\"'").lower()
+    return _codecs_for_label((declared or "")[:80])
+
+
+@functools.lru_cache(maxsize=256)
+def _codecs_for_label(label: str) -> tuple[str, ...]:
+    label = label.strip().strip("\"'").lower()
     label = label.split("*", 1)[0]  # RFC 2231 language suffix: utf-8*en
     if label in _UNKNOWN:
         return ()
@@ -85,7 +98,7 @@ def _codecs_for(declared: str | None) -> tuple[str, ...]:
 
 def _guess(data: bytes) -> str | None:
     """A statistical guess, only when there is enough signal and the script is distinctive."""
-    if sum(1 for b in data if b >= 0x80) < _MIN_NON_ASCII_FOR_GUESS:
+    if _non_ascii(data) < _MIN_NON_ASCII_FOR_GUESS:
         return None
     try:
         best = charset_normalizer.from_bytes(data[:65536]).best()
@@ -118,9 +131,8 @@ _WIDE = ("utf-16", "utf-32")
 
 def _mostly_utf8(data: bytes) -> bool:
     """UTF-8 text with a few stray single-byte characters (a signature pasted from elsewhere)."""
-    non_ascii = sum(1 for b in data if b >= 0x80)
     valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
-    return valid > 0 and valid >= 0.8 * non_ascii
+    return valid > 0 and valid >= 0.8 * _non_ascii(data)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
@@ -131,7 +143,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     happens to be valid UTF-8 is vanishingly rare.
     """
     names = _codecs_for(declared)
-    if not any(n.startswith(_WIDE) for n in names) and any(b >= 0x80 for b in data):
+    if not any(n.startswith(_WIDE) for n in names) and not data.isascii():
         try:
             return clean_text(data.decode("utf-8"))
         except UnicodeError:
@@ -154,8 +166,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 def clean_text(text: str) -> str:
     """Repair surrogates left by surrogateescape or UTF-7 and replace NUL characters."""
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        if all(not ("\ud800" <= ch <= "\udfff") or "\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
+        if not _NON_ESCAPE_SURROGATE.search(text):
             # Only escaped raw bytes (from a header with 8-bit bytes): decode those bytes.
             return decode_bytes(text.encode("utf-8", "surrogateescape"))
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

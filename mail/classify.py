@@ -33,7 +33,8 @@ _DSN_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _VACATION_SUBJECT = re.compile(
-    r"vacation|out of (the )?office|away|absent|abwesen|urlaub|ooo\b|congé|vacaciones|ferie",
+    r"\b(?:vacation|out of (?:the )?office|away|absent|abwesen|urlaub|ooo\b|congé|vacaciones"
+    r"|ferie)",
     re.IGNORECASE,
 )
 _AUTO_SUBJECT = re.compile(
@@ -44,7 +45,7 @@ _AUTO_SUBJECT = re.compile(
 )
 _MACHINE_LOCALPARTS = {"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster"}
 _BODY_MESSAGE_ID = re.compile(r"^[ \t>]*Message-I[Dd][ \t]*:[ \t]*(<[^<>\s]+>)", re.MULTILINE)
-_STATUS = re.compile(r"\b([45]\.\d{1,3}\.\d{1,3})\b")
+_STATUS = re.compile(r"(?<![\w.])([45]\.\d{1,3}\.\d{1,3})(?![\w.]*\d)")
 _ORIGINAL_TYPES = {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"}
 
 
@@ -103,9 +104,14 @@ def _report(f: _Facts) -> str | None:
 
 
 def _dsn_heuristic(f: _Facts) -> str | None:
-    if not (f.machine_sender or f.null_return_path):
+    if f.machine_sender:
+        who = "mailer-daemon sender"
+    elif f.null_return_path:
+        who = "empty Return-Path"
+    elif not f.mail.from_address:
+        who = "empty From"  # RT: "From: <>" is a daemon too
+    else:
         return None
-    who = "mailer-daemon sender" if f.machine_sender else "empty Return-Path"
     if _DSN_SUBJECT.search(f.mail.subject):
         return f"DSN subject {f.mail.subject[:60]!r} with {who}"
     if f.h("x-failed-recipients"):
@@ -182,8 +188,34 @@ def _list_software(f: _Facts) -> str | None:
     return None
 
 
+def _own_loop_header(f: _Facts) -> str | None:
+    return _said(f.loop_header, f.h(f.loop_header))
+
+
+def _machine_generated(f: _Facts) -> str | None:
+    value = f.h("x-fc-machinegenerated")
+    return _said("X-FC-Machinegenerated", value) if (value or "").lower() == "true" else None
+
+
+def _auto_reply_subject(f: _Facts) -> str | None:
+    subject = f.mail.subject
+    return f"auto-reply subject {subject[:60]!r}" if _AUTO_SUBJECT.search(subject) else None
+
+
+def _machine_sender(f: _Facts) -> str | None:
+    return f"sent by {f.mail.from_address}" if f.machine_sender else None
+
+
+def _null_return_path(f: _Facts) -> str | None:
+    return "Return-Path: <> (automatic sender, RFC 3834)" if f.null_return_path else None
+
+
+def _no_sender(f: _Facts) -> str | None:
+    return None if f.mail.from_address else "no From address to answer"
+
+
 RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
-    ("own_loop_header", "loop", lambda f: _said(f.loop_header, f.h(f.loop_header))),
+    ("own_loop_header", "loop", _own_loop_header),
     ("delivery_report", "bounce", _report),
     ("dsn_heuristic", "bounce", _dsn_heuristic),
     ("own_message_id", "loop", _own_message_id),
@@ -195,39 +227,11 @@ RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
     ("x_autoreply", "auto_reply", _present("X-Autoreply")),
     ("x_autorespond", "auto_reply", _present("X-Autorespond")),
     ("precedence_auto_reply", "auto_reply", _precedence("auto_reply", "auto-reply")),
-    (
-        "machine_generated",
-        "auto_reply",
-        lambda f: (
-            _said("X-FC-Machinegenerated", f.h("x-fc-machinegenerated"))
-            if f.lower("x-fc-machinegenerated") == "true"
-            else None
-        ),
-    ),
-    (
-        "auto_reply_subject",
-        "auto_reply",
-        lambda f: (
-            f"auto-reply subject {f.mail.subject[:60]!r}"
-            if _AUTO_SUBJECT.search(f.mail.subject)
-            else None
-        ),
-    ),
-    (
-        "machine_sender",
-        "auto_reply",
-        lambda f: f"sent by {f.mail.from_address}" if f.machine_sender else None,
-    ),
-    (
-        "null_return_path",
-        "auto_reply",
-        lambda f: "Return-Path: <> (automatic sender, RFC 3834)" if f.null_return_path else None,
-    ),
-    (
-        "no_sender",
-        "auto_reply",
-        lambda f: "no From address to answer" if not f.mail.from_address else None,
-    ),
+    ("machine_generated", "auto_reply", _machine_generated),
+    ("auto_reply_subject", "auto_reply", _auto_reply_subject),
+    ("machine_sender", "auto_reply", _machine_sender),
+    ("null_return_path", "auto_reply", _null_return_path),
+    ("no_sender", "auto_reply", _no_sender),
     ("precedence_bulk", "list", _precedence("bulk", "junk", "list")),
     ("list_id", "list", _present("List-Id")),
     ("list_unsubscribe", "list", _present("List-Unsubscribe")),
@@ -236,6 +240,7 @@ RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
     ("list_software", "list", _list_software),
     ("other_report", "auto_reply", _other_report),
 )
+"""(name, kind, check) in priority order; the first check returning evidence decides."""
 
 
 def classify(

@@ -20,8 +20,8 @@ class Quarantine(MailError):
     """The message cannot be taken in; keep the raw bytes aside and tell someone.
 
     ``code`` is a stable identifier for dashboards and tests (``too_large``,
-    ``attachment_too_large``, ``too_many_parts``, ``empty``, ``no_headers``,
-    ``unparseable``); ``reason`` is the human-readable explanation.
+    ``attachment_too_large``, ``too_many_parts``, ``header_too_large``, ``empty``,
+    ``no_headers``, ``unparseable``); ``reason`` is the human-readable explanation.
     """
 
     def __init__(self, reason: str, *, code: str = "unparseable") -> None:

@@ -12,7 +12,7 @@ import re
 from email.message import Message
 from email.utils import getaddresses
 
-from mail.charsets import decode_words
+from mail.charsets import clean_text, decode_words
 
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 _MSG_ID = re.compile(r"<([^<>\s]{1,900})>")
@@ -46,6 +46,7 @@ def message_ids(value: str | None) -> list[str]:
     """
     if not value:
         return []
+    value = clean_text(value)
     ids = [f"<{m}>" for m in _MSG_ID.findall(value)]
     if not ids:
         ids = [f"<{tok.strip('<>')}>" for tok in value.split() if "@" in tok and "<" not in tok]

@@ -4,7 +4,7 @@ Intake is the one place where arbitrary bytes from the internet enter the produc
 so this function has a single contract: it returns a complete, immutable
 ``ParsedMail`` or raises ``Quarantine`` -- never anything else, whatever it is fed.
 The stdlib parser runs with ``policy.default``; because that policy parses lazily and
-some real mail makes it raise later (multipart without boundary, odd headers), the
+some real mail makes it raise later (``Content-Type: ;base64*`` -> IndexError), the
 whole extraction is retried with ``compat32`` before giving up.  Headers and charsets
 are decoded by our own lenient code (:mod:`mail.headers`, :mod:`mail.charsets`) so
 both policies give the same answer.
@@ -19,16 +19,18 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
-from mail.charsets import decode_bytes, decode_words
+from mail.charsets import clean_text, decode_bytes, decode_words
 from mail.errors import Quarantine
 from mail.headers import addresses, decoded_headers, first, message_ids, raw_values
 from mail.html_text import html_to_text, sanitize_html
-from mail.parts import charset, embedded_bytes, filename, payload_bytes
+from mail.parts import charset, content_type, embedded_bytes, filename, payload_bytes
 from mail.quotes import Folded, fold_quotes
 from mail.report import DeliveryReport, read_report
 
 MAX_PARTS = 500
 MAX_DEPTH = 30
+MAX_HEADER_CHARS = 1_000_000
+MAX_HEADERS = 5_000
 _MAIL_HEADERS = ("from", "to", "cc", "subject", "date", "message-id", "sender", "received")
 
 
@@ -50,6 +52,9 @@ class ParsedMail:
 
     ``text`` is the plain body ("" when the mail is HTML-only, then ``text_from_html``
     holds a rendering); ``quoted_folded`` splits ``body_text`` into new and quoted text.
+    ``headers`` maps lower-cased names to decoded values; ``report`` is the parsed
+    delivery report, if any; ``defects`` and ``parser`` ("default" or "compat32") say
+    how broken the message was and which policy got through it.
     """
 
     message_id: str | None
@@ -137,6 +142,13 @@ def parse_message(
 
 
 def _extract(msg: Message, parser: str, size: int, limits: _Limits) -> ParsedMail:
+    if len(msg) > MAX_HEADERS:
+        raise Quarantine(f"{len(msg):,} header fields", code="header_too_large")
+    for name, value in msg.raw_items():
+        if len(value) > MAX_HEADER_CHARS:  # folded References run to kilobytes, never this
+            raise Quarantine(
+                f"header {name[:40]!r} is {len(value):,} characters long", code="header_too_large"
+            )
     headers = decoded_headers(msg)
     if not any(name in headers for name in _MAIL_HEADERS):
         raise Quarantine("no mail headers found: not an RFC 5322 message", code="no_headers")
@@ -162,11 +174,11 @@ def _extract(msg: Message, parser: str, size: int, limits: _Limits) -> ParsedMai
         headers=headers,
         text=text,
         html=html,
-        safe_html=sanitize_html(html) if html else None,
+        safe_html=sanitize_html(html, text=text_from_html) if html else None,
         text_from_html=text_from_html,
         attachments=tuple(found.attachments),
         quoted_folded=fold_quotes(text if text.strip() else text_from_html or ""),
-        content_type=msg.get_content_type(),
+        content_type=content_type(msg),
         report=read_report(msg),
         defects=tuple(found.defects),
         parser=parser,
@@ -196,7 +208,7 @@ def _visit(part: Message, depth: int, found: _Collected, limits: _Limits) -> Non
         raise Quarantine(f"MIME parts nested deeper than {MAX_DEPTH}", code="too_many_parts")
     if depth:
         found.defects.extend(type(d).__name__ for d in part.defects)
-    ctype = part.get_content_type()
+    ctype = content_type(part)
     if part.is_multipart() and not ctype.startswith("message/"):
         for sub in part.get_payload():
             if isinstance(sub, Message):
@@ -225,7 +237,6 @@ def _visit(part: Message, depth: int, found: _Collected, limits: _Limits) -> Non
         raise Quarantine(
             f"attachments total over {limits.total:,} bytes", code="attachment_too_large"
         )
-    content_id = first(part, "content-id")
-    content_id = content_id.strip().strip("<>").strip() or None if content_id else None
+    content_id = clean_text(first(part, "content-id") or "").strip().strip("<>").strip() or None
     inline = disposition == "inline" or bool(content_id)
     found.attachments.append(Attachment(name, ctype, len(data), content_id, data, inline))

@@ -21,7 +21,14 @@ from mail.headers import raw_values
 
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?\s*([\w.:-]{1,40})", re.I)
 _RAW_NAME = re.compile(r"\b(?:file)?name\s*=\s*(?:\"([^\"]*)\"|([^\s;]+))", re.I)
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _PARAM_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]{1,40})", re.I)
+
+
+def content_type(part: Message) -> str:
+    """The lower-cased MIME type; a malformed one counts as text/plain (RFC 2045 default)."""
+    value = part.get_content_type()
+    return value if _MIME_TYPE.fullmatch(value) else "text/plain"
 
 
 def filename(part: Message) -> str | None:
@@ -41,15 +48,16 @@ def filename(part: Message) -> str | None:
 
 
 def charset(part: Message, data: bytes, *, html: bool) -> str | None:
-    charset = part.get_content_charset()
-    if not charset:  # e.g. the parameter itself hidden in an encoded word
+    """The declared charset: the parameter, one hidden in an encoded word, or an HTML meta."""
+    declared = part.get_content_charset()
+    if not declared:  # Content-Type: text/html; =?ISO-8859-2?Q?charset=3D"ISO-8859-2"?=
         raw = " ".join(raw_values(part, "content-type"))
         found = _PARAM_CHARSET.search(decode_words(raw)) if "=?" in raw else None
-        charset = found.group(1) if found else None
-    if not charset and html:
+        declared = found.group(1) if found else None
+    if not declared and html:
         meta = _META_CHARSET.search(data[:4096])
-        charset = meta.group(1).decode("ascii", "replace") if meta else None
-    return charset
+        declared = meta.group(1).decode("ascii", "replace") if meta else None
+    return declared
 
 
 def payload_bytes(part: Message) -> bytes:

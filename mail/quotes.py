@@ -58,21 +58,27 @@ def _is_blank(line: str) -> bool:
     return not line.strip()
 
 
-def _trailing_quote(lines: list[str], start: int) -> bool:
-    """True when from ``start`` on only quote lines, blank lines or a signature follow."""
-    for line in lines[start:]:
+def _trailing_quotes(lines: list[str]) -> list[bool]:
+    """``result[i]``: from line ``i`` on only quotes, blank lines or a signature follow.
+
+    Computed once from the end, so a long quote block costs linear time, not quadratic.
+    """
+    result = [True] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
         if _SIGNATURE.match(line.rstrip("\r\n")):
-            return True
-        if not (_is_quote(line) or _is_blank(line)):
-            return False
-    return True
+            result[i] = True
+        else:
+            result[i] = (_is_quote(line) or _is_blank(line)) and result[i + 1]
+    return result
 
 
 def _attribution_lines(lines: list[str], i: int) -> int:
     """How many lines (0, 1 or 2) the attribution starting at ``i`` spans."""
     line = lines[i].strip()
-    if not line or len(line) > 400:
-        return 0
+    following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    if not line or len(line) > 400 or not (line.endswith(":") or following.endswith(":")):
+        return 0  # every attribution form ends with a colon: skip the regexes
     if _ATTRIBUTION.match(line):
         return 1
     # A bare "Jane Doe wrote:" counts only when a ">" quote follows it.
@@ -80,7 +86,7 @@ def _attribution_lines(lines: list[str], i: int) -> int:
         rest = [x for x in lines[i + 1 : i + 3] if not _is_blank(x)]
         return 1 if rest and _is_quote(rest[0]) else 0
     # Clients wrap long attributions: "On Tue, 1 Jan 2019 Jane Doe <\njane@x.org> wrote:".
-    if i + 1 < len(lines) and _ATTRIBUTION.match(line + " " + lines[i + 1].strip()):
+    if following and _ATTRIBUTION.match(line + " " + following):
         return 2
     return 0
 
@@ -92,6 +98,7 @@ def _outlook_block_at(lines: list[str], i: int) -> bool:
 
 
 def _quote_start(lines: list[str]) -> int | None:
+    trailing = _trailing_quotes(lines)
     for i, line in enumerate(lines):
         bare = line.rstrip("\r\n")
         if _SIGNATURE.match(bare) or _SEPARATOR.match(bare):
@@ -105,12 +112,12 @@ def _quote_start(lines: list[str]) -> int | None:
         if span:
             after = i + span
             # Quoted with ">" and then answered in between: interleaved, keep it visible.
-            interleaved = any(_is_quote(x) for x in lines[after : after + 3]) and not (
-                _trailing_quote(lines, after)
+            interleaved = not trailing[after] and any(
+                _is_quote(x) for x in lines[after : after + 3]
             )
             if not interleaved:
                 return i
-        if _is_quote(line) and _trailing_quote(lines, i):
+        if _is_quote(line) and trailing[i]:
             return i
     return None
 

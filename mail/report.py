@@ -15,7 +15,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 
-from mail.charsets import decode_bytes
+from mail.charsets import clean_text, decode_bytes
 from mail.headers import first, message_ids
 
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
@@ -76,7 +76,7 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
                 name = name.strip().lower()
                 fields.setdefault(name, value.strip())
         if fields:
-            result.append(fields)
+            result.append({key: clean_text(value) for key, value in fields.items()})
     return result
 
 
@@ -138,7 +138,7 @@ def read_report(msg: Message) -> DeliveryReport | None:
                 break
     report_type = msg.get_param("report-type") if is_report else None
     return DeliveryReport(
-        report_type=str(report_type).lower() if isinstance(report_type, str) else None,
+        report_type=clean_text(report_type).lower() if isinstance(report_type, str) else None,
         recipients=tuple(recipients),
         original_message_id=original,
         has_delivery_status=bool(status_parts),

@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import bindparam, select, update
 
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
 from engine.store.fast import prepared_insert
-from engine.store.models import Case, HumanTask, TaskCandidate, User
+from engine.store.models import Case, Group, HumanTask, Membership, TaskCandidate, User
+from mail.outbox import queue_notice
+from mail.settings import MailSettings
 
 from . import assignment
 from .decisions import can
@@ -28,6 +32,55 @@ _AUTO_FOLLOWERS = select(AutoFollow.user_id).where(AutoFollow.case_type_id == bi
 
 class RulesPolicies(CasePolicies):
     """Plugged into the engine's runtime by ``run.py``."""
+
+    def __init__(self, mail: MailSettings | None = None) -> None:
+        self.mail = mail or MailSettings()
+
+    def sla_due(
+        self, work: UnitOfWork, case: CaseInfo, target: str, threshold: float, due_at: datetime
+    ) -> None:
+        """Tell the escalation groups (and, for a warning, the assignee) by mail; one notice
+        per recipient, queued in this transaction and never twice (dedupe key)."""
+        row = work.session.get(Case, case.id)
+        assert row is not None
+        groups = case.version.config.groups_for_role("escalation")
+        recipients = set(
+            work.session.scalars(
+                select(User.email)
+                .join(Membership, Membership.user_id == User.id)
+                .join(Group, Group.id == Membership.group_id)
+                .where(Group.name.in_(groups), User.is_active.is_(True), User.email.is_not(None))
+            )
+        )
+        kind = "breach" if threshold >= 1.0 else "warning"
+        if kind == "warning" and row.assignee_id is not None:
+            assignee = work.session.get(User, row.assignee_id)
+            if assignee is not None and assignee.email:
+                recipients.add(assignee.email)
+        policy = case.version.sla
+        context = {
+            "case_number": row.number,
+            "case_subject": row.subject,
+            "case_url": f"{self.mail.base_url}/cases/{row.number}",
+            "target": target,
+            "threshold": threshold,
+            "due_at": due_at,
+            "time_zone": policy.calendar.zone.key if policy else "UTC",
+        }
+        for email in sorted(recipients):
+            queue_notice(
+                work.session,
+                case_id=row.id,
+                kind=kind,
+                recipients=[email],
+                sender=self.mail.sender,
+                context=context,
+                domain=self.mail.domain,
+                dedupe_key=f"{kind}:case={row.id}:timer={target}:threshold={threshold}:"
+                f"cycle=0:to={email}",
+                now=work.now,
+                token=f"case{row.id:08d}",
+            )
 
     def case_opened(self, work: UnitOfWork, case: CaseInfo, actor_id: int | None) -> None:
         collaborators = {case.raiser_id} - {None}

@@ -8,6 +8,7 @@ versioned together, and ``deploy`` hashes both into the version id.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DefinitionError, Problem
+from engine.sla import SlaPolicy
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
@@ -35,6 +37,8 @@ class CaseTypeConfig:
     roles: dict[str, list[str]] = field(default_factory=dict)
     #: ``{"cases": {"rule": "round_robin", "group": "service-desk"}, "tasks": "least_busy"}``
     assignment: dict[str, Any] = field(default_factory=dict)
+    #: SLA policy: ``{"calendar": {...}, "targets": {...}}`` (see ``engine.sla``)
+    sla: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,6 +51,7 @@ class CaseTypeConfig:
             "lanes": dict(self.lanes),
             "roles": {role: list(groups) for role, groups in self.roles.items()},
             "assignment": dict(self.assignment),
+            "sla": dict(self.sla),
         }
 
     @classmethod
@@ -60,6 +65,7 @@ class CaseTypeConfig:
             lanes=dict(data.get("lanes") or {}),
             roles={r: list(g) for r, g in (data.get("roles") or {}).items()},
             assignment=dict(data.get("assignment") or {}),
+            sla=dict(data.get("sla") or {}),
             source=source,
         )
 
@@ -120,6 +126,12 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         )
     assignment = raw.get("assignment", {})
     problems += _check_assignment(assignment)
+    sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
+    if sla:
+        try:
+            SlaPolicy.from_dict(sla)
+        except ValueError as exc:
+            problems.append(f"[sla] {exc}")
     if problems:
         raise DefinitionError([Problem(source, p) for p in problems])
     return CaseTypeConfig(
@@ -132,6 +144,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         lanes=dict(lanes),
         roles={role: list(groups) for role, groups in roles.items()},
         assignment=dict(assignment) if isinstance(assignment, dict) else {},
+        sla=sla,
         source=source,
     )
 

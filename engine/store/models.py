@@ -190,6 +190,30 @@ class Case(Base):
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 
+class Timer(Base):
+    """A timer a case waits on: a BPMN timer event or an SLA target threshold.
+
+    One row per (case, source, name, threshold, cycle): that identity is what fires
+    exactly once, however many workers sweep.  The sweep reads only rows that are due.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "source", "name", "threshold", "cycle"),
+        Index("ix_timers_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(10))  # bpmn | sla
+    name: Mapped[str] = mapped_column(String(250))
+    threshold: Mapped[float] = mapped_column(default=1.0)
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|fired|cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    fired_at: Mapped[datetime | None]
+
+
 class CaseContact(Base):
     """Additional contacts of a case (the main contact is on the case row)."""
 

@@ -180,8 +180,9 @@ def test_it_explains_access_and_hides_invisible_cases(cli: Cli):
     assert out.returncode == 4
     assert "DENIED: read needs read, access is summary" in out.stdout
     assert "task_user     summary  may act on an open task of the case" in out.stdout
-    allowed = cli.json("access", "explain", "--user", "alice", "--case", "C-000003",
-                       "--action", "write")
+    allowed = cli.json(
+        "access", "explain", "--user", "alice", "--case", "C-000003", "--action", "write"
+    )
     assert allowed["allowed"] is True and allowed["level"] == "write"
     assert [c["number"] for c in cli.json("case", "list", "--as", "dave")] == ["C-000002"]
     summary = cli.json("case", "show", "C-000003", "--as", "sam")

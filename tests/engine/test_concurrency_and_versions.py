@@ -6,8 +6,11 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from engine import cases, deploy, tasks, timers
 from engine.errors import Conflict
+from engine.store.models import HumanTask, Timer
 from tests.conftest import PROCESSES
 from tests.engine.conftest import Support
 
@@ -51,11 +54,9 @@ def test_it_lets_exactly_one_of_two_simultaneous_completions_win(support: Suppor
 
 def test_it_fires_the_overdue_timer_into_an_escalation_task(support: Support, clock):
     number, _ = _open(support)
-    with support.runtime.unit() as work:
-        assert timers.fire_due_timers(work) == []
+    assert timers.sweep(support.runtime) == []
     clock.advance(timedelta(hours=4, seconds=1))
-    with support.runtime.unit() as work:
-        assert timers.fire_due_timers(work) == [number]
+    assert timers.sweep(support.runtime) == [number]
     with support.runtime.unit() as work:
         case = cases.case_by_number(work, number)
         open_tasks = {i.task.name: i.task for i in tasks.case_tasks(work, case.id)}
@@ -64,8 +65,10 @@ def test_it_fires_the_overdue_timer_into_an_escalation_task(support: Support, cl
     assert set(open_tasks) == {"Triage case", "Review overdue triage"}
     assert open_tasks["Review overdue triage"].role == "escalation"
     assert lee_sees == ["Review overdue triage"]
+    assert timers.sweep(support.runtime) == []
     with support.runtime.unit() as work:
-        assert timers.fire_due_timers(work) == []
+        states = sorted(work.session.scalars(select(Timer.state)))
+    assert states == ["fired"]
 
 
 def test_it_keeps_running_cases_on_their_version(support: Support, tmp_path: Path):
@@ -102,3 +105,40 @@ def test_it_evaluates_datetime_now_in_expressions_with_the_injected_clock(clock)
     with engine_time(clock):
         value = SafeEnvironment().evaluate("datetime.now(timezone.utc).isoformat()", {})
     assert value == clock.now().isoformat()
+
+
+def test_it_keeps_one_timer_row_per_waiting_timer_and_settles_it(support: Support, clock):
+    _, triage = _open(support)
+    with support.runtime.unit() as work:
+        rows = list(work.session.execute(select(Timer.source, Timer.state, Timer.due_at)))
+    assert rows == [("bpmn", "waiting", clock.now() + timedelta(hours=4))]
+    with support.runtime.unit() as work:
+        tasks.complete(work, task_id=triage, user=support.users["alice"], data={})
+    with support.runtime.unit() as work:
+        assert list(work.session.scalars(select(Timer.state))) == ["cancelled"]
+
+
+def test_it_fires_each_due_timer_once_when_workers_race(support: Support, clock):
+    opened = [_open(support)[0] for _ in range(6)]
+    clock.advance(timedelta(hours=5))
+    results: list[list[str]] = []
+    barrier = threading.Barrier(3)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(timers.sweep(support.runtime))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    fired = sorted(n for r in results for n in r)
+    assert fired == sorted(opened)
+    with support.runtime.unit() as work:
+        escalations = work.session.scalar(
+            select(func.count())
+            .select_from(HumanTask)
+            .where(HumanTask.element_id == "Task_ReviewOverdue")
+        )
+    assert escalations == 6

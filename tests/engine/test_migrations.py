@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import engine.store.access  # noqa: F401 - registers the access tables
+import engine.store.access
+import engine.store.outbox  # noqa: F401 - registers the outbox table
 from engine.runtime import Runtime
 from engine.store.models import Base
 

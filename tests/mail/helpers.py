@@ -8,8 +8,10 @@ looked at; under CI (``CI`` set) they fail instead, so a broken checkout cannot 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +59,20 @@ def build(*headers: str, body: str | bytes = "Hello, my printer is broken.\n") -
     lines = [v for k, v in defaults.items() if k not in given] + lines
     raw_body = body.encode("utf-8") if isinstance(body, str) else body
     return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n" + raw_body
+
+
+def assert_storable(value: Any, where: str = "parsed") -> None:
+    """Every string reachable from ``value`` is valid UTF-8 without NUL (PostgreSQL-safe)."""
+    if isinstance(value, str):
+        assert "\x00" not in value, where
+        value.encode("utf-8")  # raises on lone surrogates
+    elif dataclasses.is_dataclass(value):
+        for item in dataclasses.fields(value):
+            assert_storable(getattr(value, item.name), f"{where}.{item.name}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            assert_storable(key, where)
+            assert_storable(item, f"{where}[{key!r}]")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            assert_storable(item, f"{where}[{index}]")

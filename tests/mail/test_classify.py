@@ -27,12 +27,21 @@ def kind_of(*headers: str, body: str = "Hello\n") -> tuple[str, str]:
         (["Auto-Submitted: auto-generated"], "auto_reply", "auto_submitted"),
         (["Auto-Submitted: auto-notified"], "auto_reply", "auto_submitted"),
         (["Auto-Submitted: auto-replied (vacation)"], "auto_reply", "out_of_office"),
-        (["Auto-Submitted: auto-replied", "Subject: Out of office until Monday"], "auto_reply",
-         "out_of_office"),
-        (["X-Auto-Response-Suppress: All", "X-MS-Exchange-Inbox-Rules-Loop: a@customer.example"],
-         "auto_reply", "out_of_office"),
-        (["X-MS-Exchange-Inbox-Rules-Loop: alice@customer.example"], "auto_reply",
-         "exchange_rules_loop"),
+        (
+            ["Auto-Submitted: auto-replied", "Subject: Out of office until Monday"],
+            "auto_reply",
+            "out_of_office",
+        ),
+        (
+            ["X-Auto-Response-Suppress: All", "X-MS-Exchange-Inbox-Rules-Loop: a@customer.example"],
+            "auto_reply",
+            "out_of_office",
+        ),
+        (
+            ["X-MS-Exchange-Inbox-Rules-Loop: alice@customer.example"],
+            "auto_reply",
+            "exchange_rules_loop",
+        ),
         (["X-Auto-Response-Suppress: All"], "auto_reply", "auto_response_suppress"),
         (["X-Auto-Response-Suppress: OOF, AutoReply"], "auto_reply", "auto_response_suppress"),
         (["X-Autoreply: yes"], "auto_reply", "x_autoreply"),
@@ -73,16 +82,20 @@ def test_it_keeps_every_matching_rule_as_a_signal():
     )
     assert result.kind == "auto_reply"
     assert [s.split(":")[0] for s in result.signals] == [
-        "auto_submitted", "precedence_bulk", "list_id"
+        "auto_submitted",
+        "precedence_bulk",
+        "list_id",
     ]
 
 
 def test_it_lets_our_loop_header_beat_everything():
     assert kind_of("X-Casework-Loop: 1", "Auto-Submitted: auto-replied", "Precedence: bulk") == (
-        "loop", "own_loop_header"
+        "loop",
+        "own_loop_header",
     )
-    result = classify(parse_message(build("X-Other-Loop: 1")), our_domains=OURS,
-                      loop_header="X-Other-Loop")
+    result = classify(
+        parse_message(build("X-Other-Loop: 1")), our_domains=OURS, loop_header="X-Other-Loop"
+    )
     assert result.kind == "loop"
 
 
@@ -91,21 +104,34 @@ def test_it_needs_a_machine_sender_for_a_subject_only_bounce():
     assert kind_of(subject) == ("human", "none")  # a person may forward a bounce
     assert kind_of(subject, "From: MAILER-DAEMON@mx.example.org")[0] == "bounce"
     assert kind_of(subject, "Return-Path: <>") == ("bounce", "dsn_heuristic")
-    assert kind_of("Subject: Delivery Status Notification (Failure)",
-                   "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>")[0] == "bounce"
-    assert kind_of("Subject: Mail delivery failed: returning message to sender",
-                   "From: Mail Delivery System <Mailer-Daemon@mx.example.org>")[0] == "bounce"
+    assert kind_of(subject, "From: Mail Delivery System <>") == ("bounce", "dsn_heuristic")
+    assert (
+        kind_of(
+            "Subject: Delivery Status Notification (Failure)",
+            "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+        )[0]
+        == "bounce"
+    )
+    assert (
+        kind_of(
+            "Subject: Mail delivery failed: returning message to sender",
+            "From: Mail Delivery System <Mailer-Daemon@mx.example.org>",
+        )[0]
+        == "bounce"
+    )
 
 
 def test_it_reads_a_heuristic_bounce_from_the_body():
     ours = make_message_id("abcdefgh12", "casework.example", "42")
     result = classify(
-        parse_message(build(
-            "From: MAILER-DAEMON@mx.example.org",
-            "Subject: failure notice",
-            "X-Failed-Recipients: gone@customer.example",
-            body=f"550 5.1.1 no such user\n--- original message ---\nMessage-ID: {ours}\n",
-        )),
+        parse_message(
+            build(
+                "From: MAILER-DAEMON@mx.example.org",
+                "Subject: failure notice",
+                "X-Failed-Recipients: gone@customer.example",
+                body=f"550 5.1.1 no such user\n--- original message ---\nMessage-ID: {ours}\n",
+            )
+        ),
         our_domains=OURS,
     )
     assert (result.kind, result.original_message_id) == ("bounce", ours)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mail import Quarantine, classify, parse_message, thread_candidates
-from tests.mail.helpers import build
+from tests.mail.helpers import assert_storable, build
 
 SEEDS = [
     build(),
@@ -32,16 +32,58 @@ SEEDS = [
     ),
 ]
 HEADER_NAMES = [
-    "From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-    "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version",
-    "Auto-Submitted", "Precedence", "List-Id", "Return-Path", "X-Loop", "X-Casework-Loop",
-    "X-Auto-Response-Suppress", "X-Failed-Recipients",
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "MIME-Version",
+    "Auto-Submitted",
+    "Precedence",
+    "List-Id",
+    "Return-Path",
+    "X-Loop",
+    "X-Casework-Loop",
+    "X-Auto-Response-Suppress",
+    "X-Failed-Recipients",
 ]
 VALUE_PIECES = [
-    "=?utf-8?B?", "=?iso-8859-1?Q?", "?=", "=?x?Q?=FF?=", "multipart/mixed", "boundary=",
-    'boundary="B"', "multipart/report", "report-type=delivery-status", "message/rfc822",
-    "base64", "quoted-printable", "filename*0*=utf-8''%FF", "name=", "<>", "<a@b>", "@",
-    ";", '"', "(", ")", "\\", ",", ":", "\r\n ", "\t", "\u00fc", "\u4f60", "\x00", "\udcff",
+    "=?utf-8?B?",
+    "=?iso-8859-1?Q?",
+    "?=",
+    "=?x?Q?=FF?=",
+    "multipart/mixed",
+    "boundary=",
+    'boundary="B"',
+    "multipart/report",
+    "report-type=delivery-status",
+    "message/rfc822",
+    "base64",
+    "quoted-printable",
+    "filename*0*=utf-8''%FF",
+    "name=",
+    "<>",
+    "<a@b>",
+    "@",
+    ";",
+    '"',
+    "(",
+    ")",
+    "\\",
+    ",",
+    ":",
+    "\r\n ",
+    "\t",
+    "\u00fc",
+    "\u4f60",
+    "\x00",
+    "\udcff",
 ]
 
 
@@ -51,7 +93,8 @@ def check(raw: bytes) -> None:
     except Quarantine as refused:
         assert refused.reason
         return
-    classify(parsed, our_domains={"casework.example"})
+    assert_storable(parsed)
+    assert_storable(classify(parsed, our_domains={"casework.example"}))
     thread_candidates(parsed, token_domain="casework.example", subject_key=re.compile(r"C-\d+"))
     assert "".join(parsed.quoted_folded) == parsed.body_text
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import email
 from datetime import UTC, datetime, timedelta
+from email import policy
 
 import pytest
 
+import mail.parse
 from mail import Quarantine, parse_message
 from tests.mail.helpers import build
 
@@ -159,10 +162,15 @@ def _with_attachment(disposition: str, content_type: str = "application/pdf") ->
 @pytest.mark.parametrize(
     ("disposition", "name"),
     [
-        ("Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.pdf",
-         "Grüße €.pdf"),
-        ("Content-Disposition: attachment;\r\n filename*0*=iso-8859-1''Gr%FC;\r\n"
-         " filename*1*=%DFe.pdf", "Grüße.pdf"),
+        (
+            "Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe%20%E2%82%AC.pdf",
+            "Grüße €.pdf",
+        ),
+        (
+            "Content-Disposition: attachment;\r\n filename*0*=iso-8859-1''Gr%FC;\r\n"
+            " filename*1*=%DFe.pdf",
+            "Grüße.pdf",
+        ),
         ('Content-Disposition: attachment; filename="=?utf-8?B?R3LDvMOfZS5wZGY=?="', "Grüße.pdf"),
         ("Content-Disposition: attachment; filename==?utf-8?B?R3LDvMOfZS5wZGY=?=", "Grüße.pdf"),
         ('Content-Disposition: attachment; filename="../../etc/passwd"', "passwd"),
@@ -208,8 +216,18 @@ def test_it_sanitizes_html_only_mail():
     parsed = parse_message(raw)
     assert parsed.html == HOSTILE_HTML and parsed.text == ""
     safe = parsed.safe_html.lower()
-    for banned in ("<script", "steal", "onerror", "onclick", "javascript:", "<iframe", "<form",
-                   "<input", "<style", "display:none"):
+    for banned in (
+        "<script",
+        "steal",
+        "onerror",
+        "onclick",
+        "javascript:",
+        "<iframe",
+        "<form",
+        "<input",
+        "<style",
+        "display:none",
+    ):
         assert banned not in safe, banned
     assert 'src="cid:logo@x"' in safe and "https://ok.example/" in safe
     assert "Hello agent" in parsed.text_from_html
@@ -267,7 +285,7 @@ def test_it_quarantines_too_many_parts():
         bytes(range(256)) * 4,
         b"Subject: only this",
         b"From: x\r\nContent-Type: multipart/mixed\r\n\r\n--\r\n--",
-        b"Content-Type: multipart/mixed; boundary=\"a\"\r\nFrom: x\r\n\r\n" + b"--a\r\n" * 50,
+        b'Content-Type: multipart/mixed; boundary="a"\r\nFrom: x\r\n\r\n' + b"--a\r\n" * 50,
         b"From: =?utf-8?B?\xff\xfe?= <\xff@\xfe>\r\nSubject: =?\r\n\r\n",
     ],
 )
@@ -290,3 +308,35 @@ def test_it_accepts_any_line_ending(newline: bytes):
     raw = newline.join([b"From: a@b.example", b"Subject: Hi", b"", b"line one", b"line two"])
     parsed = parse_message(raw)
     assert parsed.subject == "Hi" and parsed.text == "line one\nline two"
+
+
+def test_it_falls_back_to_compat32_when_the_modern_parser_raises():
+    raw = b"From: a@b.example\r\nSubject: x\r\nContent-Type: ;base64*\r\n\r\nbody"
+    parsed = parse_message(raw)
+    assert parsed.text == "body" and parsed.content_type == "text/plain"
+    try:  # Python 3.11's modern header parser raises IndexError on this Content-Type
+        email.message_from_bytes(raw, policy=policy.default).get_content_type()
+    except IndexError:
+        assert parsed.parser == "compat32"
+
+
+def test_it_quarantines_when_both_policies_fail(monkeypatch: pytest.MonkeyPatch):
+    real = mail.parse._extract
+
+    def failing(msg, parser, size, limits):
+        if parser == "default":
+            raise RuntimeError("modern parser broke")
+        return real(msg, parser, size, limits)
+
+    monkeypatch.setattr(mail.parse, "_extract", failing)
+    assert parse_message(build()).parser == "compat32"
+
+    def always(msg, parser, size, limits):
+        raise KeyError(parser)
+
+    monkeypatch.setattr(mail.parse, "_extract", always)
+    with pytest.raises(Quarantine) as refused:
+        parse_message(build())
+    assert refused.value.code == "unparseable"
+    assert "default policy: KeyError" in refused.value.reason
+    assert "compat32 policy: KeyError" in refused.value.reason

@@ -61,12 +61,7 @@ Betreff: Drucker
 Bitte neu starten.
 """
 
-SIGNATURE = """The invoice is attached.
-
--- 
-Alice Customer
-ACME Ltd., +49 30 1234567
-"""
+SIGNATURE = "The invoice is attached.\n\n-- \nAlice Customer\nACME Ltd., +49 30 1234567\n"
 
 BARE_QUOTE = """Works now.
 
@@ -87,8 +82,16 @@ BARE_QUOTE = """Works now.
         (SIGNATURE, "attached.\n\n", "-- \nAlice"),
         (BARE_QUOTE, "Works now.\n\n", "> Please"),
     ],
-    ids=["on-wrote", "on-wrote-wrapped", "am-schrieb", "original-message", "outlook-block",
-         "von-gesendet", "signature", "bare-quote"],
+    ids=[
+        "on-wrote",
+        "on-wrote-wrapped",
+        "am-schrieb",
+        "original-message",
+        "outlook-block",
+        "von-gesendet",
+        "signature",
+        "bare-quote",
+    ],
 )
 def test_it_folds_quotes_and_signatures(text: str, new_ends_with: str, quoted_starts_with: str):
     new, quoted = fold_quotes(text)

@@ -35,11 +35,15 @@ def test_it_ranks_token_then_references_then_subject():
 
 def test_it_finds_the_token_in_a_plus_address():
     assert candidates("To: Support <support+tok3n0002@casework.example>")[0] == (
-        "token", "tok3n0002", "to"
+        "token",
+        "tok3n0002",
+        "to",
     )
     assert candidates("Cc: support+tok3n0003@casework.example")[0][:2] == ("token", "tok3n0003")
     assert candidates("Delivered-To: support+tok3n0004@casework.example")[0] == (
-        "token", "tok3n0004", "delivered-to"
+        "token",
+        "tok3n0004",
+        "delivered-to",
     )
 
 
@@ -72,9 +76,13 @@ def test_it_round_trips_a_generated_message_id_and_reply_address():
 
 @pytest.mark.parametrize(
     ("token", "domain", "unique"),
-    [("short", "casework.example", "1"), ("UPPER12345", "casework.example", "1"),
-     ("abcdefgh12", "bad domain", "1"), ("abcdefgh12", "casework.example", "a@b"),
-     ("abcdefgh12", "casework.example", "")],
+    [
+        ("short", "casework.example", "1"),
+        ("UPPER12345", "casework.example", "1"),
+        ("abcdefgh12", "bad domain", "1"),
+        ("abcdefgh12", "casework.example", "a@b"),
+        ("abcdefgh12", "casework.example", ""),
+    ],
 )
 def test_it_refuses_bad_message_id_parts(token: str, domain: str, unique: str):
     with pytest.raises(ValueError):

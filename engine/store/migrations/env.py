@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import engine.store.access  # noqa: F401 - registers the access tables on Base.metadata
+import engine.store.access
+import engine.store.outbox  # noqa: F401 - registers the outbox table on Base.metadata
 from engine.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,54 @@
+"""The outbox: automatic mail (SLA breach and warning notices) waiting to be sent.
+
+A notice is rendered and stored in the same transaction as the change that caused it, then
+sent by a worker (``mail.smtp.send_due``).  The row is the single source of truth: its
+``dedupe_key`` makes queueing idempotent (the same notice is never queued twice) and its
+``message_id`` is fixed when it is queued, so a retry after a crash re-sends the identical
+message and the recipient's mail client shows it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base
+
+#: The states of an outbox row.  ``held`` is set by an operator and never sent automatically.
+STATES = ("pending", "sent", "failed", "held")
+
+
+class OutboxMessage(Base):
+    """One message to send: fully rendered, addressed, and with its final Message-ID."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # the worker's query: state = 'pending' AND next_attempt_at <= now
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. ``breach:case=12:timer=first_response:threshold=1.0:cycle=0:to=lee@example.com``
+    dedupe_key: Mapped[str] = mapped_column(String(500), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))  # breach, warning, ...
+    sender: Mapped[str] = mapped_column(String(320))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the worker may pick the row up; while a worker holds it, the end of its lease.
+    next_attempt_at: Mapped[datetime]
+    #: The worker that claimed the row last (for operators; the lease is next_attempt_at).
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,95 @@
+"""An SLA breach reaches the escalation group as mail through a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from engine import cases, deploy, directory, timers
+from engine.clock import ManualClock
+from engine.runtime import Runtime
+from mail.settings import MailSettings
+from mail.smtp import SmtpSettings, SmtpTransport, send_due
+from rules.policies import RulesPolicies
+from tests.conftest import PROCESSES
+from tests.engine.conftest import seed_directory
+
+SLA = """
+[sla.calendar]
+timezone = "Europe/Berlin"
+hours = "24/7"
+[sla.targets.first_response]
+within = "PT1H"
+warn_at = [0.75]
+"""
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def test_it_mails_a_warning_and_a_breach_to_the_escalation_group(db_url, tmp_path: Path, smtp):
+    port, inbox = smtp
+    clock = ManualClock()
+    settings = MailSettings(domain="support.example", sender="support@support.example")
+    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(settings))
+    rt.init_schema()
+    users = seed_directory(rt)
+    with rt.unit() as work:
+        for name in ("lee",):
+            directory.user_by_name(work, name).email = f"{name}@example.com"
+    config_path = tmp_path / "support.toml"
+    config_path.write_text((PROCESSES / "support.toml").read_text() + SLA)
+    config = deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+    with rt.unit() as work:
+        number = cases.open_case(
+            work, case_type="SUPPORT", subject="<script>x</script> jam", raiser=users["carol"]
+        ).number
+    transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))
+    clock.advance(timedelta(minutes=46))
+    timers.sweep(rt)
+    timers.sweep(rt)  # a second sweep queues nothing new
+    assert send_due(rt.sessions, transport, now=clock.now()) == (1, 0)
+    clock.advance(timedelta(minutes=15))
+    timers.sweep(rt)
+    assert send_due(rt.sessions, transport, now=clock.now()) == (1, 0)
+    assert send_due(rt.sessions, transport, now=clock.now()) == (0, 0)
+    rt.close()
+
+    assert [(frm, to) for frm, to, _ in inbox.envelopes] == [
+        ("support@support.example", ["lee@example.com"])
+    ] * 2
+    warning, breach = (message_from_bytes(raw) for _, _, raw in inbox.envelopes)
+    assert number in warning["Subject"] and number in breach["Subject"]
+    assert "75" in warning["Subject"] and "breach" in breach["Subject"].lower()
+    for message in (warning, breach):
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["X-Auto-Response-Suppress"] == "All"
+        assert message["Message-ID"].endswith("@support.example>")
+        html = next(p for p in message.walk() if p.get_content_type() == "text/html")
+        assert "<script>" not in html.get_payload(decode=True).decode()
+    assert warning["Message-ID"] != breach["Message-ID"]
