@@ -4,7 +4,7 @@ Sections: the read-only case details (original submission), case actions,
 contacting the owner, communications, contact details, linked cases and additional
 details.  Managers see and use everything; monitors see but act on little; owners
 see their submission and the communications; task users see a summary through
-their task.  A case type may override the matrix in its TOML ``[sections]`` table.
+their task.
 """
 
 from __future__ import annotations
