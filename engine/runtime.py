@@ -3,7 +3,8 @@
 A :class:`Runtime` owns what is expensive to build and safe to share: the database
 engine, the clock, the serializer and two caches (deserialized specs per version;
 live workflows per case, keyed by the case's row version so a stale copy is never
-used).  It is created by ``run.py`` or a test, never as a module global.
+used; kept small, because every live workflow is thousands of objects the garbage
+collector walks).  It is created by ``run.py`` or a test, never as a module global.
 
 Every change happens in a :class:`UnitOfWork`: one session, one transaction, one
 ``now``.  Service functions take it as their first argument and never commit;
@@ -135,7 +136,7 @@ class Runtime:
         url: str | None = None,
         *,
         clock: Clock | None = None,
-        workflow_cache_size: int = 2000,
+        workflow_cache_size: int = 256,
         policies: CasePolicies | None = None,
     ) -> None:
         self.policies = policies or CasePolicies()
