@@ -18,7 +18,15 @@ from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
 from engine.store.fast import prepared_insert
-from engine.store.models import Case, Group, HumanTask, Membership, TaskCandidate, User
+from engine.store.models import (
+    Case,
+    Group,
+    HumanTask,
+    Membership,
+    StreamPost,
+    TaskCandidate,
+    User,
+)
 from mail.outbox import queue_notice
 from mail.settings import MailSettings
 
@@ -180,18 +188,49 @@ class RulesPolicies(CasePolicies):
         action: str,
         skip: int | None,
     ) -> None:
+        """A notification row per follower who may see it, and a mail when they have an
+        address (queued in this transaction; never twice for the same event)."""
+        context: dict[str, object] = {
+            "case_number": case.number,
+            "case_subject": case.subject,
+            "case_url": f"{self.mail.base_url}/cases/{case.number}",
+        }
+        if post_id is not None:
+            post = work.session.get(StreamPost, post_id)
+            assert post is not None
+            author = work.session.get(User, post.author_id) if post.author_id else None
+            context.update(
+                author=author.display_name if author else "Casework",
+                body=post.body[:2000],
+                internal=post.internal,
+            )
         for user_id in work.session.scalars(
             select(CaseFollower.user_id).where(CaseFollower.case_id == case.id)
         ):
-            if user_id != skip and self._may(work, user_id, action, case):
-                work.session.add(
-                    Notification(
-                        user_id=user_id,
-                        case_id=case.id,
-                        kind=kind,
-                        post_id=post_id,
-                        created_at=work.now,
-                    )
+            if user_id == skip or not self._may(work, user_id, action, case):
+                continue
+            work.session.add(
+                Notification(
+                    user_id=user_id,
+                    case_id=case.id,
+                    kind=kind,
+                    post_id=post_id,
+                    created_at=work.now,
+                )
+            )
+            user = work.session.get(User, user_id)
+            if user is not None and user.email:
+                queue_notice(
+                    work.session,
+                    case_id=case.id,
+                    kind=kind,
+                    recipients=[user.email],
+                    sender=self.mail.sender,
+                    context=context,
+                    domain=self.mail.domain,
+                    dedupe_key=f"{kind}:case={case.id}:post={post_id}:to={user.email}",
+                    now=work.now,
+                    token=f"case{case.id:08d}",
                 )
 
     @staticmethod

@@ -13,6 +13,7 @@ from engine.errors import Conflict, NotFound
 from engine.runtime import Runtime
 from engine.store.access import CaseCollaborator, CaseFollower, Notification
 from engine.store.models import HumanTask, User
+from mail.outbox import list_messages
 from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
 from rules.policies import RulesPolicies
@@ -89,6 +90,10 @@ def test_it_claims_ready_tasks_for_the_least_busy_candidate(rt):
 
 def test_it_notifies_followers_only_of_what_they_may_read(rt):
     with rt.unit() as work:
+        for name in ("mona", "carol", "dave"):
+            directory.user_by_name(work, name).email = f"{name}@example.com"
+        directory.user_by_name(work, "alice").display_name = "Alice"
+    with rt.unit() as work:
         mona = directory.user_by_name(work, "mona")
         auto_follow(work, user_id=mona.id, case_type="SUPPORT")
         dave = directory.user_by_name(work, "dave")
@@ -101,6 +106,14 @@ def test_it_notifies_followers_only_of_what_they_may_read(rt):
         alice = directory.user_by_name(work, "alice")
         posts.add_post(work, number=number, author=alice, body="public answer")
         posts.add_post(work, number=number, author=alice, body="internal note", internal=True)
+    with rt.unit() as work:
+        mails = sorted((m.recipients[0], m.kind, m.subject) for m in list_messages(work.session))
+    assert mails == [
+        ("carol@example.com", "post_added", f"[{number}] New message from Alice: x"),
+        ("mona@example.com", "case_opened", f"[{number}] New case: x"),
+        ("mona@example.com", "post_added", f"[{number}] Internal note from Alice: x"),
+        ("mona@example.com", "post_added", f"[{number}] New message from Alice: x"),
+    ]
     with rt.unit() as work:
         got = sorted(
             (_name(rt, n.user_id), n.kind, n.post_id is not None)
