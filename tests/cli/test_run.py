@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,34 @@ def test_it_explains_access_and_hides_invisible_cases(cli: Cli):
     assert [c["number"] for c in cli.json("case", "list", "--as", "dave")] == ["C-000002"]
     summary = cli.json("case", "show", "C-000003", "--as", "sam")
     assert summary["sections"] == ["case_details"] and "data" not in summary
+
+
+def test_it_runs_the_worker_once_and_delivers_a_breach_mail_to_the_local_maildir(
+    cli: Cli, tmp_path: Path
+):
+    cli("demo")
+    config = tmp_path / "support.toml"
+    config.write_text(
+        (PROCESSES / "support.toml").read_text()
+        + """
+[sla.calendar]
+timezone = "UTC"
+hours = "24/7"
+[sla.targets.first_response]
+within = "PT0.001S"
+"""
+    )
+    cli("deploy", str(PROCESSES / "support.bpmn"), "--config", str(config))
+    # the demo gave lee (support-leads, the escalation group) the address lee@example.com
+    opened = cli.json("case", "open", "--type", "SUPPORT", "--subject", "Urgent", "--as", "carol")
+    cli.env["CASEWORK_MAILDIR"] = str(tmp_path / "maildir")
+    time.sleep(0.01)
+    cli("worker", "--once")
+    sla = cli.json("sla", "show", opened["number"])
+    assert [(t["timer"], t["state"]) for t in sla if t["source"] == "sla"] == [
+        ("first_response", "fired")
+    ]
+    sent = cli.json("outbox", "list", "--state", "sent")
+    assert [(m["kind"], m["to"]) for m in sent] == [("breach", ["lee@example.com"])]
+    delivered = list((tmp_path / "maildir" / "new").iterdir())
+    assert len(delivered) == 1 and opened["number"] in delivered[0].read_text()
