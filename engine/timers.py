@@ -10,7 +10,7 @@ next sweep, which then finds it settled).
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from . import workflows
 from .errors import Conflict
@@ -99,6 +99,58 @@ def arm_sla(work: UnitOfWork, case: CaseInfo) -> None:
         )
 
 
+def sla_responded(work: UnitOfWork, case: CaseInfo) -> None:
+    """An agent answered the customer: the first-response target is met (its remaining
+    thresholds stop) and the next-update clock starts again from now.  Each target is
+    its own clock, so resetting one never moves another."""
+    policy = case.version.sla
+    if policy is None:
+        return
+    waiting = (Timer.case_id == case.id, Timer.source == "sla", Timer.state == "waiting")
+    work.session.execute(
+        update(Timer)
+        .where(*waiting, Timer.name == "first_response")
+        .values(state="met", fired_at=work.now)
+        .execution_options(synchronize_session=False)
+    )
+    if not any(t.name == "next_update" for t in policy.targets):
+        return
+    work.session.execute(
+        update(Timer)
+        .where(*waiting, Timer.name == "next_update")
+        .values(state="cancelled", fired_at=work.now)
+        .execution_options(synchronize_session=False)
+    )
+    cycle = (
+        work.session.scalar(
+            select(func.max(Timer.cycle)).where(
+                Timer.case_id == case.id, Timer.source == "sla", Timer.name == "next_update"
+            )
+        )
+        or 0
+    ) + 1
+    moments = [
+        m for m in due_moments(policy, [started(work.now)], work.now) if m.target == "next_update"
+    ]
+    if moments:
+        _INSERT_SLA.execute_many(
+            work.session,
+            [
+                {
+                    "case_id": case.id,
+                    "source": "sla",
+                    "name": m.target,
+                    "threshold": m.threshold,
+                    "cycle": cycle,
+                    "due_at": m.due_at,
+                    "state": "waiting",
+                    "attempts": 0,
+                }
+                for m in moments
+            ],
+        )
+
+
 def due_sla(work: UnitOfWork, *, limit: int = 100) -> list[int]:
     """Ids of due SLA timer rows, earliest first (read only)."""
     return list(
@@ -117,16 +169,18 @@ def fire_sla(work: UnitOfWork, timer_id: int) -> tuple[int, str, float] | None:
         update(Timer)
         .where(Timer.id == timer_id, Timer.state == "waiting")
         .values(state="fired", fired_at=work.now)
-        .returning(Timer.case_id, Timer.name, Timer.threshold, Timer.due_at)
+        .returning(Timer.case_id, Timer.name, Timer.threshold, Timer.due_at, Timer.cycle)
     ).first()
     if flipped is None:
         return None
-    case_id, target, threshold, due_at = flipped
+    case_id, target, threshold, due_at, cycle = flipped
     ref = workflows.case_ref(work, case_id)
     if ref is None or ref.status != "open":
         return None
     version = work.runtime.version(work.session, ref.version_id)
-    work.runtime.policies.sla_due(work, CaseInfo(case_id, version), target, threshold, due_at)
+    work.runtime.policies.sla_due(
+        work, CaseInfo(case_id, version), target, threshold, due_at, cycle
+    )
     return case_id, target, threshold
 
 

@@ -256,9 +256,7 @@ def save(
     _sync_timers(work, case.id, timers)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
-        work.after_commit.append(
-            lambda: work.runtime.keep_workflow(case.id, row_version, workflow)
-        )
+        work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
     return created

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
+from engine import timers
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
@@ -45,7 +46,13 @@ class RulesPolicies(CasePolicies):
         self.mail = mail or MailSettings()
 
     def sla_due(
-        self, work: UnitOfWork, case: CaseInfo, target: str, threshold: float, due_at: datetime
+        self,
+        work: UnitOfWork,
+        case: CaseInfo,
+        target: str,
+        threshold: float,
+        due_at: datetime,
+        cycle: int = 0,
     ) -> None:
         """Tell the escalation groups (and, for a warning, the assignee) by mail; one notice
         per recipient, queued in this transaction and never twice (dedupe key)."""
@@ -85,7 +92,7 @@ class RulesPolicies(CasePolicies):
                 context=context,
                 domain=self.mail.domain,
                 dedupe_key=f"{kind}:case={row.id}:timer={target}:threshold={threshold}:"
-                f"cycle=0:to={email}",
+                f"cycle={cycle}:to={email}",
                 now=work.now,
                 token=f"case{row.id:08d}",
             )
@@ -166,6 +173,30 @@ class RulesPolicies(CasePolicies):
             )
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        self._answer_customer(work, case_id, post_id, internal)
+        self._notify_followers(work, case_id, post_id, internal)
+
+    @staticmethod
+    def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
+        """A public post by someone who works the case (not its raiser, not a portal user)
+        answers the customer: it meets first response and restarts the next-update clock."""
+        if internal:
+            return
+        case = work.session.get(Case, case_id)
+        post = work.session.get(StreamPost, post_id)
+        if case is None or post is None or post.author_id in (None, case.raiser_id):
+            return
+        author = work.session.get(User, post.author_id)
+        assert author is not None
+        subject = load_subject(work, author)
+        if subject.portal is not None or not can(work, subject, "write", case):
+            return
+        version = work.runtime.version(work.session, case.version_id)
+        timers.sla_responded(work, CaseInfo(case.id, version))
+
+    def _notify_followers(
+        self, work: UnitOfWork, case_id: int, post_id: int, internal: bool
+    ) -> None:
         if (
             work.session.scalar(
                 select(CaseFollower.user_id).where(CaseFollower.case_id == case_id).limit(1)

@@ -34,7 +34,13 @@ class Recorder(CasePolicies):
         self.lock = threading.Lock()
 
     def sla_due(
-        self, work: UnitOfWork, case: CaseInfo, target: str, threshold: float, due_at: datetime
+        self,
+        work: UnitOfWork,
+        case: CaseInfo,
+        target: str,
+        threshold: float,
+        due_at: datetime,
+        cycle: int = 0,
     ) -> None:
         with self.lock:
             self.calls.append((case.id, target, threshold))

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from engine import cases, deploy, directory, timers
+from engine import cases, deploy, directory, posts, timers
 from engine.clock import ManualClock
 from engine.runtime import Runtime
+from engine.store.models import Timer
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
 from rules.policies import RulesPolicies
@@ -93,3 +95,57 @@ def test_it_mails_a_warning_and_a_breach_to_the_escalation_group(db_url, tmp_pat
         html = next(p for p in message.walk() if p.get_content_type() == "text/html")
         assert "<script>" not in html.get_payload(decode=True).decode()
     assert warning["Message-ID"] != breach["Message-ID"]
+
+
+def test_it_meets_first_response_and_restarts_next_update_when_an_agent_answers(
+    db_url, tmp_path: Path
+):
+    clock = ManualClock()
+    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
+    rt.init_schema()
+    users = seed_directory(rt)
+    config_path = tmp_path / "support.toml"
+    config_path.write_text(
+        (PROCESSES / "support.toml").read_text()
+        + """
+[sla.calendar]
+timezone = "UTC"
+hours = "24/7"
+[sla.targets.first_response]
+within = "PT1H"
+[sla.targets.next_update]
+within = "PT2H"
+"""
+    )
+    config = deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+    with rt.unit() as work:
+        number = cases.open_case(
+            work, case_type="SUPPORT", subject="x", raiser=users["carol"]
+        ).number
+    clock.advance(timedelta(minutes=10))
+    with rt.unit() as work:  # the customer's own message answers nothing
+        posts.add_post(work, number=number, author=users["carol"], body="Any news?")
+        posts.add_post(work, number=number, author=users["alice"], body="note", internal=True)
+
+    def timers_now() -> list[tuple[str, int, str, timedelta]]:
+        with rt.unit() as work:
+            return sorted(
+                (t.name, t.cycle, t.state, t.due_at - opened_at)
+                for t in work.session.scalars(select(Timer).where(Timer.source == "sla"))
+            )
+
+    opened_at = clock.now() - timedelta(minutes=10)
+    assert timers_now() == [
+        ("first_response", 0, "waiting", timedelta(hours=1)),
+        ("next_update", 0, "waiting", timedelta(hours=2)),
+    ]
+    with rt.unit() as work:
+        posts.add_post(work, number=number, author=users["alice"], body="We are on it")
+    assert timers_now() == [
+        ("first_response", 0, "met", timedelta(hours=1)),
+        ("next_update", 0, "cancelled", timedelta(hours=2)),
+        ("next_update", 1, "waiting", timedelta(hours=2, minutes=10)),
+    ]
+    rt.close()
