@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from . import audit, timers, workflows
+from .definitions.forms import validate_form
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import CaseInfo, UnitOfWork
@@ -71,9 +72,14 @@ def open_case(
         errors["priority"] = f"must be one of {', '.join(PRIORITIES)}"
     if errors:
         raise InvalidInput("cannot open the case", errors)
-    variables = check_process_data(data or {})
     kind, version_id = current_version_id(work, case_type)
     version = work.runtime.version(work.session, version_id)
+    # A start form, when the process declares one, says which variables a case opens with.
+    variables = (
+        validate_form(list(version.start_form), data or {})
+        if version.start_form
+        else check_process_data(data or {})
+    )
     customer_group_id = None
     if main_contact_id is not None:
         contact = work.session.get(Contact, main_contact_id)

@@ -139,7 +139,11 @@ def store_definition(
         process_id=compiled.process_id,
         source_name=compiled.source_name,
         bpmn_xml=compiled.bpmn_xml,
-        config={"case_type": config.to_dict(), "routing": routing},
+        config={
+            "case_type": config.to_dict(),
+            "routing": routing,
+            "start_form": [f.to_dict() for f in compiled.start_form],
+        },
         spec_json=work.runtime.serializer.spec_to_json(compiled.spec, compiled.subprocess_specs),
         deployed_at=work.now,
         deployed_by_id=actor_id,

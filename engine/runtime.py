@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from .clock import Clock, SystemClock
 from .definitions.compiler import TaskRouting
 from .definitions.config import CaseTypeConfig
+from .definitions.forms import FormField
 from .errors import Conflict
 from .serializer import CaseSerializer
 from .sla import SlaPolicy
@@ -57,6 +58,7 @@ class LoadedVersion:
     subprocess_specs: dict[str, BpmnProcessSpec]
     routing: dict[str, TaskRouting]
     sla: SlaPolicy | None = None
+    start_form: tuple[FormField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ class Runtime:
             subprocess_specs=subs,
             routing={k: TaskRouting.from_dict(v) for k, v in row.config["routing"].items()},
             sla=SlaPolicy.from_dict(sla) if (sla := row.config["case_type"].get("sla")) else None,
+            start_form=tuple(FormField.from_dict(f) for f in row.config.get("start_form", ())),
         )
         self._versions.put(version_id, loaded)
         return loaded

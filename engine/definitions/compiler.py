@@ -27,7 +27,7 @@ from engine.expressions import check_expression, check_script
 
 from . import juel
 from .config import CaseTypeConfig
-from .forms import FormField, check_form_fields
+from .forms import FormField, check_form_fields, parse_form_fields
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
 
 _SCHEMA = BpmnValidator()
@@ -98,6 +98,7 @@ class CompiledDefinition:
     source_name: str
     content_hash: str
     routing: dict[str, TaskRouting]
+    start_form: tuple[FormField, ...] = ()
     notes: list[Problem] = field(default_factory=list)
 
 
@@ -191,6 +192,7 @@ def compile_definition(
     routing = _route_human_tasks(
         spec, subprocess_specs, process, config, known_groups, known_users, out
     )
+    start_form = _start_form(process, out)
     if out.errors or spec is None:
         raise DefinitionError(out.problems)
     return CompiledDefinition(
@@ -202,8 +204,18 @@ def compile_definition(
         source_name=source,
         content_hash=content_hash(bpmn_xml, config),
         routing=routing,
+        start_form=start_form,
         notes=out.problems,
     )
+
+
+def _start_form(process: etree._Element, out: _Collector) -> tuple[FormField, ...]:
+    """The form of the process's start event: the variables a new case is opened with."""
+    starts = process.findall(f"{{{BPMN_NS}}}startEvent")
+    fields = tuple(parse_form_fields(starts[0])) if len(starts) == 1 else ()
+    for problem in check_form_fields(list(fields)):
+        out.add(problem, node=starts[0])
+    return fields
 
 
 def _read_xml(bpmn_xml: bytes, out: _Collector) -> etree._Element | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine import cases, deploy, directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, InvalidInput
 from tests.conftest import PROCESSES
 
 CONFIG = CaseTypeConfig(
@@ -226,3 +227,42 @@ def test_it_compiles_the_shipped_support_process():
     assert roles["Task_Investigate"] == ("task_user", ("specialists",), False)
     assert roles["Task_ConfirmResolution"] == ("owner", (), True)
     assert roles["Task_ReviewOverdue"] == ("escalation", ("support-leads",), False)
+
+
+def test_it_validates_the_start_form_when_a_case_opens(runtime, tmp_path):
+    start = """<bpmn:startEvent id="start"><bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="amount" label="Amount" type="long">
+          <camunda:validation><camunda:constraint name="required"/></camunda:validation>
+        </camunda:formField></camunda:formData></bpmn:extensionElements>
+        <bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>"""
+    path = tmp_path / "t.bpmn"
+    path.write_bytes(
+        bpmn(task()).replace(
+            b'<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+            start.encode(),
+        )
+    )
+    config = CaseTypeConfig(
+        key="T", name="T", prefix="T", roles={"manager": ["desk"]}, source="t.toml"
+    )
+    with runtime.unit() as work:
+        directory.add_group(work, name="desk")
+        raiser = directory.add_user(work, username="ann")
+        deploy.deploy(work, bpmn_path=path, config=config)
+    with runtime.unit() as work, pytest.raises(InvalidInput) as refused:
+        cases.open_case(
+            work,
+            case_type="T",
+            subject="x",
+            raiser=raiser,
+            data={"amount": "lots", "is_admin": True},
+        )
+    assert refused.value.errors == {
+        "amount": "must be a whole number",
+        "is_admin": "is not a field of this form",
+    }
+    with runtime.unit() as work:
+        opened = cases.open_case(
+            work, case_type="T", subject="x", raiser=raiser, data={"amount": "12"}
+        )
+        assert cases.case_data(work, cases.case_by_number(work, opened.number))["amount"] == 12
