@@ -10,6 +10,9 @@ next sweep, which then finds it settled).
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from sqlalchemy import func, select, update
 
 from . import workflows
@@ -18,6 +21,8 @@ from .runtime import CaseInfo, Runtime, UnitOfWork
 from .sla import due_moments, started
 from .store.fast import prepared_insert
 from .store.models import Timer
+
+log = logging.getLogger(__name__)
 
 _INSERT_SLA = prepared_insert(
     Timer.__table__,
@@ -184,6 +189,25 @@ def fire_sla(work: UnitOfWork, timer_id: int) -> tuple[int, str, float] | None:
     return case_id, target, threshold
 
 
+#: How long a timer whose firing failed waits before the next attempt.
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def postpone(
+    work: UnitOfWork, *, timer_ids: list[int] | None = None, case_id: int | None = None
+) -> None:
+    """Push failed due timers back by :data:`RETRY_AFTER` and count the attempt, so a
+    broken case is retried later instead of failing every sweep."""
+    due = [Timer.state == "waiting", Timer.due_at <= work.now]
+    due.append(Timer.id.in_(timer_ids) if timer_ids is not None else Timer.case_id == case_id)
+    work.session.execute(
+        update(Timer)
+        .where(*due)
+        .values(due_at=work.now + RETRY_AFTER, attempts=Timer.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
     """One timer sweep, the worker's job: each due case or SLA threshold in its own
     transaction, so one failure or lost race never holds back the others."""
@@ -191,8 +215,13 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
         case_ids = due_cases(work, limit=limit)
         sla_ids = due_sla(work, limit=limit)
     for timer_id in sla_ids:
-        with runtime.unit() as work:
-            fire_sla(work, timer_id)
+        try:
+            with runtime.unit() as work:
+                fire_sla(work, timer_id)
+        except Exception:
+            log.exception("SLA timer %s failed; retrying in %s", timer_id, RETRY_AFTER)
+            with runtime.unit() as work:
+                postpone(work, timer_ids=[timer_id])
     fired = []
     for case_id in case_ids:
         try:
@@ -200,6 +229,11 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
                 number = fire_case(work, case_id)
         except Conflict:
             continue  # advanced elsewhere at the same moment; nothing of ours was stored
+        except Exception:
+            log.exception("timers of case %s failed; retrying in %s", case_id, RETRY_AFTER)
+            with runtime.unit() as work:
+                postpone(work, case_id=case_id)
+            continue
         if number:
             fired.append(number)
     return fired

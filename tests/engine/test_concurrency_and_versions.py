@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import cases, deploy, tasks, timers
+from engine import cases, deploy, tasks, timers, workflows
 from engine.errors import Conflict
 from engine.store.models import HumanTask, Timer
 from tests.conftest import PROCESSES
@@ -142,3 +142,28 @@ def test_it_fires_each_due_timer_once_when_workers_race(support: Support, clock)
             .where(HumanTask.element_id == "Task_ReviewOverdue")
         )
     assert escalations == 6
+
+
+def test_it_postpones_a_failing_case_and_still_fires_the_others(
+    support: Support, clock, monkeypatch
+):
+    broken, _ = _open(support)
+    healthy, _ = _open(support)
+    real_load = workflows.load
+
+    def load(work, ref):
+        if ref.number == broken:
+            raise RuntimeError("corrupt workflow state")
+        return real_load(work, ref)
+
+    monkeypatch.setattr(workflows, "load", load)
+    clock.advance(timedelta(hours=5))
+    assert timers.sweep(support.runtime) == [healthy]
+    with support.runtime.unit() as work:
+        case_id = cases.case_by_number(work, broken).id
+        row = work.session.scalar(select(Timer).where(Timer.case_id == case_id))
+    assert (row.state, row.attempts, row.due_at) == ("waiting", 1, clock.now() + timers.RETRY_AFTER)
+    assert timers.sweep(support.runtime) == []  # not retried before its new due time
+    monkeypatch.setattr(workflows, "load", real_load)
+    clock.advance(timers.RETRY_AFTER)
+    assert timers.sweep(support.runtime) == [broken]
