@@ -78,4 +78,4 @@ def upgrade(engine: Engine) -> None:
                 name = path.split(",")[0].strip().strip('"')
                 connection.execute(text(f'create schema if not exists "{name}"'))
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
