@@ -1,14 +1,10 @@
-"""Set-up commands: database, directory (users, groups, customers) and case types."""
+"""Set-up commands: database and directory (users, groups, customers)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from engine import deploy as deploying
 from engine import directory
-from engine.definitions.config import CaseTypeConfig
-from engine.errors import DefinitionError, Problem
 
 from .context import runtime
 from .output import emit
@@ -17,19 +13,6 @@ from .output import emit
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("init", help="create or upgrade the database")
     p.set_defaults(handler=cmd_init)
-
-    p = commands.add_parser(
-        "validate", help="check BPMN files (file:line: message; exit 1 on errors)"
-    )
-    p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--config", type=Path, help="case-type TOML (default: beside each BPMN file)")
-    p.set_defaults(handler=cmd_validate)
-
-    p = commands.add_parser("deploy", help="deploy a case type (BPMN + its TOML) as a new version")
-    p.add_argument("file", type=Path)
-    p.add_argument("--type", dest="key", help="case-type key; must match the TOML")
-    p.add_argument("--config", type=Path, help="case-type TOML (default: FILE with .toml)")
-    p.set_defaults(handler=cmd_deploy)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(
         dest="action", required=True
@@ -84,69 +67,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     with runtime(args) as rt:
         rt.init_schema()
         print(f"database ready: {rt.db.url.render_as_string(hide_password=True)}")
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate files without a database.
-
-    Without a case-type TOML the BPMN file is still checked in full; lanes are then
-    read as manager lanes and a warning says their mapping was not checked.
-    """
-    errors = 0
-    for path in args.files:
-        problems: list[Problem] = []
-        try:
-            config, missing = _config_for(path, args.config)
-            if missing:
-                problems.append(missing)
-            problems += deploying.read_definition(path, config).notes
-        except DefinitionError as exc:
-            problems += exc.problems
-        for problem in problems:
-            print(problem)
-        if any(p.severity == "error" for p in problems):
-            errors += 1
-        else:
-            print(f"{path}: ok")
-    return 1 if errors else 0
-
-
-def _config_for(path: Path, explicit: Path | None) -> tuple[CaseTypeConfig, Problem | None]:
-    if explicit or deploying.config_path_for(path).exists():
-        return deploying.resolve_config(path, explicit, None), None
-    lanes = deploying.lane_names(path)
-    config = CaseTypeConfig(
-        key="UNCHECKED",
-        name="Unchecked",
-        prefix="X",
-        lanes=dict.fromkeys(lanes, "manager"),
-        roles={"manager": ["(any group)"]},
-        source=str(deploying.config_path_for(path)),
-    )
-    warning = Problem(
-        str(path),
-        f"no {deploying.config_path_for(path).name} beside it: lanes "
-        "and groups were not checked (pass --config FILE)",
-        severity="warning",
-    )
-    return config, warning
-
-
-def cmd_deploy(args: argparse.Namespace) -> int:
-    config = deploying.resolve_config(args.file, args.config, args.key)
-    with runtime(args) as rt, rt.unit() as work:
-        result = deploying.deploy(work, bpmn_path=args.file, config=config)
-    for note in result.notes:
-        print(note)
-    verb = "deployed" if result.created else "unchanged, already deployed as"
-    if args.json:
-        emit(
-            {"case_type": result.case_type, "version": result.version, "created": result.created},
-            as_json=True,
-        )
-    else:
-        print(f"{result.case_type}: {verb} version {result.version}")
     return 0
 
 

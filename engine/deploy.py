@@ -27,6 +27,7 @@ class DeployResult:
     version_id: int
     created: bool
     notes: list[Problem]
+    view_only: bool = False
 
 
 def config_path_for(bpmn_path: Path) -> Path:
@@ -48,17 +49,6 @@ def read_definition(
     return compile_definition(
         data, config, source=str(bpmn_path), known_groups=known_groups, known_users=known_users
     )
-
-
-def lane_names(bpmn_path: Path) -> list[str]:
-    """Names of the lanes in a BPMN file (empty if it cannot be read)."""
-    from lxml import etree
-
-    try:
-        root = etree.parse(str(bpmn_path), etree.XMLParser(resolve_entities=False, no_network=True))
-    except (OSError, etree.XMLSyntaxError):
-        return []
-    return sorted({lane.get("name") for lane in root.iter("{*}lane") if lane.get("name")})
 
 
 def resolve_config(bpmn_path: Path, config_path: Path | None, key: str | None) -> CaseTypeConfig:
@@ -112,7 +102,9 @@ def store_definition(
     )
     if existing is not None:
         case_type.current_version_id = existing.id
-        return DeployResult(config.key, existing.number, existing.id, False, compiled.notes)
+        return DeployResult(
+            config.key, existing.number, existing.id, False, compiled.notes, compiled.view_only
+        )
     number = (
         work.session.scalar(
             select(func.max(CaseTypeVersion.number)).where(
@@ -143,8 +135,11 @@ def store_definition(
             "case_type": config.to_dict(),
             "routing": routing,
             "start_form": [f.to_dict() for f in compiled.start_form],
+            **({"view_only": True} if compiled.view_only else {}),
         },
-        spec_json=work.runtime.serializer.spec_to_json(compiled.spec, compiled.subprocess_specs),
+        spec_json=""
+        if compiled.spec is None
+        else work.runtime.serializer.spec_to_json(compiled.spec, compiled.subprocess_specs),
         deployed_at=work.now,
         deployed_by_id=actor_id,
     )
@@ -157,9 +152,14 @@ def store_definition(
         entity="case_type",
         entity_id=config.key,
         action="deployed",
-        after={"version": number, "hash": compiled.content_hash, "source": compiled.source_name},
+        after={
+            "version": number,
+            "hash": compiled.content_hash,
+            "source": compiled.source_name,
+            "view_only": compiled.view_only,
+        },
     )
-    return DeployResult(config.key, number, version.id, True, compiled.notes)
+    return DeployResult(config.key, number, version.id, True, compiled.notes, compiled.view_only)
 
 
 _CASE_TYPE_BY_KEY = select(CaseType).where(CaseType.key == bindparam("key"))

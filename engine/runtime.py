@@ -32,7 +32,7 @@ from .clock import Clock, SystemClock
 from .definitions.compiler import TaskRouting
 from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
-from .errors import Conflict
+from .errors import Conflict, InvalidInput
 from .serializer import CaseSerializer
 from .sla import SlaPolicy
 from .store.db import make_engine, make_sessionmaker, upgrade
@@ -187,6 +187,12 @@ class Runtime:
         row = session.get(CaseTypeVersion, version_id)
         if row is None:
             raise LookupError(f"case type version {version_id} does not exist")
+        if row.config.get("view_only"):
+            raise InvalidInput(
+                f"version {row.number} of this case type is deployed for viewing only: its "
+                "process is not executable, so no case can run on it",
+                {"case_type": "mark the process executable in the modeler and deploy again"},
+            )
         spec, subs = self.serializer.spec_from_json(row.spec_json)
         loaded = LoadedVersion(
             id=row.id,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from lxml import etree
@@ -28,10 +30,14 @@ from engine.expressions import check_expression, check_script
 from . import juel
 from .config import CaseTypeConfig
 from .forms import FormField, check_form_fields, parse_form_fields
+from .locate import SourceMap
+from .modeler import apply_fallbacks
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
 
-_SCHEMA = BpmnValidator()
 INITIATOR = {"initiator", "starter", "startedBy"}
+#: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
+_SCHEMA_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'")
+_CRON = re.compile(r"^[\w*?/,#-]+(\s+[\w*?/,#-]+){4,6}$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class CompiledDefinition:
 
     config: CaseTypeConfig
     process_id: str
-    spec: BpmnProcessSpec
+    spec: BpmnProcessSpec | None  # None for a version deployed for viewing only
     subprocess_specs: dict[str, BpmnProcessSpec]
     bpmn_xml: str
     source_name: str
@@ -100,21 +106,30 @@ class CompiledDefinition:
     routing: dict[str, TaskRouting]
     start_form: tuple[FormField, ...] = ()
     notes: list[Problem] = field(default_factory=list)
+    #: The process is not executable: the diagram is stored, no case can run on it.
+    view_only: bool = False
 
 
 class _Collector:
-    """Collects problems for one file, finding line numbers by element id."""
+    """Collects problems for one file, with the line and column where each element starts.
 
-    def __init__(self, source: str) -> None:
+    In a view-only compile (the process is not executable) problems that would only
+    matter when a case runs are downgraded to warnings: the designer still sees them,
+    and the diagram still deploys.
+    """
+
+    def __init__(self, source: str, data: bytes) -> None:
         self.source = source
+        self.positions = SourceMap(data)
         self.root: etree._Element | None = None
         self.problems: list[Problem] = []
+        self.view_only = False
 
-    def line_of(self, element_id: str | None) -> int | None:
+    def node_of(self, element_id: str | None) -> etree._Element | None:
         if self.root is None or not element_id:
             return None
         found = self.root.xpath("//*[@id=$id]", id=element_id)
-        return found[0].sourceline if found else None
+        return found[0] if found else None
 
     def add(
         self,
@@ -125,19 +140,32 @@ class _Collector:
         line: int | None = None,
         column: int | None = None,
         severity: str = "error",
+        file: str | None = None,
+        structural: bool = False,
+        at: etree._Element | None = None,
     ) -> None:
+        """Record one problem; ``structural`` problems stay errors even for viewing.
+
+        ``node`` is the element the problem is about (its id prefixes the message);
+        ``at`` only says where to point (the file's root, say).
+        """
+        if at is not None:
+            line, column = self.positions.position(at)
+        if node is None and element_id and not line:
+            node = self.node_of(element_id)
         if node is not None:
-            line = line or node.sourceline
             element_id = element_id or node.get("id")
-        elif element_id and not line:
-            line = self.line_of(element_id)
+            if not line:
+                line, column = self.positions.position(node)
+        if self.view_only and severity == "error" and not structural:
+            severity = "warning"
         where = f"{element_id}: " if element_id else ""
         self.problems.append(
             Problem(
-                self.source,
+                file or self.source,
                 where + message,
-                line=line,
-                column=column,
+                line=line if file is None else None,
+                column=column if file is None else None,
                 severity=severity,
                 element=element_id,
             )
@@ -169,32 +197,40 @@ def compile_definition(
     directory: routing to a group that does not exist is refused rather than
     creating an empty one.
     """
-    out = _Collector(source)
+    out = _Collector(source, bpmn_xml)
     root = _read_xml(bpmn_xml, out)
     if root is None:
         raise DefinitionError(out.problems)
     out.root = root
-    for node, note in normalise_dialect(root):
-        out.add(note, node=node, element_id=node.getparent().getparent().get("id"), severity="info")
     _check_schema(root, out)
     process = _choose_process(root, config, out)
     if process is None:
-        raise DefinitionError(out.problems)
+        raise DefinitionError(_ordered(out.problems, source))
     process_id = process.get("id")
+    out.view_only = process.get("isExecutable") != "true"
+    for node, text in normalise_dialect(root):
+        out.add(
+            f'timer value {text} is Camunda style, read here as the text "{text}"; '
+            f'fix: write "{text}" in quotes (timer values are Python expressions)',
+            node=node,
+            element_id=node.getparent().getparent().get("id"),
+            severity="warning",
+        )
     _check_lanes(process, config, known_groups, out)
     _check_expressions(process, config, out)
-    stores = _check_data_stores(root, out)
+    _check_gateways(process, out)
+    _check_call_activities(root, process, out)
+    apply_fallbacks(root, process, config, out.add)
     spec, subprocess_specs = None, {}
-    # The library stops at the first data store and cannot say where it is; a process not
-    # marked executable it only reports again, less clearly.  Otherwise let it check the rest.
-    if process.get("isExecutable") == "true" and not stores:
+    if not out.view_only:
         spec, subprocess_specs = _parse_spec(root, process_id, source, out)
     routing = _route_human_tasks(
         spec, subprocess_specs, process, config, known_groups, known_users, out
     )
     start_form = _start_form(process, out)
-    if out.errors or spec is None:
-        raise DefinitionError(out.problems)
+    problems = _ordered(out.problems, source)
+    if out.errors or (spec is None and not out.view_only):
+        raise DefinitionError(problems)
     return CompiledDefinition(
         config=config,
         process_id=process_id,
@@ -205,8 +241,14 @@ def compile_definition(
         content_hash=content_hash(bpmn_xml, config),
         routing=routing,
         start_form=start_form,
-        notes=out.problems,
+        notes=problems,
+        view_only=out.view_only,
     )
+
+
+def _ordered(problems: list[Problem], source: str) -> list[Problem]:
+    """The BPMN file's problems top to bottom, then those of its configuration."""
+    return sorted(problems, key=lambda p: (p.file != source, p.line or 0, p.column or 0))
 
 
 def _start_form(process: etree._Element, out: _Collector) -> tuple[FormField, ...]:
@@ -231,20 +273,51 @@ def _read_xml(bpmn_xml: bytes, out: _Collector) -> etree._Element | None:
         out.add(
             f"not a BPMN 2.0 file: the root element is <{etree.QName(root).localname}> in "
             f"{namespace}; expected <definitions> in {BPMN_NS}",
-            line=root.sourceline,
+            at=root,
         )
         return None
     return root
 
 
+@cache
+def _schema() -> etree.XMLSchema:
+    """The BPMN 2.0 XSDs shipped with SpiffWorkflow, compiled once per process."""
+    return BpmnValidator().validator
+
+
 def _check_schema(root: etree._Element, out: _Collector) -> None:
-    schema = _SCHEMA.validator
-    if schema.validate(root):
+    # bpmn-js writes <formalExpression> where the schema wants <messagePath> in message
+    # correlations; every BPMN tool reads it, so check it under the schema's name.
+    renamed = root.xpath(
+        ".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", namespaces=NS
+    )
+    for node in renamed:
+        node.tag = f"{{{BPMN_NS}}}messagePath"
+    schema = _schema()
+    valid = schema.validate(root)
+    for node in renamed:
+        node.tag = f"{{{BPMN_NS}}}formalExpression"
+    if valid:
         return
+    tree = root.getroottree()
+    prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
     for entry in schema.error_log:
         message = entry.message.replace(f"{{{BPMN_NS}}}", "bpmn:")
+        try:
+            found = tree.xpath(entry.path, namespaces=prefixes) if entry.path else []
+        except etree.XPathError:
+            found = []
+        if found and isinstance(found[0], etree._Element):
+            line, column = out.positions.position(found[0])
+        else:
+            named = _SCHEMA_ELEMENT.match(entry.message)
+            line = entry.line
+            column = out.positions.column_of(line, named.group(1)) if named else None
         out.add(
-            f"does not match the BPMN 2.0 schema: {message}", line=entry.line, column=entry.column
+            f"does not match the BPMN 2.0 schema: {message}",
+            line=line,
+            column=column,
+            structural=True,
         )
 
 
@@ -253,7 +326,7 @@ def _choose_process(
 ) -> etree._Element | None:
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
-        out.add("the file contains no <bpmn:process>", line=root.sourceline)
+        out.add("the file contains no <bpmn:process>", at=root, structural=True)
         return None
     if config.process:
         chosen = [p for p in processes if p.get("id") == config.process]
@@ -262,27 +335,31 @@ def _choose_process(
             out.add(
                 f"process '{config.process}' named in {config.source} is not in the file; "
                 f"processes: {ids}",
-                line=root.sourceline,
+                at=root,
+                structural=True,
             )
             return None
         process = chosen[0]
     else:
         executable = [p for p in processes if p.get("isExecutable") == "true"]
-        candidates = executable or processes
-        if len(candidates) > 1:
-            ids = ", ".join(p.get("id", "?") for p in candidates)
+        if len(executable) > 1:
+            ids = ", ".join(p.get("id", "?") for p in executable)
             out.add(
-                f"the file has several processes ({ids}); name one as case_type.process in "
-                f"{config.source}",
-                line=root.sourceline,
+                f"the file has several executable processes ({ids}); name the one to run as "
+                f"case_type.process in {config.source}",
+                at=root,
+                structural=True,
             )
             return None
-        process = candidates[0]
+        # None executable: a documentation diagram, deployed for viewing as a whole.
+        process = (executable or processes)[0]
     if process.get("isExecutable") != "true":
         out.add(
-            'the process is not marked executable (isExecutable="true"); tick '
-            "'Executable' in the modeler's process properties",
+            'the process is not executable (isExecutable="true" is missing): it is deployed '
+            "for viewing only and no case can be opened on it; tick 'Executable' in the "
+            "modeler's process properties to run it",
             node=process,
+            severity="warning",
         )
     return process
 
@@ -344,13 +421,24 @@ def _check_groups_exist(
 
 def _check_expressions(process: etree._Element, config: CaseTypeConfig, out: _Collector) -> None:
     for node in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
-        _check_one_expression(node, (node.text or "").strip(), "condition", out)
+        text = (node.text or "").strip()
+        if not text:
+            out.add(
+                "the condition is empty: write one, or remove it (an exclusive gateway's "
+                "default flow needs none)",
+                node=node,
+                element_id=node.getparent().get("id"),
+            )
+            continue
+        _check_one_expression(node, text, "condition", out)
     for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         values = [child for child in definition if isinstance(child.tag, str)]
         event = definition.getparent()
         if not values or not any((v.text or "").strip() for v in values):
             out.add(
-                "timer has no time value: set a duration, date or cycle in the modeler", node=event
+                'the timer has no time value: set a duration ("PT4H"), a date or a cycle '
+                "in the modeler's Timer section",
+                node=event,
             )
             continue
         for value in values:
@@ -369,23 +457,70 @@ def _check_expressions(process: etree._Element, config: CaseTypeConfig, out: _Co
             out.add(f"script: {message}", node=script_task)
 
 
-def _check_data_stores(root: etree._Element, out: _Collector) -> int:
-    stores = root.findall(f"{{{BPMN_NS}}}dataStore")
-    for store in stores:
-        out.add(
-            f"data store '{store.get('name') or store.get('id')}' cannot be run: Casework "
-            "keeps case data in process variables; remove the data store (a data object "
-            "documents data without needing an implementation)",
-            node=store,
+def _check_gateways(process: etree._Element, out: _Collector) -> None:
+    """Every flow out of a deciding gateway needs a condition, except its default."""
+    flows: dict[str, list[etree._Element]] = {}
+    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        flows.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    for kind in ("exclusiveGateway", "inclusiveGateway"):
+        for gateway in process.iter(f"{{{BPMN_NS}}}{kind}"):
+            outgoing = flows.get(gateway.get("id") or "", [])
+            if len(outgoing) < 2:
+                continue
+            for flow in outgoing:
+                if flow.get("id") == gateway.get("default"):
+                    continue
+                if flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
+                    name = gateway.get("name") or gateway.get("id")
+                    out.add(
+                        f"this flow leaves gateway '{name}' without a condition and is not "
+                        "its default: add a condition, or make it the gateway's default flow",
+                        node=flow,
+                    )
+
+
+def _check_call_activities(root: etree._Element, process: etree._Element, out: _Collector) -> None:
+    """A call activity runs a process of the same file: a case type is one file."""
+    known = {p.get("id") for p in root.findall(f"{{{BPMN_NS}}}process")}
+    for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
+        called = (call.get("calledElement") or "").strip()
+        if called in known:
+            continue
+        what = (
+            f"calls process '{called}', which is not in this file"
+            if called
+            else ("names no process to call")
         )
-    return len(stores)
+        out.add(
+            f"call activity '{call.get('name') or call.get('id')}' {what}; a case type is "
+            "one file: draw the called process in it, or use an embedded sub-process",
+            node=call,
+        )
 
 
 def _check_one_expression(node: etree._Element, text: str, what: str, out: _Collector) -> None:
     owner = node.getparent()
-    while owner is not None and owner.get("id") is None:
+    while owner is not None and (
+        owner.get("id") is None or str(owner.tag).endswith("EventDefinition")
+    ):
         owner = owner.getparent()
     element_id = owner.get("id") if owner is not None else None
+    if what == "timer value" and _CRON.match(text):
+        out.add(
+            f"timer value {text!r} is a cron expression, which Casework does not read; "
+            'write an ISO 8601 repetition in quotes instead, e.g. "R/PT5M" (every 5 minutes)',
+            node=node,
+            element_id=element_id,
+        )
+        return
+    if text.startswith("="):
+        out.add(
+            f"{what} {text!r} is a FEEL expression (Camunda 8); write it as a Python "
+            f"expression over the process variables, e.g. {text.lstrip('= ')!r}",
+            node=node,
+            element_id=element_id,
+        )
+        return
     if juel.is_juel(text):
         try:
             python = juel.to_python(text)
@@ -399,10 +534,11 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
             return
         node.text = python
         out.add(
-            f"{what} {text!r} read as the Python expression {python!r}",
+            f"{what} {text!r} is Camunda expression language, run here as the Python "
+            f"expression {python!r}; fix: write {python!r}",
             node=node,
             element_id=element_id,
-            severity="info",
+            severity="warning",
         )
         text = python
     message = check_expression(text)
@@ -417,6 +553,11 @@ def _id_by_name(root: etree._Element, name: str | None) -> str | None:
     return found[0].get("id") if found else None
 
 
+def process_node(root: etree._Element, process_id: str) -> etree._Element:
+    found = root.xpath("./bpmn:process[@id=$id]", namespaces=NS, id=process_id)
+    return found[0] if found else root
+
+
 def _parse_spec(
     root: etree._Element, process_id: str, source: str, out: _Collector
 ) -> tuple[BpmnProcessSpec | None, dict[str, BpmnProcessSpec]]:
@@ -427,19 +568,27 @@ def _parse_spec(
         return spec, parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         element_id = exc.id or _id_by_name(root, exc.name)
+        located = element_id or exc.line_number
+        if (element_id and any(p.element == element_id for p in out.errors)) or (
+            not located and out.errors
+        ):
+            return None, {}  # our own checks already explained this
         out.add(
             str(exc.args[0] if exc.args else exc),
             element_id=element_id or None,
             line=exc.line_number or None,
+            at=None if located else process_node(root, process_id),
         )
     except SpiffWorkflowException as exc:
-        out.add(f"cannot be run: {exc.args[0] if exc.args else exc}")
+        if not out.errors:  # else most likely a consequence of a problem already reported
+            message = f"cannot be run: {exc.args[0] if exc.args else exc}"
+            out.add(message, at=process_node(root, process_id))
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        # The library crashes (rather than reports) on some modeler constructs,
-        # e.g. a business rule task without a decision reference.
+        # The library crashes (rather than reports) on some modeler constructs.
         out.add(
-            f"cannot be parsed ({type(exc).__name__}: {exc}); the element is probably "
-            "incomplete in the modeler"
+            f"cannot be parsed ({type(exc).__name__}: {exc}); an element is probably "
+            "incomplete in the modeler",
+            at=process_node(root, process_id),
         )
     return None, {}
 
@@ -497,13 +646,15 @@ def _route_one(
     element_id, name = task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id
     lane = task_spec.lane
     explicit = bool(ext["candidateGroups"] or ext["candidateUsers"] or ext["assignee"])
-    if lane is None and has_lanes and not explicit:
+    manual_role = config.manual_steps.get(element_id)
+    if lane is None and has_lanes and not explicit and manual_role is None:
         out.add(
-            f"human task '{name}' is outside every lane, so nobody may complete it",
+            f"human task '{name}' is outside every lane, so nobody may complete it: draw it "
+            "inside a lane, or name its candidate groups in the modeler",
             element_id=element_id,
         )
         return None
-    role = config.lanes.get(lane, "manager") if lane else "manager"
+    role = manual_role or (config.lanes.get(lane, "manager") if lane else "manager")
     assignee = ext["assignee"]
     form = tuple(FormField.from_dict(f) for f in ext["form"])
     if assignee and _is_initiator(assignee):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,14 @@ class CaseTypeConfig:
     assignment: dict[str, Any] = field(default_factory=dict)
     #: SLA policy: ``{"calendar": {...}, "targets": {...}}`` (see ``engine.sla``)
     sla: dict[str, Any] = field(default_factory=dict)
+    #: ``{"Task_Id": "role"}``: tasks the modeler cannot run that people do by hand
+    manual_steps: dict[str, str] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
+        optional = {"manual_steps": dict(self.manual_steps)} if self.manual_steps else {}
         return {
+            **optional,
             "key": self.key,
             "name": self.name,
             "prefix": self.prefix,
@@ -66,11 +71,28 @@ class CaseTypeConfig:
             roles={r: list(g) for r, g in (data.get("roles") or {}).items()},
             assignment=dict(data.get("assignment") or {}),
             sla=dict(data.get("sla") or {}),
+            manual_steps=dict(data.get("manual_steps") or {}),
             source=source,
         )
 
     def groups_for_role(self, role: str) -> list[str]:
         return list(self.roles.get(role, []))
+
+
+def draft_config(lanes: Iterable[str], *, source: str) -> CaseTypeConfig:
+    """The TOML a designer would write first: every lane a manager lane, any group.
+
+    Used to check a BPMN file that has no TOML yet: everything but the lane mapping
+    can still be checked.
+    """
+    return CaseTypeConfig(
+        key="DRAFT",
+        name="Draft",
+        prefix="X",
+        lanes=dict.fromkeys(lanes, "manager"),
+        roles={"manager": ["(any group)"]},
+        source=source,
+    )
 
 
 def load_config(path: str | Path) -> CaseTypeConfig:
@@ -124,6 +146,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         problems.append(
             "[roles] must not list groups for 'owner': the owner is whoever raised the case"
         )
+    manual_steps = raw.get("manual_steps", {})
+    problems += _check_manual_steps(manual_steps)
     assignment = raw.get("assignment", {})
     problems += _check_assignment(assignment)
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
@@ -145,8 +169,20 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         roles={role: list(groups) for role, groups in roles.items()},
         assignment=dict(assignment) if isinstance(assignment, dict) else {},
         sla=sla,
+        manual_steps=dict(manual_steps),
         source=source,
     )
+
+
+def _check_manual_steps(steps: Any) -> list[str]:
+    """``[manual_steps]``: BPMN task id -> the role whose groups do it by hand."""
+    if not isinstance(steps, dict) or not all(isinstance(v, str) for v in steps.values()):
+        return ['[manual_steps] must map task ids to role names ("Task_1" = "manager")']
+    return [
+        f"manual step {task!r} names unknown role {role!r}; roles: {', '.join(ROLES)}"
+        for task, role in steps.items()
+        if role not in ROLES
+    ]
 
 
 ASSIGNMENT_RULES = ("round_robin", "least_busy")

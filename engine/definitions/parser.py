@@ -80,12 +80,12 @@ class CaseParser(SpiffBpmnParser):
 
 
 def normalise_dialect(root: etree._Element) -> list[tuple[etree._Element, str]]:
-    """Quote unquoted ISO 8601 timer values in place; return (element, note) per change."""
+    """Quote unquoted ISO 8601 timer values in place; return (element, text as written)."""
     changes = []
     for tag in ("timeDuration", "timeDate", "timeCycle"):
         for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
             text = (node.text or "").strip()
             if text and _ISO_TIMER.match(text):
                 node.text = repr(text)
-                changes.append((node, f"timer value {text} read as the literal {text!r}"))
+                changes.append((node, text))
     return changes

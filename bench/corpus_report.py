@@ -1,0 +1,70 @@
+"""What Casework makes of real modeler files: one row per file of the shared corpus.
+
+Each BPMN file of ``../shared/corpus/bpmn`` is compiled against the TOML a designer
+would write first (every lane a manager lane) and sorted: it deploys (to run cases),
+deploys for viewing only (its process is not executable), is refused with located
+messages (the first one is printed), is refused vaguely, or crashes with a traceback.
+A file is *handled* unless it is refused vaguely or crashes.
+
+Usage: python bench/corpus_report.py [--quick] [--corpus DIR]
+(``--quick`` is accepted for symmetry with the other benches; the whole corpus takes
+about a second.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.definitions.triage import corpus_files, triage  # noqa: E402
+
+#: The issue's target: at least 90 % deploy or are refused with a precise message.
+TARGET_HANDLED_PCT = 90.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="same as without (it is quick)")
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "bpmn")
+    args = parser.parse_args()
+    files = corpus_files(args.corpus)
+    if not files:
+        print(f"no BPMN files under {args.corpus}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    outcomes = [triage(path) for path in files]
+    elapsed = time.perf_counter() - started
+    width = max(len(str(o.path.relative_to(args.corpus))) for o in outcomes)
+    print(f"{'FILE':<{width}}  {'RESULT':<9}  FIRST MESSAGE")
+    for o in outcomes:
+        name = str(o.path.relative_to(args.corpus))
+        message = o.message.replace(str(o.path), "").lstrip(":")
+        print(f"{name:<{width}}  {o.status:<9}  {message[:160]}")
+    counts = Counter(o.status for o in outcomes)
+    handled = sum(o.handled for o in outcomes)
+    pct = 100.0 * handled / len(outcomes)
+    tracebacks = counts["traceback"]
+    print(
+        f"\n{len(outcomes)} files in {elapsed:.2f}s: "
+        + ", ".join(f"{counts[s]} {s}" for s in ("deploys", "view-only", "refused", "vague"))
+        + f", {tracebacks} traceback"
+    )
+    print(
+        f"BENCH corpus_report handled_pct={pct:.1f} target>={TARGET_HANDLED_PCT:.0f} "
+        f"{'PASS' if pct >= TARGET_HANDLED_PCT else 'FAIL'}"
+    )
+    print(
+        f"BENCH corpus_report tracebacks={tracebacks} target<=0 "
+        f"{'PASS' if tracebacks <= 0 else 'FAIL'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
