@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import engine.store.access
+import engine.store.mailbox
 import engine.store.outbox  # noqa: F401 - registers the outbox table
 from engine.runtime import Runtime
 from engine.store.models import Base

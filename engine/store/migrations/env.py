@@ -3,6 +3,7 @@
 from alembic import context
 
 import engine.store.access
+import engine.store.mailbox
 import engine.store.outbox  # noqa: F401 - registers the outbox table on Base.metadata
 from engine.store.models import Base
 

@@ -1,0 +1,277 @@
+"""Take one raw message in: store it, then parse, classify, thread and call the engine.
+
+Everything for one message happens in one unit of work: the inbound row with the raw bytes
+is inserted first, then the case is opened or the post added, and both commit together or
+not at all.  The row's unique key (mailbox, Message-ID, content hash) makes a second take
+of the same message a no-op, which is what lets the IMAP poller flag mail only *after*
+the commit and still never create a duplicate.
+
+What happens to a message:
+
+* unparseable or too large: ``quarantined`` with the reason; nothing else is touched;
+* list or bulk mail, our own mail coming back: ``ignored``; never a case;
+* an auto-reply or a bounce: ``ignored`` but recorded on the case it answers (audit entry
+  and the row's case), without a post, so neither the case's state nor its SLA clocks move;
+* a person's mail: a post on the case it threads into (``matched_by`` says why), else a new
+  case raised by the sender (a new contact when the address is unknown).
+
+An unexpected failure while processing rolls the unit back and quarantines the message in a
+second transaction with the error as the reason; a lost race or an unreachable database is
+raised instead, so the caller retries later and nothing is filed aside by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from engine import audit, cases, posts
+from engine.errors import Conflict, NotFound
+from engine.runtime import Runtime, UnitOfWork
+from engine.store.mailbox import InboundMessage, Mailbox
+from engine.store.models import Case
+from mail.classify import classify
+from mail.errors import Quarantine
+from mail.fingerprint import Fingerprint
+from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
+from mail.outbox import LOOP_HEADER
+from mail.parse import ParsedMail, parse_message
+from mail.senders import create_sender, find_sender
+from mail.thread_keys import thread_candidates
+
+log = logging.getLogger(__name__)
+NO_SUBJECT = "(no subject)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the bytes came from: an IMAP folder position, or none for an imported file."""
+
+    folder: str | None = None
+    uidvalidity: int | None = None
+    uid: int | None = None
+    #: False when only the headers were fetched because the message is over the size limit.
+    complete: bool = True
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message; ``duplicate`` means it had been taken in before."""
+
+    inbound_id: int | None
+    state: str
+    duplicate: bool = False
+    case_number: str | None = None
+    matched_by: str | None = None
+    reason: str | None = None
+
+
+def take_in(
+    rt: Runtime, mailbox_id: int, raw: bytes, *, domain: str, source: Source | None = None
+) -> Outcome:
+    """Take one message in exactly once; ``domain`` is the domain of our Message-IDs."""
+    source = source or Source()
+    print_ = Fingerprint.of(raw)
+    try:
+        with rt.unit() as work:
+            seen = _existing(work, mailbox_id, print_)
+            if seen is not None:
+                return seen
+            row = _insert(work, mailbox_id, raw, print_, source)
+            _process(work, row, raw, source, domain)
+            return _outcome(work, row)
+    except IntegrityError:  # another worker inserted the same message meanwhile
+        with rt.unit() as work:
+            seen = _existing(work, mailbox_id, print_)
+        if seen is None:
+            raise
+        return seen
+    except (Conflict, OperationalError):
+        raise  # transient: leave the message on the server for the next poll
+    except Exception as exc:
+        log.exception("mail intake failed; quarantining the message")
+        reason = f"processing failed: {type(exc).__name__}: {exc}"[:4000]
+        with rt.unit() as work:
+            seen = _existing(work, mailbox_id, print_)
+            if seen is not None:
+                return seen
+            row = _insert(work, mailbox_id, raw, print_, source)
+            _quarantine(work, row, reason)
+            return _outcome(work, row)
+
+
+def _existing(work: UnitOfWork, mailbox_id: int, print_: Fingerprint) -> Outcome | None:
+    row = work.session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.mailbox_id == mailbox_id,
+            InboundMessage.message_id == print_.message_id,
+            InboundMessage.content_hash == print_.content_hash,
+        )
+    )
+    if row is None:
+        return None
+    return Outcome(row.id, row.state, duplicate=True, matched_by=row.matched_by, reason=row.reason)
+
+
+def _insert(
+    work: UnitOfWork, mailbox_id: int, raw: bytes, print_: Fingerprint, source: Source
+) -> InboundMessage:
+    row = InboundMessage(
+        mailbox_id=mailbox_id,
+        folder=source.folder,
+        uidvalidity=source.uidvalidity,
+        uid=source.uid,
+        message_id=print_.message_id,
+        content_hash=print_.content_hash,
+        raw=raw,
+        raw_complete=source.complete,
+        size=source.size if source.size is not None else len(raw),
+        subject="",
+        state="received",
+        received_at=work.now,
+    )
+    work.session.add(row)
+    work.session.flush()  # the unique key is checked here, before any work is done
+    return row
+
+
+def _outcome(work: UnitOfWork, row: InboundMessage) -> Outcome:
+    number = None
+    if row.case_id is not None:
+        number = work.session.scalar(select(Case.number).where(Case.id == row.case_id))
+    return Outcome(
+        row.id, row.state, case_number=number, matched_by=row.matched_by, reason=row.reason
+    )
+
+
+def _quarantine(work: UnitOfWork, row: InboundMessage, reason: str) -> None:
+    row.state, row.reason, row.processed_at = "quarantined", reason, work.now
+    work.session.flush()
+
+
+def _process(
+    work: UnitOfWork, row: InboundMessage, raw: bytes, source: Source, domain: str
+) -> None:
+    mailbox = work.session.get(Mailbox, row.mailbox_id)
+    if mailbox is None:
+        raise NotFound(f"no mailbox {row.mailbox_id}")
+    if not source.complete:
+        _quarantine(
+            work,
+            row,
+            f"too_large: message is {row.size:,} bytes, over the limit of {mailbox.max_bytes:,}; "
+            "only its headers were kept, the message stays on the server",
+        )
+        return
+    try:
+        parsed = parse_message(raw, max_bytes=mailbox.max_bytes)
+    except Quarantine as exc:
+        _quarantine(work, row, f"{exc.code}: {exc.reason}")
+        return
+    row.from_address = (parsed.from_address or "")[:320] or None
+    row.subject = parsed.subject[:500]
+    verdict = classify(parsed, our_domains={domain}, loop_header=LOOP_HEADER)
+    row.kind = verdict.kind
+    row.processed_at = work.now
+    if verdict.kind in ("list", "loop"):
+        row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
+    elif verdict.kind in ("auto_reply", "bounce"):
+        row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
+        _record_machine_mail(work, row, parsed, domain, verdict.original_message_id)
+    else:
+        _take_human(work, mailbox, row, parsed, domain)
+    work.session.flush()
+
+
+def _record_machine_mail(
+    work: UnitOfWork,
+    row: InboundMessage,
+    parsed: ParsedMail,
+    domain: str,
+    original_id: str | None,
+) -> None:
+    """An auto-reply or bounce is noted on the case it answers; the case itself is untouched."""
+    extra = original_keys(original_id, domain) if original_id else ()
+    match = find_case(work, parsed, None, token_domain=domain, extra=extra)
+    if match.case is None and row.kind == "auto_reply" and parsed.from_address:
+        sender = find_sender(work, parsed.from_address)  # an out-of-office quoting [C-...]
+        if sender.known:
+            match = find_case(work, parsed, sender, token_domain=domain)
+    if match.case is None:
+        return
+    row.case_id, row.matched_by = match.case.id, match.matched_by
+    audit.record(
+        work,
+        actor_id=None,
+        entity="mail",
+        entity_id=row.id,
+        case_id=match.case.id,
+        action=f"mail_{row.kind}",
+        after={"from": row.from_address, "subject": row.subject, "reason": row.reason},
+    )
+
+
+def _take_human(
+    work: UnitOfWork, mailbox: Mailbox, row: InboundMessage, parsed: ParsedMail, domain: str
+) -> None:
+    assert parsed.from_address  # classify() calls mail without a From automatic
+    sender = find_sender(work, parsed.from_address)
+    if sender.known:
+        match = find_case(work, parsed, sender, token_domain=domain)
+    else:  # a stranger's mail never joins a case, whatever it quotes
+        match = Match(attempts=_stranger_attempts(work, parsed, domain))
+    body = post_body(parsed)
+    if match.case is not None:
+        number = match.case.number
+        row.matched_by = match.matched_by
+    else:
+        if not sender.known:
+            sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
+        assert sender.author is not None
+        opened = cases.open_case(
+            work,
+            case_type=mailbox.case_type_key,
+            subject=(parsed.subject or NO_SUBJECT)[:500],
+            raiser=sender.author,
+            main_contact_id=sender.contact.id if sender.contact else None,
+            actor_id=sender.author.id,
+        )
+        number, row.matched_by = opened.number, "new"
+        row.attempted_match = "; ".join(match.attempts) or None
+    assert sender.author is not None and number is not None
+    post = posts.add_post(work, number=number, author=sender.author, body=body)
+    row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"
+
+
+def _stranger_attempts(work: UnitOfWork, parsed: ParsedMail, domain: str) -> list[str]:
+    """The keys an unknown sender's mail carried: every one of them is refused."""
+    found = []
+    for key in thread_candidates(parsed, token_domain=domain, subject_key=SUBJECT_KEY):
+        case_id = case_for_key(work, key)
+        if case_id is not None:
+            number = work.session.scalar(select(Case.number).where(Case.id == case_id))
+            found.append(
+                f"{key.rule}:{key.source} pointed at {number}, but {parsed.from_address} "
+                "is not known here"
+            )
+    return found
+
+
+def post_body(parsed: ParsedMail) -> str:
+    """The stream post: what the sender wrote now (quotes and signature folded away; the full
+    original stays in the inbound row), and a line per attachment."""
+    new = parsed.quoted_folded.new.strip() or parsed.body_text.strip()
+    body = new or "(no text in this message; the original is kept with it)"
+    files = [
+        f"[attachment: {a.filename or a.content_type}, {a.size:,} bytes]"
+        for a in parsed.attachments
+    ]
+    if files:
+        body += "\n\n" + "\n".join(files)
+    if len(body) > posts.MAX_BODY:
+        body = body[: posts.MAX_BODY - 80] + "\n\n[... cut here; the full message is kept]"
+    return body

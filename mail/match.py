@@ -1,0 +1,139 @@
+"""Which case a message belongs to, and whether its sender may join it.
+
+The keys come from :func:`mail.thread_keys.thread_candidates`, strongest first (token,
+references, subject number).  A key only counts when the sender takes part in the case
+-- its raiser, main or additional contact, a collaborator, its assignee, or an agent who
+may write it -- so another customer quoting a case number opens a new case instead of
+reading along (zammad#5064); each refused key is kept as an *attempt* for agents to see.
+A closed case is not reopened by mail: the message opens a new case and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from engine.runtime import UnitOfWork
+from engine.store.access import CaseCollaborator
+from engine.store.mailbox import InboundMessage
+from engine.store.models import Case, CaseContact, User
+from engine.store.outbox import OutboxMessage
+from mail.parse import ParsedMail
+from mail.senders import Sender
+from mail.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
+from mail.tokens import case_for_token
+from rules.decisions import can
+from rules.subject import load_subject
+
+#: ``[C-000123]``: a case number in square brackets, as our subjects carry it.
+SUBJECT_KEY = re.compile(r"\[([A-Z][A-Z0-9]{0,19}-\d{3,12})\]")
+
+
+def original_keys(message_id: str, token_domain: str) -> tuple[ThreadKey, ...]:
+    """Keys for the Message-ID of a message that bounced: its token (if ours), then the id."""
+    found = re.fullmatch(rf"<case-({TOKEN_PATTERN})\.[^@<>\s]+@([^<>\s]+)>", message_id)
+    keys = [ThreadKey("reference", message_id, "bounced message")]
+    if found and found.group(2).lower() == token_domain.lower():
+        keys.insert(0, ThreadKey("token", found.group(1), "bounced message"))
+    return tuple(keys)
+
+
+@dataclass
+class Match:
+    """The case found (or None) and why, plus the refused attempts."""
+
+    case: Case | None = None
+    matched_by: str | None = None
+    attempts: list[str] = field(default_factory=list)
+
+
+def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
+    """The case a single key points at, if any."""
+    if key.rule == "token":
+        return case_for_token(work.session, key.value)
+    if key.rule == "reference":
+        return case_for_message_id(work, key.value)
+    return work.session.scalar(select(Case.id).where(Case.number == key.value))
+
+
+def case_for_message_id(work: UnitOfWork, message_id: str) -> int | None:
+    """A Message-ID we sent (outbox) or took in, mapped to its case."""
+    found = work.session.scalar(
+        select(OutboxMessage.case_id).where(
+            OutboxMessage.message_id == message_id, OutboxMessage.case_id.is_not(None)
+        )
+    )
+    if found is None:
+        found = work.session.scalar(
+            select(InboundMessage.case_id)
+            .where(InboundMessage.message_id == message_id, InboundMessage.case_id.is_not(None))
+            .limit(1)
+        )
+    return found
+
+
+def find_case(
+    work: UnitOfWork,
+    parsed: ParsedMail,
+    sender: Sender | None,
+    *,
+    token_domain: str,
+    extra: tuple[ThreadKey, ...] = (),
+) -> Match:
+    """The first key whose case is open and counts the sender in; ``sender=None`` (machine
+    mail such as a bounce, which changes nothing on the case) skips the participant check
+    but then trusts only tokens and references, never a subject."""
+    match = Match()
+    keys = [*extra, *thread_candidates(parsed, token_domain=token_domain, subject_key=SUBJECT_KEY)]
+    seen: set[int] = set()
+    for key in keys:
+        if sender is None and key.rule == "subject":
+            continue
+        case_id = case_for_key(work, key)
+        if case_id is None or case_id in seen:
+            continue
+        seen.add(case_id)
+        case = work.session.get(Case, case_id)
+        if case is None:
+            continue
+        how = f"{key.rule}:{key.source}"
+        if sender is not None and not is_participant(work, case, sender):
+            match.attempts.append(
+                f"{how} pointed at {case.number}, but {sender.address} takes no part in it"
+            )
+            continue
+        if case.status == "closed":
+            match.attempts.append(f"{how} pointed at {case.number}, which is closed")
+            continue
+        match.case, match.matched_by = case, how
+        return match
+    return match
+
+
+def is_participant(work: UnitOfWork, case: Case, sender: Sender) -> bool:
+    """Raiser, assignee, main or additional contact, collaborator, or an agent who may write."""
+    users, contacts = sender.user_ids, sender.contact_ids
+    if case.raiser_id in users or case.assignee_id in users or case.main_contact_id in contacts:
+        return True
+    session = work.session
+    if contacts and session.scalar(
+        select(CaseContact.contact_id)
+        .where(CaseContact.case_id == case.id, CaseContact.contact_id.in_(contacts))
+        .limit(1)
+    ):
+        return True
+    if not users:
+        return False
+    if session.scalar(
+        select(CaseCollaborator.user_id)
+        .where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id.in_(users))
+        .limit(1)
+    ):
+        return True
+    for user in session.scalars(select(User).where(User.id.in_(users), User.is_active)):
+        subject = load_subject(work, user)
+        if subject.portal is None and can(work, subject, "write", case):
+            return True
+    return False

@@ -1,0 +1,91 @@
+"""A support desk that takes mail in: the shipped case type, agents, a customer group and
+one group mailbox, on a fresh database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from engine import deploy, directory
+from engine.clock import ManualClock
+from engine.runtime import Runtime
+from engine.store.mailbox import InboundMessage, Mailbox
+from engine.store.models import Case, StreamPost
+from mail.intake import Outcome, Source, take_in
+from mail.mailboxes import MailboxSpec, add_mailbox
+from mail.settings import MailSettings
+from rules.admin import permit_customers
+from rules.policies import RulesPolicies
+from tests.conftest import PROCESSES
+from tests.engine.conftest import seed_directory
+
+DOMAIN = "casework.example"
+GROUP_ADDRESS = "support@casework.example"
+
+
+@dataclass
+class Desk:
+    runtime: Runtime
+    mailbox_id: int
+    settings: MailSettings
+
+    def take(self, raw: bytes, source: Source | None = None) -> Outcome:
+        return take_in(self.runtime, self.mailbox_id, raw, domain=DOMAIN, source=source)
+
+    def count(self, model: type, *where: object) -> int:
+        with self.runtime.unit() as work:
+            return work.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    def cases(self) -> int:
+        return self.count(Case)
+
+    def posts(self, number: str) -> list[StreamPost]:
+        with self.runtime.unit() as work:
+            case_id = work.session.scalar(select(Case.id).where(Case.number == number))
+            return list(
+                work.session.scalars(
+                    select(StreamPost).where(StreamPost.case_id == case_id).order_by(StreamPost.id)
+                )
+            )
+
+    def inbound(self, inbound_id: int) -> InboundMessage:
+        with self.runtime.unit() as work:
+            row = work.session.get(InboundMessage, inbound_id)
+            assert row is not None
+            return row
+
+    def case(self, number: str) -> Case:
+        with self.runtime.unit() as work:
+            case = work.session.scalar(select(Case).where(Case.number == number))
+            assert case is not None
+            return case
+
+
+def make_desk(db_url: str, clock: ManualClock | None = None, **mailbox: object) -> Desk:
+    """Runtime with the real rules, seeded people, the support case type and a mailbox."""
+    settings = MailSettings(domain=DOMAIN, sender=GROUP_ADDRESS)
+    rt = Runtime(db_url, clock=clock or ManualClock(), policies=RulesPolicies(settings))
+    rt.init_schema()
+    seed_directory(rt)
+    config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+        directory.add_customer_group(work, name="customers")
+        directory.add_customer_group(work, name="acme")
+        permit_customers(work, group="service-desk", customer=None)
+        for name in ("alice", "bob"):
+            directory.user_by_name(work, name).email = f"{name}@casework.example"
+        spec = MailboxSpec(
+            name="support",
+            case_type="SUPPORT",
+            group_address=GROUP_ADDRESS,
+            host=str(mailbox.pop("host", "127.0.0.1")),
+            user=str(mailbox.pop("user", "support")),
+            password=str(mailbox.pop("password", "secret")),
+            customer_group="customers",
+            **mailbox,  # type: ignore[arg-type]
+        )
+        box: Mailbox = add_mailbox(work, spec)
+        box_id = box.id
+    return Desk(rt, box_id, settings)
