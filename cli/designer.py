@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from engine import deploy as deploying
+from engine import migration
 from engine.definitions.config import CaseTypeConfig, draft_config
 from engine.definitions.locate import lane_names
 from engine.errors import DefinitionError, Problem
 
 from .context import runtime
-from .output import emit
+from .output import ProgressBar, emit
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,7 +28,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("file", type=Path)
     p.add_argument("--type", dest="key", help="case-type key; must match the TOML")
     p.add_argument("--config", type=Path, help="case-type TOML (default: FILE with .toml)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the changes against the current version and the cases affected; store nothing",
+    )
     p.set_defaults(handler=cmd_deploy)
+
+    p = commands.add_parser("migrate", help="move running cases onto another version, in bulk")
+    p.add_argument("--type", dest="key", required=True, help="case-type key, e.g. SUPPORT")
+    p.add_argument("--to", dest="version", type=int, required=True, help="version number")
+    p.add_argument("--dry-run", action="store_true", help="report who could move; change nothing")
+    p.set_defaults(handler=cmd_migrate)
 
 
 def validate_file(path: Path, explicit_config: Path | None) -> list[Problem]:
@@ -109,6 +121,8 @@ def _config_for(path: Path, explicit: Path | None) -> tuple[CaseTypeConfig, Prob
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     config = deploying.resolve_config(args.file, args.config, args.key)
+    if args.dry_run:
+        return _deploy_dry_run(args, config)
     with runtime(args) as rt, rt.unit() as work:
         result = deploying.deploy(work, bpmn_path=args.file, config=config)
     for note in result.notes:
@@ -127,4 +141,53 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     else:
         viewing = " for viewing only (the process is not executable)" if result.view_only else ""
         print(f"{result.case_type}: {verb} version {result.version}{viewing}")
+    return 0
+
+
+def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        compiled = deploying.compile_for(work, args.file, config)
+        preview = migration.preview_deploy(work, compiled)
+    for note in compiled.notes:
+        print(note)
+    if args.json:
+        emit(preview.to_dict(), as_json=True)
+        return 0
+    key = preview.case_type
+    if preview.current is None:
+        print(f"{key}: new case type; deploying would create version 1")
+        return 0
+    if preview.same_as is not None:
+        print(f"{key}: unchanged, already deployed as version {preview.same_as}")
+        return 0
+    print(f"{key}: would deploy a new version after version {preview.current}")
+    lines = preview.diff.lines() if preview.diff else ["(no task comparison: view-only version)"]
+    for line in lines or ["only the configuration changed"]:
+        print(f"  {line}")
+    print(
+        f"{preview.open_cases} open case(s) run on version {preview.current}; "
+        f"{preview.stuck} of them wait in a task this version removes and could not be "
+        f"migrated (run.py migrate --type {key} --to <new version> --dry-run for the rest)"
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Move cases one transaction each, drawing a progress bar on standard error."""
+    bar = ProgressBar(sys.stderr, "migrating" if not args.dry_run else "checking")
+    with runtime(args) as rt:
+        report = migration.migrate(
+            rt, key=args.key, to_version=args.version, dry_run=args.dry_run, progress=bar
+        )
+    bar.close()
+    if args.json:
+        emit(report.to_dict(), as_json=True)
+    else:
+        verb = "could move" if report.dry_run else "moved"
+        print(
+            f"{report.case_type}: {verb} {len(report.moved)} of {report.total} open case(s) "
+            f"to version {report.version}; {len(report.blocked)} cannot move"
+        )
+        for blocked in report.blocked:
+            print(f"  {blocked.number}: {blocked.reason}")
     return 0

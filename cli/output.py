@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TextIO
 
 
 def _default(value: Any) -> Any:
@@ -52,3 +53,28 @@ def _cell(value: Any) -> str:
 
 def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
+
+
+class ProgressBar:
+    """``label [#####     ] 512/1000 cases`` redrawn in place, at most ten times a second."""
+
+    def __init__(self, stream: TextIO, label: str, width: int = 30) -> None:
+        self.stream, self.label, self.width = stream, label, width
+        self._drawn_at = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._drawn_at < 0.1:
+            return
+        self._drawn_at = now
+        filled = self.width * done // total if total else self.width
+        bar = "#" * filled + " " * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} cases")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()

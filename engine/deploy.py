@@ -71,14 +71,18 @@ def resolve_config(bpmn_path: Path, config_path: Path | None, key: str | None) -
     return config
 
 
+def compile_for(work: UnitOfWork, bpmn_path: Path, config: CaseTypeConfig) -> CompiledDefinition:
+    """Compile a file checking group and user names against this database's directory."""
+    known_groups = set(work.session.scalars(select(Group.name)))
+    known_users = set(work.session.scalars(select(User.username)))
+    return read_definition(bpmn_path, config, known_groups, known_users)
+
+
 def deploy(
     work: UnitOfWork, *, bpmn_path: Path, config: CaseTypeConfig, actor_id: int | None = None
 ) -> DeployResult:
     """Compile and store a new version (or find the identical one) and make it current."""
-    known_groups = set(work.session.scalars(select(Group.name)))
-    known_users = set(work.session.scalars(select(User.username)))
-    compiled = read_definition(bpmn_path, config, known_groups, known_users)
-    return store_definition(work, compiled, actor_id=actor_id)
+    return store_definition(work, compile_for(work, bpmn_path, config), actor_id=actor_id)
 
 
 def store_definition(

@@ -60,6 +60,11 @@ class CaseSerializer:
         self._registry = BpmnWorkflowSerializer.configure(config)
         self._serializer = BpmnWorkflowSerializer(self._registry)
 
+    @property
+    def registry(self) -> Any:
+        """The converter registry: SpiffWorkflow's spec diff compares specs through it."""
+        return self._registry
+
     def spec_to_json(
         self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
     ) -> str:

@@ -344,6 +344,21 @@ def _insert_task(
             "row_version": 1,
         },
     ).fetchone()[0]
+    insert_candidates(work, task_id, route)
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="task",
+        entity_id=task_id,
+        case_id=case.id,
+        action="created",
+        after={"name": route.name, "lane": route.lane, "role": route.role},
+    )
+    return task_id
+
+
+def insert_candidates(work: UnitOfWork, task_id: int, route: TaskRouting) -> None:
+    """The task's candidate rows: its groups, its users and, for owner tasks, the owner."""
     candidates = [
         {"task_id": task_id, "kind": "group", "group_id": g, "user_id": None}
         for g in route.group_ids
@@ -355,13 +370,3 @@ def _insert_task(
         candidates.append({"task_id": task_id, "kind": "owner", "group_id": None, "user_id": None})
     if candidates:
         _INSERT_CANDIDATES.execute_many(work.session, candidates)
-    audit.record(
-        work,
-        actor_id=actor_id,
-        entity="task",
-        entity_id=task_id,
-        case_id=case.id,
-        action="created",
-        after={"name": route.name, "lane": route.lane, "role": route.role},
-    )
-    return task_id

@@ -1,0 +1,383 @@
+"""Moving running cases onto another version of their case type, in bulk.
+
+A deployed version never changes and a case keeps the version it started on, so a
+fixed process only reaches running cases when someone moves them.  Each case moves
+in its own transaction (a case that cannot move, or that someone changes meanwhile,
+never holds back the others) through the same load/save as every engine step, so its
+task rows and timer rows follow:
+
+1. SpiffWorkflow's ``SpecDiff`` aligns the old version's task specs with the new
+   one's (once per source version) and ``WorkflowDiff`` finds the case's tasks whose
+   spec is gone.
+2. A case that waits in, or has been through, a removed task cannot move: its state
+   would refer to a task the new version does not have.  It is reported and left as
+   it was.
+3. Otherwise ``migrate_workflow`` swaps the specs.  Only READY tasks are reset and
+   re-predicted (SpiffWorkflow's default also resets WAITING ones, which would restart
+   every timer the case waits on: a 4-hour escalation would start over).  The READY
+   tasks keep their ids, so their task rows (and claims) stay; rows whose task was
+   renamed or re-routed are updated in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, delete, func, select, update
+
+from . import audit, workflows
+from .definitions.compiler import CompiledDefinition, TaskRouting
+from .errors import Conflict, InvalidInput, NotFound
+from .runtime import LoadedVersion, Runtime, UnitOfWork
+from .store.fast import Prepared
+from .store.models import Case, CaseType, CaseTypeVersion, HumanTask, TaskCandidate
+from .version_diff import VersionDiff, diff_versions
+
+Progress = Callable[[int, int], None]
+_TASKS = HumanTask.__table__
+_OPEN_ROW = Prepared(
+    select(_TASKS.c.id).where(
+        _TASKS.c.case_id == bindparam("case_id"),
+        _TASKS.c.engine_task_id == bindparam("engine_task_id"),
+        _TASKS.c.state == "open",
+    )
+)
+_RENAME_ROW = Prepared(
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("row_id"))
+    .values(
+        element_id=bindparam("element_id"),
+        name=bindparam("name"),
+        lane=bindparam("lane"),
+        role=bindparam("role"),
+        row_version=_TASKS.c.row_version + 1,
+    )
+)
+_DROP_CANDIDATES = Prepared(
+    delete(TaskCandidate.__table__).where(TaskCandidate.__table__.c.task_id == bindparam("task_id"))
+)
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+class CannotMove(Exception):
+    """This case stays on its version; the message says why."""
+
+
+@dataclass
+class Blocked:
+    number: str
+    reason: str
+
+
+@dataclass
+class MigrationReport:
+    """What a (dry) run of ``migrate`` did or would do."""
+
+    case_type: str
+    version: int
+    dry_run: bool
+    total: int = 0
+    moved: list[str] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_type": self.case_type,
+            "version": self.version,
+            "dry_run": self.dry_run,
+            "total": self.total,
+            "moved": len(self.moved),
+            "blocked": [{"case": b.number, "reason": b.reason} for b in self.blocked],
+        }
+
+
+def target_version(work: UnitOfWork, key: str, number: int) -> tuple[CaseType, CaseTypeVersion]:
+    """The version cases move to; a version deployed for viewing only cannot run them."""
+    case_type = work.session.scalar(select(CaseType).where(CaseType.key == key))
+    if case_type is None:
+        raise NotFound(f"no case type '{key}' is deployed")
+    version = work.session.scalar(
+        select(CaseTypeVersion).where(
+            CaseTypeVersion.case_type_id == case_type.id, CaseTypeVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"case type {key} has no version {number}")
+    if version.config.get("view_only"):
+        raise InvalidInput(
+            f"version {number} of {key} is deployed for viewing only",
+            {"--to": "choose a version whose process is executable"},
+        )
+    return case_type, version
+
+
+def open_cases_by_version(work: UnitOfWork, case_type_id: int) -> dict[int, int]:
+    """Version id -> number of open cases on it."""
+    rows = work.session.execute(
+        select(Case.version_id, func.count())
+        .where(Case.case_type_id == case_type_id, Case.status != "closed")
+        .group_by(Case.version_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def migrate(
+    runtime: Runtime,
+    *,
+    key: str,
+    to_version: int,
+    dry_run: bool = False,
+    actor_id: int | None = None,
+    progress: Progress | None = None,
+) -> MigrationReport:
+    """Move every open case of ``key`` not yet on ``to_version`` onto it, one by one."""
+    with runtime.unit() as work:
+        case_type, version = target_version(work, key, to_version)
+        case_ids = list(
+            work.session.scalars(
+                select(Case.id)
+                .where(
+                    Case.case_type_id == case_type.id,
+                    Case.status != "closed",
+                    Case.version_id != version.id,
+                )
+                .order_by(Case.id)
+            )
+        )
+        target = runtime.version(work.session, version.id)
+    report = MigrationReport(key, to_version, dry_run, total=len(case_ids))
+    mover = _Mover(runtime, target, to_version, dry_run=dry_run, actor_id=actor_id)
+    for done, case_id in enumerate(case_ids, 1):
+        try:
+            with runtime.unit() as work:
+                number = mover.move(work, case_id)
+            if number:
+                report.moved.append(number)
+        except CannotMove as exc:
+            report.blocked.append(Blocked(mover.number, str(exc)))
+        except Conflict:
+            report.blocked.append(
+                Blocked(mover.number, "changed by someone else while moving; run migrate again")
+            )
+        if progress:
+            progress(done, len(case_ids))
+    return report
+
+
+class _Mover:
+    """Moves single cases; keeps the spec diffs per source version (they cost milliseconds)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        target: LoadedVersion,
+        number: int,
+        *,
+        dry_run: bool,
+        actor_id: int | None,
+    ) -> None:
+        self.runtime, self.target, self.target_number = runtime, target, number
+        self.dry_run, self.actor_id = dry_run, actor_id
+        self.number = ""  # of the case being moved, for the report
+        self._diffs: dict[tuple[int, str | None], SpecDiff | None] = {}
+
+    def _diff(self, source: LoadedVersion, subprocess: str | None) -> SpecDiff | None:
+        key = (source.id, subprocess)
+        if key not in self._diffs:
+            old = source.spec if subprocess is None else source.subprocess_specs[subprocess]
+            new = (
+                self.target.spec
+                if subprocess is None
+                else self.target.subprocess_specs.get(subprocess)
+            )
+            registry = self.runtime.serializer.registry
+            self._diffs[key] = None if new is None else SpecDiff(registry, old, new)
+        return self._diffs[key]
+
+    def move(self, work: UnitOfWork, case_id: int) -> str | None:
+        ref = workflows.case_ref(work, case_id)
+        if ref is None or ref.status == "closed" or ref.version_id == self.target.id:
+            return None  # closed or moved since the list was read
+        self.number = ref.number
+        live = workflows.load(work, ref)
+        source, workflow = live.version, live.workflow
+        top = _workflow_diff(workflow, self._diff(source, None))
+        _refuse_removed(top, self.target_number)
+        subs = []
+        for sub_id, sub in workflow.subprocesses.items():
+            sub_diff = self._diff(source, sub.spec.name)
+            if sub_diff is None:
+                raise CannotMove(
+                    f"it runs sub-process '{sub.spec.name}', which version "
+                    f"{self.target_number} removes"
+                )
+            subs.append((sub_id, _workflow_diff(sub, sub_diff)))
+        for _, sub_diff in subs:
+            _refuse_removed(sub_diff, self.target_number)
+        renamed = {
+            str(task.id): task.task_spec.bpmn_id for task in top.alignment if task.state & _ACTIVE
+        }
+        migrate_workflow(top, workflow, self.target.spec, reset_mask=TaskState.READY)
+        for sub_id, sub_diff in subs:
+            sub = workflow.subprocesses[sub_id]
+            migrate_workflow(
+                sub_diff,
+                sub,
+                self.target.subprocess_specs[sub.spec.name],
+                reset_mask=TaskState.READY,
+            )
+        _refuse_foreign_specs(workflow, self.target, self.target_number)
+        workflows.run(work, workflow)
+        if self.dry_run:
+            return ref.number
+        previous = source.id
+        live.version, ref.version_id = self.target, self.target.id
+        workflows.save(work, live, actor_id=self.actor_id, extra={"version_id": self.target.id})
+        _resync_open_tasks(work, live, source, renamed)
+        audit.record(
+            work,
+            actor_id=self.actor_id,
+            entity="case",
+            entity_id=ref.number,
+            case_id=ref.id,
+            action="migrated",
+            before={"version_id": previous},
+            after={"version_id": self.target.id, "version": self.target_number},
+        )
+        return ref.number
+
+
+def _workflow_diff(workflow: Any, diff: SpecDiff | None) -> WorkflowDiff:
+    try:
+        return WorkflowDiff(workflow, diff)
+    except KeyError as exc:  # a task the library could not align either way
+        raise CannotMove(f"task {exc} cannot be matched with the new version") from None
+
+
+def _label(task: Any) -> str:
+    spec = task.task_spec
+    name = getattr(spec, "bpmn_name", None)
+    return f"'{name}' ({spec.bpmn_id})" if name else str(spec.bpmn_id or spec.name)
+
+
+def _refuse_removed(diff: WorkflowDiff, number: int) -> None:
+    for task in diff.removed:
+        if task.state & _ACTIVE:
+            raise CannotMove(f"it waits in task {_label(task)}, which version {number} removes")
+    for task in diff.removed:
+        if task.state & (TaskState.COMPLETED | TaskState.CANCELLED):
+            raise CannotMove(
+                f"it has been through task {_label(task)}, which version {number} removes"
+            )
+
+
+def _refuse_foreign_specs(workflow: Any, target: LoadedVersion, number: int) -> None:
+    """After the swap every task must run a spec of the new version."""
+    specs = [target.spec, *target.subprocess_specs.values()]
+    for task in workflow.get_tasks():
+        if not any(s.task_specs.get(task.task_spec.name) is task.task_spec for s in specs):
+            raise CannotMove(f"task {_label(task)} has no counterpart in version {number}")
+
+
+def _resync_open_tasks(
+    work: UnitOfWork, live: workflows.LiveCase, source: LoadedVersion, before: dict[str, str]
+) -> None:
+    """Open task rows that stayed open follow their task's new name and routing."""
+    for task in live.workflow.get_tasks(state=TaskState.READY, manual=True):
+        engine_id = str(task.id)
+        old_element = before.get(engine_id)
+        if engine_id not in live.ready_before or old_element is None:
+            continue  # a new task: save() created its row
+        new_route = live.version.routing.get(task.task_spec.bpmn_id)
+        old_route = source.routing.get(old_element)
+        if new_route is None or (old_route is not None and _same(old_route, new_route)):
+            continue
+        row = _OPEN_ROW.execute(
+            work.session, {"case_id": live.ref.id, "engine_task_id": engine_id}
+        ).fetchone()
+        if row is None:
+            continue
+        _RENAME_ROW.execute(
+            work.session,
+            {
+                "row_id": row[0],
+                "element_id": new_route.element_id,
+                "name": new_route.name,
+                "lane": new_route.lane,
+                "role": new_route.role,
+            },
+        )
+        _DROP_CANDIDATES.execute(work.session, {"task_id": row[0]})
+        workflows.insert_candidates(work, row[0], new_route)
+
+
+def _same(a: TaskRouting, b: TaskRouting) -> bool:
+    return a.to_dict() == b.to_dict()
+
+
+@dataclass
+class DeployPreview:
+    """What deploying a file would change, before anything is stored."""
+
+    case_type: str
+    current: int | None  # the current version number, None for a new case type
+    same_as: int | None  # the version with identical content, if any
+    diff: VersionDiff | None
+    open_cases: int  # open cases on the current version
+    stuck: int  # of those, cases waiting in a task the new version removes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_type": self.case_type,
+            "current_version": self.current,
+            "unchanged_as_version": self.same_as,
+            "changes": self.diff.to_dict() if self.diff else None,
+            "open_cases": self.open_cases,
+            "waiting_in_removed_tasks": self.stuck,
+        }
+
+
+def preview_deploy(work: UnitOfWork, compiled: CompiledDefinition) -> DeployPreview:
+    """Compare a compiled definition with the current version and count the cases it touches."""
+    key = compiled.config.key
+    case_type = work.session.scalar(select(CaseType).where(CaseType.key == key))
+    if case_type is None or case_type.current_version_id is None:
+        return DeployPreview(key, None, None, None, 0, 0)
+    current = work.session.get(CaseTypeVersion, case_type.current_version_id)
+    assert current is not None
+    same = work.session.scalar(
+        select(CaseTypeVersion.number).where(
+            CaseTypeVersion.case_type_id == case_type.id,
+            CaseTypeVersion.content_hash == compiled.content_hash,
+        )
+    )
+    open_cases = open_cases_by_version(work, case_type.id).get(current.id, 0)
+    if compiled.spec is None or current.config.get("view_only"):
+        return DeployPreview(key, current.number, same, None, open_cases, 0)
+    loaded = work.runtime.version(work.session, current.id)
+    diff = diff_versions(
+        work.runtime.serializer.registry,
+        loaded.spec,
+        compiled.spec,
+        current.bpmn_xml,
+        compiled.bpmn_xml,
+    )
+    stuck = 0
+    if diff.removed_ids:
+        stuck = (
+            work.session.scalar(
+                select(func.count(func.distinct(HumanTask.case_id)))
+                .join(Case, Case.id == HumanTask.case_id)
+                .where(
+                    Case.version_id == current.id,
+                    HumanTask.state == "open",
+                    HumanTask.element_id.in_(diff.removed_ids),
+                )
+            )
+            or 0
+        )
+    return DeployPreview(key, current.number, same, diff, open_cases, stuck)

@@ -1,0 +1,135 @@
+"""Deploying a changed process and moving running cases onto it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine import cases, deploy, migration, tasks
+from engine.directory import user_by_name
+from engine.store.models import AuditEntry, Case, HumanTask, Timer
+from tests.engine.conftest import Support
+from tests.engine.process_variants import renamed_and_added, without_investigation
+
+_WAITING = (
+    select(Timer.due_at)
+    .join(Case, Case.id == Timer.case_id)
+    .where(Timer.source == "bpmn", Timer.state == "waiting")
+)
+
+
+def _deploy(support: Support, tmp_path: Path, data: bytes) -> int:
+    path = tmp_path / "support.bpmn"
+    path.write_bytes(data)
+    config = deploy.resolve_config(Path("processes/support.bpmn"), None, "SUPPORT")
+    with support.runtime.unit() as work:
+        return deploy.deploy(work, bpmn_path=path, config=config).version
+
+
+def _open(support: Support) -> str:
+    with support.runtime.unit() as work:
+        carol = support.users["carol"]
+        return cases.open_case(work, case_type="SUPPORT", subject="Printer", raiser=carol).number
+
+
+def _open_tasks(support: Support, number: str) -> list[HumanTask]:
+    with support.runtime.unit() as work:
+        case = cases.case_by_number(work, number)
+        return [i.task for i in tasks.case_tasks(work, case.id) if i.task.state == "open"]
+
+
+def _complete(support: Support, number: str, name: str, user: str, data: dict) -> None:
+    task = next(t for t in _open_tasks(support, number) if t.name == name)
+    with support.runtime.unit() as work:
+        tasks.complete(work, task_id=task.id, user=user_by_name(work, user), data=data)
+
+
+def test_dry_run_deploy_shows_the_changes_and_the_cases_they_touch(support: Support, tmp_path):
+    _open(support)
+    compiled_path = tmp_path / "support.bpmn"
+    compiled_path.write_bytes(without_investigation())
+    config = deploy.resolve_config(Path("processes/support.bpmn"), None, "SUPPORT")
+    with support.runtime.unit() as work:
+        preview = migration.preview_deploy(work, deploy.compile_for(work, compiled_path, config))
+    assert (preview.current, preview.same_as, preview.open_cases) == (1, None, 1)
+    assert preview.diff is not None
+    assert preview.diff.removed == ["Task_Investigate 'Investigate'"]
+    assert "- flow Flow_0q4f5zr Task_Investigate -> Task_ProposeResolution" in preview.diff.lines()
+    assert preview.stuck == 0
+    with support.runtime.unit() as work:
+        assert work.session.scalar(select(Case.version_id)) is not None
+        assert deploy.current_version_id(work, "SUPPORT")[0].current_version_id == 1
+
+
+def test_running_cases_move_to_a_version_with_a_renamed_and_an_added_task(
+    support: Support, tmp_path
+):
+    at_triage, at_propose = _open(support), _open(support)
+    triage_row = _open_tasks(support, at_triage)[0]
+    with support.runtime.unit() as work:
+        tasks.claim(work, task_id=triage_row.id, user=user_by_name(work, "alice"))
+        due_before = work.session.scalar(_WAITING.where(Case.number == at_triage))
+    _complete(support, at_propose, "Triage case", "alice", {"needs_investigation": False})
+    support.runtime.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    version = _deploy(support, tmp_path, renamed_and_added())
+    assert version == 2
+
+    report = migration.migrate(support.runtime, key="SUPPORT", to_version=2)
+
+    assert (report.total, sorted(report.moved), report.blocked) == (
+        2,
+        sorted([at_triage, at_propose]),
+        [],
+    )
+    renamed = _open_tasks(support, at_triage)
+    # the same task row, still claimed, under its new name; its 4-hour timer did not restart
+    assert [(t.id, t.name, t.claimed_by_id) for t in renamed] == [
+        (triage_row.id, "Triage the case", support.users["alice"].id)
+    ]
+    with support.runtime.unit() as work:
+        timers = work.session.scalars(_WAITING.where(Case.number == at_triage)).all()
+        assert list(timers) == [due_before]
+        versions = set(work.session.scalars(select(Case.version_id)))
+        assert versions == {deploy.current_version_id(work, "SUPPORT")[1]}
+        moved = work.session.scalars(select(AuditEntry).where(AuditEntry.action == "migrated"))
+        assert len(list(moved)) == 2
+    assert [t.element_id for t in _open_tasks(support, at_propose)] == ["Task_Propose"]
+    _complete(support, at_propose, "Propose resolution", "bob", {"resolution": "Roller"})
+    _complete(support, at_propose, "Confirm resolution", "carol", {"resolved": True})
+    assert [t.name for t in _open_tasks(support, at_propose)] == ["Send satisfaction survey"]
+    _complete(support, at_propose, "Send satisfaction survey", "alice", {})
+    with support.runtime.unit() as work:
+        assert cases.case_by_number(work, at_propose).status == "closed"
+    # moving again finds nothing left to move
+    assert migration.migrate(support.runtime, key="SUPPORT", to_version=2).total == 0
+
+
+def test_a_case_waiting_in_a_removed_task_is_reported_and_left_untouched(
+    support: Support, tmp_path
+):
+    investigating, at_triage = _open(support), _open(support)
+    _complete(support, investigating, "Triage case", "alice", {"needs_investigation": True})
+    with support.runtime.unit() as work:
+        before = work.session.execute(
+            select(Case.workflow_state, Case.row_version).where(Case.number == investigating)
+        ).one()
+    _deploy(support, tmp_path, without_investigation())
+
+    dry = migration.migrate(support.runtime, key="SUPPORT", to_version=2, dry_run=True)
+    assert (dry.moved, len(dry.blocked)) == ([at_triage], 1)
+    report = migration.migrate(support.runtime, key="SUPPORT", to_version=2)
+
+    assert report.moved == [at_triage]
+    assert [(b.number, b.reason) for b in report.blocked] == [
+        (
+            investigating,
+            "it waits in task 'Investigate' (Task_Investigate), which version 2 removes",
+        )
+    ]
+    with support.runtime.unit() as work:
+        case = work.session.scalar(select(Case).where(Case.number == investigating))
+        assert (case.workflow_state, case.row_version) == tuple(before)
+        assert case.version_id != deploy.current_version_id(work, "SUPPORT")[1]
+    assert [t.name for t in _open_tasks(support, investigating)] == ["Investigate"]
