@@ -1,8 +1,14 @@
-"""Mail tests: print the corpus classification table at the end of the run."""
+"""Mail tests: a real IMAP server when asked for, and the corpus classification table."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from tests.mail.dovecot import DOVECOT, Dovecot, start
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -12,3 +18,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             if name == "mail_corpus_summary":
                 terminalreporter.write_sep("-", "mail corpus: messages per kind")
                 terminalreporter.write_line(str(value))
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One real IMAP server for the session; each test logs in as its own user."""
+    if not Path(DOVECOT).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"dovecot is required here but missing at {DOVECOT}")
+        pytest.skip(f"dovecot is not installed at {DOVECOT} (apt-get install dovecot-imapd)")
+    yield from start()

@@ -1,0 +1,281 @@
+"""Watch a group mailbox over IMAP and hand every new message to the intake, exactly once.
+
+The order of steps is what makes a crash harmless at any point:
+
+1. ``SELECT`` the folder; a UIDVALIDITY other than the stored one restarts at UID 0 (the
+   old UIDs mean nothing now) -- safe, because intake deduplicates by Message-ID + hash;
+2. fetch the UIDs above ``last_uid`` in batches (``BODY.PEEK``: nothing is marked read
+   yet); a message over the size limit is fetched as headers only and quarantined;
+3. take each message in -- its row and its case or post commit together;
+4. only then flag it (``\\Seen`` + ``$CaseworkDone``) or move it to the processed folder;
+5. only then store the new ``last_uid``.
+
+Killed after 3, the next poll fetches the message again, intake answers "duplicate" and the
+message is flagged; killed after 4, the same.  Nothing is lost because nothing is removed
+from the server before its row is committed.  Quarantined mail stays in the folder, flagged
+``$CaseworkQuarantined``, so the original is never gone.
+
+Where the server offers IDLE, :meth:`MailboxPoller.watch` waits in IDLE (with a timeout)
+and polls as soon as the server reports new mail; otherwise it polls once per call and the
+worker's schedule sets the interval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy import select
+
+from engine.runtime import Runtime
+from engine.store.mailbox import Mailbox, MailFolderState
+from mail.intake import Outcome, Source, take_in
+
+log = logging.getLogger(__name__)
+
+DONE = b"$CaseworkDone"
+QUARANTINED = b"$CaseworkQuarantined"
+SEEN = b"\\Seen"
+#: Messages fetched per round trip; each is still committed on its own.
+BATCH = 100
+#: The longest single IDLE wait: servers drop idle connections after about 30 minutes.
+IDLE_SLICE = 300.0
+
+
+@dataclass
+class PollResult:
+    """What one poll did: messages seen and what became of them."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    resynced: bool = False
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
+
+    def add(self, other: PollResult) -> PollResult:
+        self.fetched += other.fetched
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.resynced = self.resynced or other.resynced
+        self.outcomes.extend(other.outcomes)
+        return self
+
+
+def connect(mailbox: Mailbox, timeout: float = 60.0) -> IMAPClient:
+    """Log in to the mailbox's server."""
+    client = IMAPClient(
+        mailbox.imap_host, port=mailbox.imap_port, ssl=mailbox.imap_tls, timeout=timeout
+    )
+    client.login(mailbox.imap_user, mailbox.imap_password)
+    return client
+
+
+class MailboxPoller:
+    """One mailbox's watcher; keeps its IMAP connection between polls."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        mailbox_id: int,
+        *,
+        domain: str,
+        batch: int = BATCH,
+        connector: Callable[[Mailbox], IMAPClient] = connect,
+    ) -> None:
+        self.rt = rt
+        self.mailbox_id = mailbox_id
+        self.domain = domain
+        self.batch = batch
+        self._connector = connector
+        self._client: IMAPClient | None = None
+
+    # --- connection ---------------------------------------------------------------------
+
+    def _mailbox(self) -> Mailbox:
+        with self.rt.unit() as work:
+            mailbox = work.session.get(Mailbox, self.mailbox_id)
+        if mailbox is None:
+            raise LookupError(f"mailbox {self.mailbox_id} does not exist")
+        return mailbox
+
+    def _connection(self, mailbox: Mailbox) -> IMAPClient:
+        if self._client is None:
+            self._client = self._connector(mailbox)
+        return self._client
+
+    def close(self) -> None:
+        """Log out (quietly: the connection may be gone already)."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(IMAPClientError, OSError):
+                client.logout()
+
+    # --- polling ------------------------------------------------------------------------
+
+    def poll_once(self) -> PollResult:
+        """Take in everything new in the folder; on any IMAP error drop the connection."""
+        mailbox = self._mailbox()
+        try:
+            return self._poll(mailbox, self._connection(mailbox))
+        except (IMAPClientError, OSError):
+            self.close()
+            raise
+
+    def watch(self, seconds: float) -> PollResult:
+        """Poll, then wait in IDLE for up to ``seconds`` and poll again whenever mail arrives.
+
+        Without IDLE this is one poll: the caller's schedule is the poll interval."""
+        deadline = time.monotonic() + seconds
+        result = self.poll_once()
+        while self._client is not None and self._client.has_capability("IDLE"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0.5:
+                break
+            client = self._client
+            try:
+                client.idle()
+                responses = client.idle_check(timeout=min(remaining, IDLE_SLICE))
+                client.idle_done()
+            except (IMAPClientError, OSError):
+                self.close()
+                raise
+            if responses:
+                result.add(self.poll_once())
+        return result
+
+    def _poll(self, mailbox: Mailbox, client: IMAPClient) -> PollResult:
+        info = client.select_folder(mailbox.folder)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None
+        result = PollResult()
+        last_uid, result.resynced = self._start(mailbox, uidvalidity)
+        if uidnext is not None and uidnext <= last_uid + 1:
+            return result  # nothing new: one SELECT and one read of our state
+        criteria = ["UID", f"{last_uid + 1}:*", "UNKEYWORD", DONE, "UNKEYWORD", QUARANTINED]
+        uids = sorted(u for u in client.search(criteria) if u > last_uid)
+        for start in range(0, len(uids), self.batch):
+            chunk = uids[start : start + self.batch]
+            result.add(self._batch(mailbox, client, uidvalidity, chunk))
+        if uids:
+            self._advance(mailbox, uidvalidity, uids[-1])
+        return result
+
+    def _start(self, mailbox: Mailbox, uidvalidity: int) -> tuple[int, bool]:
+        """The last UID taken in; resets to 0 (and says so) when UIDVALIDITY changed."""
+        with self.rt.unit() as work:
+            state = work.session.scalar(
+                select(MailFolderState).where(
+                    MailFolderState.mailbox_id == mailbox.id,
+                    MailFolderState.folder == mailbox.folder,
+                )
+            )
+            if state is None:
+                state = MailFolderState(mailbox_id=mailbox.id, folder=mailbox.folder, last_uid=0)
+                work.session.add(state)
+            elif state.uidvalidity == uidvalidity:
+                return state.last_uid, False
+            resync = state.uidvalidity is not None
+            if resync:
+                log.warning(
+                    "mailbox %s: UIDVALIDITY of %s changed from %s to %s; re-reading the "
+                    "folder (messages taken in before are recognised and skipped)",
+                    mailbox.name,
+                    mailbox.folder,
+                    state.uidvalidity,
+                    uidvalidity,
+                )
+            state.uidvalidity, state.last_uid = uidvalidity, 0
+            return 0, resync
+
+    def _batch(
+        self, mailbox: Mailbox, client: IMAPClient, uidvalidity: int, uids: list[int]
+    ) -> PollResult:
+        sizes = {
+            uid: int(data.get(b"RFC822.SIZE", 0))
+            for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()
+        }
+        small = [u for u in uids if u in sizes and sizes[u] <= mailbox.max_bytes]
+        large = [u for u in uids if u in sizes and sizes[u] > mailbox.max_bytes]
+        bodies = {u: d.get(b"BODY[]") for u, d in client.fetch(small, ["BODY.PEEK[]"]).items()}
+        if large:
+            heads = client.fetch(large, ["BODY.PEEK[HEADER]"])
+            bodies.update({u: d.get(b"BODY[HEADER]") for u, d in heads.items()})
+        result = PollResult(fetched=len(bodies))
+        done: list[int] = []
+        quarantined: list[int] = []
+        try:
+            for uid in uids:
+                raw = bodies.get(uid)
+                if raw is None:  # expunged by someone else meanwhile
+                    continue
+                source = Source(mailbox.folder, uidvalidity, uid, uid not in large, sizes[uid])
+                outcome = take_in(
+                    self.rt, mailbox.id, bytes(raw), domain=self.domain, source=source
+                )
+                result.outcomes.append(outcome)
+                result.duplicates += outcome.duplicate
+                result.new += not outcome.duplicate
+                is_quarantined = outcome.state == "quarantined"
+                result.quarantined += is_quarantined and not outcome.duplicate
+                (quarantined if is_quarantined else done).append(uid)
+        finally:  # what is committed is acknowledged, even when a later message failed
+            self._acknowledge(mailbox, client, done, quarantined)
+        return result
+
+    def _acknowledge(
+        self, mailbox: Mailbox, client: IMAPClient, done: list[int], quarantined: list[int]
+    ) -> None:
+        if quarantined:
+            client.add_flags(quarantined, [SEEN, QUARANTINED])
+        if not done:
+            return
+        target = mailbox.processed_folder
+        if not target:
+            client.add_flags(done, [SEEN, DONE])
+            return
+        if not client.folder_exists(target):
+            client.create_folder(target)
+        if client.has_capability("MOVE"):
+            client.move(done, target)
+        else:
+            client.copy(done, target)
+            client.delete_messages(done)
+            if client.has_capability("UIDPLUS"):
+                client.uid_expunge(done)
+            else:
+                client.expunge()
+
+    def _advance(self, mailbox: Mailbox, uidvalidity: int, uid: int) -> None:
+        with self.rt.unit() as work:
+            state = work.session.scalar(
+                select(MailFolderState).where(
+                    MailFolderState.mailbox_id == mailbox.id,
+                    MailFolderState.folder == mailbox.folder,
+                )
+            )
+            if state is not None and state.uidvalidity == uidvalidity and uid > state.last_uid:
+                state.last_uid = uid
+                state.last_poll_at = work.now
+
+
+def poll_all(rt: Runtime, *, domain: str) -> dict[str, PollResult]:
+    """``mail poll --once``: every active mailbox once, each with its own connection."""
+    with rt.unit() as work:
+        ids = list(
+            work.session.execute(select(Mailbox.id, Mailbox.name).where(Mailbox.active)).tuples()
+        )
+    results: dict[str, PollResult] = {}
+    for mailbox_id, name in ids:
+        poller = MailboxPoller(rt, mailbox_id, domain=domain)
+        try:
+            results[name] = poller.poll_once()
+        finally:
+            poller.close()
+    return results
