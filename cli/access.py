@@ -139,20 +139,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         decision = explain(work, subject, case_by_number(work, args.number), args.what)
     if args.json:
         emit(
-            {
-                "allowed": decision.allowed,
-                "action": decision.action,
-                "level": decision.level.name.lower(),
-                "trail": [
-                    {
-                        "rule": s.rule,
-                        "level": s.level.name.lower() if s.level is not None else None,
-                        "reason": s.reason,
-                        "decides": s.final,
-                    }
-                    for s in decision.trail
-                ],
-            },
+            decision.as_dict(),
             as_json=True,
         )
     else:

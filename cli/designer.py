@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from engine import deploy as deploying
-from engine import migration
+from engine import migration, scenarios
 from engine.definitions.config import CaseTypeConfig, draft_config
 from engine.definitions.locate import lane_names
 from engine.errors import DefinitionError, Problem
+from mail.settings import MailSettings
+from rules.policies import RulesPolicies
 
 from .context import runtime
 from .output import ProgressBar, emit
@@ -34,6 +36,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="show the changes against the current version and the cases affected; store nothing",
     )
     p.set_defaults(handler=cmd_deploy)
+
+    p = commands.add_parser(
+        "test-process", help="play a scenario (TOML) against a process on a scratch database"
+    )
+    p.add_argument("file", type=Path, help="the BPMN file (its TOML beside it)")
+    p.add_argument("scenarios", nargs="+", type=Path, help="scenario files")
+    p.set_defaults(handler=cmd_test_process)
 
     p = commands.add_parser("migrate", help="move running cases onto another version, in bulk")
     p.add_argument("--type", dest="key", required=True, help="case-type key, e.g. SUPPORT")
@@ -191,3 +200,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         for blocked in report.blocked:
             print(f"  {blocked.number}: {blocked.reason}")
     return 0
+
+
+def cmd_test_process(args: argparse.Namespace) -> int:
+    """Report each step; exit 1 at the first expectation that does not hold."""
+    failed = 0
+    for path in args.scenarios:
+        scenario = scenarios.load_scenario(path, args.file)
+        print(f"scenario {scenario.name} ({path})")
+        try:
+            scenarios.run_scenario(
+                scenario,
+                policies=RulesPolicies(MailSettings.from_env()),
+                report=lambda line: print(f"  {line}"),
+            )
+        except scenarios.ScenarioFailed as exc:
+            print(f"  FAILED {exc}")
+            failed += 1
+        else:
+            print("  passed")
+    return 1 if failed else 0

@@ -22,7 +22,7 @@ from engine.errors import (
     NotFound,
 )
 
-from . import access, admin, designer, notices, services, work
+from . import access, admin, designer, mail, notices, services, web, work
 from .output import fail
 
 EXIT_CODES: list[tuple[type[CaseworkError], int]] = [
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (admin, designer, work, access, notices, services):
+    for module in (admin, designer, work, access, notices, services, web, mail):
         module.register(commands)
     return parser
 

@@ -7,9 +7,8 @@ import argparse
 from engine import cases, posts, tasks, views
 from engine.cases import PRIORITIES
 from engine.directory import user_by_name
-from engine.store.models import Case, CaseType
-from rules import case_sections, load_subject, posts_query, search_query, visible_case
-from rules.views import view_query
+from rules import load_subject, visible_case
+from rules.pages import case_list_query, case_page
 
 from .context import add_as, json_object, runtime
 from .output import emit
@@ -110,24 +109,15 @@ def cmd_case_open(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        base = (
-            view_query(work, subject, args.view)
-            if args.view
-            else search_query(subject, args.search, priority=args.priority)
-        )
-        if args.view and args.search:
-            base = base.where(
-                Case.id.in_(
-                    search_query(subject, args.search).with_only_columns(Case.id).order_by(None)
-                )
-            )
-        query = base.limit(args.limit)
-        if args.status:
-            query = query.where(Case.status == args.status)
-        if args.case_type:
-            query = query.join(CaseType, CaseType.id == Case.case_type_id).where(
-                CaseType.key == args.case_type
-            )
+        query = case_list_query(
+            work,
+            subject,
+            view=args.view,
+            text=args.search,
+            priority=args.priority,
+            status=args.status,
+            case_type=args.case_type,
+        ).limit(args.limit)
         rows = [views.case_summary(work, c) for c in work.session.scalars(query)]
     emit(
         rows,
@@ -139,32 +129,8 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        subject = load_subject(work, user_by_name(work, args.as_user))
-        case = visible_case(work, subject, args.number, "summary")
-        detail = views.case_detail(work, case)
-        shown = case_sections(work, subject, case)
-        if "case_details" not in shown or shown == {"case_details"}:
-            detail = {k: detail[k] for k in ("number", "subject", "status", "type", "priority")}
-            detail["tasks"], detail["history"] = [], []
-        else:
-            detail["data"] = cases.case_data(work, case)
-            if "case_actions" not in shown:  # e.g. the owner: only the tasks that are theirs
-                user = user_by_name(work, args.as_user)
-                detail["history"] = []
-                detail["tasks"] = [
-                    t
-                    for t in detail["tasks"]
-                    if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
-                ]
-        detail["stream"] = (
-            [
-                {"at": p.created_at, "internal": p.internal, "body": p.body}
-                for p in work.session.scalars(posts_query(subject, case.id))
-            ]
-            if "communications" in shown
-            else []
-        )
-        detail["sections"] = sorted(shown)
+        user = user_by_name(work, args.as_user)
+        detail = case_page(work, load_subject(work, user), user, args.number)
     if args.json:
         emit(detail, as_json=True)
         return 0

@@ -8,6 +8,7 @@ prints the same reasoning the filters compile.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
@@ -30,6 +31,23 @@ class Decision:
     action: str
     level: Level
     trail: list[Step]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The decision as plain data (the CLI's ``--json`` and the API answer this)."""
+        return {
+            "allowed": self.allowed,
+            "action": self.action,
+            "level": self.level.name.lower(),
+            "trail": [
+                {
+                    "rule": s.rule,
+                    "level": s.level.name.lower() if s.level is not None else None,
+                    "reason": s.reason,
+                    "decides": s.final,
+                }
+                for s in self.trail
+            ],
+        }
 
     def lines(self) -> list[str]:
         out = [

@@ -65,3 +65,15 @@ def test_dry_run_deploy_then_bulk_migrate_with_a_report(cli: Cli, tmp_path: Path
 
     refused = cli("migrate", "--type", "SUPPORT", "--to", "9", ok=False)
     assert refused.returncode == 3 and "case type SUPPORT has no version 9" in refused.stderr
+
+
+def test_test_process_reports_each_step_and_exits_1_on_a_failed_expectation(tmp_path: Path):
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path)  # scenarios use their own
+    happy = PROCESSES / "support.happy.scenario.toml"
+    passed = cli("test-process", str(PROCESSES / "support.bpmn"), str(happy))
+    assert "  step 4 (complete Confirm resolution): ok\n  passed" in passed.stdout
+    broken = tmp_path / "broken.scenario.toml"
+    broken.write_text('[[step]]\nadvance = "PT1H"\n[step.expect]\nstatus = "closed"\n')
+    failed = cli("test-process", str(PROCESSES / "support.bpmn"), str(broken), ok=False)
+    assert failed.returncode == 1
+    assert "FAILED step 1 (advance PT1H): expected status 'closed', got 'open'" in failed.stdout

@@ -7,7 +7,8 @@ from alembic.migration import MigrationContext
 
 import engine.store.access
 import engine.store.mailbox
-import engine.store.outbox  # noqa: F401 - registers the outbox table
+import engine.store.outbox
+import engine.store.web  # noqa: F401 - registers the outbox and web tables
 from engine.runtime import Runtime
 from engine.store.models import Base
 

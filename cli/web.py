@@ -1,0 +1,74 @@
+"""``run.py serve``: the web app under uvicorn, with the timer sweep beside it.
+
+On one machine there is no separate worker to run, so the server sweeps due timers
+and the outbox itself, with the worker's own sweep function in a background
+scheduler; with ``--no-worker`` it leaves that to ``run.py worker`` processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from mail.settings import MailSettings
+
+from .context import runtime
+from .services import sweep
+
+log = logging.getLogger("casework.web")
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser("serve", help="serve the web app, API and portal (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--tick", type=float, default=1.0, help="seconds between timer sweeps")
+    p.add_argument(
+        "--no-worker", action="store_true", help="do not sweep timers (run `worker` instead)"
+    )
+    p.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        default=os.environ.get("CASEWORK_SECURE_COOKIES") == "1",
+        help="mark the session cookie Secure (when served behind HTTPS)",
+    )
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per sweep is noise
+    with runtime(args) as rt:
+        rt.init_schema()
+        scheduler = None
+        if not args.no_worker:
+            scheduler = BackgroundScheduler()
+            scheduler.add_job(
+                sweep,
+                "interval",
+                args=[rt, MailSettings.from_env().transport()],
+                seconds=args.tick,
+                max_instances=1,
+                coalesce=True,
+                id="timer-sweep",
+            )
+            scheduler.start()
+            log.info("sweeping due timers every %.1f s in this process", args.tick)
+        try:
+            uvicorn.run(
+                create_app(rt, secure_cookies=args.secure_cookies),
+                host=args.host,
+                port=args.port,
+                log_level="warning",
+            )
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+    return 0

@@ -1,0 +1,126 @@
+"""What a user may do with a case as a whole: find it for an action, open one, read its page.
+
+The CLI and the web app both answer "show me this case" and "may I open this kind of
+case"; the answers live here once so that both request sources agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from engine import cases, tasks, views
+from engine.errors import Forbidden, NotFound
+from engine.runtime import UnitOfWork
+from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User
+
+from .decisions import can, case_sections, posts_query, search_query, visible_case
+from .subject import Subject
+from .views import view_query
+
+
+def case_for_action(work: UnitOfWork, subject: Subject, number: str, action: str) -> Case:
+    """The case for ``action``: "not found" when the subject cannot even see it (a forged
+    number reveals nothing), "forbidden" when it can see it but not do this."""
+    case = visible_case(work, subject, number, "summary")
+    if not can(work, subject, action, case):
+        raise Forbidden(f"{subject.username} may not {action.replace('_', ' ')} on {number}")
+    return case
+
+
+def visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> HumanTask:
+    """The task if the subject may at least see its case's summary; otherwise "not found",
+    so a forged task id reveals nothing (acting on it is then the engine's decision)."""
+    task = work.session.get(HumanTask, task_id)
+    case = work.session.get(Case, task.case_id) if task else None
+    if task is None or case is None or not can(work, subject, "summary", case):
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def openable_types(work: UnitOfWork, subject: Subject) -> list[CaseType]:
+    """Case types the subject may open cases of: admins all; agents those they may write;
+    portal users those whose process has a lane for the raising customer (the owner role)."""
+    rows = work.session.execute(
+        select(CaseType, CaseTypeVersion.config)
+        .join(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
+        .order_by(CaseType.key)
+    )
+    allowed = []
+    for kind, config in rows:
+        if config.get("view_only"):
+            continue
+        for_customers = "owner" in config["case_type"].get("lanes", {}).values()
+        if subject.is_admin or subject.writes_type(kind.id) or (subject.portal and for_customers):
+            allowed.append(kind)
+    return allowed
+
+
+def require_openable(work: UnitOfWork, subject: Subject, case_type: str) -> None:
+    """Refuse opening a case type the subject may not open (unknown keys are not found)."""
+    if work.session.scalar(select(CaseType.id).where(CaseType.key == case_type)) is None:
+        raise NotFound(f"no case type {case_type}")
+    if case_type not in {k.key for k in openable_types(work, subject)}:
+        raise Forbidden(f"{subject.username} may not open {case_type} cases")
+
+
+def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> dict[str, Any]:
+    """The case as this subject may see it: the sections its roles allow, the tasks it may
+    act on (all of them for those with case actions), and the stream without what it may
+    not read (internal posts never reach portal users)."""
+    case = visible_case(work, subject, number, "summary")
+    detail = views.case_detail(work, case)
+    shown = case_sections(work, subject, case)
+    if "case_details" not in shown or shown == {"case_details"}:
+        detail = {k: detail[k] for k in ("number", "subject", "status", "type", "priority")}
+        detail["tasks"], detail["history"] = [], []
+    else:
+        detail["data"] = cases.case_data(work, case)
+        if "case_actions" not in shown:  # e.g. the owner: only the tasks that are theirs
+            detail["history"] = []
+            detail["tasks"] = [
+                t
+                for t in detail["tasks"]
+                if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
+            ]
+    detail["stream"] = (
+        [
+            {"id": p.id, "at": p.created_at, "internal": p.internal, "body": p.body}
+            for p in work.session.scalars(posts_query(subject, case.id))
+        ]
+        if "communications" in shown
+        else []
+    )
+    detail["sections"] = sorted(shown)
+    return detail
+
+
+def case_list_query(
+    work: UnitOfWork,
+    subject: Subject,
+    *,
+    view: str | None = None,
+    text: str = "",
+    priority: str | None = None,
+    status: str | None = None,
+    case_type: str | None = None,
+) -> Select[tuple[Case]]:
+    """Cases for a list page: a named view or a search, narrowed by status and case type,
+    always within what the subject may see (newest first)."""
+    if view:
+        query = view_query(work, subject, view)
+        if text:
+            matching = search_query(subject, text).with_only_columns(Case.id).order_by(None)
+            query = query.where(Case.id.in_(matching))
+        if priority:
+            query = query.where(Case.priority == priority)
+    else:
+        query = search_query(subject, text, priority=priority)
+    if status:
+        query = query.where(Case.status == status)
+    if case_type:
+        query = query.join(CaseType, CaseType.id == Case.case_type_id).where(
+            CaseType.key == case_type
+        )
+    return query

@@ -1,0 +1,76 @@
+"""A running web app over a fresh database: the support case type, agents and customers.
+
+People log in with real passwords (argon2) through the API, so every test exercises
+the same session, CSRF and token code a browser or a script does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine import deploy, directory
+from engine.clock import ManualClock
+from engine.runtime import Runtime
+from mail.settings import MailSettings
+from rules.admin import permit_case_type, set_portal_access
+from rules.policies import RulesPolicies
+from tests.conftest import PROCESSES
+from web.app import create_app
+
+PASSWORD = "correct horse battery"
+GROUPS = {
+    "service-desk": ["alice", "bob"],
+    "specialists": ["sam"],
+    "support-leads": ["lee"],
+    "support-monitors": ["mona"],
+}
+CUSTOMERS = {"carol": "Acme", "dave": "Globex"}
+
+
+@dataclass
+class Site:
+    runtime: Runtime
+    clock: ManualClock
+    client: TestClient
+
+    def login(self, username: str) -> TestClient:
+        """A fresh client logged in as ``username`` with its CSRF header set."""
+        client = TestClient(self.client.app)
+        answer = client.post("/api/session", json={"username": username, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
+
+
+def seed(rt: Runtime) -> None:
+    with rt.unit() as work:
+        directory.add_user(work, username="root", password=PASSWORD, is_admin=True)
+        for group, members in GROUPS.items():
+            directory.add_group(work, name=group)
+            for name in members:
+                directory.add_user(work, username=name, password=PASSWORD)
+                directory.add_member(work, username=name, group=group)
+        for name, customer in CUSTOMERS.items():
+            directory.add_user(work, username=name, password=PASSWORD)
+            directory.add_customer_group(work, name=customer)
+            directory.add_contact(work, name=name.title(), customer_group=customer, username=name)
+            set_portal_access(work, username=name, view="own", edit="own", parent_visibility=False)
+        config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+    with rt.unit() as work:
+        permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
+
+
+@pytest.fixture
+def site(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Site]:
+    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings(maildir=tmp_path)))
+    rt.init_schema()
+    seed(rt)
+    with TestClient(create_app(rt)) as client:
+        yield Site(rt, clock, client)
+    rt.close()

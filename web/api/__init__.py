@@ -1,0 +1,1 @@
+"""JSON REST API routers, one per domain, all under ``/api``."""

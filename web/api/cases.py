@@ -1,0 +1,118 @@
+"""Cases over JSON: open, list (views and search), show, close, the stream, access explain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from engine import cases, posts, views
+from engine.cases import case_by_number
+from engine.directory import user_by_name
+from engine.errors import Forbidden
+from rules import explain, load_subject, posts_query, visible_case
+from rules.levels import ACTIONS
+from rules.pages import case_for_action, case_list_query, case_page, require_openable
+
+from ..auth import acting
+from ..schemas import CloseCase, NewPost, OpenCase, Text
+from .params import CaseNumber
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+SearchText = Annotated[Text, Query(max_length=200)]
+
+
+@router.post("", status_code=201, summary="Open a case")
+def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
+    with acting(request) as me:
+        require_openable(me.work, me.subject, body.case_type)
+        opened = cases.open_case(
+            me.work,
+            case_type=body.case_type,
+            subject=body.subject,
+            raiser=me.user,
+            data=body.data,
+            priority=body.priority,
+            main_contact_id=body.contact,
+            actor_id=me.user.id,
+        )
+        return case_page(me.work, me.subject, me.user, opened.number)
+
+
+@router.get("", summary="Cases I may see, newest first (a named view, or a search)")
+def list_cases(
+    request: Request,
+    q: SearchText = "",
+    view: Annotated[Text | None, Query(max_length=100)] = None,
+    status: Literal["open", "closed"] | None = None,
+    priority: Literal[cases.PRIORITIES] | None = None,  # type: ignore[valid-type]
+    case_type: Annotated[Text | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        query = case_list_query(
+            me.work,
+            me.subject,
+            view=view,
+            text=q,
+            priority=priority,
+            status=status,
+            case_type=case_type,
+        )
+        rows = me.work.session.scalars(query.limit(limit).offset(offset))
+        return [views.case_summary(me.work, c) for c in rows]
+
+
+@router.get("/{number}", summary="A case with the sections, tasks and stream I may see")
+def show_case(request: Request, number: CaseNumber) -> dict[str, Any]:
+    with acting(request) as me:
+        return case_page(me.work, me.subject, me.user, number)
+
+
+@router.post("/{number}/close", summary="Close a case with no open tasks")
+def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[str, Any]:
+    with acting(request) as me:
+        case_for_action(me.work, me.subject, number, "close")
+        closed = cases.close_case(me.work, number=number, actor_id=me.user.id, reason=body.reason)
+        return views.case_summary(me.work, closed)
+
+
+@router.get("/{number}/posts", summary="The case stream (internal posts only for agents)")
+def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        case = visible_case(me.work, me.subject, number, "read")
+        return [
+            {"id": p.id, "at": p.created_at, "internal": p.internal, "body": p.body}
+            for p in me.work.session.scalars(posts_query(me.subject, case.id))
+        ]
+
+
+@router.post("/{number}/posts", status_code=201, summary="Add a post to the case stream")
+def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, Any]:
+    with acting(request) as me:
+        case_for_action(me.work, me.subject, number, "post_internal" if body.internal else "post")
+        post = posts.add_post(
+            me.work, number=number, author=me.user, body=body.body, internal=body.internal
+        )
+        return {"id": post.id, "at": post.created_at, "internal": post.internal, "body": post.body}
+
+
+@router.get("/{number}/access", tags=["access"], summary="Why a user may or may not act")
+def explain_access(
+    request: Request,
+    number: CaseNumber,
+    action: Literal[tuple(ACTIONS)] = "read",  # type: ignore[valid-type]
+    user: Annotated[Text | None, Query(max_length=150)] = None,
+) -> dict[str, Any]:
+    """Explains the acting user's own access; administrators may ask about anyone."""
+    with acting(request) as me:
+        if user is None or user == me.user.username:
+            case = visible_case(me.work, me.subject, number, "summary")
+            decision = explain(me.work, me.subject, case, action)
+        else:
+            if not me.subject.is_admin:
+                raise Forbidden("only administrators may explain another user's access")
+            other = load_subject(me.work, user_by_name(me.work, user))
+            decision = explain(me.work, other, case_by_number(me.work, number), action)
+        return decision.as_dict()

@@ -1,0 +1,162 @@
+"""Users, groups, memberships, contacts and case types over JSON.
+
+Reading the directory is open to every agent (they assign and mention people);
+changing it is for administrators.  Contacts follow the contact visibility rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from engine import directory
+from engine.errors import Forbidden, NotFound
+from engine.store.models import CaseType, CaseTypeVersion, Contact
+from rules import contact_filter
+from rules.pages import openable_types
+
+from ..auth import Actor, acting
+from ..schemas import Member, NewGroup, NewUser, Text
+from .params import Id
+
+router = APIRouter(prefix="/api", tags=["directory"])
+
+
+def require_admin(me: Actor) -> None:
+    if not me.subject.is_admin:
+        raise Forbidden(f"{me.user.username} is not an administrator")
+
+
+def require_agent(me: Actor) -> None:
+    if me.subject.portal is not None:
+        raise Forbidden("the directory is for agents")
+
+
+def user_row(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+    }
+
+
+@router.get("/me", summary="Who I am")
+def me_(request: Request) -> dict[str, Any]:
+    with acting(request) as me:
+        groups = directory.groups_of(me.work, me.user.id)
+        return {**user_row(me.user), "groups": groups, "portal": me.subject.portal is not None}
+
+
+@router.get("/users", summary="Every user")
+def list_users(request: Request) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        require_agent(me)
+        return [user_row(u) for u in directory.list_users(me.work)]
+
+
+@router.post("/users", status_code=201, summary="Create a user (administrators)")
+def add_user(request: Request, body: NewUser) -> dict[str, Any]:
+    with acting(request) as me:
+        require_admin(me)
+        user = directory.add_user(me.work, **body.model_dump(), actor_id=me.user.id)
+        return user_row(user)
+
+
+@router.get("/groups", summary="Every group with its members")
+def list_groups(request: Request) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        require_agent(me)
+        return [
+            {"id": g.id, "name": g.name, "description": g.description, "members": members}
+            for g, members in directory.list_groups(me.work)
+        ]
+
+
+@router.post("/groups", status_code=201, summary="Create a group (administrators)")
+def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
+    with acting(request) as me:
+        require_admin(me)
+        group = directory.add_group(me.work, **body.model_dump(), actor_id=me.user.id)
+        return {"id": group.id, "name": group.name, "description": group.description}
+
+
+@router.post("/groups/{name}/members", status_code=201, summary="Add a member (administrators)")
+def add_member(request: Request, name: Text, body: Member) -> dict[str, str]:
+    with acting(request) as me:
+        require_admin(me)
+        directory.add_member(me.work, username=body.username, group=name, actor_id=me.user.id)
+        return {"group": name, "username": body.username}
+
+
+@router.delete("/groups/{name}/members/{username}", summary="Remove a member (administrators)")
+def remove_member(request: Request, name: Text, username: Text) -> dict[str, str]:
+    with acting(request) as me:
+        require_admin(me)
+        directory.remove_member(me.work, username=username, group=name, actor_id=me.user.id)
+        return {"group": name, "removed": username}
+
+
+def contact_row(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "customer_group_id": contact.customer_group_id,
+    }
+
+
+@router.get("/contacts", summary="Contacts I may see")
+def list_contacts(request: Request) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        query = select(Contact).where(contact_filter(me.subject)).order_by(Contact.id).limit(500)
+        return [contact_row(c) for c in me.work.session.scalars(query)]
+
+
+@router.get("/contacts/{contact_id}", summary="One contact")
+def show_contact(request: Request, contact_id: Id) -> dict[str, Any]:
+    with acting(request) as me:
+        query = select(Contact).where(Contact.id == contact_id, contact_filter(me.subject))
+        contact = me.work.session.scalar(query)
+        if contact is None:
+            raise NotFound(f"no contact {contact_id}")
+        return contact_row(contact)
+
+
+@router.get("/case-types", tags=["case types"], summary="Case types, and whether I may open them")
+def list_case_types(request: Request) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        openable = {k.id for k in openable_types(me.work, me.subject)}
+        kinds = me.work.session.scalars(select(CaseType).order_by(CaseType.key))
+        return [
+            {"key": k.key, "name": k.name, "prefix": k.prefix, "may_open": k.id in openable}
+            for k in kinds
+            if k.id in openable or me.subject.portal is None
+        ]
+
+
+@router.get("/case-types/{key}/versions", tags=["case types"], summary="Deployed versions")
+def list_versions(request: Request, key: Text) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        require_agent(me)
+        kind = me.work.session.scalar(select(CaseType).where(CaseType.key == key))
+        if kind is None:
+            raise NotFound(f"no case type {key}")
+        rows = me.work.session.scalars(
+            select(CaseTypeVersion)
+            .where(CaseTypeVersion.case_type_id == kind.id)
+            .order_by(CaseTypeVersion.number)
+        )
+        return [
+            {
+                "id": v.id,
+                "number": v.number,
+                "current": v.id == kind.current_version_id,
+                "deployed_at": v.deployed_at,
+                "view_only": bool(v.config.get("view_only")),
+            }
+            for v in rows
+        ]

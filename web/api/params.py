@@ -1,0 +1,11 @@
+"""Path and query parameters shared by the API routers, bounded so no input reaches the
+database in a shape it cannot store (ids fit 32 bits, numbers have a fixed form)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+
+CaseNumber = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -1,0 +1,75 @@
+"""The task inbox over JSON: my tasks and my groups' tasks, claim, release, complete.
+
+A task of a case the user cannot see at all answers 404 like a forged id; a task the
+user can see but is not a candidate for answers 403 (the engine says who it is for).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from engine import tasks, views
+from rules.pages import visible_task
+
+from ..auth import Actor, acting
+from ..schemas import CompleteTask
+from .params import Id
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+@router.get("", summary="Open tasks: mine (claimed), groups (unclaimed, for my groups), or all")
+def inbox(
+    request: Request,
+    scope: Literal["all", "mine", "groups"] = "all",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        return [
+            views.task_summary(me.work, item.task, item.case_number)
+            for item in tasks.inbox(me.work, me.user, scope=scope, limit=limit)
+        ]
+
+
+@router.get("/{task_id}", summary="One task with its form")
+def show_task(request: Request, task_id: Id) -> dict[str, Any]:
+    with acting(request) as me:
+        visible_task(me.work, me.subject, task_id)
+        return views.task_summary(me.work, tasks.get_task(me.work, task_id))
+
+
+def _answer(me: Actor, task: Any) -> dict[str, Any]:
+    summary = views.task_summary(me.work, task)
+    return {
+        "task": summary,
+        "open_tasks": [
+            views.task_summary(me.work, item.task, item.case_number)
+            for item in tasks.case_tasks(me.work, task.case_id)
+        ],
+    }
+
+
+@router.post("/{task_id}/claim", summary="Take a task so others see it is being worked on")
+def claim(request: Request, task_id: Id) -> dict[str, Any]:
+    with acting(request) as me:
+        visible_task(me.work, me.subject, task_id)
+        return _answer(me, tasks.claim(me.work, task_id=task_id, user=me.user))
+
+
+@router.post("/{task_id}/release", summary="Give a claimed task back to its groups")
+def release(request: Request, task_id: Id) -> dict[str, Any]:
+    with acting(request) as me:
+        visible_task(me.work, me.subject, task_id)
+        return _answer(me, tasks.release(me.work, task_id=task_id, user=me.user))
+
+
+@router.post("/{task_id}/complete", summary="Complete a task with its form data")
+def complete(request: Request, task_id: Id, body: CompleteTask) -> dict[str, Any]:
+    with acting(request) as me:
+        visible_task(me.work, me.subject, task_id)
+        done = tasks.complete(me.work, task_id=task_id, user=me.user, data=body.data)
+        answer = _answer(me, done.task)
+        answer["case_status"] = done.case_status
+        return answer

@@ -1,0 +1,71 @@
+"""Engine errors as HTTP answers: 404 not found, 403 forbidden, 409 conflict, 422 invalid.
+
+API paths answer JSON; pages answer the error page (or the login page when the
+visitor is not logged in).  Anything unexpected is logged and answered 500 with no
+detail, but the handlers are written so that no input reaches that path.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from engine.errors import (
+    CaseworkError,
+    Conflict,
+    DefinitionError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+from engine.logins import TooManyAttempts
+
+from .auth import NotAuthenticated
+from .render import render
+
+STATUS: list[tuple[type[Exception], int]] = [
+    (TooManyAttempts, 429),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (DefinitionError, 422),
+]
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def status_of(exc: Exception) -> int:
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def body_of(exc: Exception) -> dict[str, object]:
+    body: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, InvalidInput):
+        body["errors"] = exc.errors
+    if isinstance(exc, DefinitionError):
+        body["errors"] = {f"problem {i}": str(p) for i, p in enumerate(exc.problems, 1)}
+    return body
+
+
+async def on_engine_error(request: Request, exc: Exception) -> Response:
+    code = status_of(exc)
+    if _is_api(request):
+        return JSONResponse(body_of(exc), status_code=code)
+    return render(request, "error.html", {"status": code, "message": str(exc)}, status=code)
+
+
+async def on_not_authenticated(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    login = "/portal/login" if request.url.path.startswith("/portal") else "/login"
+    return RedirectResponse(login, status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CaseworkError, on_engine_error)
+    app.add_exception_handler(NotAuthenticated, on_not_authenticated)
