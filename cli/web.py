@@ -2,7 +2,8 @@
 
 On one machine there is no separate worker to run, so the server sweeps due timers
 and the outbox itself, with the worker's own sweep function in a background
-scheduler; with ``--no-worker`` it leaves that to ``run.py worker`` processes.
+scheduler; with ``--no-worker`` it leaves that to ``run.py worker`` processes.  With
+``--watch-processes`` a designer's saved BPMN/TOML files are deployed as they change.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from engine.hot_reload import watch_processes
 from mail.settings import MailSettings
 
 from .context import runtime
@@ -34,6 +38,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         default=os.environ.get("CASEWORK_SECURE_COOKIES") == "1",
         help="mark the session cookie Secure (when served behind HTTPS)",
+    )
+    p.add_argument(
+        "--watch-processes",
+        nargs="?",
+        const=Path("processes"),
+        type=Path,
+        metavar="DIR",
+        help="deploy changed BPMN/TOML pairs of DIR (default: processes) as new versions",
     )
     p.set_defaults(handler=cmd_serve)
 
@@ -61,6 +73,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             scheduler.start()
             log.info("sweeping due timers every %.1f s in this process", args.tick)
+        stop_watching = threading.Event()
+        if args.watch_processes is not None:
+            threading.Thread(
+                target=watch_processes,
+                args=(rt, args.watch_processes),
+                kwargs={"report": log.warning, "stop": stop_watching},
+                name="watch-processes",
+                daemon=True,
+            ).start()
         try:
             uvicorn.run(
                 create_app(rt, secure_cookies=args.secure_cookies),
@@ -69,6 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 log_level="warning",
             )
         finally:
+            stop_watching.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
     return 0
