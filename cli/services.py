@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -13,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from engine import cases, deploy, directory, tasks, timers
 from engine.errors import Conflict
 from engine.runtime import Runtime
+from mail.imap import watchers
 from mail.settings import MailSettings
 from mail.smtp import Transport, send_due
 
@@ -64,6 +66,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
             coalesce=True,
             id="timer-sweep",
         )
+        for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
+            scheduler.add_job(  # IDLE fills most of the interval where the server has it
+                poller.watch,
+                "interval",
+                args=[seconds * 0.9],
+                seconds=seconds,
+                max_instances=1,
+                coalesce=True,
+                id=f"mailbox-{name}",
+                next_run_time=datetime.now(UTC),
+            )
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
         log.info("worker started: sweeping due timers every %.1f s", args.tick)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):

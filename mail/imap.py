@@ -32,8 +32,9 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 
+from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
-from engine.store.mailbox import Mailbox, MailFolderState
+from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
 from mail.intake import Outcome, Source, take_in
 
 log = logging.getLogger(__name__)
@@ -279,3 +280,43 @@ def poll_all(rt: Runtime, *, domain: str) -> dict[str, PollResult]:
         finally:
             poller.close()
     return results
+
+
+def fetch_again(rt: Runtime, inbound_id: int) -> bytes:
+    """The full message behind a headers-only quarantine row, from the folder it stayed in."""
+    with rt.unit() as work:
+        row = work.session.get(InboundMessage, inbound_id)
+        mailbox = work.session.get(Mailbox, row.mailbox_id) if row else None
+    if row is None or mailbox is None or row.uid is None or row.folder is None:
+        raise NotFound(f"message {inbound_id} did not come from an IMAP folder")
+    client = connect(mailbox)
+    try:
+        info = client.select_folder(row.folder, readonly=True)
+        if int(info[b"UIDVALIDITY"]) != row.uidvalidity:
+            raise NotFound(
+                f"the folder {row.folder} was renumbered since (UIDVALIDITY changed); "
+                "find the message there and import it with `mail import`"
+            )
+        data = client.fetch([row.uid], ["RFC822.SIZE", "BODY.PEEK[]"]).get(row.uid)
+    finally:
+        with contextlib.suppress(IMAPClientError, OSError):
+            client.logout()
+    if not data:
+        raise NotFound(f"message {inbound_id} is no longer in {row.folder}")
+    if int(data[b"RFC822.SIZE"]) > mailbox.max_bytes:
+        raise InvalidInput(
+            f"message {inbound_id} is still over the mailbox's limit",
+            {"max_bytes": f"{mailbox.max_bytes:,} < {int(data[b'RFC822.SIZE']):,} bytes"},
+        )
+    return bytes(data[b"BODY[]"])
+
+
+def watchers(rt: Runtime, *, domain: str) -> list[tuple[str, MailboxPoller, int]]:
+    """One poller per active mailbox with its poll interval, for the worker's scheduler."""
+    with rt.unit() as work:
+        rows = list(
+            work.session.execute(
+                select(Mailbox.id, Mailbox.name, Mailbox.poll_seconds).where(Mailbox.active)
+            ).tuples()
+        )
+    return [(name, MailboxPoller(rt, i, domain=domain), seconds) for i, name, seconds in rows]

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine import audit, cases, posts
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
@@ -275,3 +275,29 @@ def post_body(parsed: ParsedMail) -> str:
     if len(body) > posts.MAX_BODY:
         body = body[: posts.MAX_BODY - 80] + "\n\n[... cut here; the full message is kept]"
     return body
+
+
+def retry(rt: Runtime, inbound_id: int, *, domain: str, raw: bytes | None = None) -> Outcome:
+    """Process a quarantined message again (after a fix or a raised limit).
+
+    ``raw`` replaces headers-only bytes with the full message fetched again.  The retry runs
+    in one unit of work: if it fails, the row stays quarantined as it was and the error is
+    raised for the operator to read.
+    """
+    with rt.unit() as work:
+        row = work.session.get(InboundMessage, inbound_id)
+        if row is None:
+            raise NotFound(f"no inbound message {inbound_id}")
+        if row.state != "quarantined":
+            raise Conflict(f"message {inbound_id} is {row.state}, not quarantined")
+        if raw is not None:
+            row.raw, row.raw_complete, row.size = raw, True, len(raw)
+        if not row.raw_complete:
+            raise InvalidInput(
+                f"only the headers of message {inbound_id} were kept",
+                {"raw": "fetch the full message again (it stays on the mail server)"},
+            )
+        row.state, row.reason, row.kind, row.matched_by = "received", None, None, None
+        source = Source(row.folder, row.uidvalidity, row.uid, True, row.size)
+        _process(work, row, row.raw, source, domain)
+        return _outcome(work, row)

@@ -62,8 +62,11 @@ class Desk:
             return case
 
 
-def make_desk(db_url: str, clock: ManualClock | None = None, **mailbox: object) -> Desk:
-    """Runtime with the real rules, seeded people, the support case type and a mailbox."""
+def make_desk(
+    db_url: str, clock: ManualClock | None = None, *, with_mailbox: bool = True, **mailbox: object
+) -> Desk:
+    """Runtime with the real rules, seeded people, the support case type and a mailbox
+    (``with_mailbox=False``: none yet, its id is 0)."""
     settings = MailSettings(domain=DOMAIN, sender=GROUP_ADDRESS)
     rt = Runtime(db_url, clock=clock or ManualClock(), policies=RulesPolicies(settings))
     rt.init_schema()
@@ -76,6 +79,8 @@ def make_desk(db_url: str, clock: ManualClock | None = None, **mailbox: object) 
         permit_customers(work, group="service-desk", customer=None)
         for name in ("alice", "bob"):
             directory.user_by_name(work, name).email = f"{name}@casework.example"
+        if not with_mailbox:
+            return Desk(rt, 0, settings)
         spec = MailboxSpec(
             name="support",
             case_type="SUPPORT",

@@ -1,0 +1,247 @@
+"""Commands for email-to-case: ``mail mailbox add|list``, ``mail domain add``, ``mail poll``,
+``mail quarantine list|retry`` and ``mail import``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.errors import InvalidInput
+from engine.runtime import Runtime
+from engine.store.mailbox import InboundMessage, Mailbox
+from mail.imap import MailboxPoller, PollResult, fetch_again, poll_all
+from mail.intake import Outcome, retry, take_in
+from mail.mailboxes import (
+    MailboxSpec,
+    add_domain_rule,
+    add_mailbox,
+    list_mailboxes,
+    mailbox_by_name,
+)
+from mail.settings import MailSettings
+
+from .context import runtime
+from .output import emit
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    mail = commands.add_parser("mail", help="email-to-case: group mailboxes and intake")
+    sub = mail.add_subparsers(dest="action", required=True)
+    boxes = sub.add_parser("mailbox", help="group mailboxes").add_subparsers(
+        dest="mailbox_action", required=True
+    )
+    p = boxes.add_parser("add", help="watch an IMAP folder; its mail opens cases of a type")
+    p.add_argument("name")
+    p.add_argument("--case-type", required=True, help="key of the case type, e.g. SUPPORT")
+    p.add_argument("--address", required=True, help="the group address customers write to")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, default=None, help="default 993 (TLS) or 143")
+    p.add_argument("--no-tls", action="store_true", help="plain IMAP (only on a trusted network)")
+    p.add_argument("--user", required=True)
+    p.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="read the password from this environment variable (default IMAP_PASSWORD)",
+        default="IMAP_PASSWORD",
+    )
+    p.add_argument("--customer-group", required=True, help="group of new contacts by default")
+    p.add_argument("--folder", default="INBOX")
+    p.add_argument("--processed-folder", help="move taken mail here (default: flag it)")
+    p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024)
+    p.add_argument("--poll-seconds", type=int, default=60)
+    p.set_defaults(handler=cmd_mailbox_add)
+    p = boxes.add_parser("list")
+    p.set_defaults(handler=cmd_mailbox_list)
+    p = sub.add_parser("domain", help="file new contacts of a mail domain under a customer")
+    p.add_argument("domain")
+    p.add_argument("--customer-group", required=True)
+    p.set_defaults(handler=cmd_domain)
+    p = sub.add_parser("poll", help="take new mail in from every active mailbox")
+    p.add_argument("--once", action="store_true", help="poll once and exit (else keep watching)")
+    p.set_defaults(handler=cmd_poll)
+    quarantine = sub.add_parser("quarantine", help="mail that could not be taken in")
+    qsub = quarantine.add_subparsers(dest="quarantine_action", required=True)
+    p = qsub.add_parser("list")
+    p.add_argument("--mailbox")
+    p.set_defaults(handler=cmd_quarantine_list)
+    p = qsub.add_parser("retry", help="process a quarantined message again")
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_quarantine_retry)
+    p = sub.add_parser("import", help="take in a message from a file (.eml)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--mailbox", required=True)
+    p.set_defaults(handler=cmd_import)
+
+
+def cmd_mailbox_add(args: argparse.Namespace) -> int:
+    password = os.environ.get(args.password_env)
+    if password is None:
+        raise InvalidInput(
+            "no IMAP password given",
+            {"--password-env": f"set the environment variable {args.password_env}"},
+        )
+    spec = MailboxSpec(
+        name=args.name,
+        case_type=args.case_type,
+        group_address=args.address,
+        host=args.host,
+        port=args.port or (143 if args.no_tls else 993),
+        tls=not args.no_tls,
+        user=args.user,
+        password=password,
+        customer_group=args.customer_group,
+        folder=args.folder,
+        processed_folder=args.processed_folder,
+        max_bytes=args.max_bytes,
+        poll_seconds=args.poll_seconds,
+    )
+    with runtime(args) as rt:
+        rt.init_schema()
+        with rt.unit() as work:
+            mailbox = add_mailbox(work, spec)
+        emit(_mailbox_row(mailbox), as_json=args.json)
+    return 0
+
+
+def _mailbox_row(mailbox: Mailbox) -> dict[str, object]:
+    return {
+        "name": mailbox.name,
+        "case_type": mailbox.case_type_key,
+        "address": mailbox.group_address,
+        "server": f"{mailbox.imap_host}:{mailbox.imap_port}"
+        + ("" if mailbox.imap_tls else " (no TLS)"),
+        "user": mailbox.imap_user,
+        "folder": mailbox.folder,
+        "processed_folder": mailbox.processed_folder,
+        "max_bytes": mailbox.max_bytes,
+        "poll_seconds": mailbox.poll_seconds,
+    }
+
+
+def cmd_mailbox_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        rows = [_mailbox_row(m) for m in list_mailboxes(work)]
+    emit(rows, as_json=args.json, table=["name", "case_type", "address", "server", "folder"])
+    return 0
+
+
+def cmd_domain(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        rule = add_domain_rule(work, domain=args.domain, customer_group=args.customer_group)
+        emit({"domain": rule.domain, "customer_group": args.customer_group}, as_json=args.json)
+    return 0
+
+
+def _poll_row(name: str, result: PollResult) -> dict[str, object]:
+    return {
+        "mailbox": name,
+        "fetched": result.fetched,
+        "new": result.new,
+        "duplicates": result.duplicates,
+        "quarantined": result.quarantined,
+        "resynced": result.resynced,
+    }
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    domain = MailSettings.from_env().domain
+    with runtime(args) as rt:
+        rt.init_schema()
+        if args.once:
+            results = poll_all(rt, domain=domain)
+            emit(
+                [_poll_row(n, r) for n, r in results.items()],
+                as_json=args.json,
+                table=["mailbox", "fetched", "new", "duplicates", "quarantined", "resynced"],
+            )
+            return 0
+        return _watch_forever(rt, domain)
+
+
+def _watch_forever(rt: Runtime, domain: str) -> int:
+    """Every mailbox in turn (``run.py worker`` watches them side by side)."""
+    with rt.unit() as work:
+        boxes = [(m.id, m.name, m.poll_seconds) for m in list_mailboxes(work, active_only=True)]
+    if not boxes:
+        raise InvalidInput("no active mailbox", {"mailbox": "add one with `mail mailbox add`"})
+    pollers = [(name, seconds, MailboxPoller(rt, i, domain=domain)) for i, name, seconds in boxes]
+    try:
+        while True:
+            for name, seconds, poller in pollers:
+                result = poller.watch(seconds / len(pollers))
+                if result.fetched:
+                    logging.getLogger("casework.mail").info("%s", _poll_row(name, result))
+    finally:
+        for _, _, poller in pollers:
+            poller.close()
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        statement = (
+            select(InboundMessage, Mailbox.name)
+            .join(Mailbox, Mailbox.id == InboundMessage.mailbox_id)
+            .where(InboundMessage.state == "quarantined")
+            .order_by(InboundMessage.id)
+        )
+        if args.mailbox:
+            statement = statement.where(Mailbox.id == mailbox_by_name(work, args.mailbox).id)
+        rows = [
+            {
+                "id": row.id,
+                "mailbox": name,
+                "received_at": row.received_at,
+                "from": row.from_address,
+                "size": row.size,
+                "message_id": row.message_id,
+                "reason": row.reason,
+            }
+            for row, name in work.session.execute(statement)
+        ]
+    emit(rows, as_json=args.json, table=["id", "mailbox", "received_at", "size", "reason"])
+    return 0
+
+
+def cmd_quarantine_retry(args: argparse.Namespace) -> int:
+    domain = MailSettings.from_env().domain
+    with runtime(args) as rt:
+        with rt.unit() as work:
+            row = work.session.get(InboundMessage, args.id)
+            complete = row is None or row.raw_complete
+        raw = None if complete else fetch_again(rt, args.id)
+        outcome = retry(rt, args.id, domain=domain, raw=raw)
+    _print_outcome(outcome, as_json=args.json)
+    return 0 if outcome.state != "quarantined" else 6
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {args.file}", {"file": exc.strerror or str(exc)}) from None
+    with runtime(args) as rt:
+        rt.init_schema()
+        with rt.unit() as work:
+            mailbox_id = mailbox_by_name(work, args.mailbox).id
+        outcome = take_in(rt, mailbox_id, raw, domain=MailSettings.from_env().domain)
+    _print_outcome(outcome, as_json=args.json)
+    return 0
+
+
+def _print_outcome(outcome: Outcome, *, as_json: bool) -> None:
+    emit(
+        {
+            "id": outcome.inbound_id,
+            "state": outcome.state,
+            "duplicate": outcome.duplicate,
+            "case": outcome.case_number,
+            "matched_by": outcome.matched_by,
+            "reason": outcome.reason,
+        },
+        as_json=as_json,
+    )
