@@ -10,6 +10,7 @@ would refuse, scripts in case types that do not enable them.  ``deploy`` and
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -22,6 +23,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DefinitionError, Problem
@@ -33,6 +35,7 @@ from .forms import FormField, check_form_fields, parse_form_fields
 from .locate import SourceMap
 from .modeler import apply_fallbacks
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
+from .references import check_references, check_waits
 
 INITIATOR = {"initiator", "starter", "startedBy"}
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
@@ -220,9 +223,11 @@ def compile_definition(
     _check_expressions(process, config, out)
     _check_gateways(process, out)
     _check_call_activities(root, process, out)
+    dangling = check_references(root, process, out.add)
+    check_waits(root, process, out.add)
     apply_fallbacks(root, process, config, out.add)
     spec, subprocess_specs = None, {}
-    if not out.view_only:
+    if not out.view_only and not dangling:
         spec, subprocess_specs = _parse_spec(root, process_id, source, out)
     routing = _route_human_tasks(
         spec, subprocess_specs, process, config, known_groups, known_users, out
@@ -438,11 +443,16 @@ def _check_expressions(process: etree._Element, config: CaseTypeConfig, out: _Co
             out.add(
                 'the timer has no time value: set a duration ("PT4H"), a date or a cycle '
                 "in the modeler's Timer section",
-                node=event,
+                node=definition,
+                element_id=event.get("id"),
             )
             continue
         for value in values:
-            _check_one_expression(value, (value.text or "").strip(), "timer value", out)
+            text = (value.text or "").strip()
+            if _check_one_expression(value, text, "timer value", out):
+                _check_timer_literal(value, event, out)
+    for condition in process.iter(f"{{{BPMN_NS}}}condition"):  # conditional events
+        _check_one_expression(condition, (condition.text or "").strip(), "condition", out)
     for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
         if not config.scripts_enabled:
             out.add(
@@ -498,7 +508,53 @@ def _check_call_activities(root: etree._Element, process: etree._Element, out: _
         )
 
 
-def _check_one_expression(node: etree._Element, text: str, what: str, out: _Collector) -> None:
+_TIMER_FORMS = {
+    "timeDuration": ("an ISO 8601 duration", '"PT4H"', TimerEventDefinition.parse_iso_duration),
+    "timeDate": (
+        "an ISO 8601 date and time",
+        '"2026-12-24T09:00:00Z"',
+        TimerEventDefinition.get_datetime,
+    ),
+    "timeCycle": (
+        "an ISO 8601 repetition",
+        '"R3/PT1H"',
+        TimerEventDefinition.parse_iso_recurring_interval,
+    ),
+}
+_ISO_LOOKALIKE = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$")
+
+
+def _check_timer_literal(node: etree._Element, event: etree._Element, out: _Collector) -> None:
+    """A quoted timer value must parse as what its kind needs; a bare P... is a typo."""
+    kind = etree.QName(node).localname
+    if kind not in _TIMER_FORMS:
+        return
+    what, example, parse = _TIMER_FORMS[kind]
+    text = (node.text or "").strip()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if _ISO_LOOKALIKE.match(text):
+            out.add(
+                f"timer value {text} is not {what}; write it like {example}",
+                node=node,
+                element_id=event.get("id"),
+            )
+        return  # an expression over the process variables: known when the timer starts
+    if not isinstance(value, str):
+        return
+    try:
+        parse(value)
+    except Exception:
+        out.add(
+            f"timer value {value!r} is not {what}; write it like {example}",
+            node=node,
+            element_id=event.get("id"),
+        )
+
+
+def _check_one_expression(node: etree._Element, text: str, what: str, out: _Collector) -> bool:
+    """Check (and translate, for Camunda's language) one expression; True when it is usable."""
     owner = node.getparent()
     while owner is not None and (
         owner.get("id") is None or str(owner.tag).endswith("EventDefinition")
@@ -512,7 +568,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
             node=node,
             element_id=element_id,
         )
-        return
+        return False
     if text.startswith("="):
         out.add(
             f"{what} {text!r} is a FEEL expression (Camunda 8); write it as a Python "
@@ -520,7 +576,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
             node=node,
             element_id=element_id,
         )
-        return
+        return False
     if juel.is_juel(text):
         try:
             python = juel.to_python(text)
@@ -531,7 +587,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
                 node=node,
                 element_id=element_id,
             )
-            return
+            return False
         node.text = python
         out.add(
             f"{what} {text!r} is Camunda expression language, run here as the Python "
@@ -544,6 +600,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: _Coll
     message = check_expression(text)
     if message:
         out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
+    return not message
 
 
 def _id_by_name(root: etree._Element, name: str | None) -> str | None:

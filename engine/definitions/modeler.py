@@ -86,12 +86,40 @@ def apply_fallbacks(
 ) -> None:
     """Rewrite ``root`` in place so SpiffWorkflow can parse it; report each decision.
 
-    ``report(message, node=..., severity=..., file=...)`` records one problem.
+    ``report(message, node=..., severity=..., file=...)`` records one problem; it is
+    called before an element is renamed, so the position found is the designer's tag.
     """
     _check_manual_steps_exist(process, config, report)
     for node in list(process.iter(*(_tag(name) for name in _KIND))):
         _one_task(node, config, report)
     _ignore_data_stores(root, report)
+    _refuse_unsupported(process, report)
+
+
+def _refuse_unsupported(process: etree._Element, report: Report) -> None:
+    """Constructs with no sensible reading in a case: say what to draw instead."""
+    for gateway in process.iter(_tag("complexGateway")):
+        report(
+            f"complex gateway {_label(gateway)} is not supported: use an exclusive or "
+            "inclusive gateway with conditions",
+            node=gateway,
+        )
+    for loop in process.iter(_tag("multiInstanceLoopCharacteristics")):
+        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
+        cardinality = loop.find(_tag("loopCardinality"))
+        if collection and cardinality is None and loop.find(_tag("loopDataInputRef")) is None:
+            owner = loop.getparent()
+            report(
+                f"multi-instance {_label(owner)} loops over camunda:collection {collection!r}, "
+                "which Casework does not read: set the loop cardinality (a number or an "
+                "expression) instead",
+                node=owner,
+            )
+    if process.find(_tag("startEvent")) is None:
+        report(
+            "the process has no start event: draw one where a case begins",
+            node=process,
+        )
 
 
 def _ignore_data_stores(root: etree._Element, report: Report) -> None:
@@ -135,26 +163,26 @@ def _one_task(node: etree._Element, config: CaseTypeConfig, report: Report) -> N
     kind = _KIND[local]
     role = config.manual_steps.get(element_id)
     if role is not None:
-        node.tag = _tag("manualTask")
         report(
             f"{kind} {_label(node)} is a manual step for role '{role}' "
             f"([manual_steps] in {config.source})",
             node=node,
             severity="info",
         )
+        node.tag = _tag("manualTask")
         return
     fix = (
         f'declare it a manual step: add "{element_id}" = "<role>" to [manual_steps] in '
         f"{config.source}"
     )
     if local == "task":
-        node.tag = _tag("manualTask")
         report(
             f"task {_label(node)} has no type: it is a human task of its lane (make it a "
             "user task in the modeler to say so)",
             node=node,
             severity="info",
         )
+        node.tag = _tag("manualTask")
     elif local == "serviceTask" and not _has_spiff_operator(node):
         how = camunda_implementation(node)
         what = f"calls {how}, which Casework cannot run" if how else "has no implementation"

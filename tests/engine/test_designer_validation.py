@@ -57,7 +57,7 @@ def test_every_problem_is_reported_at_once_top_to_bottom_with_line_and_column():
         "t.bpmn:10:5: error: mail: service task 'Send mail' calls the Java class org.acme.Mail, "
         'which Casework cannot run; declare it a manual step: add "mail" = "<role>" to '
         "[manual_steps] in t.toml",
-        't.bpmn:12:5: error: wait: the timer has no time value: set a duration ("PT4H"), a '
+        't.bpmn:13:40: error: wait: the timer has no time value: set a duration ("PT4H"), a '
         "date or a cycle in the modeler's Timer section",
         "t.bpmn:17:7: error: f2: the condition is empty: write one, or remove it (an exclusive "
         "gateway's default flow needs none)",
@@ -83,17 +83,28 @@ def test_schema_errors_point_at_the_element():
 
 
 @pytest.mark.parametrize(
-    ("timer", "expected"),
+    ("kind", "timer", "expected"),
     [
-        ("0 0/5 * * * ?", "is a cron expression, which Casework does not read"),
-        ("${delay}", "run here as the Python expression 'delay'; fix: write 'delay'"),
-        ("PT4H", 'fix: write "PT4H" in quotes'),
+        ("timeCycle", "0 0/5 * * * ?", "is a cron expression, which Casework does not read"),
+        ("timeCycle", "${delay}", "run here as the Python expression 'delay'; fix: write 'delay'"),
+        ("timeDuration", "PT4H", 'fix: write "PT4H" in quotes'),
+        (
+            "timeDuration",
+            "PT4",
+            'error: wait: timer value PT4 is not an ISO 8601 duration; write it like "PT4H"',
+        ),
+        (
+            "timeCycle",
+            "'PT1H'",
+            "timer value 'PT1H' is not an ISO 8601 repetition; write it like \"R3/PT1H\"",
+        ),
+        ("timeDate", "'tomorrow'", "is not an ISO 8601 date and time"),
     ],
 )
-def test_camunda_timer_values_come_with_the_fix(timer: str, expected: str):
+def test_camunda_timer_values_come_with_the_fix(kind: str, timer: str, expected: str):
     body = f"""<bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming>
       <bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition id="td">
-        <bpmn:timeCycle xsi:type="bpmn:tFormalExpression">{timer}</bpmn:timeCycle>
+        <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{timer}</bpmn:{kind}>
       </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
     {flows(("f1", "start", "wait"), ("f2", "wait", "end"))}"""
     found = [p for p in report(bpmn(body)) if "wait:" in p]
@@ -229,3 +240,37 @@ def test_a_data_store_is_documentation_only():
         "t.bpmn:5:3: warning: erp: data store 'ERP' is documentation only" in str(n)
         for n in compiled.notes
     ), compiled.notes
+
+
+def test_dangling_references_are_reported_instead_of_the_librarys_confusion():
+    body = """<bpmn:userTask id="work" name="Work"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:boundaryEvent id="late" attachedToRef="gone"><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="td"><bpmn:timeDuration>"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="deleted_task"/>"""
+    found = [p for p in report(bpmn(body)) if ": error: " in p]
+    assert found == [
+        "t.bpmn:10:5: error: late: boundary event 'late' is attached to 'gone', which is not "
+        "a task or sub-process of this process",
+        "t.bpmn:15:5: error: f3: the flow's targetRef 'deleted_task' is not an element of this "
+        "process: delete the flow in the modeler and draw it again",
+    ]
+
+
+def test_a_wait_for_a_message_nobody_sends_is_a_warning_where_it_is_drawn():
+    body = one_step("receiveTask", 'messageRef="Paid"')
+    data = bpmn(body).replace(
+        b'<bpmn:process id="p"',
+        b'<bpmn:message id="Paid" name="Payment received"/>\n  <bpmn:process id="p"',
+    )
+    notes = [str(n) for n in compile_definition(data, CONFIG, source="t.bpmn").notes]
+    assert any(
+        n.startswith(
+            "t.bpmn:9:5: warning: step: 'Step' waits for message 'Payment received', "
+            "which nothing in this process sends"
+        )
+        for n in notes
+    ), notes
