@@ -53,6 +53,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--processed-folder", help="move taken mail here (default: flag it)")
     p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024)
     p.add_argument("--poll-seconds", type=int, default=60)
+    p.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="send the sender of a new case an automatic acknowledgement",
+    )
     p.set_defaults(handler=cmd_mailbox_add)
     p = boxes.add_parser("list")
     p.set_defaults(handler=cmd_mailbox_list)
@@ -98,6 +103,7 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
         processed_folder=args.processed_folder,
         max_bytes=args.max_bytes,
         poll_seconds=args.poll_seconds,
+        acknowledge=args.acknowledge,
     )
     with runtime(args) as rt:
         rt.init_schema()

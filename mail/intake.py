@@ -39,6 +39,7 @@ from mail.fingerprint import Fingerprint
 from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
 from mail.outbox import LOOP_HEADER
 from mail.parse import ParsedMail, parse_message
+from mail.replies import queue_acknowledgement
 from mail.senders import create_sender, find_sender
 from mail.thread_keys import thread_candidates
 
@@ -245,6 +246,9 @@ def _take_human(
     assert sender.author is not None and number is not None
     post = posts.add_post(work, number=number, author=sender.author, body=body)
     row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"
+    if row.matched_by == "new" and mailbox.acknowledge:
+        work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
+        queue_acknowledgement(work, post.case_id, sender.address, domain)
 
 
 def _stranger_attempts(work: UnitOfWork, parsed: ParsedMail, domain: str) -> list[str]:

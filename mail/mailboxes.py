@@ -35,6 +35,7 @@ class MailboxSpec:
     processed_folder: str | None = None
     max_bytes: int = 10 * 1024 * 1024
     poll_seconds: int = 60
+    acknowledge: bool = False
 
 
 def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = None) -> Mailbox:
@@ -81,6 +82,7 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
         default_customer_group_id=group_id,
         max_bytes=spec.max_bytes,
         poll_seconds=spec.poll_seconds,
+        acknowledge=spec.acknowledge,
         active=True,
         created_at=work.now,
     )

@@ -83,8 +83,14 @@ def queue_notice(
     now: datetime,
     token: str,
     override_dir: str | Path | None = None,
+    headers: dict[str, str] | None = None,
+    automatic: bool = True,
 ) -> OutboxMessage | None:
     """Render and store a notice; None (and nothing stored) when ``dedupe_key`` is queued already.
+
+    ``headers`` adds threading headers (Reply-To, In-Reply-To, References); ``automatic=False``
+    is for a person's answer, which must not be marked auto-submitted or bulk (the loop header
+    stays: mail of ours that comes back is still recognised).
 
     Runs in the caller's transaction and never commits.
     """
@@ -105,7 +111,11 @@ def queue_notice(
         "subject": subject[:500],
         "body_text": text,
         "body_html": html,
-        "headers": {**AUTO_HEADERS, LOOP_HEADER: domain.lower()},
+        "headers": {
+            **(AUTO_HEADERS if automatic else {}),
+            LOOP_HEADER: domain.lower(),
+            **(headers or {}),
+        },
         "state": "pending",
         "attempts": 0,
         "next_attempt_at": now,

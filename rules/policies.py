@@ -6,6 +6,7 @@
 - Users who auto-follow a case type follow new cases they may read; followers are
   notified of new cases and posts, and only of what they may read (internal posts
   never reach portal users).
+- An agent's public post is mailed to the case's customers (``mail.replies``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from engine.store.models import (
     User,
 )
 from mail.outbox import queue_notice
+from mail.replies import queue_case_reply
 from mail.settings import MailSettings
 
 from . import assignment
@@ -175,6 +177,7 @@ class RulesPolicies(CasePolicies):
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         self._answer_customer(work, case_id, post_id, internal)
         self._notify_followers(work, case_id, post_id, internal)
+        queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
 
     @staticmethod
     def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:

@@ -51,6 +51,8 @@ class Mailbox(Base):
     default_customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"))
     max_bytes: Mapped[int] = mapped_column(Integer, default=10 * 1024 * 1024)
     poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    #: Send the sender of a new case an automatic acknowledgement (rate-limited per address).
+    acknowledge: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

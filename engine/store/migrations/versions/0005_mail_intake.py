@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('default_customer_group_id', sa.Integer(), nullable=False),
     sa.Column('max_bytes', sa.Integer(), nullable=False),
     sa.Column('poll_seconds', sa.Integer(), nullable=False),
+    sa.Column('acknowledge', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['default_customer_group_id'], ['customer_groups.id'], name=op.f('fk_mailboxes_default_customer_group_id_customer_groups')),
