@@ -360,9 +360,9 @@ def _choose_process(
         process = (executable or processes)[0]
     if process.get("isExecutable") != "true":
         out.add(
-            'the process is not executable (isExecutable="true" is missing): it is deployed '
-            "for viewing only and no case can be opened on it; tick 'Executable' in the "
-            "modeler's process properties to run it",
+            'the process is not marked isExecutable="true": it is deployed for viewing only '
+            "and no case can be opened on it; tick 'Executable' in the modeler's process "
+            "properties to run it",
             node=process,
             severity="warning",
         )

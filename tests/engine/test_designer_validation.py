@@ -149,7 +149,8 @@ def test_a_process_not_executable_deploys_for_viewing_only(runtime):
     compiled = compile_definition(data, CONFIG, source="t.bpmn")
     assert compiled.view_only and compiled.spec is None
     assert any(
-        "t.bpmn:5:3: warning: p: the process is not executable" in str(n) for n in compiled.notes
+        "t.bpmn:5:3: warning: p: the process is not marked isExecutable" in str(n)
+        for n in compiled.notes
     ), compiled.notes
     with runtime.unit() as work:
         directory.add_group(work, name="desk")
