@@ -43,8 +43,7 @@ tasks = ["Propose resolution"]
     with pytest.raises(ScenarioFailed) as failed:
         run_scenario(load_scenario(path, PROCESSES / "support.bpmn"))
     assert str(failed.value) == (
-        "step 1 (complete Triage case): expected tasks ['Propose resolution'], "
-        "got ['Investigate']"
+        "step 1 (complete Triage case): expected tasks ['Propose resolution'], got ['Investigate']"
     )
 
 
