@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import agents
+    from . import admin, agents, portal
 
-    app.include_router(agents.router)
+    for module in (agents, portal, admin):
+        app.include_router(module.router)

@@ -1,5 +1,222 @@
-"""Agents' pages (filled in below)."""
+"""Agents' pages: login, inbox, case lists and search, the case page and its actions."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from engine import cases, posts, tasks, views
+from engine.errors import InvalidInput
+from rules.pages import case_for_action, case_list_query, openable_types, require_openable
+from rules.views import views_for
+
+from ..auth import Actor, NotAuthenticated, acting
+from ..render import render
+from .common import (
+    base_context,
+    case_context,
+    login_page,
+    login_submit,
+    logout_submit,
+    read_form,
+    task_action,
+)
 
 router = APIRouter(include_in_schema=False)
+Number = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
+TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Word = Annotated[str, Query(max_length=200)]
+Verb = Annotated[str, Path(pattern="^(claim|release|complete)$")]
+
+
+def agent(me: Actor) -> Actor:
+    """Portal customers have their own pages; send them there."""
+    if me.subject.portal is not None:
+        raise NotAuthenticated("customers use the portal")
+    return me
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return login_page(request, "/login", False)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    return await login_submit(request, "/login", False, "/")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    return await logout_submit(request, "/login")
+
+
+@router.get("/")
+def inbox(request: Request) -> Response:
+    with acting(request) as me:
+        if me.subject.portal is not None:
+            return RedirectResponse("/portal", status_code=303)
+        rows = {}
+        for scope in ("mine", "groups"):
+            rows[scope] = [
+                {
+                    "id": item.task.id,
+                    "case": item.case_number,
+                    "subject": item.case_subject,
+                    "name": item.task.name,
+                    "created_at": item.task.created_at,
+                }
+                for item in tasks.inbox(me.work, me.user, scope=scope, limit=200)
+            ]
+        context = {
+            **base_context(me, False),
+            "mine": rows["mine"],
+            "groups": rows["groups"],
+            "views": views_for(me.work, me.subject),
+        }
+    return render(request, "inbox.html", context)
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    q: Word = "",
+    view: Word = "",
+    status: Word = "",
+    priority: Word = "",
+) -> Response:
+    with acting(request) as me:
+        agent(me)
+        query = case_list_query(
+            me.work,
+            me.subject,
+            view=view or None,
+            text=q,
+            priority=priority if priority in cases.PRIORITIES else None,
+            status=status if status in ("open", "closed") else None,
+        )
+        rows = [views.case_summary(me.work, c) for c in me.work.session.scalars(query.limit(100))]
+        context = {
+            **base_context(me, False),
+            "rows": rows,
+            "q": q,
+            "view": view,
+            "status": status,
+            "priority": priority,
+            "priorities": cases.PRIORITIES,
+            "base": "/cases",
+        }
+    return render(request, "cases.html", context)
+
+
+def new_case_page(request: Request, me: Actor, portal: bool, **extra: object) -> Response:
+    context = {
+        **base_context(me, portal),
+        "types": openable_types(me.work, me.subject),
+        "priorities": cases.PRIORITIES,
+        "action": "/portal/new" if portal else "/cases/new",
+        "values": {},
+        "errors": {},
+        **extra,
+    }
+    return render(request, "new_case.html", context, status=422 if extra.get("errors") else 200)
+
+
+@router.get("/cases/new")
+def new_case_form(request: Request) -> Response:
+    with acting(request) as me:
+        return new_case_page(request, agent(me), False)
+
+
+async def open_from_form(request: Request, portal: bool) -> Response:
+    """Open a case from the new-case form (the description becomes the first post)."""
+    form = await read_form(request)
+    base = "/portal/cases" if portal else "/cases"
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            if (me.subject.portal is not None) != portal:
+                raise NotAuthenticated("wrong area")
+            case_type = form.get("case_type", "")
+            require_openable(me.work, me.subject, case_type)
+            opened = cases.open_case(
+                me.work,
+                case_type=case_type,
+                subject=form.get("subject", ""),
+                raiser=me.user,
+                priority="normal" if portal else form.get("priority", "normal"),
+                actor_id=me.user.id,
+            )
+            if form.get("body", "").strip():
+                posts.add_post(me.work, number=opened.number, author=me.user, body=form["body"])
+        return RedirectResponse(f"{base}/{opened.number}", status_code=303)
+
+    try:
+        return await run_in_threadpool(work)
+    except InvalidInput as exc:
+        problem = (str(exc), exc.errors)
+
+    def again() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            return new_case_page(
+                request, me, portal, values=form, errors=problem[1], error=problem[0]
+            )
+
+    return await run_in_threadpool(again)
+
+
+@router.post("/cases/new")
+async def new_case(request: Request) -> Response:
+    return await open_from_form(request, portal=False)
+
+
+@router.get("/cases/{number}")
+def case_view(request: Request, number: Number, internal: Word = "show") -> Response:
+    with acting(request) as me:
+        context = case_context(
+            agent(me), number, base="/cases", portal=False, show_internal=internal != "hide"
+        )
+    return render(request, "case.html", context)
+
+
+async def post_from_form(request: Request, number: str, portal: bool) -> Response:
+    form = await read_form(request)
+    internal = not portal and form.get("internal") == "true"
+    base = "/portal/cases" if portal else "/cases"
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            action = "post_internal" if internal else "post"
+            case_for_action(me.work, me.subject, number, action)
+            posts.add_post(
+                me.work, number=number, author=me.user, body=form.get("body", ""), internal=internal
+            )
+        return RedirectResponse(f"{base}/{number}", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/cases/{number}/posts")
+async def add_post(request: Request, number: Number) -> Response:
+    return await post_from_form(request, number, portal=False)
+
+
+@router.post("/cases/{number}/close")
+async def close(request: Request, number: Number) -> Response:
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            case_for_action(me.work, me.subject, number, "close")
+            cases.close_case(me.work, number=number, actor_id=me.user.id, reason="closed by hand")
+        return RedirectResponse(f"/cases/{number}", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/cases/tasks/{task_id}/{verb}")
+async def act_on_task(request: Request, task_id: TaskId, verb: Verb) -> Response:
+    return await task_action(request, task_id, verb, "/cases", portal=False)

@@ -1,0 +1,154 @@
+"""Agents' pages and the portal through their HTML forms, as a browser submits them."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import PASSWORD, Site
+
+
+def browser_login(site: Site, username: str, area: str = "") -> TestClient:
+    client = TestClient(site.client.app)
+    page = client.get(f"{area}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = client.post(
+        f"{area}/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def portal_case(site: Site, username: str, subject: str, body: str = "") -> tuple[TestClient, str]:
+    client = browser_login(site, username, "/portal")
+    form = client.get("/portal/new")
+    answer = client.post(
+        "/portal/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "case_type": "SUPPORT",
+            "subject": subject,
+            "body": body,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client, answer.headers["location"].rsplit("/", 1)[1]
+
+
+def test_an_agent_works_a_task_through_its_generated_form(site: Site):
+    _, number = portal_case(site, "carol", "Printer on fire", "Smoke everywhere")
+    alice = browser_login(site, "alice")
+    inbox = alice.get("/")
+    assert number in inbox.text and "Triage case" in inbox.text
+    page = alice.get(f"/cases/{number}")
+    assert 'name="f_category"' in page.text and "<svg" in page.text
+    assert 'class="task active"' in page.text  # the open task is marked on the diagram
+    task_id = re.search(r"/cases/tasks/(\d+)/complete", page.text).group(1)
+    token = csrf_of(page.text)
+    bad = alice.post(
+        f"/cases/tasks/{task_id}/complete",
+        data={"csrf_token": token, "f_category": "nonsense", "f_needs_investigation": "false"},
+    )
+    assert bad.status_code == 422
+    assert "Category must be one of" in bad.text
+    claimed = alice.post(
+        f"/cases/tasks/{task_id}/claim", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert claimed.status_code == 303
+    done = alice.post(
+        f"/cases/tasks/{task_id}/complete",
+        data={"csrf_token": token, "f_category": "hardware", "f_needs_investigation": "false"},
+    )
+    assert done.status_code == 200 and "Propose resolution" in done.text
+    assert 'class="task completed"' in done.text
+
+
+def test_forms_without_the_csrf_token_are_refused(site: Site):
+    _, number = portal_case(site, "carol", "Help")
+    alice = browser_login(site, "alice")
+    answer = alice.post(f"/cases/{number}/posts", data={"body": "forged"})
+    assert answer.status_code == 403
+    assert "forged" not in alice.get(f"/cases/{number}").text
+    login = TestClient(site.client.app).post(
+        "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "x"}
+    )
+    assert login.status_code == 422 and "casework_session" not in login.cookies
+
+
+def test_the_portal_shows_no_internal_posts_and_no_hidden_cases(site: Site):
+    carol, number = portal_case(site, "carol", "Where is my invoice?")
+    _, hidden = portal_case(site, "carol", "Hidden one")
+    alice = browser_login(site, "alice")
+    page = alice.get(f"/cases/{number}")
+    token = csrf_of(page.text)
+    alice.post(
+        f"/cases/{number}/posts",
+        data={"csrf_token": token, "body": "customer is rude", "internal": "true"},
+    )
+    alice.post(f"/cases/{number}/posts", data={"csrf_token": token, "body": "Invoice attached"})
+    from engine.directory import user_by_name
+    from rules import load_subject, visible_case
+    from rules.restriction import hide_from_portal
+
+    with site.runtime.unit() as work:
+        subject = load_subject(work, user_by_name(work, "alice"))
+        hide_from_portal(work, subject, visible_case(work, subject, hidden, "write"))
+    mine = carol.get("/portal")
+    assert number in mine.text and hidden not in mine.text
+    assert carol.get(f"/portal/cases/{hidden}").status_code == 404
+    case = carol.get(f"/portal/cases/{number}")
+    assert "Invoice attached" in case.text and "customer is rude" not in case.text
+    assert "rude" in alice.get(f"/cases/{number}").text
+    assert "rude" not in alice.get(f"/cases/{number}?internal=hide").text
+    reply = carol.post(
+        f"/portal/cases/{number}/posts",
+        data={"csrf_token": csrf_of(case.text), "body": "Thanks", "internal": "true"},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    thanks = [
+        p
+        for p in site.login("alice").get(f"/api/cases/{number}/posts").json()
+        if p["body"] == "Thanks"
+    ]
+    assert thanks and thanks[0]["internal"] is False
+
+
+def test_hostile_text_is_shown_escaped(site: Site):
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    carol, number = portal_case(site, "carol", payload, payload)
+    for page in (carol.get("/portal").text, carol.get(f"/portal/cases/{number}").text):
+        assert "<script>alert(1)" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    alice = browser_login(site, "alice")
+    assert (
+        "&lt;img src=x onerror=alert(2)&gt;"
+        in alice.get("/").text + alice.get(f"/cases/{number}").text
+    )
+
+
+def test_agents_and_customers_stay_in_their_areas(site: Site):
+    carol = browser_login(site, "carol", "/portal")
+    assert carol.get("/", follow_redirects=False).headers["location"] == "/portal"
+    assert carol.get("/cases", follow_redirects=False).status_code == 303
+    alice = browser_login(site, "alice")
+    assert alice.get("/portal", follow_redirects=False).status_code == 303
+    assert alice.get("/admin").status_code == 403
+    anonymous = TestClient(site.client.app)
+    assert anonymous.get("/", follow_redirects=False).headers["location"] == "/login"
+    root = browser_login(site, "root")
+    admin = root.get("/admin")
+    assert "SUPPORT" in admin.text and "service-desk" in admin.text
+    added = root.post(
+        "/admin/members",
+        data={"csrf_token": csrf_of(admin.text), "username": "sam", "group": "service-desk"},
+    )
+    assert added.status_code == 200 and "sam" in added.text

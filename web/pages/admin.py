@@ -1,0 +1,79 @@
+"""Administration pages: case types and their versions, groups and memberships, users."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from engine import directory
+from engine.errors import NotFound
+from engine.store.models import CaseType, CaseTypeVersion
+
+from ..api.directory import require_admin
+from ..auth import acting
+from ..render import render
+from .common import base_context, read_form
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@router.get("")
+def overview(request: Request) -> Response:
+    with acting(request) as me:
+        require_admin(me)
+        versions: dict[int, list[CaseTypeVersion]] = {}
+        for version in me.work.session.scalars(
+            select(CaseTypeVersion).order_by(CaseTypeVersion.number)
+        ):
+            versions.setdefault(version.case_type_id, []).append(version)
+        context = {
+            **base_context(me, False),
+            "types": [
+                {"kind": kind, "versions": versions.get(kind.id, [])}
+                for kind in me.work.session.scalars(select(CaseType).order_by(CaseType.key))
+            ],
+            "groups": directory.list_groups(me.work),
+            "users": directory.list_users(me.work),
+        }
+    return render(request, "admin.html", context)
+
+
+@router.post("/{action}")
+async def change(request: Request, action: str) -> Response:
+    """Add a group, add or remove a member, or add a user; then back to the overview."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            require_admin(me)
+            who = me.user.id
+            if action == "groups":
+                directory.add_group(me.work, name=form.get("name", ""), actor_id=who)
+            elif action == "members":
+                directory.add_member(
+                    me.work,
+                    username=form.get("username", ""),
+                    group=form.get("group", ""),
+                    actor_id=who,
+                )
+            elif action == "members-remove":
+                directory.remove_member(
+                    me.work,
+                    username=form.get("username", ""),
+                    group=form.get("group", ""),
+                    actor_id=who,
+                )
+            elif action == "users":
+                directory.add_user(
+                    me.work,
+                    username=form.get("username", ""),
+                    password=form.get("password") or None,
+                    actor_id=who,
+                )
+            else:
+                raise NotFound(f"no admin action {action}")
+        return RedirectResponse("/admin", status_code=303)
+
+    return await run_in_threadpool(work)

@@ -1,0 +1,175 @@
+"""What the agents' pages and the portal share: forms, the login flow and the case page.
+
+Handlers are ``async`` only to read the submitted form; the database work runs in the
+thread pool inside one unit of work, like the JSON API.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from engine import tasks, views
+from engine.errors import Conflict, InvalidInput
+from engine.store.models import Case
+from rules import can, related_cases_query
+from rules.pages import case_page, visible_task
+
+from ..api.tokens import password_login, set_session_cookie
+from ..auth import SESSION_COOKIE, Actor, acting
+from ..diagram import case_diagram
+from ..render import render
+from .sla import clock_lines
+
+LOGIN_COOKIE = "casework_login_csrf"
+MAX_FIELD = 100_000
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The submitted form as one (last) value per name; NULs and oversized values refused
+    here so that nothing hostile reaches the engine or the database."""
+    form = await request.form()
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            raise InvalidInput("files are not accepted here", {key: "must be text"})
+        if "\x00" in value or len(value) > MAX_FIELD:
+            raise InvalidInput("the form is not valid", {key: "contains characters not allowed"})
+        values[key] = value
+    return values
+
+
+def base_context(me: Actor, portal: bool) -> dict[str, Any]:
+    return {"me": me.user, "csrf": me.csrf, "portal": portal}
+
+
+def login_page(request: Request, action: str, portal: bool, **extra: Any) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        {"action": action, "portal": portal, "csrf": token, **extra},
+        status=422 if extra.get("error") else 200,
+    )
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+async def login_submit(request: Request, action: str, portal: bool, home: str) -> Response:
+    """Password login from a form; the form's token must match the login cookie
+    (double submit), so another site cannot log a browser in as someone else."""
+    form = await read_form(request)
+    sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_COOKIE, "")
+    username = form.get("username", "")[:150]
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return login_page(request, action, portal, error="The form expired; try again.")
+    try:
+        started = await run_in_threadpool(
+            password_login, request, username, form.get("password", "")[:1000]
+        )
+    except InvalidInput:
+        return login_page(
+            request, action, portal, error="Wrong username or password.", username=username
+        )
+    response = RedirectResponse(home, status_code=303)
+    set_session_cookie(request, response, started.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+async def logout_submit(request: Request, login: str) -> Response:
+    from engine.logins import end_session
+
+    form = await read_form(request)
+
+    def work() -> None:
+        with acting(request, form.get("csrf_token")) as me:
+            end_session(me.work, request.cookies.get(SESSION_COOKIE, ""))
+
+    await run_in_threadpool(work)
+    response = RedirectResponse(login, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def case_context(
+    me: Actor, number: str, *, base: str, portal: bool, show_internal: bool = True
+) -> dict[str, Any]:
+    """Everything the case page shows, each part through the permission rules."""
+    detail = case_page(me.work, me.subject, me.user, number)
+    case = me.work.session.query(Case).filter(Case.number == number).one()
+    open_tasks = [t for t in detail["tasks"] if t["state"] == "open"]
+    eligible = {t["id"] for t in open_tasks if tasks.is_eligible(me.work, t["id"], me.user)}
+    stream = [p for p in detail["stream"] if show_internal or not p["internal"]]
+    full = "case_details" in detail["sections"] and not portal
+    return {
+        **base_context(me, portal),
+        "case": detail,
+        "base": base,
+        "open_tasks": open_tasks,
+        "eligible": eligible,
+        "stream": stream,
+        "show_internal": show_internal,
+        "can_post": can(me.work, me.subject, "post", case),
+        "can_post_internal": not portal and can(me.work, me.subject, "post_internal", case),
+        "can_close": not portal and can(me.work, me.subject, "close", case),
+        "related": [
+            views.case_summary(me.work, c)
+            for c in me.work.session.scalars(related_cases_query(me.subject, case.id))
+        ],
+        "diagram": case_diagram(me.work, case) if full else None,
+        "sla": clock_lines(me.work, case.id) if full else None,
+    }
+
+
+def task_form_data(form: dict[str, str]) -> dict[str, str]:
+    return {k[2:]: v for k, v in form.items() if k.startswith("f_")}
+
+
+async def task_action(
+    request: Request, task_id: int, verb: str, base: str, portal: bool
+) -> Response:
+    """Claim, release or complete a task from its case page; a bad form shows the page
+    again with every field's message beside it and nothing stored."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            task = visible_task(me.work, me.subject, task_id)
+            number = views.task_summary(me.work, task)["case"]
+            if verb == "complete":
+                tasks.complete(me.work, task_id=task_id, user=me.user, data=task_form_data(form))
+            else:
+                getattr(tasks, verb)(me.work, task_id=task_id, user=me.user)
+        return RedirectResponse(f"{base}/{number}#task-{task_id}", status_code=303)
+
+    try:
+        return await run_in_threadpool(work)
+    except (InvalidInput, Conflict) as exc:
+        errors = exc.errors if isinstance(exc, InvalidInput) else {}
+        return await run_in_threadpool(
+            _case_again, request, form, task_id, base, portal, (str(exc), errors)
+        )
+
+
+def _case_again(
+    request: Request,
+    form: dict[str, str],
+    task_id: int,
+    base: str,
+    portal: bool,
+    problem: tuple[str, dict[str, str]],
+) -> Response:
+    message, errors = problem
+    values = task_form_data(form)
+    with acting(request, form.get("csrf_token")) as me:
+        task = visible_task(me.work, me.subject, task_id)
+        number = views.task_summary(me.work, task)["case"]
+        context = case_context(me, number, base=base, portal=portal)
+    context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
+    return render(request, "case.html", context, status=422)

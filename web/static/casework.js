@@ -1,0 +1,11 @@
+// Small progressive enhancements; every page works without them.
+// Ask before closing a case, and keep the button from being pressed twice.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.action && /\/close$/.test(form.action) && !window.confirm("Close this case?")) {
+    event.preventDefault();
+    return;
+  }
+  var button = form.querySelector("button[type=submit]");
+  if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+});
