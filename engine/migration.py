@@ -218,8 +218,11 @@ class _Mover:
             subs.append((sub_id, _workflow_diff(sub, sub_diff)))
         for _, sub_diff in subs:
             _refuse_removed(sub_diff, self.target_number)
-        renamed = {
-            str(task.id): task.task_spec.bpmn_id for task in top.alignment if task.state & _ACTIVE
+        renamed = {  # the BPMN id each open task had, to follow renames in its row
+            str(task.id): task.task_spec.bpmn_id
+            for diff in (top, *(sub_diff for _, sub_diff in subs))
+            for task in diff.alignment
+            if task.state & _ACTIVE
         }
         migrate_workflow(top, workflow, self.target.spec, reset_mask=TaskState.READY)
         for sub_id, sub_diff in subs:

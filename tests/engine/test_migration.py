@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import cases, deploy, migration, tasks
+from engine.definitions.config import CaseTypeConfig
 from engine.directory import user_by_name
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
 from tests.engine.conftest import Support
@@ -133,3 +134,47 @@ def test_a_case_waiting_in_a_removed_task_is_reported_and_left_untouched(
         assert (case.workflow_state, case.row_version) == tuple(before)
         assert case.version_id != deploy.current_version_id(work, "SUPPORT")[1]
     assert [t.name for t in _open_tasks(support, investigating)] == ["Investigate"]
+
+
+def _with_subprocess(inner_name: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D"
+    targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:subProcess id="sub" name="Sub"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:startEvent id="s2"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:userTask id="inner" name="{inner_name}"><bpmn:incoming>g1</bpmn:incoming>
+        <bpmn:outgoing>g2</bpmn:outgoing></bpmn:userTask>
+      <bpmn:endEvent id="e2"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="g1" sourceRef="s2" targetRef="inner"/>
+      <bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="e2"/>
+    </bpmn:subProcess>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_task_inside_a_sub_process_follows_its_new_name(support: Support, tmp_path):
+    config = CaseTypeConfig(
+        key="SUB", name="Sub", prefix="S", roles={"manager": ["service-desk"]}, source="s.toml"
+    )
+    rt = support.runtime
+    for number, name in ((1, "Check"), (2, "Check twice")):
+        path = tmp_path / f"v{number}.bpmn"
+        path.write_text(_with_subprocess(name))
+        with rt.unit() as work:
+            deploy.deploy(work, bpmn_path=path, config=config)
+        if number == 1:
+            with rt.unit() as work:
+                case = cases.open_case(
+                    work, case_type="SUB", subject="x", raiser=support.users["carol"]
+                )
+    assert migration.migrate(rt, key="SUB", to_version=2).moved == [case.number]
+    assert [t.name for t in _open_tasks(support, case.number)] == ["Check twice"]
+    _complete(support, case.number, "Check twice", "alice", {})
+    with rt.unit() as work:
+        assert cases.case_by_number(work, case.number).status == "closed"
