@@ -724,6 +724,14 @@ def _route_one(
             element_id=element_id,
         )
         return None
+    computed = [c for c in ext["candidateGroups"] + ext["candidateUsers"] if juel.is_juel(c)]
+    if computed:
+        out.add(
+            f"task '{name}': candidates {', '.join(computed)} are expressions, which Casework "
+            "does not evaluate; name the groups or users, or leave them to the task's lane",
+            element_id=element_id,
+        )
+        return None
     if explicit:
         return TaskRouting(
             element_id,

@@ -275,3 +275,13 @@ def test_a_wait_for_a_message_nobody_sends_is_a_warning_where_it_is_drawn():
         )
         for n in notes
     ), notes
+
+
+def test_computed_candidates_are_refused_with_what_to_write():
+    found = [
+        p for p in report(bpmn(task('camunda:candidateGroups="${approvers}"'))) if "error" in p
+    ]
+    assert found == [
+        "t.bpmn:8:5: error: work: task 'Work': candidates ${approvers} are expressions, which "
+        "Casework does not evaluate; name the groups or users, or leave them to the task's lane"
+    ]
