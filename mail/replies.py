@@ -44,8 +44,10 @@ def queue_case_reply(
     if case is None or post is None or post.author_id is None:
         return 0
     author = work.session.get(User, post.author_id)
+    if author is None or not _is_agent(work, author, case):
+        return 0
     mailbox = _mailbox_for(work, case)
-    if author is None or mailbox is None or not _is_agent(work, author, case):
+    if mailbox is None:
         return 0
     recipients = customer_addresses(work, case) - {
         (author.email or "").lower(),
