@@ -1,16 +1,16 @@
 """Turn a BPMN file plus its case-type config into a deployable definition.
 
-All checks a designer needs before a case can hit a problem run here, and all
-problems are collected before anything is refused, each with file, line and the
-element it concerns: XML and schema errors, the process to run, lanes that map to
-no group, human tasks nobody could complete, expressions the restricted evaluator
-would refuse, scripts in case types that do not enable them.  ``deploy`` and
+All checks a designer needs before a case can hit a problem run from here, and all
+problems are collected before anything is refused, each with file, line, column and
+the element it concerns: XML and schema errors, the process to run, lanes that map
+to no group, human tasks nobody could complete (here); expressions, timers and
+gateway flows (``expression_checks``); dangling references and endless waits
+(``references``); constructs we do not run as drawn (``modeler``).  ``deploy`` and
 ``validate`` both call :func:`compile_definition`, so they can never disagree.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import re
@@ -23,24 +23,22 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DefinitionError, Problem
-from engine.expressions import check_expression, check_script
 
 from . import juel
+from .collector import Collector
 from .config import CaseTypeConfig
+from .expression_checks import check_expressions, check_gateways
 from .forms import FormField, check_form_fields, parse_form_fields
-from .locate import SourceMap
 from .modeler import apply_fallbacks
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
-from .references import check_references, check_waits
+from .references import check_call_activities, check_references, check_waits
 
 INITIATOR = {"initiator", "starter", "startedBy"}
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
 _SCHEMA_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'")
-_CRON = re.compile(r"^[\w*?/,#-]+(\s+[\w*?/,#-]+){4,6}$")
 
 
 @dataclass(frozen=True)
@@ -113,72 +111,6 @@ class CompiledDefinition:
     view_only: bool = False
 
 
-class _Collector:
-    """Collects problems for one file, with the line and column where each element starts.
-
-    In a view-only compile (the process is not executable) problems that would only
-    matter when a case runs are downgraded to warnings: the designer still sees them,
-    and the diagram still deploys.
-    """
-
-    def __init__(self, source: str, data: bytes) -> None:
-        self.source = source
-        self.positions = SourceMap(data)
-        self.root: etree._Element | None = None
-        self.problems: list[Problem] = []
-        self.view_only = False
-
-    def node_of(self, element_id: str | None) -> etree._Element | None:
-        if self.root is None or not element_id:
-            return None
-        found = self.root.xpath("//*[@id=$id]", id=element_id)
-        return found[0] if found else None
-
-    def add(
-        self,
-        message: str,
-        *,
-        node: etree._Element | None = None,
-        element_id: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        severity: str = "error",
-        file: str | None = None,
-        structural: bool = False,
-        at: etree._Element | None = None,
-    ) -> None:
-        """Record one problem; ``structural`` problems stay errors even for viewing.
-
-        ``node`` is the element the problem is about (its id prefixes the message);
-        ``at`` only says where to point (the file's root, say).
-        """
-        if at is not None:
-            line, column = self.positions.position(at)
-        if node is None and element_id and not line:
-            node = self.node_of(element_id)
-        if node is not None:
-            element_id = element_id or node.get("id")
-            if not line:
-                line, column = self.positions.position(node)
-        if self.view_only and severity == "error" and not structural:
-            severity = "warning"
-        where = f"{element_id}: " if element_id else ""
-        self.problems.append(
-            Problem(
-                file or self.source,
-                where + message,
-                line=line if file is None else None,
-                column=column if file is None else None,
-                severity=severity,
-                element=element_id,
-            )
-        )
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-
 def content_hash(bpmn_xml: bytes, config: CaseTypeConfig) -> str:
     """Version identity: the same BPMN and config deploy to the same version."""
     digest = hashlib.sha256(bpmn_xml)
@@ -200,7 +132,7 @@ def compile_definition(
     directory: routing to a group that does not exist is refused rather than
     creating an empty one.
     """
-    out = _Collector(source, bpmn_xml)
+    out = Collector(source, bpmn_xml)
     root = _read_xml(bpmn_xml, out)
     if root is None:
         raise DefinitionError(out.problems)
@@ -220,9 +152,9 @@ def compile_definition(
             severity="warning",
         )
     _check_lanes(process, config, known_groups, out)
-    _check_expressions(process, config, out)
-    _check_gateways(process, out)
-    _check_call_activities(root, process, out)
+    check_expressions(process, config, out)
+    check_gateways(process, out)
+    check_call_activities(root, process, out.add)
     dangling = check_references(root, process, out.add)
     check_waits(root, process, out.add)
     apply_fallbacks(root, process, config, out.add)
@@ -256,7 +188,7 @@ def _ordered(problems: list[Problem], source: str) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file != source, p.line or 0, p.column or 0))
 
 
-def _start_form(process: etree._Element, out: _Collector) -> tuple[FormField, ...]:
+def _start_form(process: etree._Element, out: Collector) -> tuple[FormField, ...]:
     """The form of the process's start event: the variables a new case is opened with."""
     starts = process.findall(f"{{{BPMN_NS}}}startEvent")
     fields = tuple(parse_form_fields(starts[0])) if len(starts) == 1 else ()
@@ -265,7 +197,7 @@ def _start_form(process: etree._Element, out: _Collector) -> tuple[FormField, ..
     return fields
 
 
-def _read_xml(bpmn_xml: bytes, out: _Collector) -> etree._Element | None:
+def _read_xml(bpmn_xml: bytes, out: Collector) -> etree._Element | None:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(bpmn_xml, parser)
@@ -290,7 +222,7 @@ def _schema() -> etree.XMLSchema:
     return BpmnValidator().validator
 
 
-def _check_schema(root: etree._Element, out: _Collector) -> None:
+def _check_schema(root: etree._Element, out: Collector) -> None:
     # bpmn-js writes <formalExpression> where the schema wants <messagePath> in message
     # correlations; every BPMN tool reads it, so check it under the schema's name.
     renamed = root.xpath(
@@ -327,7 +259,7 @@ def _check_schema(root: etree._Element, out: _Collector) -> None:
 
 
 def _choose_process(
-    root: etree._Element, config: CaseTypeConfig, out: _Collector
+    root: etree._Element, config: CaseTypeConfig, out: Collector
 ) -> etree._Element | None:
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
@@ -377,7 +309,7 @@ def _check_lanes(
     process: etree._Element,
     config: CaseTypeConfig,
     known_groups: Collection[str] | None,
-    out: _Collector,
+    out: Collector,
 ) -> None:
     for lane in _lane_nodes(process):
         if lane.xpath("./bpmn:childLaneSet", namespaces=NS):
@@ -411,7 +343,7 @@ def _check_groups_exist(
     known: Collection[str] | None,
     what: str,
     node: etree._Element | None,
-    out: _Collector,
+    out: Collector,
 ) -> None:
     if known is None:
         return
@@ -422,185 +354,6 @@ def _check_groups_exist(
                 f"`run.py group add {group}`",
                 node=node,
             )
-
-
-def _check_expressions(process: etree._Element, config: CaseTypeConfig, out: _Collector) -> None:
-    for node in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
-        text = (node.text or "").strip()
-        if not text:
-            out.add(
-                "the condition is empty: write one, or remove it (an exclusive gateway's "
-                "default flow needs none)",
-                node=node,
-                element_id=node.getparent().get("id"),
-            )
-            continue
-        _check_one_expression(node, text, "condition", out)
-    for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
-        values = [child for child in definition if isinstance(child.tag, str)]
-        event = definition.getparent()
-        if not values or not any((v.text or "").strip() for v in values):
-            out.add(
-                'the timer has no time value: set a duration ("PT4H"), a date or a cycle '
-                "in the modeler's Timer section",
-                node=definition,
-                element_id=event.get("id"),
-            )
-            continue
-        for value in values:
-            text = (value.text or "").strip()
-            if _check_one_expression(value, text, "timer value", out):
-                _check_timer_literal(value, event, out)
-    for condition in process.iter(f"{{{BPMN_NS}}}condition"):  # conditional events
-        _check_one_expression(condition, (condition.text or "").strip(), "condition", out)
-    for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
-        if not config.scripts_enabled:
-            out.add(
-                "script tasks are disabled for this case type; set scripts_enabled = true "
-                f"in {config.source} to allow them",
-                node=script_task,
-            )
-            continue
-        script = script_task.find(f"{{{BPMN_NS}}}script")
-        message = check_script(script.text or "") if script is not None else "has no script"
-        if message:
-            out.add(f"script: {message}", node=script_task)
-
-
-def _check_gateways(process: etree._Element, out: _Collector) -> None:
-    """Every flow out of a deciding gateway needs a condition, except its default."""
-    flows: dict[str, list[etree._Element]] = {}
-    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-        flows.setdefault(flow.get("sourceRef") or "", []).append(flow)
-    for kind in ("exclusiveGateway", "inclusiveGateway"):
-        for gateway in process.iter(f"{{{BPMN_NS}}}{kind}"):
-            outgoing = flows.get(gateway.get("id") or "", [])
-            if len(outgoing) < 2:
-                continue
-            for flow in outgoing:
-                if flow.get("id") == gateway.get("default"):
-                    continue
-                if flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
-                    name = gateway.get("name") or gateway.get("id")
-                    out.add(
-                        f"this flow leaves gateway '{name}' without a condition and is not "
-                        "its default: add a condition, or make it the gateway's default flow",
-                        node=flow,
-                    )
-
-
-def _check_call_activities(root: etree._Element, process: etree._Element, out: _Collector) -> None:
-    """A call activity runs a process of the same file: a case type is one file."""
-    known = {p.get("id") for p in root.findall(f"{{{BPMN_NS}}}process")}
-    for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
-        called = (call.get("calledElement") or "").strip()
-        if called in known:
-            continue
-        what = (
-            f"calls process '{called}', which is not in this file"
-            if called
-            else ("names no process to call")
-        )
-        out.add(
-            f"call activity '{call.get('name') or call.get('id')}' {what}; a case type is "
-            "one file: draw the called process in it, or use an embedded sub-process",
-            node=call,
-        )
-
-
-_TIMER_FORMS = {
-    "timeDuration": ("an ISO 8601 duration", '"PT4H"', TimerEventDefinition.parse_iso_duration),
-    "timeDate": (
-        "an ISO 8601 date and time",
-        '"2026-12-24T09:00:00Z"',
-        TimerEventDefinition.get_datetime,
-    ),
-    "timeCycle": (
-        "an ISO 8601 repetition",
-        '"R3/PT1H"',
-        TimerEventDefinition.parse_iso_recurring_interval,
-    ),
-}
-_ISO_LOOKALIKE = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$")
-
-
-def _check_timer_literal(node: etree._Element, event: etree._Element, out: _Collector) -> None:
-    """A quoted timer value must parse as what its kind needs; a bare P... is a typo."""
-    kind = etree.QName(node).localname
-    if kind not in _TIMER_FORMS:
-        return
-    what, example, parse = _TIMER_FORMS[kind]
-    text = (node.text or "").strip()
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        if _ISO_LOOKALIKE.match(text):
-            out.add(
-                f"timer value {text} is not {what}; write it like {example}",
-                node=node,
-                element_id=event.get("id"),
-            )
-        return  # an expression over the process variables: known when the timer starts
-    if not isinstance(value, str):
-        return
-    try:
-        parse(value)
-    except Exception:
-        out.add(
-            f"timer value {value!r} is not {what}; write it like {example}",
-            node=node,
-            element_id=event.get("id"),
-        )
-
-
-def _check_one_expression(node: etree._Element, text: str, what: str, out: _Collector) -> bool:
-    """Check (and translate, for Camunda's language) one expression; True when it is usable."""
-    owner = node.getparent()
-    while owner is not None and (
-        owner.get("id") is None or str(owner.tag).endswith("EventDefinition")
-    ):
-        owner = owner.getparent()
-    element_id = owner.get("id") if owner is not None else None
-    if what == "timer value" and _CRON.match(text):
-        out.add(
-            f"timer value {text!r} is a cron expression, which Casework does not read; "
-            'write an ISO 8601 repetition in quotes instead, e.g. "R/PT5M" (every 5 minutes)',
-            node=node,
-            element_id=element_id,
-        )
-        return False
-    if text.startswith("="):
-        out.add(
-            f"{what} {text!r} is a FEEL expression (Camunda 8); write it as a Python "
-            f"expression over the process variables, e.g. {text.lstrip('= ')!r}",
-            node=node,
-            element_id=element_id,
-        )
-        return False
-    if juel.is_juel(text):
-        try:
-            python = juel.to_python(text)
-        except juel.JuelError as exc:
-            out.add(
-                f"{what} {text!r} uses Camunda expression language we do not translate "
-                f"({exc}); write it as a Python expression over the process variables",
-                node=node,
-                element_id=element_id,
-            )
-            return False
-        node.text = python
-        out.add(
-            f"{what} {text!r} is Camunda expression language, run here as the Python "
-            f"expression {python!r}; fix: write {python!r}",
-            node=node,
-            element_id=element_id,
-            severity="warning",
-        )
-        text = python
-    message = check_expression(text)
-    if message:
-        out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
-    return not message
 
 
 def _id_by_name(root: etree._Element, name: str | None) -> str | None:
@@ -616,7 +369,7 @@ def process_node(root: etree._Element, process_id: str) -> etree._Element:
 
 
 def _parse_spec(
-    root: etree._Element, process_id: str, source: str, out: _Collector
+    root: etree._Element, process_id: str, source: str, out: Collector
 ) -> tuple[BpmnProcessSpec | None, dict[str, BpmnProcessSpec]]:
     parser = CaseParser()
     try:
@@ -657,7 +410,7 @@ def _route_human_tasks(
     config: CaseTypeConfig,
     known_groups: Collection[str] | None,
     known_users: Collection[str] | None,
-    out: _Collector,
+    out: Collector,
 ) -> dict[str, TaskRouting]:
     if spec is None:
         return {}
@@ -698,7 +451,7 @@ def _is_initiator(assignee: str) -> bool:
 
 
 def _route_one(
-    task_spec: Any, ext: dict[str, Any], has_lanes: bool, config: CaseTypeConfig, out: _Collector
+    task_spec: Any, ext: dict[str, Any], has_lanes: bool, config: CaseTypeConfig, out: Collector
 ) -> TaskRouting | None:
     element_id, name = task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id
     lane = task_spec.lane

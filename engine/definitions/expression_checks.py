@@ -1,0 +1,184 @@
+"""Checks of what a case evaluates: conditions, timer values, scripts and gateway flows.
+
+Every expression is compiled by the restricted evaluator at deploy time, so a case
+never meets one it cannot run.  Camunda's idioms are translated where the meaning is
+unambiguous (and reported with the fix); cron cycles and FEEL, which have no
+faithful translation, are refused with what to write instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.expressions import check_expression, check_script
+
+from . import juel
+from .collector import Collector
+from .config import CaseTypeConfig
+from .parser import BPMN_NS
+
+_CRON = re.compile(r"^[\w*?/,#-]+(\s+[\w*?/,#-]+){4,6}$")
+
+
+def check_expressions(process: etree._Element, config: CaseTypeConfig, out: Collector) -> None:
+    for node in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
+        text = (node.text or "").strip()
+        if not text:
+            out.add(
+                "the condition is empty: write one, or remove it (an exclusive gateway's "
+                "default flow needs none)",
+                node=node,
+                element_id=node.getparent().get("id"),
+            )
+            continue
+        _check_one_expression(node, text, "condition", out)
+    for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        values = [child for child in definition if isinstance(child.tag, str)]
+        event = definition.getparent()
+        if not values or not any((v.text or "").strip() for v in values):
+            out.add(
+                'the timer has no time value: set a duration ("PT4H"), a date or a cycle '
+                "in the modeler's Timer section",
+                node=definition,
+                element_id=event.get("id"),
+            )
+            continue
+        for value in values:
+            text = (value.text or "").strip()
+            if _check_one_expression(value, text, "timer value", out):
+                _check_timer_literal(value, event, out)
+    for condition in process.iter(f"{{{BPMN_NS}}}condition"):  # conditional events
+        _check_one_expression(condition, (condition.text or "").strip(), "condition", out)
+    for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+        if not config.scripts_enabled:
+            out.add(
+                "script tasks are disabled for this case type; set scripts_enabled = true "
+                f"in {config.source} to allow them",
+                node=script_task,
+            )
+            continue
+        script = script_task.find(f"{{{BPMN_NS}}}script")
+        message = check_script(script.text or "") if script is not None else "has no script"
+        if message:
+            out.add(f"script: {message}", node=script_task)
+
+
+def check_gateways(process: etree._Element, out: Collector) -> None:
+    """Every flow out of a deciding gateway needs a condition, except its default."""
+    flows: dict[str, list[etree._Element]] = {}
+    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        flows.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    for kind in ("exclusiveGateway", "inclusiveGateway"):
+        for gateway in process.iter(f"{{{BPMN_NS}}}{kind}"):
+            outgoing = flows.get(gateway.get("id") or "", [])
+            if len(outgoing) < 2:
+                continue
+            for flow in outgoing:
+                if flow.get("id") == gateway.get("default"):
+                    continue
+                if flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
+                    name = gateway.get("name") or gateway.get("id")
+                    out.add(
+                        f"this flow leaves gateway '{name}' without a condition and is not "
+                        "its default: add a condition, or make it the gateway's default flow",
+                        node=flow,
+                    )
+
+
+_TIMER_FORMS = {
+    "timeDuration": ("an ISO 8601 duration", '"PT4H"', TimerEventDefinition.parse_iso_duration),
+    "timeDate": (
+        "an ISO 8601 date and time",
+        '"2026-12-24T09:00:00Z"',
+        TimerEventDefinition.get_datetime,
+    ),
+    "timeCycle": (
+        "an ISO 8601 repetition",
+        '"R3/PT1H"',
+        TimerEventDefinition.parse_iso_recurring_interval,
+    ),
+}
+_ISO_LOOKALIKE = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$")
+
+
+def _check_timer_literal(node: etree._Element, event: etree._Element, out: Collector) -> None:
+    """A quoted timer value must parse as what its kind needs; a bare P... is a typo."""
+    kind = etree.QName(node).localname
+    if kind not in _TIMER_FORMS:
+        return
+    what, example, parse = _TIMER_FORMS[kind]
+    text = (node.text or "").strip()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if _ISO_LOOKALIKE.match(text):
+            out.add(
+                f"timer value {text} is not {what}; write it like {example}",
+                node=node,
+                element_id=event.get("id"),
+            )
+        return  # an expression over the process variables: known when the timer starts
+    if not isinstance(value, str):
+        return
+    try:
+        parse(value)
+    except Exception:
+        out.add(
+            f"timer value {value!r} is not {what}; write it like {example}",
+            node=node,
+            element_id=event.get("id"),
+        )
+
+
+def _check_one_expression(node: etree._Element, text: str, what: str, out: Collector) -> bool:
+    """Check (and translate, for Camunda's language) one expression; True when it is usable."""
+    owner = node.getparent()
+    while owner is not None and (
+        owner.get("id") is None or str(owner.tag).endswith("EventDefinition")
+    ):
+        owner = owner.getparent()
+    element_id = owner.get("id") if owner is not None else None
+    if what == "timer value" and _CRON.match(text):
+        out.add(
+            f"timer value {text!r} is a cron expression, which Casework does not read; "
+            'write an ISO 8601 repetition in quotes instead, e.g. "R/PT5M" (every 5 minutes)',
+            node=node,
+            element_id=element_id,
+        )
+        return False
+    if text.startswith("="):
+        out.add(
+            f"{what} {text!r} is a FEEL expression (Camunda 8); write it as a Python "
+            f"expression over the process variables, e.g. {text.lstrip('= ')!r}",
+            node=node,
+            element_id=element_id,
+        )
+        return False
+    if juel.is_juel(text):
+        try:
+            python = juel.to_python(text)
+        except juel.JuelError as exc:
+            out.add(
+                f"{what} {text!r} uses Camunda expression language we do not translate "
+                f"({exc}); write it as a Python expression over the process variables",
+                node=node,
+                element_id=element_id,
+            )
+            return False
+        node.text = python
+        out.add(
+            f"{what} {text!r} is Camunda expression language, run here as the Python "
+            f"expression {python!r}; fix: write {python!r}",
+            node=node,
+            element_id=element_id,
+            severity="warning",
+        )
+        text = python
+    message = check_expression(text)
+    if message:
+        out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
+    return not message
