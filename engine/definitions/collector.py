@@ -8,10 +8,13 @@ warnings: the designer still sees them, and the diagram still deploys.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lxml import etree
 
 from engine.errors import Problem
 
+from .config import locate_in_toml
 from .locate import SourceMap
 
 
@@ -60,12 +63,15 @@ class Collector:
         if self.view_only and severity == "error" and not structural:
             severity = "warning"
         where = f"{element_id}: " if element_id else ""
+        if file is not None:  # about the case type's TOML: point into that file instead
+            self.problems.append(_in_other_file(file, where + message, severity))
+            return
         self.problems.append(
             Problem(
-                file or self.source,
+                self.source,
                 where + message,
-                line=line if file is None else None,
-                column=column if file is None else None,
+                line=line,
+                column=column,
                 severity=severity,
                 element=element_id,
             )
@@ -74,3 +80,12 @@ class Collector:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
+
+
+def _in_other_file(file: str, message: str, severity: str) -> Problem:
+    problem = Problem(file, message, severity=severity)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError:
+        return problem  # a TOML given in memory (tests) or a draft: nothing to point at
+    return locate_in_toml(problem, text)

@@ -99,13 +99,38 @@ def load_config(path: str | Path) -> CaseTypeConfig:
     """Read and check a case-type TOML file; every problem is reported at once."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except OSError as exc:
         raise DefinitionError([Problem(str(path), f"cannot read: {exc.strerror}")]) from None
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise DefinitionError([Problem(str(path), f"not valid TOML: {exc}", line=line)]) from None
-    return parse_config(raw, source=str(path))
+        at = _TOML_AT.search(str(exc))
+        line, column = (int(at.group(1)), int(at.group(2))) if at else (None, None)
+        raise DefinitionError(
+            [Problem(str(path), f"not valid TOML: {exc}", line=line, column=column)]
+        ) from None
+    try:
+        return parse_config(raw, source=str(path))
+    except DefinitionError as exc:
+        raise DefinitionError([locate_in_toml(p, text) for p in exc.problems]) from None
+
+
+_TOML_AT = re.compile(r"at line (\d+), column (\d+)")
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def locate_in_toml(problem: Problem, text: str) -> Problem:
+    """Point a problem at the first line of the TOML that names what it quotes."""
+    if problem.line:
+        return problem
+    for token in _QUOTED.findall(problem.message):
+        for number, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0]
+            column = code.find(f'"{token}"') + 1 or code.find(token) + 1
+            if column:
+                problem.line, problem.column = number, column
+                return problem
+    return problem
 
 
 def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:

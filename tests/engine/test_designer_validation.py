@@ -285,3 +285,26 @@ def test_computed_candidates_are_refused_with_what_to_write():
         "t.bpmn:8:5: error: work: task 'Work': candidates ${approvers} are expressions, which "
         "Casework does not evaluate; name the groups or users, or leave them to the task's lane"
     ]
+
+
+def test_problems_of_the_toml_point_at_its_lines(tmp_path):
+    from engine.deploy import read_definition, resolve_config
+
+    bpmn_path = tmp_path / "t.bpmn"
+    bpmn_path.write_bytes(bpmn(task()))
+    toml = tmp_path / "t.toml"
+    toml.write_text(
+        '[case_type]\nkey = "T"\n[roles]\nmanager = ["desk"]\n[manual_steps]\n"gone" = "manager"\n'
+    )
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(bpmn_path, resolve_config(bpmn_path, None, None))
+    assert (
+        f"{toml}:6:1: error: [manual_steps] names 'gone', which is not a task of process 'p'"
+        in [str(p) for p in refused.value.problems]
+    )
+    toml.write_text('[case_type]\nkey = "T"\n[lanes]\n"Desk" = "boss"\n')
+    with pytest.raises(DefinitionError) as refused:
+        resolve_config(bpmn_path, None, None)
+    assert str(refused.value.problems[0]).startswith(
+        f"{toml}:4:1: error: lane 'Desk' maps to unknown role 'boss'"
+    )
