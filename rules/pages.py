@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from engine import cases, tasks, views
 from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User
+from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, StreamPost, User
 
 from .decisions import can, case_sections, posts_query, search_query, visible_case
 from .subject import Subject
@@ -86,8 +86,18 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
             ]
     detail["stream"] = (
         [
-            {"id": p.id, "at": p.created_at, "internal": p.internal, "body": p.body}
-            for p in work.session.scalars(posts_query(subject, case.id))
+            {
+                "id": p.id,
+                "at": p.created_at,
+                "author": author,
+                "internal": p.internal,
+                "body": p.body,
+            }
+            for p, author in work.session.execute(
+                posts_query(subject, case.id)
+                .add_columns(User.username)
+                .outerjoin(User, User.id == StreamPost.author_id)
+            )
         ]
         if "communications" in shown
         else []

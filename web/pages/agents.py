@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from engine import cases, posts, tasks, views
 from engine.errors import InvalidInput
 from rules.pages import case_for_action, case_list_query, openable_types, require_openable
+from rules.restriction import hide_from_portal
 from rules.views import views_for
 
 from ..auth import Actor, NotAuthenticated, acting
@@ -212,6 +213,20 @@ async def close(request: Request, number: Number) -> Response:
         with acting(request, form.get("csrf_token")) as me:
             case_for_action(me.work, me.subject, number, "close")
             cases.close_case(me.work, number=number, actor_id=me.user.id, reason="closed by hand")
+        return RedirectResponse(f"/cases/{number}", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/cases/{number}/portal")
+async def portal_visibility(request: Request, number: Number) -> Response:
+    """Hide a case from the customer portal, or show it again (agents who may change it)."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            case = case_for_action(me.work, me.subject, number, "write")
+            hide_from_portal(me.work, me.subject, case, hidden=form.get("hidden") == "true")
         return RedirectResponse(f"/cases/{number}", status_code=303)
 
     return await run_in_threadpool(work)

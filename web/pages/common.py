@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine import tasks, views
 from engine.errors import Conflict, InvalidInput
+from engine.store.access import CaseAccess
 from engine.store.models import Case
 from rules import can, related_cases_query
 from rules.pages import case_page, visible_task
@@ -107,6 +108,7 @@ def case_context(
     eligible = {t["id"] for t in open_tasks if tasks.is_eligible(me.work, t["id"], me.user)}
     stream = [p for p in detail["stream"] if show_internal or not p["internal"]]
     full = "case_details" in detail["sections"] and not portal
+    access = me.work.session.get(CaseAccess, case.id)
     return {
         **base_context(me, portal),
         "case": detail,
@@ -118,6 +120,8 @@ def case_context(
         "can_post": can(me.work, me.subject, "post", case),
         "can_post_internal": not portal and can(me.work, me.subject, "post_internal", case),
         "can_close": not portal and can(me.work, me.subject, "close", case),
+        "can_hide": not portal and can(me.work, me.subject, "write", case),
+        "hidden_from_portal": bool(access and access.hidden_from_portal),
         "related": [
             views.case_summary(me.work, c)
             for c in me.work.session.scalars(related_cases_query(me.subject, case.id))
