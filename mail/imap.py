@@ -96,6 +96,7 @@ class MailboxPoller:
         self.batch = batch
         self._connector = connector
         self._client: IMAPClient | None = None
+        self._keywords = True
 
     # --- connection ---------------------------------------------------------------------
 
@@ -153,6 +154,8 @@ class MailboxPoller:
 
     def _poll(self, mailbox: Mailbox, client: IMAPClient) -> PollResult:
         info = client.select_folder(mailbox.folder)
+        # a server that keeps no keywords (no \* in PERMANENTFLAGS) gets \Seen alone
+        self._keywords = b"\\*" in info.get(b"PERMANENTFLAGS", (b"\\*",))
         uidvalidity = int(info[b"UIDVALIDITY"])
         uidnext = int(info[b"UIDNEXT"]) if info.get(b"UIDNEXT") else None
         result = PollResult()
@@ -234,12 +237,12 @@ class MailboxPoller:
         self, mailbox: Mailbox, client: IMAPClient, done: list[int], quarantined: list[int]
     ) -> None:
         if quarantined:
-            client.add_flags(quarantined, [SEEN, QUARANTINED])
+            client.add_flags(quarantined, self._flags(QUARANTINED))
         if not done:
             return
         target = mailbox.processed_folder
         if not target:
-            client.add_flags(done, [SEEN, DONE])
+            client.add_flags(done, self._flags(DONE))
             return
         if not client.folder_exists(target):
             client.create_folder(target)
@@ -252,6 +255,9 @@ class MailboxPoller:
                 client.uid_expunge(done)
             else:
                 client.expunge()
+
+    def _flags(self, keyword: bytes) -> list[bytes]:
+        return [SEEN, keyword] if self._keywords else [SEEN]
 
     def _advance(self, mailbox: Mailbox, uidvalidity: int, uid: int) -> None:
         with self.rt.unit() as work:

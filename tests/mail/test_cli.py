@@ -168,3 +168,38 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(world):
     with desk.runtime.unit() as work:
         subjects = list(work.session.scalars(select(InboundMessage.subject)))
     assert sorted(subjects) == sorted(f"n{i}" for i in range(count))
+
+
+def test_the_worker_watches_the_mailbox_and_stops_cleanly(world):
+    desk, cli, dovecot, user = world
+    with desk.runtime.unit() as work:
+        work.session.scalar(select(Mailbox)).poll_seconds = 2
+    process = subprocess.Popen(
+        cli.command("worker"),
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        dovecot.append(user, build("From: carla@kunden.example", "Message-ID: <w1@k>"))
+        deadline = time.monotonic() + 60
+        while desk.cases() == 0:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the worker took no mail in within a minute"
+            time.sleep(0.2)
+        dovecot.append(user, build("From: carla@kunden.example", "Message-ID: <w2@k>"))
+        while desk.count(StreamPost) < 2:
+            assert time.monotonic() < deadline, "the second message did not arrive"
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        code = process.wait(timeout=60)
+        errors = process.stderr.read() if process.stderr else ""
+        if process.stderr:
+            process.stderr.close()
+    assert code == 0, errors
+    assert "Traceback" not in errors
+    assert desk.cases() == 2 and desk.count(InboundMessage) == 2
