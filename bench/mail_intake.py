@@ -4,7 +4,8 @@ One worker (one process, one IMAP connection) polls a folder holding N new custo
 requests: each is fetched, stored raw, parsed, classified, threaded, opens a case with a new
 contact as raiser and its first stream post (the shipped support case type with its SLA
 and the real rule hooks), commits, and is flagged on the server.  Then it measures the
-cost of a poll that finds nothing new (one SELECT and one read of the sync state).
+cost of a poll that finds nothing new (one SELECT and one read of the sync state).  For
+information it also times N replies threaded into those cases (a post each, no new case).
 
 Needs Dovecot (``apt-get install dovecot-imapd``).  Ends with the BENCH lines.
 Usage: python bench/mail_intake.py [--quick] [--messages N] [--db URL]
@@ -40,6 +41,16 @@ def request(n: int) -> bytes:
     )
 
 
+def reply(n: int) -> bytes:
+    return build(
+        f"From: customer{n}@kunden{n % 7}.example",
+        f"Message-ID: <bench-reply-{n}@kunden.example>",
+        f"References: <bench-{n}@kunden.example>",
+        f"Subject: Re: Request number {n}",
+        body=f"It jams again.\n\nOn Monday you wrote:\n> the printer jams again ({n}).\n",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small size, well under a minute")
@@ -62,6 +73,12 @@ def main() -> int:
             cases = desk.cases()
             assert result.new == count == cases, (result, cases)
             rate = count / elapsed
+            # for information: replies by the raisers, threaded by References
+            server.append(user, *(reply(n) for n in range(count)))
+            began = time.perf_counter()
+            replies = poller.poll_once()
+            reply_rate = count / (time.perf_counter() - began)
+            assert replies.new == count and desk.cases() == count, replies
             timings = []
             for _ in range(empty_polls):
                 began = time.perf_counter()
@@ -74,6 +91,7 @@ def main() -> int:
     empty_ms = statistics.median(timings)
     backend = (args.db or "sqlite").split(":")[0]
     print(f"{count} messages -> {cases} cases in {elapsed:.2f} s on {backend} ({rate:.1f}/s)")
+    print(f"{count} replies threaded into their cases: {reply_rate:.1f}/s (for information)")
     print(f"empty poll: median {empty_ms:.2f} ms, max {max(timings):.2f} ms over {empty_polls}")
     print(
         f"BENCH mail_intake msgs_per_s={rate:.1f} target>={TARGET_PER_S:.0f} "
