@@ -30,7 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, func, select, update
 
 from . import audit, workflows
-from .definitions.compiler import CompiledDefinition, TaskRouting
+from .definitions.compiler import CompiledDefinition
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import LoadedVersion, Runtime, UnitOfWork
 from .store.fast import Prepared
@@ -184,6 +184,8 @@ class _Mover:
         self.dry_run, self.actor_id = dry_run, actor_id
         self.number = ""  # of the case being moved, for the report
         self._diffs: dict[tuple[int, str | None], SpecDiff | None] = {}
+        #: (source version, old element, new element) -> routing unchanged
+        self._unchanged: dict[tuple[int, str, str], bool] = {}
 
     def _diff(self, source: LoadedVersion, subprocess: str | None) -> SpecDiff | None:
         key = (source.id, subprocess)
@@ -240,7 +242,7 @@ class _Mover:
         previous = source.id
         live.version, ref.version_id = self.target, self.target.id
         workflows.save(work, live, actor_id=self.actor_id, extra={"version_id": self.target.id})
-        _resync_open_tasks(work, live, source, renamed)
+        _resync_open_tasks(work, live, source, renamed, self._unchanged)
         audit.record(
             work,
             actor_id=self.actor_id,
@@ -287,7 +289,11 @@ def _refuse_foreign_specs(workflow: Any, target: LoadedVersion, number: int) -> 
 
 
 def _resync_open_tasks(
-    work: UnitOfWork, live: workflows.LiveCase, source: LoadedVersion, before: dict[str, str]
+    work: UnitOfWork,
+    live: workflows.LiveCase,
+    source: LoadedVersion,
+    before: dict[str, str],
+    unchanged: dict[tuple[int, str, str], bool],
 ) -> None:
     """Open task rows that stayed open follow their task's new name and routing."""
     for task in live.workflow.get_tasks(state=TaskState.READY, manual=True):
@@ -295,9 +301,15 @@ def _resync_open_tasks(
         old_element = before.get(engine_id)
         if engine_id not in live.ready_before or old_element is None:
             continue  # a new task: save() created its row
-        new_route = live.version.routing.get(task.task_spec.bpmn_id)
-        old_route = source.routing.get(old_element)
-        if new_route is None or (old_route is not None and _same(old_route, new_route)):
+        new_element = task.task_spec.bpmn_id
+        new_route = live.version.routing.get(new_element)
+        if new_route is None:
+            continue
+        key = (source.id, old_element, new_element)
+        if key not in unchanged:
+            old_route = source.routing.get(old_element)
+            unchanged[key] = old_route is not None and old_route.to_dict() == new_route.to_dict()
+        if unchanged[key]:
             continue
         row = _OPEN_ROW.execute(
             work.session, {"case_id": live.ref.id, "engine_task_id": engine_id}
@@ -316,10 +328,6 @@ def _resync_open_tasks(
         )
         _DROP_CANDIDATES.execute(work.session, {"task_id": row[0]})
         workflows.insert_candidates(work, row[0], new_route)
-
-
-def _same(a: TaskRouting, b: TaskRouting) -> bool:
-    return a.to_dict() == b.to_dict()
 
 
 @dataclass
