@@ -236,7 +236,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             mailbox_id = mailbox_by_name(work, args.mailbox).id
         outcome = take_in(rt, mailbox_id, raw, domain=MailSettings.from_env().domain)
     _print_outcome(outcome, as_json=args.json)
-    return 0
+    return 6 if outcome.state == "quarantined" else 0
 
 
 def _print_outcome(outcome: Outcome, *, as_json: bool) -> None:

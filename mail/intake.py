@@ -199,8 +199,9 @@ def _record_machine_mail(
     extra = original_keys(original_id, domain) if original_id else ()
     match = find_case(work, parsed, None, token_domain=domain, extra=extra)
     if match.case is None and row.kind == "auto_reply" and parsed.from_address:
-        sender = find_sender(work, parsed.from_address)  # an out-of-office quoting [C-...]
-        if sender.known:
+        # an out-of-office quoting [C-...]: only from someone taking part in that case
+        sender = find_sender(work, parsed.from_address, for_post=False)
+        if sender.user_ids or sender.contact_ids:
             match = find_case(work, parsed, sender, token_domain=domain)
     if match.case is None:
         return

@@ -37,8 +37,9 @@ class Sender:
         return self.author is not None
 
 
-def find_sender(work: UnitOfWork, address: str) -> Sender:
-    """Look the address up (case-insensitively); links a contact without a user to a new one."""
+def find_sender(work: UnitOfWork, address: str, *, for_post: bool = True) -> Sender:
+    """Look the address up (case-insensitively).  ``for_post``: the sender will author a
+    post, so a contact without a user gets one (created and linked)."""
     address = address.strip().lower()
     users = list(
         work.session.scalars(
@@ -52,7 +53,7 @@ def find_sender(work: UnitOfWork, address: str) -> Sender:
     )
     contact = contacts[0] if contacts else None
     author = users[0] if users else None
-    if author is None and contact is not None:
+    if author is None and contact is not None and for_post:
         author = _user_for(work, contact)
     return Sender(
         address,

@@ -109,7 +109,7 @@ def test_quarantine_lists_reasons_and_a_retry_takes_the_message_in_after_a_fix(
         work.session.scalar(select(Mailbox)).case_type_key = "GONE"
     eml = tmp_path / "m.eml"
     eml.write_bytes(build("From: carla@kunden.example", "Message-ID: <q1@k>"))
-    stuck = cli.json("mail", "import", str(eml), "--mailbox", "support")
+    stuck = cli.json("mail", "import", str(eml), "--mailbox", "support", code=6)
     assert stuck["state"] == "quarantined"
     [listed] = cli.json("mail", "quarantine", "list")
     assert listed["id"] == stuck["id"] and "GONE" in listed["reason"]

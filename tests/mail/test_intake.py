@@ -238,3 +238,21 @@ def test_opening_cases_still_works_for_agents(desk: Desk):
     with desk.runtime.unit() as work:
         opened = cases.open_case(work, case_type="SUPPORT", subject="by hand", raiser=None)
     assert opened.number.startswith("C-")
+
+
+def test_an_out_of_office_quoting_a_case_number_is_noted_only_from_a_participant(desk: Desk):
+    number = _new_request(desk)
+    noted, stranger = (
+        desk.take(
+            build(
+                f"From: {sender}",
+                f"Subject: Out of office: Re: [{number}] Printer jams",
+                "Auto-Submitted: auto-replied",
+                f"Message-ID: <ooo-{sender}>",
+            )
+        )
+        for sender in ("carla@kunden.example", "mallory@evil.example")
+    )
+    assert (noted.case_number, noted.matched_by) == (number, "subject:subject")
+    assert stranger.case_number is None and stranger.state == "ignored"
+    assert desk.cases() == 1 and desk.count(Contact) == 1  # nobody new was created
