@@ -10,8 +10,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from engine.store.mailbox import InboundMessage, MailFolderState
-from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller
+from engine.errors import InvalidInput
+from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
+from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, fetch_again
+from mail.intake import retry
 from mail.tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot
 from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
@@ -214,3 +216,22 @@ def test_every_corpus_message_is_taken_in_or_quarantined_and_machines_open_no_ca
     opened = [o for o in result.outcomes if o.matched_by == "new" and not o.duplicate]
     assert imap.desk.cases() == len(opened) > 0
     assert all(DONE in f or QUARANTINED in f for f in imap.flags().values())
+
+
+def test_an_oversized_message_goes_in_after_the_limit_is_raised_and_it_is_retried(
+    db_url: str, dovecot: Dovecot
+):
+    for imap in _desk(db_url, dovecot, max_bytes=4096):
+        imap.append(build("From: carla@kunden.example", "Message-ID: <big@k>", body="y" * 9000))
+        [stuck] = imap.poll().outcomes
+        assert stuck.state == "quarantined"
+        with pytest.raises(InvalidInput, match="still over"):
+            fetch_again(imap.desk.runtime, stuck.inbound_id)
+        with imap.desk.runtime.unit() as work:
+            work.session.get(Mailbox, imap.desk.mailbox_id).max_bytes = 100_000
+        raw = fetch_again(imap.desk.runtime, stuck.inbound_id)
+        done = retry(imap.desk.runtime, stuck.inbound_id, domain=DOMAIN, raw=raw)
+        assert done.state == "processed" and done.case_number is not None
+        row = imap.rows()[0]
+        assert row.raw_complete and row.raw.endswith(b"y" * 100)
+        assert "y" * 100 in imap.desk.posts(done.case_number)[0].body
