@@ -54,6 +54,14 @@ def check_expressions(process: etree._Element, config: CaseTypeConfig, out: Coll
     for condition in process.iter(f"{{{BPMN_NS}}}condition"):  # conditional events
         _check_one_expression(condition, (condition.text or "").strip(), "condition", out)
     for script_task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+        language = (script_task.get("scriptFormat") or "python").strip().lower()
+        if language not in ("python", "python3", "py"):
+            out.add(
+                f"script format '{language}': Casework runs Python scripts only; rewrite the "
+                "script in Python, or replace the task with a user task",
+                node=script_task,
+            )
+            continue
         if not config.scripts_enabled:
             out.add(
                 "script tasks are disabled for this case type; set scripts_enabled = true "

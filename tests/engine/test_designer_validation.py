@@ -308,3 +308,15 @@ def test_problems_of_the_toml_point_at_its_lines(tmp_path):
     assert str(refused.value.problems[0]).startswith(
         f"{toml}:4:1: error: lane 'Desk' maps to unknown role 'boss'"
     )
+
+
+def test_a_script_in_another_language_is_refused_whatever_the_settings():
+    body = one_step("scriptTask", 'scriptFormat="groovy"').replace(
+        "<bpmn:outgoing>f2</bpmn:outgoing>",
+        "<bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>x = 1</bpmn:script>",
+    )
+    found = [p for p in report(bpmn(body)) if ": error: " in p]
+    assert found == [
+        "t.bpmn:8:5: error: step: script format 'groovy': Casework runs Python scripts only; "
+        "rewrite the script in Python, or replace the task with a user task"
+    ]
