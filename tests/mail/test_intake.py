@@ -5,12 +5,14 @@ Runs on SQLite and PostgreSQL with the real rules (participants, followers, SLA 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
-from engine import cases
+from engine import cases, directory
 from engine.store.mailbox import InboundMessage, Mailbox
-from engine.store.models import AuditEntry, Case, Contact, CustomerGroup
+from engine.store.models import AuditEntry, Case, CaseContact, Contact, CustomerGroup
 from mail.mailboxes import add_domain_rule
 from mail.tokens import case_token
 from tests.mail.helpers import build
@@ -256,3 +258,42 @@ def test_an_out_of_office_quoting_a_case_number_is_noted_only_from_a_participant
     assert (noted.case_number, noted.matched_by) == (number, "subject:subject")
     assert stranger.case_number is None and stranger.state == "ignored"
     assert desk.cases() == 1 and desk.count(Contact) == 1  # nobody new was created
+
+
+def test_two_workers_taking_the_same_messages_at_once_store_each_once(desk: Desk):
+    raws = [
+        build(f"From: p{i}@kunden.example", f"Message-ID: <race{i}@k>", f"Subject: race {i}")
+        for i in range(12)
+    ]
+    outcomes: list[list[object]] = [[], []]
+
+    def worker(slot: int) -> None:
+        outcomes[slot] = [desk.take(raw) for raw in raws]
+
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for first, second in zip(*outcomes, strict=True):
+        assert first.inbound_id == second.inbound_id
+        assert sorted([first.duplicate, second.duplicate]) == [False, True]
+    assert desk.cases() == len(raws) == desk.count(InboundMessage)
+
+
+def test_an_additional_contact_of_the_case_may_reply_by_case_number(desk: Desk):
+    number = _new_request(desk)
+    with desk.runtime.unit() as work:
+        colleague = directory.add_contact(
+            work, name="Colleague", customer_group="customers", email="Kollege@Kunden.example"
+        )
+        work.session.add(CaseContact(case_id=desk.case(number).id, contact_id=colleague.id))
+    outcome = desk.take(
+        build(
+            "From: kollege@kunden.example",
+            "Message-ID: <colleague@k>",
+            f"Subject: Re: [{number}] Printer jams",
+        )
+    )
+    assert (outcome.case_number, outcome.matched_by) == (number, "subject:subject")
+    assert desk.posts(number)[-1].body.startswith("Hello")
