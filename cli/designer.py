@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from engine import deploy as deploying
-from engine import migration, scenarios
+from engine import deploy_preview, migration, scenarios
 from engine.definitions.config import CaseTypeConfig, draft_config
 from engine.definitions.locate import lane_names
 from engine.errors import DefinitionError, Problem
@@ -156,7 +156,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
     with runtime(args) as rt, rt.unit() as work:
         compiled = deploying.compile_for(work, args.file, config)
-        preview = migration.preview_deploy(work, compiled)
+        preview = deploy_preview.preview_deploy(work, compiled)
     for note in compiled.notes:
         print(note)
     if args.json:
@@ -171,7 +171,8 @@ def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
         return 0
     print(f"{key}: would deploy a new version after version {preview.current}")
     lines = preview.diff.lines() if preview.diff else ["(no task comparison: view-only version)"]
-    for line in lines or ["only the configuration changed"]:
+    lines += [f"~ configuration [{section}]" for section in preview.config_changes]
+    for line in lines:
         print(f"  {line}")
     print(
         f"{preview.open_cases} open case(s) run on version {preview.current}; "

@@ -27,15 +27,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from . import audit, workflows
-from .definitions.compiler import CompiledDefinition
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import LoadedVersion, Runtime, UnitOfWork
 from .store.fast import Prepared
 from .store.models import Case, CaseType, CaseTypeVersion, HumanTask, TaskCandidate
-from .version_diff import VersionDiff, diff_versions
 
 Progress = Callable[[int, int], None]
 _TASKS = HumanTask.__table__
@@ -113,16 +111,6 @@ def target_version(work: UnitOfWork, key: str, number: int) -> tuple[CaseType, C
             {"--to": "choose a version whose process is executable"},
         )
     return case_type, version
-
-
-def open_cases_by_version(work: UnitOfWork, case_type_id: int) -> dict[int, int]:
-    """Version id -> number of open cases on it."""
-    rows = work.session.execute(
-        select(Case.version_id, func.count())
-        .where(Case.case_type_id == case_type_id, Case.status != "closed")
-        .group_by(Case.version_id)
-    )
-    return dict(rows.tuples().all())
 
 
 def migrate(
@@ -328,67 +316,3 @@ def _resync_open_tasks(
         )
         _DROP_CANDIDATES.execute(work.session, {"task_id": row[0]})
         workflows.insert_candidates(work, row[0], new_route)
-
-
-@dataclass
-class DeployPreview:
-    """What deploying a file would change, before anything is stored."""
-
-    case_type: str
-    current: int | None  # the current version number, None for a new case type
-    same_as: int | None  # the version with identical content, if any
-    diff: VersionDiff | None
-    open_cases: int  # open cases on the current version
-    stuck: int  # of those, cases waiting in a task the new version removes
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "case_type": self.case_type,
-            "current_version": self.current,
-            "unchanged_as_version": self.same_as,
-            "changes": self.diff.to_dict() if self.diff else None,
-            "open_cases": self.open_cases,
-            "waiting_in_removed_tasks": self.stuck,
-        }
-
-
-def preview_deploy(work: UnitOfWork, compiled: CompiledDefinition) -> DeployPreview:
-    """Compare a compiled definition with the current version and count the cases it touches."""
-    key = compiled.config.key
-    case_type = work.session.scalar(select(CaseType).where(CaseType.key == key))
-    if case_type is None or case_type.current_version_id is None:
-        return DeployPreview(key, None, None, None, 0, 0)
-    current = work.session.get(CaseTypeVersion, case_type.current_version_id)
-    assert current is not None
-    same = work.session.scalar(
-        select(CaseTypeVersion.number).where(
-            CaseTypeVersion.case_type_id == case_type.id,
-            CaseTypeVersion.content_hash == compiled.content_hash,
-        )
-    )
-    open_cases = open_cases_by_version(work, case_type.id).get(current.id, 0)
-    if compiled.spec is None or current.config.get("view_only"):
-        return DeployPreview(key, current.number, same, None, open_cases, 0)
-    loaded = work.runtime.version(work.session, current.id)
-    diff = diff_versions(
-        work.runtime.serializer.registry,
-        loaded.spec,
-        compiled.spec,
-        current.bpmn_xml,
-        compiled.bpmn_xml,
-    )
-    stuck = 0
-    if diff.removed_ids:
-        stuck = (
-            work.session.scalar(
-                select(func.count(func.distinct(HumanTask.case_id)))
-                .join(Case, Case.id == HumanTask.case_id)
-                .where(
-                    Case.version_id == current.id,
-                    HumanTask.state == "open",
-                    HumanTask.element_id.in_(diff.removed_ids),
-                )
-            )
-            or 0
-        )
-    return DeployPreview(key, current.number, same, diff, open_cases, stuck)

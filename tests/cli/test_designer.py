@@ -48,8 +48,11 @@ def test_dry_run_deploy_then_bulk_migrate_with_a_report(cli: Cli, tmp_path: Path
     cli("demo")
     v2 = tmp_path / "support.bpmn"
     v2.write_bytes(without_investigation())
-    (tmp_path / "support.toml").write_text((PROCESSES / "support.toml").read_text())
+    (tmp_path / "support.toml").write_text(
+        (PROCESSES / "support.toml").read_text().replace("Support case", "Support request", 1)
+    )
     preview = cli("deploy", str(v2), "--dry-run").stdout
+    assert "  ~ configuration [name]" in preview
     assert "would deploy a new version after version 1" in preview
     assert "  - task Task_Investigate 'Investigate'" in preview
     assert "open case(s) run on version 1" in preview

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import cases, deploy, migration, tasks
+from engine import cases, deploy, deploy_preview, migration, tasks
 from engine.definitions.config import CaseTypeConfig
 from engine.directory import user_by_name
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
@@ -53,12 +53,14 @@ def test_dry_run_deploy_shows_the_changes_and_the_cases_they_touch(support: Supp
     compiled_path.write_bytes(without_investigation())
     config = deploy.resolve_config(Path("processes/support.bpmn"), None, "SUPPORT")
     with support.runtime.unit() as work:
-        preview = migration.preview_deploy(work, deploy.compile_for(work, compiled_path, config))
+        preview = deploy_preview.preview_deploy(
+            work, deploy.compile_for(work, compiled_path, config)
+        )
     assert (preview.current, preview.same_as, preview.open_cases) == (1, None, 1)
     assert preview.diff is not None
     assert preview.diff.removed == ["Task_Investigate 'Investigate'"]
     assert "- flow Flow_0q4f5zr Task_Investigate -> Task_ProposeResolution" in preview.diff.lines()
-    assert preview.stuck == 0
+    assert (preview.stuck, preview.config_changes) == (0, [])
     with support.runtime.unit() as work:
         assert work.session.scalar(select(Case.version_id)) is not None
         assert deploy.current_version_id(work, "SUPPORT")[0].current_version_id == 1
