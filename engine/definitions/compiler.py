@@ -30,7 +30,7 @@ from engine.errors import DefinitionError, Problem
 from . import juel
 from .collector import Collector
 from .config import CaseTypeConfig
-from .expression_checks import check_expressions, check_gateways
+from .expression_checks import check_condition_variables, check_expressions, check_gateways
 from .forms import FormField, check_form_fields, parse_form_fields
 from .modeler import apply_fallbacks
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
@@ -154,6 +154,7 @@ def compile_definition(
     _check_lanes(process, config, known_groups, out)
     check_expressions(process, config, out)
     check_gateways(process, out)
+    check_condition_variables(process, out)
     check_call_activities(root, process, out.add)
     dangling = check_references(root, process, out.add)
     check_waits(root, process, out.add)

@@ -14,11 +14,12 @@ import re
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.expressions import check_expression, check_script
+from engine.expressions import BUILTINS, check_expression, check_script
 
 from . import juel
 from .collector import Collector
 from .config import CaseTypeConfig
+from .forms import parse_form_fields
 from .parser import BPMN_NS
 
 _CRON = re.compile(r"^[\w*?/,#-]+(\s+[\w*?/,#-]+){4,6}$")
@@ -190,3 +191,57 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
     if message:
         out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
     return not message
+
+
+#: Variables every case starts with (see ``engine.cases.open_case``).
+CASE_VARIABLES = frozenset({"subject", "priority", "case_number", "raiser"})
+
+
+def _names_read(expression: str) -> set[str]:
+    """Variable names an expression reads (not the functions it calls, nor its own loops)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    bound = {
+        n.id
+        for comp in ast.walk(tree)
+        if isinstance(comp, ast.comprehension)
+        for n in ast.walk(comp.target)
+        if isinstance(n, ast.Name)
+    }
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and id(n) not in called and n.id not in bound
+    }
+
+
+def check_condition_variables(process: etree._Element, out: Collector) -> None:
+    """Warn when a condition reads a variable no form sets and no case starts with.
+
+    Only when every human task declares its form: a task without one accepts any
+    variables, and a script may set anything, so nothing can be said then.
+    """
+    tasks = list(process.iter(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}manualTask"))
+    if process.find(f".//{{{BPMN_NS}}}scriptTask") is not None:
+        return
+    forms = [parse_form_fields(node) for node in tasks]
+    if not all(forms):
+        return
+    starts = process.iter(f"{{{BPMN_NS}}}startEvent")
+    known = set(CASE_VARIABLES) | {f.id for form in forms for f in form}
+    known |= {f.id for node in starts for f in parse_form_fields(node)}
+    known |= set(BUILTINS) | {"True", "False", "None"}
+    for node in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
+        text = (node.text or "").strip()
+        unknown = sorted(_names_read(text) - known)
+        if unknown:
+            out.add(
+                f"condition {text!r} reads {', '.join(unknown)}, which no form of this process "
+                "sets and no case starts with: check the spelling against the form field ids",
+                node=node,
+                element_id=node.getparent().get("id"),
+                severity="warning",
+            )

@@ -320,3 +320,25 @@ def test_a_script_in_another_language_is_refused_whatever_the_settings():
         "t.bpmn:8:5: error: step: script format 'groovy': Casework runs Python scripts only; "
         "rewrite the script in Python, or replace the task with a user task"
     ]
+
+
+def test_a_condition_reading_a_variable_no_form_sets_is_flagged_as_a_likely_typo():
+    form = """<bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="approved" type="boolean"/></camunda:formData>
+      </bpmn:extensionElements>"""
+    body = f"""<bpmn:userTask id="work" name="Work">{form}<bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:exclusiveGateway id="gw" default="f4"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing><bpmn:outgoing>f4</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="end">
+      <bpmn:conditionExpression>${{aproved and priority == "high"}}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="end"/>"""
+    warnings = [p for p in report(bpmn(body)) if "reads" in p]
+    assert warnings == [
+        "t.bpmn:17:7: warning: f3: condition 'aproved and priority == \"high\"' reads aproved, "
+        "which no form of this process sets and no case starts with: check the spelling "
+        "against the form field ids"
+    ]
