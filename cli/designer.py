@@ -56,7 +56,7 @@ def validate_file(path: Path, explicit_config: Path | None) -> list[Problem]:
     problems: list[Problem] = []
     try:
         config, missing = _config_for(path, explicit_config)
-        if missing:
+        if missing and path.is_file():  # else reading it fails, which says enough
             problems.append(missing)
         problems += deploying.read_definition(path, config).notes
     except DefinitionError as exc:
