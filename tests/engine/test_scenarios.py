@@ -82,3 +82,55 @@ inbox = []
     assert "step 1: a step does one of 'complete' or 'advance' (and may expect)" in messages
     assert "step 2: advance 'soon' is not an ISO duration" in messages
     assert any(m.startswith("step 2: unknown expectation inbox") for m in messages), messages
+
+
+DESK_WITH_SLA = """
+[case_type]
+key = "DESK"
+prefix = "D"
+[lanes]
+"Customer" = "owner"
+"Service desk" = "manager"
+"Specialists" = "task_user"
+"Escalation" = "escalation"
+[roles]
+manager = ["service-desk"]
+task_user = ["specialists"]
+escalation = ["support-leads"]
+
+[sla.calendar]
+timezone = "Europe/Berlin"
+hours = "24/7"
+[sla.targets.first_response]
+within = "PT1H"
+warn_at = [0.75]
+"""
+
+
+def test_queued_mails_are_expected_by_group_or_address(tmp_path: Path):
+    (tmp_path / "desk.bpmn").write_bytes((PROCESSES / "support.bpmn").read_bytes())
+    (tmp_path / "desk.toml").write_text(DESK_WITH_SLA)
+    path = tmp_path / "desk.sla.scenario.toml"
+    path.write_text(
+        """
+[[step]]
+advance = "PT1H1M"
+[step.expect]
+emails = [
+    { to = "support-leads", subject = "SLA warning: 75 %" },
+    { to = "support-leads-member@scenario.test", subject = "SLA breached: first response" },
+]
+
+[[step]]
+[step.expect]
+emails = 3
+"""
+    )
+    scenario = load_scenario(path)
+    assert scenario.process == tmp_path / "desk.bpmn"
+    with pytest.raises(ScenarioFailed) as failed:
+        run_scenario(scenario, policies=RulesPolicies(MailSettings()))
+    assert failed.value.step == "step 2"
+    assert "expected emails '3 mail(s)', got ['to support-leads-member@scenario.test: " in str(
+        failed.value
+    )
