@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
@@ -67,6 +68,14 @@ class PollResult:
         self.resynced = self.resynced or other.resynced
         self.outcomes.extend(other.outcomes)
         return self
+
+
+def _folder_state(session: Session, mailbox: Mailbox) -> MailFolderState | None:
+    return session.scalar(
+        select(MailFolderState).where(
+            MailFolderState.mailbox_id == mailbox.id, MailFolderState.folder == mailbox.folder
+        )
+    )
 
 
 def connect(mailbox: Mailbox, timeout: float = 60.0) -> IMAPClient:
@@ -174,12 +183,7 @@ class MailboxPoller:
     def _start(self, mailbox: Mailbox, uidvalidity: int) -> tuple[int, bool]:
         """The last UID taken in; resets to 0 (and says so) when UIDVALIDITY changed."""
         with self.rt.unit() as work:
-            state = work.session.scalar(
-                select(MailFolderState).where(
-                    MailFolderState.mailbox_id == mailbox.id,
-                    MailFolderState.folder == mailbox.folder,
-                )
-            )
+            state = _folder_state(work.session, mailbox)
             if state is None:
                 state = MailFolderState(mailbox_id=mailbox.id, folder=mailbox.folder, last_uid=0)
                 work.session.add(state)
@@ -261,12 +265,7 @@ class MailboxPoller:
 
     def _advance(self, mailbox: Mailbox, uidvalidity: int, uid: int) -> None:
         with self.rt.unit() as work:
-            state = work.session.scalar(
-                select(MailFolderState).where(
-                    MailFolderState.mailbox_id == mailbox.id,
-                    MailFolderState.folder == mailbox.folder,
-                )
-            )
+            state = _folder_state(work.session, mailbox)
             if state is not None and state.uidvalidity == uidvalidity and uid > state.last_uid:
                 state.last_uid = uid
                 state.last_poll_at = work.now
