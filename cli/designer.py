@@ -90,7 +90,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         for problems in found.values():
             for problem in problems:
-                print(problem)
+                print(problem_line(problem))
     failed = [path for path, problems in found.items() if _has_errors(problems)]
     counts = {
         severity: sum(p.severity == severity for ps in found.values() for p in ps)
@@ -102,6 +102,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if failed else 0
+
+
+def problem_line(problem: Problem) -> str:
+    """``file:line:col: severity: message``; a problem of the whole file points at 1:1, so
+    every line has the same shape for editors and scripts."""
+    return (
+        f"{problem.file}:{problem.line or 1}:{problem.column or 1}: "
+        f"{problem.severity}: {problem.message}"
+    )
 
 
 def _has_errors(problems: list[Problem]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,13 @@ def test_validate_prints_only_problem_lines_and_works_without_a_toml(tmp_path: P
     ), lines
     assert any(f"{lone}:134:" in line and 'fix: write "PT4H" in quotes' in line for line in lines)
     assert "1 refused" in result.stderr
+    missing = cli("validate", str(tmp_path / "gone.bpmn"), ok=False)
+    assert (
+        missing.stdout
+        == f"{tmp_path / 'gone.bpmn'}:1:1: error: cannot read: No such file or directory\n"
+    )
+    shape = re.compile(r"^.+:\d+:\d+: (error|warning|info): .+$")
+    assert all(shape.match(line) for line in lines), lines
 
 
 def test_dry_run_deploy_then_bulk_migrate_with_a_report(cli: Cli, tmp_path: Path):
