@@ -317,7 +317,11 @@ def _check_lanes(
             continue  # a parent lane: its child lanes hold the tasks
         name = (lane.get("name") or "").strip()
         if not name:
-            out.add("a lane has no name, so it cannot be mapped to a role", node=lane)
+            out.add(
+                "a lane has no name, so it cannot be mapped to a role: name it in the modeler "
+                f'and add "<name>" = "<role>" to [lanes] in {config.source}',
+                node=lane,
+            )
             continue
         role = config.lanes.get(name)
         if role is None:
