@@ -189,6 +189,7 @@ class _Mover:
         return self._diffs[key]
 
     def move(self, work: UnitOfWork, case_id: int) -> str | None:
+        self.number = f"case id {case_id}"  # until its number is read
         ref = workflows.case_ref(work, case_id)
         if ref is None or ref.status == "closed" or ref.version_id == self.target.id:
             return None  # closed or moved since the list was read
