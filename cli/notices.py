@@ -1,16 +1,27 @@
-"""Commands for what the product sends and when: ``sla show`` and ``outbox list|retry``."""
+"""Commands for service levels and what the product sends: ``sla show|wait|resume|policy``
+and ``outbox list|retry``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from engine import sla_clocks
 from engine.cases import case_by_number
+from engine.deploy import current_version_id
+from engine.directory import user_by_name
+from engine.errors import InvalidInput
+from engine.sla import TargetStatus, format_duration
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
+from rules import load_subject, visible_case
 
-from .context import runtime
+from .context import add_as, runtime
 from .output import emit
 
 
@@ -18,9 +29,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     sla = commands.add_parser("sla", help="SLA targets of a case").add_subparsers(
         dest="action", required=True
     )
-    p = sla.add_parser("show", help="targets, thresholds and due times of a case")
+    p = sla.add_parser("show", help="targets, due times, pauses and timers of a case")
     p.add_argument("number")
+    add_as(p, required=False)
     p.set_defaults(handler=cmd_sla_show)
+    for action, help_text in (
+        ("wait", "the case waits on the customer: its SLA clocks stop"),
+        ("resume", "the wait on the customer ends: the clocks run again"),
+    ):
+        p = sla.add_parser(action, help=help_text)
+        p.add_argument("number")
+        add_as(p)
+        p.set_defaults(handler=cmd_sla_wait, waiting=action == "wait")
+    p = sla.add_parser(
+        "policy", help="replace a case type's SLA policy; its open cases move onto it"
+    )
+    p.add_argument("--type", dest="case_type", required=True)
+    p.add_argument("file", type=Path, help="TOML file with the [sla] section of a case type")
+    p.set_defaults(handler=cmd_sla_policy)
     outbox = commands.add_parser("outbox", help="automatic mail").add_subparsers(
         dest="action", required=True
     )
@@ -34,12 +60,19 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def cmd_sla_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        case = case_by_number(work, args.number)
-        rows = [
+        if args.as_user:
+            case = visible_case(
+                work, load_subject(work, user_by_name(work, args.as_user)), args.number
+            )
+        else:
+            case = case_by_number(work, args.number)
+        shown = sla_clocks.clocks(work, case.id)
+        timer_rows = [
             {
                 "timer": t.name,
                 "source": t.source,
                 "threshold": t.threshold,
+                "cycle": t.cycle,
                 "due_at": t.due_at,
                 "state": t.state,
                 "fired_at": t.fired_at,
@@ -48,11 +81,70 @@ def cmd_sla_show(args: argparse.Namespace) -> int:
                 select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at)
             )
         ]
-    emit(
-        rows,
-        as_json=args.json,
-        table=["timer", "source", "threshold", "due_at", "state", "fired_at"],
-    )
+    report = {
+        "case": case.number,
+        "policy_version": shown.policy_number if shown else None,
+        "paused": shown.paused if shown else False,
+        "waiting_on_customer": shown.waiting_on_customer if shown else False,
+        "targets": [_target(t) for t in shown.targets] if shown else [],
+        "pauses": [{"from": a, "to": b} for a, b in shown.pauses] if shown else [],
+        "timers": timer_rows,
+    }
+    if args.json:
+        emit(report, as_json=True)
+        return 0
+    if shown is None:
+        print(f"{case.number}: no SLA policy")
+    else:
+        state = "paused (waiting on the customer)" if shown.paused else "running"
+        print(f"{case.number}: SLA policy version {shown.policy_number}, clocks {state}")
+        emit(
+            report["targets"],
+            as_json=False,
+            table=["target", "state", "due_at", "remaining", "met_at", "breached_at"],
+        )
+        for pause in report["pauses"]:
+            print(
+                f"paused {pause['from']:%Y-%m-%d %H:%M} UTC until "
+                + (f"{pause['to']:%Y-%m-%d %H:%M} UTC" if pause["to"] else "now")
+            )
+    emit(timer_rows, as_json=False, table=list(timer_rows[0]) if timer_rows else ["timer"])
+    return 0
+
+
+def _target(status: TargetStatus) -> dict[str, Any]:
+    return {
+        "target": status.target,
+        "state": status.state,
+        "due_at": status.due_at,
+        "remaining": format_duration(status.remaining),
+        "met_at": status.met_at,
+        "breached_at": status.breached_at,
+    }
+
+
+def cmd_sla_wait(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        actor = user_by_name(work, args.as_user)
+        case = visible_case(work, load_subject(work, actor), args.number, "write")
+        changed = sla_clocks.set_waiting(work, case.id, args.waiting, actor_id=actor.id)
+    verb = "waits on the customer" if args.waiting else "runs again"
+    print(f"{args.number} {verb}" + ("" if changed else " (no change)"))
+    return 0
+
+
+def cmd_sla_policy(args: argparse.Namespace) -> int:
+    try:
+        section = tomllib.loads(args.file.read_text(encoding="utf-8")).get("sla")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"cannot read {args.file}", {"file": str(exc)}) from None
+    if not isinstance(section, dict):
+        raise InvalidInput(f"{args.file} has no [sla] section", {"file": "add an [sla] table"})
+    definition = json.loads(json.dumps(section, default=str))  # TOML dates -> ISO text
+    with runtime(args) as rt, rt.unit() as work:
+        case_type, _ = current_version_id(work, args.case_type)
+        number, moved = sla_clocks.adopt_policy(work, case_type.id, definition, actor_id=None)
+    print(f"{args.case_type}: SLA policy version {number}; {moved} open case(s) re-armed")
     return 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 
-from . import audit
+from . import audit, sla_clocks
 from .definitions.compiler import CompiledDefinition, compile_definition
 from .definitions.config import CaseTypeConfig, load_config
 from .errors import DefinitionError, NotFound, Problem
@@ -104,6 +104,8 @@ def store_definition(
             CaseTypeVersion.content_hash == compiled.content_hash,
         )
     )
+    if config.sla:  # a changed policy moves the type's open cases onto it
+        sla_clocks.adopt_policy(work, case_type.id, config.sla, actor_id=actor_id)
     if existing is not None:
         case_type.current_version_id = existing.id
         return DeployResult(

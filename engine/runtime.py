@@ -34,10 +34,11 @@ from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
 from .errors import Conflict, InvalidInput
 from .serializer import CaseSerializer
-from .sla import SlaPolicy
+from .sla import SlaOptions, SlaPolicy, read_section
 from .store.db import make_engine, make_sessionmaker, upgrade
 from .store.fast import prepared_insert
 from .store.models import AuditEntry, CaseTypeVersion
+from .store.sla import SlaPolicyVersion
 
 _INSERT_AUDIT = prepared_insert(
     AuditEntry.__table__,
@@ -57,8 +58,33 @@ class LoadedVersion:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     routing: dict[str, TaskRouting]
-    sla: SlaPolicy | None = None
     start_form: tuple[FormField, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A stored SLA policy version, parsed once per process."""
+
+    id: int
+    number: int
+    policy: SlaPolicy
+    options: SlaOptions
+
+
+@dataclass(frozen=True)
+class SlaNotice:
+    """An SLA threshold that was reached, as the engine hands it to the notice hook.
+
+    ``send_after`` is when the notice may go out: now, or the calendar's next opening
+    when the policy keeps quiet hours and the case is not urgent.
+    """
+
+    target: str
+    threshold: float  # 1.0 = breach
+    due_at: datetime
+    cycle: int
+    time_zone: str
+    send_after: datetime
 
 
 @dataclass(frozen=True)
@@ -91,9 +117,7 @@ class CasePolicies:
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         """A post was added to a case's stream."""
 
-    def sla_due(
-        self, work: UnitOfWork, case: CaseInfo, target: str, threshold: float, due_at: datetime
-    ) -> None:
+    def sla_due(self, work: UnitOfWork, case: CaseInfo, notice: SlaNotice) -> None:
         """An SLA target reached a warning threshold (< 1.0) or was breached (1.0)."""
 
 
@@ -147,6 +171,7 @@ class Runtime:
         self.clock: Clock = clock or SystemClock()
         self.serializer = CaseSerializer()
         self._versions: _LRU[int, LoadedVersion] = _LRU(512)
+        self._policies: _LRU[int, LoadedPolicy] = _LRU(512)
         self._workflows: _LRU[int, tuple[int, BpmnWorkflow]] = _LRU(workflow_cache_size)
 
     def init_schema(self) -> None:
@@ -201,10 +226,22 @@ class Runtime:
             spec=spec,
             subprocess_specs=subs,
             routing={k: TaskRouting.from_dict(v) for k, v in row.config["routing"].items()},
-            sla=SlaPolicy.from_dict(sla) if (sla := row.config["case_type"].get("sla")) else None,
             start_form=tuple(FormField.from_dict(f) for f in row.config.get("start_form", ())),
         )
         self._versions.put(version_id, loaded)
+        return loaded
+
+    def sla_policy(self, session: Session, policy_id: int) -> LoadedPolicy:
+        """A stored SLA policy version, parsed once per process (versions never change)."""
+        cached = self._policies.get(policy_id)
+        if cached is not None:
+            return cached
+        row = session.get(SlaPolicyVersion, policy_id)
+        if row is None:
+            raise LookupError(f"SLA policy version {policy_id} does not exist")
+        policy, options = read_section(row.definition)
+        loaded = LoadedPolicy(row.id, row.number, policy, options)
+        self._policies.put(policy_id, loaded)
         return loaded
 
     def take_workflow(self, case_id: int, row_version: int) -> BpmnWorkflow | None:

@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
-from . import audit
+from . import audit, sla_clocks
 from .clock import engine_time
 from .definitions.compiler import TaskRouting
 from .errors import Conflict
@@ -256,6 +256,7 @@ def save(
     _sync_timers(work, case.id, timers)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
+        sla_clocks.sync_pause(work, case.id)
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)

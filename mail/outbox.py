@@ -83,6 +83,7 @@ def queue_notice(
     now: datetime,
     token: str,
     override_dir: str | Path | None = None,
+    send_after: datetime | None = None,
     headers: dict[str, str] | None = None,
     automatic: bool = True,
 ) -> OutboxMessage | None:
@@ -91,6 +92,8 @@ def queue_notice(
     ``headers`` adds threading headers (Reply-To, In-Reply-To, References); ``automatic=False``
     is for a person's answer, which must not be marked auto-submitted or bulk (the loop header
     stays: mail of ours that comes back is still recognised).
+
+    ``send_after`` holds the notice back until then (quiet hours); default: now.
 
     Runs in the caller's transaction and never commits.
     """
@@ -118,7 +121,7 @@ def queue_notice(
         },
         "state": "pending",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": max(send_after or now, now),
         "created_at": now,
     }
     new_id = _insert_once(session, values)

@@ -11,13 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import bindparam, select, update
 
-from engine import timers
+from engine import sla_clocks
 from engine.directory import group_by_name
-from engine.runtime import CaseInfo, CasePolicies, UnitOfWork
+from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
 from engine.store.fast import prepared_insert
 from engine.store.models import (
@@ -47,15 +45,7 @@ class RulesPolicies(CasePolicies):
     def __init__(self, mail: MailSettings | None = None) -> None:
         self.mail = mail or MailSettings()
 
-    def sla_due(
-        self,
-        work: UnitOfWork,
-        case: CaseInfo,
-        target: str,
-        threshold: float,
-        due_at: datetime,
-        cycle: int = 0,
-    ) -> None:
+    def sla_due(self, work: UnitOfWork, case: CaseInfo, notice: SlaNotice) -> None:
         """Tell the escalation groups (and, for a warning, the assignee) by mail; one notice
         per recipient, queued in this transaction and never twice (dedupe key)."""
         row = work.session.get(Case, case.id)
@@ -69,20 +59,19 @@ class RulesPolicies(CasePolicies):
                 .where(Group.name.in_(groups), User.is_active.is_(True), User.email.is_not(None))
             )
         )
-        kind = "breach" if threshold >= 1.0 else "warning"
+        kind = "breach" if notice.threshold >= 1.0 else "warning"
         if kind == "warning" and row.assignee_id is not None:
             assignee = work.session.get(User, row.assignee_id)
             if assignee is not None and assignee.email:
                 recipients.add(assignee.email)
-        policy = case.version.sla
         context = {
             "case_number": row.number,
             "case_subject": row.subject,
             "case_url": f"{self.mail.base_url}/cases/{row.number}",
-            "target": target,
-            "threshold": threshold,
-            "due_at": due_at,
-            "time_zone": policy.calendar.zone.key if policy else "UTC",
+            "target": notice.target,
+            "threshold": notice.threshold,
+            "due_at": notice.due_at,
+            "time_zone": notice.time_zone,
         }
         for email in sorted(recipients):
             queue_notice(
@@ -93,9 +82,10 @@ class RulesPolicies(CasePolicies):
                 sender=self.mail.sender,
                 context=context,
                 domain=self.mail.domain,
-                dedupe_key=f"{kind}:case={row.id}:timer={target}:threshold={threshold}:"
-                f"cycle={cycle}:to={email}",
+                dedupe_key=f"{kind}:case={row.id}:timer={notice.target}:"
+                f"threshold={notice.threshold}:cycle={notice.cycle}:to={email}",
                 now=work.now,
+                send_after=notice.send_after,
                 token=f"case{row.id:08d}",
             )
 
@@ -182,20 +172,21 @@ class RulesPolicies(CasePolicies):
     @staticmethod
     def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         """A public post by someone who works the case (not its raiser, not a portal user)
-        answers the customer: it meets first response and restarts the next-update clock."""
+        answers the customer: it meets first response and restarts the next-update clock.
+        A public post by the customer ends a wait on the customer: the clocks run again."""
         if internal:
             return
         case = work.session.get(Case, case_id)
         post = work.session.get(StreamPost, post_id)
-        if case is None or post is None or post.author_id in (None, case.raiser_id):
+        if case is None or post is None or post.author_id is None:
             return
         author = work.session.get(User, post.author_id)
         assert author is not None
         subject = load_subject(work, author)
-        if subject.portal is not None or not can(work, subject, "write", case):
-            return
-        version = work.runtime.version(work.session, case.version_id)
-        timers.sla_responded(work, CaseInfo(case.id, version))
+        if post.author_id == case.raiser_id or subject.portal is not None:
+            sla_clocks.customer_answered(work, case_id, actor_id=author.id)
+        elif can(work, subject, "write", case):
+            sla_clocks.responded(work, case_id)
 
     def _notify_followers(
         self, work: UnitOfWork, case_id: int, post_id: int, internal: bool

@@ -84,3 +84,15 @@ def corpus() -> Path:
             pytest.fail(f"the shared corpus is missing at {CORPUS}")
         pytest.skip(f"the shared corpus is not at {CORPUS}")
     return CORPUS
+
+
+def support_toml(extra: str = "") -> str:
+    """The shipped support case type's TOML without its ``[sla]`` tables, plus ``extra``:
+    tests that try their own SLA policy start from a case type with none."""
+    kept, skipping = [], False
+    for line in (PROCESSES / "support.toml").read_text().splitlines():
+        if line.startswith("["):
+            skipping = line.startswith("[sla")
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n" + extra

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DefinitionError, Problem
-from engine.sla import SlaPolicy
+from engine.sla import read_section
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
@@ -178,7 +178,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
-            SlaPolicy.from_dict(sla)
+            read_section(sla)
         except ValueError as exc:
             problems.append(f"[sla] {exc}")
     if problems:

@@ -30,6 +30,7 @@ from .calendar import BusinessCalendar
 from .durations import format_duration, parse_duration
 from .hours import WEEKDAYS, WeeklyHours, parse_hours
 from .ics import parse_ics_holidays
+from .options import SlaOptions, read_section
 from .targets import (
     BREACH,
     ClockEvent,
@@ -53,6 +54,7 @@ __all__ = [
     "BusinessCalendar",
     "ClockEvent",
     "DueMoment",
+    "SlaOptions",
     "SlaPolicy",
     "Target",
     "TargetState",
@@ -66,6 +68,7 @@ __all__ = [
     "parse_hours",
     "parse_ics_holidays",
     "paused",
+    "read_section",
     "reset",
     "resumed",
     "started",

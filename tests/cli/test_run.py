@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROCESSES, ROOT
+from tests.conftest import PROCESSES, ROOT, support_toml
 
 pytestmark = pytest.mark.integration
 
@@ -111,9 +111,7 @@ def test_it_validates_files_as_file_line_messages(tmp_path: Path):
         .replace('"Specialists" = "task_user"', "")
         .replace("needs_investigation == True", "${needs_investigation.get()}")
     )
-    (tmp_path / "broken.toml").write_text(
-        (PROCESSES / "support.toml").read_text().replace('"Specialists" = "task_user"', "")
-    )
+    (tmp_path / "broken.toml").write_text(support_toml().replace('"Specialists" = "task_user"', ""))
     result = cli("validate", str(broken), ok=False)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
@@ -197,7 +195,7 @@ def test_it_runs_the_worker_once_and_delivers_a_breach_mail_to_the_local_maildir
     cli("demo")
     config = tmp_path / "support.toml"
     config.write_text(
-        (PROCESSES / "support.toml").read_text()
+        support_toml()
         + """
 [sla.calendar]
 timezone = "UTC"
@@ -213,7 +211,7 @@ within = "PT0.001S"
     time.sleep(0.01)
     cli("worker", "--once")
     sla = cli.json("sla", "show", opened["number"])
-    assert [(t["timer"], t["state"]) for t in sla if t["source"] == "sla"] == [
+    assert [(t["timer"], t["state"]) for t in sla["timers"] if t["source"] == "sla"] == [
         ("first_response", "fired")
     ]
     sent = cli.json("outbox", "list", "--state", "sent")

@@ -67,7 +67,7 @@ def test_it_fires_the_overdue_timer_into_an_escalation_task(support: Support, cl
     assert lee_sees == ["Review overdue triage"]
     assert timers.sweep(support.runtime) == []
     with support.runtime.unit() as work:
-        states = sorted(work.session.scalars(select(Timer.state)))
+        states = sorted(work.session.scalars(select(Timer.state).where(Timer.source == "bpmn")))
     assert states == ["fired"]
 
 
@@ -110,12 +110,17 @@ def test_it_evaluates_datetime_now_in_expressions_with_the_injected_clock(clock)
 def test_it_keeps_one_timer_row_per_waiting_timer_and_settles_it(support: Support, clock):
     _, triage = _open(support)
     with support.runtime.unit() as work:
-        rows = list(work.session.execute(select(Timer.source, Timer.state, Timer.due_at)))
+        rows = list(
+            work.session.execute(
+                select(Timer.source, Timer.state, Timer.due_at).where(Timer.source == "bpmn")
+            )
+        )
     assert rows == [("bpmn", "waiting", clock.now() + timedelta(hours=4))]
     with support.runtime.unit() as work:
         tasks.complete(work, task_id=triage, user=support.users["alice"], data={})
     with support.runtime.unit() as work:
-        assert list(work.session.scalars(select(Timer.state))) == ["cancelled"]
+        states = work.session.scalars(select(Timer.state).where(Timer.source == "bpmn"))
+        assert list(states) == ["cancelled"]
 
 
 def test_it_fires_each_due_timer_once_when_workers_race(support: Support, clock):
@@ -161,7 +166,9 @@ def test_it_postpones_a_failing_case_and_still_fires_the_others(
     assert timers.sweep(support.runtime) == [healthy]
     with support.runtime.unit() as work:
         case_id = cases.case_by_number(work, broken).id
-        row = work.session.scalar(select(Timer).where(Timer.case_id == case_id))
+        row = work.session.scalar(
+            select(Timer).where(Timer.case_id == case_id, Timer.source == "bpmn")
+        )
     assert (row.state, row.attempts, row.due_at) == ("waiting", 1, clock.now() + timers.RETRY_AFTER)
     assert timers.sweep(support.runtime) == []  # not retried before its new due time
     monkeypatch.setattr(workflows, "load", real_load)

@@ -8,7 +8,8 @@ from alembic.migration import MigrationContext
 import engine.store.access
 import engine.store.mailbox
 import engine.store.outbox
-import engine.store.web  # noqa: F401 - registers the outbox and web tables
+import engine.store.sla
+import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables
 from engine.runtime import Runtime
 from engine.store.models import Base
 

@@ -18,7 +18,7 @@ from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
 from rules.policies import RulesPolicies
 from rules.views import add_view, view_query, views_for
-from tests.conftest import PROCESSES
+from tests.conftest import PROCESSES, support_toml
 from tests.engine.conftest import seed_directory
 
 
@@ -33,7 +33,7 @@ def rt(db_url: str, tmp_path: Path) -> Runtime:
             directory.add_member(work, username=name, group="service-desk")
     config_path = tmp_path / "support.toml"
     config_path.write_text(
-        (PROCESSES / "support.toml").read_text()
+        support_toml()
         + """
 [assignment]
 cases = {rule = "round_robin", group = "service-desk"}

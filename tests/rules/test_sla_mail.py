@@ -18,7 +18,7 @@ from engine.store.models import Timer
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
 from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES
+from tests.conftest import PROCESSES, support_toml
 from tests.engine.conftest import seed_directory
 
 SLA = """
@@ -63,7 +63,7 @@ def test_it_mails_a_warning_and_a_breach_to_the_escalation_group(db_url, tmp_pat
         for name in ("lee",):
             directory.user_by_name(work, name).email = f"{name}@example.com"
     config_path = tmp_path / "support.toml"
-    config_path.write_text((PROCESSES / "support.toml").read_text() + SLA)
+    config_path.write_text(support_toml() + SLA)
     config = deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
     with rt.unit() as work:
         deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
@@ -106,7 +106,7 @@ def test_it_meets_first_response_and_restarts_next_update_when_an_agent_answers(
     users = seed_directory(rt)
     config_path = tmp_path / "support.toml"
     config_path.write_text(
-        (PROCESSES / "support.toml").read_text()
+        support_toml()
         + """
 [sla.calendar]
 timezone = "UTC"

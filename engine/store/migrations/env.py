@@ -5,7 +5,8 @@ from alembic import context
 import engine.store.access
 import engine.store.mailbox
 import engine.store.outbox
-import engine.store.web  # noqa: F401 - registers the outbox and web tables on Base.metadata
+import engine.store.sla
+import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables on Base.metadata
 from engine.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,350 @@
+"""SLA clocks of cases: policy versions, pauses, answers, and the timer rows they imply.
+
+One mechanism serves every change.  A case's clock history (``sla_events``) is replayed
+under the policy version the case runs on, and the case's waiting SLA timer rows are
+rewritten to the thresholds still ahead (:func:`rearm`).  Opening a case, an agent's
+answer, waiting on the customer and resuming, and a changed policy or calendar each
+append events or switch the policy, then re-arm.  A threshold that already fired in a
+cycle is never written again, so each (case, target, threshold, cycle) fires once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from . import audit
+from .errors import InvalidInput, NotFound
+from .runtime import CaseInfo, LoadedPolicy, SlaNotice, UnitOfWork
+from .sla import ClockEvent, TargetStatus, due_moments, evaluate, read_section
+from .store.fast import prepared_insert
+from .store.models import Case, HumanTask, Timer
+from .store.sla import CaseSla, SlaEvent, SlaPolicyVersion
+
+_INSERT_EVENT = prepared_insert(SlaEvent.__table__, ["case_id", "kind", "target", "at"])
+_OPEN_TASKS = select(HumanTask.role, HumanTask.element_id, HumanTask.name).where(
+    HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open"
+)
+
+
+# --- policy versions ---------------------------------------------------------------------
+
+
+def current_policy_id(work: UnitOfWork, case_type_id: int) -> int | None:
+    """The newest policy version of a case type, if it has one."""
+    return work.session.scalar(
+        select(SlaPolicyVersion.id)
+        .where(SlaPolicyVersion.case_type_id == case_type_id)
+        .order_by(SlaPolicyVersion.number.desc())
+        .limit(1)
+    )
+
+
+def adopt_policy(
+    work: UnitOfWork, case_type_id: int, definition: dict[str, Any], *, actor_id: int | None
+) -> tuple[int, int]:
+    """Make ``definition`` the case type's SLA policy; returns (version number, cases moved).
+
+    An unchanged definition is a no-op.  A changed one becomes a new version and every
+    open case of the type moves onto it at once: its timers are re-armed from its own
+    clock history, so time already used and pauses already taken still count.
+    """
+    content_hash = hashlib.sha256(
+        json.dumps(definition, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    current = work.session.scalar(
+        select(SlaPolicyVersion)
+        .where(SlaPolicyVersion.case_type_id == case_type_id)
+        .order_by(SlaPolicyVersion.number.desc())
+        .limit(1)
+    )
+    if current is not None and current.content_hash == content_hash:
+        return current.number, 0
+    try:
+        read_section(definition)
+    except ValueError as exc:
+        raise InvalidInput("the SLA policy is not valid", {"sla": str(exc)}) from None
+    version = SlaPolicyVersion(
+        case_type_id=case_type_id,
+        number=(current.number if current else 0) + 1,
+        content_hash=content_hash,
+        definition=definition,
+        created_at=work.now,
+    )
+    work.session.add(version)
+    work.session.flush()
+    open_cases = work.session.execute(
+        select(Case.id, Case.created_at, CaseSla.case_id)
+        .outerjoin(CaseSla, CaseSla.case_id == Case.id)
+        .where(Case.case_type_id == case_type_id, Case.status == "open")
+    ).all()
+    for case_id, created_at, has_clock in open_cases:
+        if has_clock is None:  # opened before the type had a policy: its clocks start then
+            work.session.add(CaseSla(case_id=case_id, policy_id=version.id))
+            _INSERT_EVENT.execute(
+                work.session,
+                {"case_id": case_id, "kind": "started", "target": None, "at": created_at},
+            )
+        else:
+            work.session.execute(
+                update(CaseSla).where(CaseSla.case_id == case_id).values(policy_id=version.id)
+            )
+        work.session.flush()
+        sync_pause(work, case_id, force=True)
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="sla_policy",
+        entity_id=str(case_type_id),
+        action="changed",
+        before={"version": current.number} if current else None,
+        after={"version": version.number, "open_cases_moved": len(open_cases)},
+    )
+    return version.number, len(open_cases)
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def arm(work: UnitOfWork, case: CaseInfo) -> None:
+    """Start the clocks of a new case on its type's current policy (no policy: no clocks)."""
+    policy_id = current_policy_id(work, case.case_type_id)
+    if policy_id is None:
+        return
+    work.session.add(CaseSla(case_id=case.id, policy_id=policy_id))
+    work.session.flush()
+    _INSERT_EVENT.execute(
+        work.session, {"case_id": case.id, "kind": "started", "target": None, "at": work.now}
+    )
+    sync_pause(work, case.id, force=True)
+
+
+def responded(work: UnitOfWork, case_id: int) -> None:
+    """An agent answered the customer: first response is met and the next-update clock
+    starts a new cycle.  Each target is its own clock; resetting one never moves another."""
+    state = work.session.get(CaseSla, case_id)
+    if state is None:
+        return
+    policy = work.runtime.sla_policy(work.session, state.policy_id).policy
+    names = {t.name for t in policy.targets}
+    events = []
+    if "first_response" in names and not _met(work, case_id, "first_response"):
+        events.append(("met", "first_response"))
+    if "next_update" in names:
+        events.append(("reset", "next_update"))
+    for kind, target in events:
+        _INSERT_EVENT.execute(
+            work.session, {"case_id": case_id, "kind": kind, "target": target, "at": work.now}
+        )
+    if events:
+        rearm(work, case_id, state)
+
+
+def set_waiting(work: UnitOfWork, case_id: int, waiting: bool, *, actor_id: int | None) -> bool:
+    """Set or clear "waiting on the customer"; True when that changed anything."""
+    state = work.session.get(CaseSla, case_id)
+    if state is None:
+        raise NotFound("the case has no SLA targets to pause")
+    if state.waiting_on_customer == waiting:
+        return False
+    state.waiting_on_customer = waiting
+    work.session.flush()
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="case",
+        entity_id=str(case_id),
+        case_id=case_id,
+        action="waiting_on_customer" if waiting else "customer_answered",
+        after={"waiting_on_customer": waiting},
+    )
+    sync_pause(work, case_id)
+    return True
+
+
+def customer_answered(work: UnitOfWork, case_id: int, *, actor_id: int | None) -> None:
+    """The customer wrote: a wait on the customer ends (no-op when none is set)."""
+    state = work.session.get(CaseSla, case_id)
+    if state is not None and state.waiting_on_customer:
+        set_waiting(work, case_id, False, actor_id=actor_id)
+
+
+def sync_pause(work: UnitOfWork, case_id: int, *, force: bool = False) -> None:
+    """Pause or resume the clocks when "waiting on the customer" changed: the manual flag,
+    or an open task of a pausing role or task.  Called after every save of a case."""
+    state = work.session.get(CaseSla, case_id)
+    if state is None:
+        return
+    options = work.runtime.sla_policy(work.session, state.policy_id).options
+    paused = state.waiting_on_customer or any(
+        options.pauses_for(role=role, element_id=element_id, name=name)
+        for role, element_id, name in work.session.execute(_OPEN_TASKS, {"case_id": case_id})
+    )
+    if paused != state.paused:
+        state.paused = paused
+        _INSERT_EVENT.execute(
+            work.session,
+            {
+                "case_id": case_id,
+                "kind": "paused" if paused else "resumed",
+                "target": None,
+                "at": work.now,
+            },
+        )
+        work.session.flush()
+    elif not force:
+        return
+    rearm(work, case_id, state)
+
+
+# --- timer rows --------------------------------------------------------------------------
+
+
+def history(work: UnitOfWork, case_id: int) -> list[ClockEvent]:
+    rows = work.session.execute(
+        select(SlaEvent.kind, SlaEvent.at, SlaEvent.target)
+        .where(SlaEvent.case_id == case_id)
+        .order_by(SlaEvent.id)
+    )
+    return [ClockEvent(kind, at, target) for kind, at, target in rows]
+
+
+def rearm(work: UnitOfWork, case_id: int, state: CaseSla) -> None:
+    """Rewrite the case's SLA timer rows to the thresholds still ahead of it."""
+    policy = work.runtime.sla_policy(work.session, state.policy_id).policy
+    events = history(work, case_id)
+    cycles = Counter(e.target for e in events if e.kind == "reset")
+    ahead = {
+        (m.target, m.threshold, cycles[m.target]): m.due_at
+        for m in due_moments(policy, events, work.now)
+    }
+    met = {name for name, s in evaluate(policy, events, work.now).items() if s.state == "met"}
+    rows = {
+        (t.name, t.threshold, t.cycle): t
+        for t in work.session.scalars(
+            select(Timer).where(Timer.case_id == case_id, Timer.source == "sla")
+        )
+    }
+    for key, row in rows.items():
+        if row.state in ("fired", "met"):
+            continue  # settled for good: a threshold fires once per cycle
+        if key in ahead:
+            row.due_at, row.state = ahead[key], "waiting"
+        elif row.state == "waiting":
+            row.state = "met" if row.name in met else "cancelled"
+            row.fired_at = work.now
+    for (name, threshold, cycle), due_at in ahead.items():
+        if (name, threshold, cycle) not in rows:
+            work.session.add(
+                Timer(
+                    case_id=case_id,
+                    source="sla",
+                    name=name,
+                    threshold=threshold,
+                    cycle=cycle,
+                    due_at=due_at,
+                    state="waiting",
+                    attempts=0,
+                )
+            )
+    work.session.flush()
+
+
+def _met(work: UnitOfWork, case_id: int, target: str) -> bool:
+    return bool(
+        work.session.scalar(
+            select(func.count())
+            .select_from(SlaEvent)
+            .where(SlaEvent.case_id == case_id, SlaEvent.kind == "met", SlaEvent.target == target)
+        )
+    )
+
+
+# --- firing ------------------------------------------------------------------------------
+
+
+def due(work: UnitOfWork, *, limit: int = 100) -> list[int]:
+    """Ids of due SLA timer rows, earliest first (read only)."""
+    return list(
+        work.session.scalars(
+            select(Timer.id)
+            .where(Timer.state == "waiting", Timer.source == "sla", Timer.due_at <= work.now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+    )
+
+
+def fire(work: UnitOfWork, timer_id: int) -> SlaNotice | None:
+    """Fire one SLA threshold exactly once: only the transaction that flips the row acts."""
+    flipped = work.session.execute(
+        update(Timer)
+        .where(Timer.id == timer_id, Timer.state == "waiting")
+        .values(state="fired", fired_at=work.now)
+        .returning(Timer.case_id, Timer.name, Timer.threshold, Timer.due_at, Timer.cycle)
+    ).first()
+    if flipped is None:
+        return None
+    case_id, target, threshold, due_at, cycle = flipped
+    case = work.session.execute(
+        select(Case.status, Case.version_id, Case.priority).where(Case.id == case_id)
+    ).first()
+    state = work.session.get(CaseSla, case_id)
+    if case is None or case.status != "open" or state is None:
+        return None
+    loaded = work.runtime.sla_policy(work.session, state.policy_id)
+    priority = case.priority
+    calendar = loaded.policy.calendar
+    quiet = loaded.options.quiet_hours and priority not in loaded.options.urgent_priorities
+    notice = SlaNotice(
+        target=target,
+        threshold=threshold,
+        due_at=due_at,
+        cycle=cycle,
+        time_zone=calendar.zone.key,
+        send_after=calendar.next_open(work.now) if quiet else work.now,
+    )
+    version = work.runtime.version(work.session, case.version_id)
+    work.runtime.policies.sla_due(work, CaseInfo(case_id, version), notice)
+    return notice
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseClocks:
+    """What ``sla show`` reports: the policy version, each target, the pauses."""
+
+    policy_number: int
+    paused: bool
+    waiting_on_customer: bool
+    targets: list[TargetStatus]
+    pauses: list[tuple[datetime, datetime | None]]
+
+
+def clocks(work: UnitOfWork, case_id: int) -> CaseClocks | None:
+    state = work.session.get(CaseSla, case_id)
+    if state is None:
+        return None
+    loaded: LoadedPolicy = work.runtime.sla_policy(work.session, state.policy_id)
+    events = history(work, case_id)
+    pauses: list[tuple[datetime, datetime | None]] = []
+    for event in events:
+        if event.kind == "paused":
+            pauses.append((event.at, None))
+        elif event.kind == "resumed" and pauses and pauses[-1][1] is None:
+            pauses[-1] = (pauses[-1][0], event.at)
+    return CaseClocks(
+        policy_number=loaded.number,
+        paused=state.paused,
+        waiting_on_customer=state.waiting_on_customer,
+        targets=list(evaluate(loaded.policy, events, work.now).values()),
+        pauses=pauses,
+    )

@@ -1,0 +1,59 @@
+"""SLA bookkeeping: policy versions, which policy each case runs on, and its clock history.
+
+The history is stored as events (started, paused, resumed, met, reset) rather than as
+remaining times, so a pause, an answer or a changed policy is handled by one mechanism:
+replay the history under the case's policy and rewrite the waiting timer rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base
+
+
+class SlaPolicyVersion(Base):
+    """One version of a case type's SLA policy (calendar + targets), by content hash.
+
+    Deploying a case type whose ``[sla]`` section changed, or ``run.py sla policy set``,
+    adds a version and moves the type's open cases onto it.
+    """
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (UniqueConstraint("case_type_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class CaseSla(Base):
+    """The SLA state of one case: the policy version it runs on and why it is paused."""
+
+    __tablename__ = "case_sla"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    policy_id: Mapped[int] = mapped_column(ForeignKey("sla_policies.id"), index=True)
+    #: an agent set the case to wait on the customer (cleared when the customer answers)
+    waiting_on_customer: Mapped[bool] = mapped_column(default=False)
+    #: the clocks are stopped now (manual wait, or an open task of a pausing role/task)
+    paused: Mapped[bool] = mapped_column(default=False)
+
+
+class SlaEvent(Base):
+    """One entry of a case's SLA clock history (see ``engine.sla.events``)."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (Index("ix_sla_events_case", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
