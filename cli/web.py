@@ -56,7 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per sweep is noise
+    for noisy in ("apscheduler", "spiff"):  # a line per sweep and per engine step is noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     with runtime(args) as rt:
         rt.init_schema()
         scheduler = None

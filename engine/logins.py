@@ -25,6 +25,7 @@ from .store.web import ApiToken, LoginAttempt, WebSession
 SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5
+TOKEN_USE_PRECISION = timedelta(minutes=5)
 
 
 class TooManyAttempts(Forbidden):
@@ -138,7 +139,8 @@ def token_user(work: UnitOfWork, secret: str) -> User | None:
     if row is None:
         return None
     token, user = row
-    token.last_used_at = work.now
+    if token.last_used_at is None or work.now - token.last_used_at > TOKEN_USE_PRECISION:
+        token.last_used_at = work.now  # not on every request: reads stay read-only
     return user
 
 

@@ -70,12 +70,24 @@ def access_level(work: UnitOfWork, subject: Subject, case: Case) -> tuple[Level,
 def explain(work: UnitOfWork, subject: Subject, case: Case, action: str = "read") -> Decision:
     """The decision for one action on one case with the ordered rule trail."""
     level, trail = access_level(work, subject, case)
-    allowed = level >= needed(action) and not (action.endswith("_internal") and subject.portal)
-    return Decision(allowed, action, level, trail)
+    return Decision(allows(subject, level, action), action, level, trail)
+
+
+def allows(subject: Subject, level: Level, action: str) -> bool:
+    """Whether ``level`` is enough for ``action``; internal actions never for portal users."""
+    return level >= needed(action) and not (action.endswith("_internal") and subject.portal)
 
 
 def case_sections(work: UnitOfWork, subject: Subject, case: Case) -> frozenset[str]:
     """The sections of the case page this subject sees (GOSS permission summary)."""
+    return level_and_sections(work, subject, case)[1]
+
+
+def level_and_sections(
+    work: UnitOfWork, subject: Subject, case: Case
+) -> tuple[Level, frozenset[str]]:
+    """The subject's access level and case-page sections from one reading of the facts
+    (a page needs both; reading the facts is the costly part)."""
     facts = load_facts(work, case, subject)
     level, _ = decide(subject, facts)
     owner = facts.raiser_id == subject.user_id or bool(
@@ -87,7 +99,7 @@ def case_sections(work: UnitOfWork, subject: Subject, case: Case) -> frozenset[s
         type_roles=subject.roles_by_type.get(case.case_type_id, frozenset()),
         is_owner=owner,
     )
-    return sections_for(roles)
+    return level, sections_for(roles)
 
 
 def can(work: UnitOfWork, subject: Subject, action: str, case: Case) -> bool:

@@ -15,8 +15,9 @@ from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, StreamPost, User
 
-from .decisions import can, case_sections, posts_query, search_query, visible_case
-from .subject import Subject
+from .decisions import allows, can, level_and_sections, posts_query, search_query, visible_case
+from .levels import ACTIONS, Level
+from .subject import Subject, load_subject
 from .views import view_query
 
 
@@ -29,12 +30,16 @@ def case_for_action(work: UnitOfWork, subject: Subject, number: str, action: str
     return case
 
 
-def visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> HumanTask:
-    """The task if the subject may at least see its case's summary; otherwise "not found",
-    so a forged task id reveals nothing (acting on it is then the engine's decision)."""
+def visible_task(work: UnitOfWork, user: User, task_id: int) -> HumanTask:
+    """The task if the user may at least see its case's summary; otherwise "not found",
+    so a forged task id reveals nothing (acting on it is then the engine's decision).
+    Whoever may act on an open task sees it (the task_user rule): that is one indexed
+    query, so the full rule check runs only for everyone else."""
     task = work.session.get(HumanTask, task_id)
+    if task is not None and task.state == "open" and tasks.is_eligible(work, task_id, user):
+        return task
     case = work.session.get(Case, task.case_id) if task else None
-    if task is None or case is None or not can(work, subject, "summary", case):
+    if task is None or case is None or not can(work, load_subject(work, user), "summary", case):
         raise NotFound(f"no task {task_id}")
     return task
 
@@ -69,9 +74,11 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
     """The case as this subject may see it: the sections its roles allow, the tasks it may
     act on (all of them for those with case actions), and the stream without what it may
     not read (internal posts never reach portal users)."""
-    case = visible_case(work, subject, number, "summary")
+    case = cases.case_by_number(work, number)
+    level, shown = level_and_sections(work, subject, case)
+    if level < Level.SUMMARY:
+        raise NotFound(f"no case {number}")  # as visible_case: a forged number reveals nothing
     detail = views.case_detail(work, case)
-    shown = case_sections(work, subject, case)
     if "case_details" not in shown or shown == {"case_details"}:
         detail = {k: detail[k] for k in ("number", "subject", "status", "type", "priority")}
         detail["tasks"], detail["history"] = [], []
@@ -103,6 +110,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
         else []
     )
     detail["sections"] = sorted(shown)
+    detail["allowed"] = [action for action in ACTIONS if allows(subject, level, action)]
     return detail
 
 

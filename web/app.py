@@ -6,6 +6,8 @@ builds it over the configured database and serves it with uvicorn.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -45,6 +47,8 @@ def create_app(runtime: Runtime, *, secure_cookies: bool = False) -> FastAPI:
         version="0.1.0",
     )
     app.state.runtime = runtime
+    sqlite = runtime.db.dialect.name == "sqlite"
+    app.state.unit_gate = threading.Lock() if sqlite else contextlib.nullcontext()
     app.state.secure_cookies = secure_cookies
     app.state.templates = make_environment()
     errors.install(app)

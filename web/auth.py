@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from fastapi import Request
 
@@ -31,16 +32,29 @@ class NotAuthenticated(Exception):
 
 @dataclass
 class Actor:
-    """The unit of work, the authenticated user, their permission subject and CSRF token."""
+    """The unit of work, the authenticated user, their CSRF token and permission subject."""
 
     work: UnitOfWork
     user: User
-    subject: Subject
     csrf: str | None  # None when authenticated by an API token
+
+    @cached_property
+    def subject(self) -> Subject:
+        """Loaded on first use: requests the engine checks by itself (the inbox, acting on
+        one's own task) need not read every permission table."""
+        return load_subject(self.work, self.user)
 
 
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+@contextmanager
+def unit(request: Request) -> Iterator[UnitOfWork]:
+    """A unit of work for this request.  On SQLite, which has one writer at a time, units
+    take turns through the app's gate instead of racing for the file lock."""
+    with request.app.state.unit_gate, runtime_of(request).unit() as work:
+        yield work
 
 
 def client_address(request: Request) -> str:
@@ -65,10 +79,10 @@ def _authenticate(work: UnitOfWork, request: Request) -> tuple[User, str | None]
 def acting(request: Request, form_csrf: str | None = None) -> Iterator[Actor]:
     """One unit of work as the authenticated user; unsafe cookie requests need the CSRF
     token (``X-CSRF-Token`` header or the form's ``csrf_token`` field)."""
-    with runtime_of(request).unit() as work:
+    with unit(request) as work:
         user, csrf = _authenticate(work, request)
         if csrf is not None and request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER) or form_csrf or ""
             if not hmac.compare_digest(sent.encode(), csrf.encode()):
                 raise Forbidden("the form has expired or did not come from this site; reload it")
-        yield Actor(work, user, load_subject(work, user), csrf)
+        yield Actor(work, user, csrf)

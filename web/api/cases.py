@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from engine import cases, posts, views
+from engine import cases, posts, tasks, views
 from engine.cases import case_by_number
 from engine.directory import user_by_name
 from engine.errors import Forbidden
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 SearchText = Annotated[Text, Query(max_length=200)]
 
 
-@router.post("", status_code=201, summary="Open a case")
+@router.post("", status_code=201, summary="Open a case; answers it with the tasks now mine")
 def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
     with acting(request) as me:
         require_openable(me.work, me.subject, body.case_type)
@@ -36,7 +36,15 @@ def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
             main_contact_id=body.contact,
             actor_id=me.user.id,
         )
-        return case_page(me.work, me.subject, me.user, opened.number)
+        case = cases.case_by_number(me.work, opened.number)
+        return {
+            **views.case_summary(me.work, case),
+            "tasks": [
+                views.task_summary(me.work, item.task, item.case_number)
+                for item in tasks.case_tasks(me.work, case.id)
+                if tasks.is_eligible(me.work, item.task.id, me.user)
+            ],
+        }
 
 
 @router.get("", summary="Cases I may see, newest first (a named view, or a search)")

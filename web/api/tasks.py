@@ -36,7 +36,7 @@ def inbox(
 @router.get("/{task_id}", summary="One task with its form")
 def show_task(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.subject, task_id)
+        visible_task(me.work, me.user, task_id)
         return views.task_summary(me.work, tasks.get_task(me.work, task_id))
 
 
@@ -54,21 +54,21 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
 @router.post("/{task_id}/claim", summary="Take a task so others see it is being worked on")
 def claim(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.subject, task_id)
+        visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.claim(me.work, task_id=task_id, user=me.user))
 
 
 @router.post("/{task_id}/release", summary="Give a claimed task back to its groups")
 def release(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.subject, task_id)
+        visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.release(me.work, task_id=task_id, user=me.user))
 
 
 @router.post("/{task_id}/complete", summary="Complete a task with its form data")
 def complete(request: Request, task_id: Id, body: CompleteTask) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.subject, task_id)
+        visible_task(me.work, me.user, task_id)
         done = tasks.complete(me.work, task_id=task_id, user=me.user, data=body.data)
         answer = _answer(me, done.task)
         answer["case_status"] = done.case_status

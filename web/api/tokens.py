@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from engine import logins
 from engine.errors import InvalidInput
 
-from ..auth import SESSION_COOKIE, acting, client_address, runtime_of
+from ..auth import SESSION_COOKIE, acting, client_address, unit
 from ..schemas import Login, NewToken
 from .params import Id
 
@@ -37,7 +37,7 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 def password_login(request: Request, username: str, password: str) -> logins.NewSession:
     """Check the password (failures count towards the limit and are committed) and start a
     session; a wrong password raises the 422 the login forms show."""
-    with runtime_of(request).unit() as work:
+    with unit(request) as work:
         user = logins.login(
             work, username=username, password=password, address=client_address(request)
         )

@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from engine import tasks, views
 from engine.errors import Conflict, InvalidInput
+from engine.logins import end_session
 from engine.store.access import CaseAccess
 from engine.store.models import Case
-from rules import can, related_cases_query
+from rules import related_cases_query
 from rules.pages import case_page, visible_task
 
 from ..api.tokens import password_login, set_session_cookie
@@ -84,8 +85,6 @@ async def login_submit(request: Request, action: str, portal: bool, home: str) -
 
 
 async def logout_submit(request: Request, login: str) -> Response:
-    from engine.logins import end_session
-
     form = await read_form(request)
 
     def work() -> None:
@@ -108,6 +107,7 @@ def case_context(
     eligible = {t["id"] for t in open_tasks if tasks.is_eligible(me.work, t["id"], me.user)}
     stream = [p for p in detail["stream"] if show_internal or not p["internal"]]
     full = "case_details" in detail["sections"] and not portal
+    allowed = set(detail["allowed"])
     access = me.work.session.get(CaseAccess, case.id)
     return {
         **base_context(me, portal),
@@ -117,10 +117,10 @@ def case_context(
         "eligible": eligible,
         "stream": stream,
         "show_internal": show_internal,
-        "can_post": can(me.work, me.subject, "post", case),
-        "can_post_internal": not portal and can(me.work, me.subject, "post_internal", case),
-        "can_close": not portal and can(me.work, me.subject, "close", case),
-        "can_hide": not portal and can(me.work, me.subject, "write", case),
+        "can_post": "post" in allowed,
+        "can_post_internal": not portal and "post_internal" in allowed,
+        "can_close": not portal and "close" in allowed,
+        "can_hide": not portal and "write" in allowed,
         "hidden_from_portal": bool(access and access.hidden_from_portal),
         "related": [
             views.case_summary(me.work, c)
@@ -144,7 +144,7 @@ async def task_action(
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            task = visible_task(me.work, me.subject, task_id)
+            task = visible_task(me.work, me.user, task_id)
             number = views.task_summary(me.work, task)["case"]
             if verb == "complete":
                 tasks.complete(me.work, task_id=task_id, user=me.user, data=task_form_data(form))
@@ -172,7 +172,7 @@ def _case_again(
     message, errors = problem
     values = task_form_data(form)
     with acting(request, form.get("csrf_token")) as me:
-        task = visible_task(me.work, me.subject, task_id)
+        task = visible_task(me.work, me.user, task_id)
         number = views.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
     context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
