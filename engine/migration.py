@@ -21,6 +21,7 @@ task rows and timer rows follow:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from .runtime import LoadedVersion, Runtime, UnitOfWork
 from .store.fast import Prepared
 from .store.models import Case, CaseType, CaseTypeVersion, HumanTask, TaskCandidate
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 _TASKS = HumanTask.__table__
 _OPEN_ROW = Prepared(
@@ -151,6 +153,10 @@ def migrate(
             report.blocked.append(
                 Blocked(mover.number, "changed by someone else while moving; run migrate again")
             )
+        except Exception as exc:
+            log.exception("moving %s failed", mover.number)
+            reason = f"the new version cannot run it ({type(exc).__name__}: {exc})"
+            report.blocked.append(Blocked(mover.number, reason))
         if progress:
             progress(done, len(case_ids))
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import cases, deploy, deploy_preview, migration, tasks
 from engine.definitions.config import CaseTypeConfig
@@ -180,3 +180,24 @@ def test_a_task_inside_a_sub_process_follows_its_new_name(support: Support, tmp_
     _complete(support, case.number, "Check twice", "alice", {})
     with rt.unit() as work:
         assert cases.case_by_number(work, case.number).status == "closed"
+
+
+def test_a_case_that_fails_to_move_is_reported_and_the_others_still_move(
+    support: Support, tmp_path
+):
+    broken, fine = _open(support), _open(support)
+    with support.runtime.unit() as work:
+        work.session.execute(
+            update(Case)
+            .where(Case.number == broken)
+            .values(workflow_state='{"format": "x"}', row_version=Case.row_version + 1)
+        )
+    _deploy(support, tmp_path, renamed_and_added())
+    report = migration.migrate(support.runtime, key="SUPPORT", to_version=2)
+    assert report.moved == [fine]
+    assert [(b.number, b.reason) for b in report.blocked] == [
+        (
+            broken,
+            "the new version cannot run it (ValueError: unknown workflow state format 'x')",
+        )
+    ]
