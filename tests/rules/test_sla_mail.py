@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 
@@ -11,10 +11,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import cases, deploy, directory, posts, timers
+from engine import cases, deploy, directory, posts, sla_clocks, timers
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from engine.store.models import Timer
+from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
 from rules.policies import RulesPolicies
@@ -148,4 +149,77 @@ within = "PT2H"
         ("next_update", 0, "cancelled", timedelta(hours=2)),
         ("next_update", 1, "waiting", timedelta(hours=2, minutes=10)),
     ]
+    rt.close()
+
+
+QUIET = """
+[sla.calendar]
+timezone = "UTC"
+[sla.calendar.hours]
+mon-fri = ["08:00-18:00"]
+[sla.targets.resolution]
+within = "PT9H"
+[sla.pause]
+roles = ["owner"]
+[sla.notices]
+quiet_hours = true
+urgent_priorities = ["urgent"]
+"""
+
+
+def _quiet_runtime(db_url: str, tmp_path: Path, clock: ManualClock):
+    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
+    rt.init_schema()
+    users = seed_directory(rt)
+    with rt.unit() as work:
+        directory.user_by_name(work, "lee").email = "lee@example.com"
+    config_path = tmp_path / "support.toml"
+    config_path.write_text(support_toml() + QUIET)
+    config = deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+    return rt, users
+
+
+def test_a_breach_outside_opening_hours_waits_for_the_next_morning_unless_urgent(
+    db_url, tmp_path: Path
+):
+    clock = ManualClock()  # Monday 09:00 UTC
+    rt, users = _quiet_runtime(db_url, tmp_path, clock)
+    with rt.unit() as work:
+        normal = cases.open_case(work, case_type="SUPPORT", subject="n", raiser=users["carol"])
+        urgent = cases.open_case(
+            work, case_type="SUPPORT", subject="u", raiser=users["carol"], priority="urgent"
+        )
+    clock.advance(timedelta(hours=9))  # Monday 18:00: breached at closing time
+    timers.sweep(rt)
+    with rt.unit() as work:
+        held = {
+            m.case_id: m.next_attempt_at
+            for m in work.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "breach")
+            )
+        }
+    assert held == {
+        normal.id: datetime(2026, 1, 6, 8, 0, tzinfo=UTC),  # Tuesday's opening
+        urgent.id: clock.now(),
+    }
+    rt.close()
+
+
+def test_the_customers_answer_ends_a_wait_on_the_customer(db_url, tmp_path: Path):
+    clock = ManualClock()
+    rt, users = _quiet_runtime(db_url, tmp_path, clock)
+    with rt.unit() as work:
+        case = cases.open_case(work, case_type="SUPPORT", subject="x", raiser=users["carol"])
+        sla_clocks.set_waiting(work, case.id, True, actor_id=users["alice"].id)
+    clock.advance(timedelta(hours=2))
+    with rt.unit() as work:  # an agent's note does not end the wait; the customer's mail does
+        posts.add_post(work, number=case.number, author=users["alice"], body="ping", internal=True)
+        assert sla_clocks.clocks(work, case.id).paused
+        posts.add_post(work, number=case.number, author=users["carol"], body="Here it is")
+        shown = sla_clocks.clocks(work, case.id)
+    assert not shown.paused and not shown.waiting_on_customer
+    # paused from the start: all 9 business hours run from 11:00, Mon 11-18 and Tue 08-10
+    assert shown.targets[0].due_at == datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
     rt.close()
