@@ -151,7 +151,10 @@ def run_scenario(
         with runtime.unit() as work:
             deploy.deploy(work, bpmn_path=scenario.process, config=config)
         player = _Player(runtime, clock, config.key)
-        player.open(scenario.start)
+        try:
+            player.open(scenario.start)
+        except CaseworkError as exc:
+            raise ScenarioFailed("start", f"the case cannot be opened: {exc}") from None
         say(f"start: case {player.number} opened by {RAISER}")
         for step in scenario.steps:
             player.act(step)
@@ -221,10 +224,14 @@ class _Player:
                 timers.sweep(self.runtime)
             elif "complete" in action:
                 self._complete(step, str(action["complete"]))
+        except ScenarioFailed:
+            raise
         except CaseworkError as exc:
-            if isinstance(exc, ScenarioFailed):
-                raise
             raise ScenarioFailed(step.label, f"refused: {exc}") from None
+        except Exception as exc:  # finding these is what a scenario is for
+            raise ScenarioFailed(
+                step.label, f"the process failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _complete(self, step: Step, wanted: str) -> None:
         who = member(step.action["group"]) if "group" in step.action else step.action["user"]

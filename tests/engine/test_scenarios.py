@@ -134,3 +134,13 @@ emails = 3
     assert "expected emails '3 mail(s)', got ['to support-leads-member@scenario.test: " in str(
         failed.value
     )
+
+
+def test_start_data_the_start_form_refuses_fails_the_start(tmp_path: Path):
+    path = _write(tmp_path, '[start]\nsubject = ""\n')
+    with pytest.raises(ScenarioFailed) as failed:
+        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"))
+    assert failed.value.step == "start"
+    assert "the case cannot be opened: cannot open the case: subject: is required" in str(
+        failed.value
+    )
