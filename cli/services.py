@@ -11,14 +11,14 @@ from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import cases, deploy, directory, tasks, timers
+from engine import cases, deploy, directory, tasks
 from engine.errors import Conflict
-from engine.runtime import Runtime
 from mail.imap import watchers
 from mail.settings import MailSettings
-from mail.smtp import Transport, send_due
+from rules.admin import permit_case_type, set_portal_access
 
 from .context import runtime
+from .ticker import TimerTicker, sweep
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 log = logging.getLogger("casework.worker")
@@ -37,17 +37,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(handler=cmd_demo)
 
 
-def sweep(rt: Runtime, transport: Transport) -> int:
-    """One tick: fire due timers (each in its own transaction), then send due mail."""
-    fired = timers.sweep(rt)
-    for number in fired:
-        log.info("timer fired on %s", number)
-    sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
-    if sent or failed:
-        log.info("outbox: %d sent, %d to retry or failed", sent, failed)
-    return len(fired)
-
-
 def cmd_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with runtime(args) as rt:
@@ -57,15 +46,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             print(f"{sweep(rt, transport)} case(s) advanced")
             return 0
         scheduler = BlockingScheduler()
-        scheduler.add_job(
-            sweep,
-            "interval",
-            args=[rt, transport],
-            seconds=args.tick,
-            max_instances=1,
-            coalesce=True,
-            id="timer-sweep",
-        )
+        TimerTicker(scheduler, rt, transport, args.tick).start()
         for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
             scheduler.add_job(  # IDLE fills most of the interval where the server has it
                 poller.watch,
@@ -101,6 +82,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config = deploy.resolve_config(PROCESSES / "support.bpmn", None, None)
         with rt.unit() as work:
             result = deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+        with rt.unit() as work:
+            _web_access(work)
         with rt.unit() as work:
             people = {name: directory.user_by_name(work, name) for name in ("carol", "dave")}
             printer = cases.open_case(
@@ -157,7 +140,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print(f"  python run.py case show {printer.number} --as alice      # tasks and audit trail")
     print("  python run.py worker --once                       # fire due timers")
+    print("  python run.py serve   # http://127.0.0.1:8000 alice, /portal carol, /admin admin")
     return 0
+
+
+def _web_access(work) -> None:  # type: ignore[no-untyped-def]
+    """What the web app needs on top: the service desk may open and change support cases,
+    carol and dave reach the portal as contacts of their companies, ``admin`` administers."""
+    permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
+    for name, company in (("carol", "Acme"), ("dave", "Globex")):
+        with contextlib.suppress(Conflict):  # a second demo run finds them in place
+            directory.add_customer_group(work, name=company)
+            directory.add_contact(work, name=name.title(), customer_group=company, username=name)
+        set_portal_access(work, username=name, view="own", edit="own", parent_visibility=False)
+    with contextlib.suppress(Conflict):
+        directory.add_user(work, username="admin", password="demo", is_admin=True)
 
 
 def _ensure_directory(work) -> None:  # type: ignore[no-untyped-def]
