@@ -85,7 +85,7 @@ def queue_acknowledgement(work: UnitOfWork, case_id: int, to: str, domain: str) 
         .select_from(OutboxMessage)
         .where(
             OutboxMessage.kind == "ack",
-            OutboxMessage.dedupe_key.like(f"ack:to={to}:%"),
+            OutboxMessage.dedupe_key.startswith(f"ack:to={to}:", autoescape=True),
             OutboxMessage.created_at > work.now - timedelta(days=1),
         )
     )
