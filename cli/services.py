@@ -49,7 +49,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         TimerTicker(scheduler, rt, transport, args.tick).start()
         for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
             scheduler.add_job(  # IDLE fills most of the interval where the server has it
-                poller.watch,
+                poller.watch_logged,
                 "interval",
                 args=[seconds * 0.9],
                 seconds=seconds,

@@ -161,6 +161,23 @@ class MailboxPoller:
                 result.add(self.poll_once())
         return result
 
+    def watch_logged(self, seconds: float) -> None:
+        """:meth:`watch` for the worker: a server that is down or refuses the login is one
+        warning per attempt (the next interval tries again), not a traceback."""
+        try:
+            result = self.watch(seconds)
+        except (IMAPClientError, OSError) as exc:
+            log.warning("mailbox %s: IMAP failed, trying again later: %s", self.mailbox_id, exc)
+            return
+        if result.fetched:
+            log.info(
+                "mailbox %s: %d new, %d duplicate(s), %d quarantined",
+                self.mailbox_id,
+                result.new,
+                result.duplicates,
+                result.quarantined,
+            )
+
     def _poll(self, mailbox: Mailbox, client: IMAPClient) -> PollResult:
         info = client.select_folder(mailbox.folder)
         # a server that keeps no keywords (no \* in PERMANENTFLAGS) gets \Seen alone

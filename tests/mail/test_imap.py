@@ -15,7 +15,7 @@ from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
 from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, fetch_again
 from mail.intake import retry
 from mail.tokens import case_token
-from tests.mail.dovecot import PASSWORD, Dovecot
+from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
 from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
 from tests.mail.test_corpus import expected_kind
 from tests.mail.world import DOMAIN, Desk, make_desk
@@ -235,3 +235,17 @@ def test_an_oversized_message_goes_in_after_the_limit_is_raised_and_it_is_retrie
         row = imap.rows()[0]
         assert row.raw_complete and row.raw.endswith(b"y" * 100)
         assert "y" * 100 in imap.desk.posts(done.case_number)[0].body
+
+
+def test_an_unreachable_server_is_a_warning_for_the_worker_and_nothing_is_touched(
+    db_url: str, caplog: pytest.LogCaptureFixture
+):
+    desk = make_desk(db_url, port=spare_port(), tls=False)  # nothing listens there
+    try:
+        poller = MailboxPoller(desk.runtime, desk.mailbox_id, domain=DOMAIN)
+        with caplog.at_level("WARNING", logger="mail.imap"):
+            poller.watch_logged(1)
+        assert "IMAP failed, trying again later" in caplog.text
+        assert desk.count(InboundMessage) == 0 and desk.count(MailFolderState) == 0
+    finally:
+        desk.runtime.close()
