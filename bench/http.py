@@ -250,7 +250,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--bulk", type=int, default=100_000)
     args = parser.parse_args()
-    cases = args.cases or (200 if args.quick else 1000)
+    cases = args.cases or (100 if args.quick else 1000)
     seconds = 5.0 if args.quick else 20.0
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'http.db'}"

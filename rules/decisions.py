@@ -148,7 +148,9 @@ def search_query(
 
 def related_cases_query(subject: Subject, case_id: int) -> Select[tuple[Case]]:
     """Cases linked to ``case_id`` that the subject may read; unreadable ones are left out."""
-    linked = exists().where(CaseLink.case_id == case_id, CaseLink.other_case_id == Case.id)
+    # IN (links of this case), not a correlated EXISTS: the database starts from the few links
+    # instead of testing every case row.
+    linked = Case.id.in_(select(CaseLink.other_case_id).where(CaseLink.case_id == case_id))
     return select(Case).where(linked, case_filter(subject)).order_by(Case.id)
 
 
