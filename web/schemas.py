@@ -46,6 +46,10 @@ class CloseCase(Strict):
     reason: Annotated[Text, Field(max_length=2000)] = ""
 
 
+class PortalVisibility(Strict):
+    hidden: bool
+
+
 class NewPost(Strict):
     body: Annotated[Text, Field(min_length=1, max_length=100_000)]
     internal: bool = False

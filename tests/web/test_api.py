@@ -70,6 +70,18 @@ def test_lists_searches_and_the_stream_respect_visibility(site: Site):
     assert carol.get(f"/api/cases/{number}").json()["stream"][0]["body"] == "hello Carol"
 
 
+def test_a_case_hidden_from_the_portal_disappears_for_its_customer(site: Site):
+    carol, alice = site.login("carol"), site.login("alice")
+    number = open_case(carol, "Hide me")["number"]
+    assert carol.post(f"/api/cases/{number}/portal", json={"hidden": True}).status_code == 403
+    hidden = alice.post(f"/api/cases/{number}/portal", json={"hidden": True})
+    assert hidden.status_code == 200
+    assert carol.get(f"/api/cases/{number}").status_code == 404
+    assert carol.get("/api/cases").json() == []
+    alice.post(f"/api/cases/{number}/portal", json={"hidden": False})
+    assert carol.get(f"/api/cases/{number}").status_code == 200
+
+
 def test_invisible_and_forged_ids_answer_404(site: Site):
     carol, dave = site.login("carol"), site.login("dave")
     number = open_case(carol)["number"]

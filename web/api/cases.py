@@ -13,9 +13,10 @@ from engine.errors import Forbidden
 from rules import explain, load_subject, posts_query, visible_case
 from rules.levels import ACTIONS
 from rules.pages import case_for_action, case_list_query, case_page, require_openable
+from rules.restriction import hide_from_portal
 
 from ..auth import acting
-from ..schemas import CloseCase, NewPost, OpenCase, Text
+from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Text
 from .params import CaseNumber
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
@@ -84,6 +85,16 @@ def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[st
         case_for_action(me.work, me.subject, number, "close")
         closed = cases.close_case(me.work, number=number, actor_id=me.user.id, reason=body.reason)
         return views.case_summary(me.work, closed)
+
+
+@router.post("/{number}/portal", summary="Hide a case from the customer portal, or show it")
+def portal_visibility(
+    request: Request, number: CaseNumber, body: PortalVisibility
+) -> dict[str, Any]:
+    with acting(request) as me:
+        case = case_for_action(me.work, me.subject, number, "write")
+        hide_from_portal(me.work, me.subject, case, hidden=body.hidden)
+        return {"number": number, "hidden_from_portal": body.hidden}
 
 
 @router.get("/{number}/posts", summary="The case stream (internal posts only for agents)")
