@@ -178,6 +178,11 @@ class _Mover:
         self.dry_run, self.actor_id = dry_run, actor_id
         self.number = ""  # of the case being moved, for the report
         self._diffs: dict[tuple[int, str | None], SpecDiff | None] = {}
+        self._allowed = {  # the new version's task specs, by identity
+            id(spec)
+            for process in (target.spec, *target.subprocess_specs.values())
+            for spec in process.task_specs.values()
+        }
         #: (source version, old element, new element) -> routing unchanged
         self._unchanged: dict[tuple[int, str, str], bool] = {}
 
@@ -230,7 +235,7 @@ class _Mover:
                 self.target.subprocess_specs[sub.spec.name],
                 reset_mask=TaskState.READY,
             )
-        _refuse_foreign_specs(workflow, self.target, self.target_number)
+        _refuse_foreign_specs(workflow, self._allowed, self.target_number)
         workflows.run(work, workflow)
         if self.dry_run:
             return ref.number
@@ -275,12 +280,12 @@ def _refuse_removed(diff: WorkflowDiff, number: int) -> None:
             )
 
 
-def _refuse_foreign_specs(workflow: Any, target: LoadedVersion, number: int) -> None:
-    """After the swap every task must run a spec of the new version."""
-    specs = [target.spec, *target.subprocess_specs.values()]
-    for task in workflow.get_tasks():
-        if not any(s.task_specs.get(task.task_spec.name) is task.task_spec for s in specs):
-            raise CannotMove(f"task {_label(task)} has no counterpart in version {number}")
+def _refuse_foreign_specs(workflow: Any, allowed: set[int], number: int) -> None:
+    """After the swap every task must run a spec of the new version (``allowed`` ids)."""
+    for tree in (workflow, *workflow.subprocesses.values()):
+        for task in tree.tasks.values():
+            if id(task.task_spec) not in allowed:
+                raise CannotMove(f"task {_label(task)} has no counterpart in version {number}")
 
 
 def _resync_open_tasks(
