@@ -38,7 +38,8 @@ TRACE_HEADERS = frozenset(
         b"x-virus-scanned",
     }
 )
-_MESSAGE_ID = re.compile(rb"<[^<>\s]{1,490}>")
+#: Printable ASCII only: the id is stored as text, and PostgreSQL refuses NUL in text.
+_MESSAGE_ID = re.compile(rb"<[\x21-\x3b\x3d\x3f-\x7e]{1,490}>")
 MAX_ID = 500
 
 

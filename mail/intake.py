@@ -150,7 +150,9 @@ def _outcome(work: UnitOfWork, row: InboundMessage) -> Outcome:
 
 
 def _quarantine(work: UnitOfWork, row: InboundMessage, reason: str) -> None:
-    row.state, row.reason, row.processed_at = "quarantined", reason, work.now
+    # reasons quote broken input: keep them storable (no NUL, no lone surrogates)
+    reason = reason.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\\0")
+    row.state, row.reason, row.processed_at = "quarantined", reason[:4000], work.now
     work.session.flush()
 
 

@@ -297,3 +297,16 @@ def test_an_additional_contact_of_the_case_may_reply_by_case_number(desk: Desk):
     )
     assert (outcome.case_number, outcome.matched_by) == (number, "subject:subject")
     assert desk.posts(number)[-1].body.startswith("Hello")
+
+
+def test_nul_bytes_and_broken_encodings_anywhere_never_block_intake(desk: Desk):
+    nasty = [
+        b"From: a\x00b@kunden.example\r\nMessage-ID: <n\x00ul@k>\r\nSubject: \xff\xfe\x00x\r\n"
+        b"\r\nbody \x00 with \xc3\x28 bytes\r\n",
+        b"Message-ID: <\x00>\r\nContent-Type: text/plain; charset=\x00\r\n\r\n\x00\x00",
+    ]
+    for raw in nasty:
+        outcome = desk.take(raw)
+        assert outcome.state in ("processed", "ignored", "quarantined")
+        assert outcome.state == "processed" or outcome.reason
+    assert desk.take(build("Message-ID: <after@k>")).state == "processed"
