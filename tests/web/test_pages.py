@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 
 
@@ -152,3 +153,33 @@ def test_agents_and_customers_stay_in_their_areas(site: Site):
         data={"csrf_token": csrf_of(admin.text), "username": "sam", "group": "service-desk"},
     )
     assert added.status_code == 200 and "sam" in added.text
+
+
+def test_a_start_form_is_part_of_the_new_case_page(site: Site, tmp_path):
+    from engine import deploy
+
+    source = (PROCESSES / "support.bpmn").read_text()
+    start = '<bpmn:startEvent id="StartEvent_CaseRaised" name="Case raised">'
+    form = (
+        "<bpmn:extensionElements><camunda:formData>"
+        '<camunda:formField id="amount" label="Amount" type="long">'
+        '<camunda:validation><camunda:constraint name="required"/></camunda:validation>'
+        "</camunda:formField></camunda:formData></bpmn:extensionElements>"
+    )
+    assert start in source
+    (tmp_path / "support.bpmn").write_text(source.replace(start, start + form))
+    (tmp_path / "support.toml").write_text((PROCESSES / "support.toml").read_text())
+    with site.runtime.unit() as work:
+        config = deploy.resolve_config(tmp_path / "support.bpmn", None, "SUPPORT")
+        deploy.deploy(work, bpmn_path=tmp_path / "support.bpmn", config=config)
+    alice = browser_login(site, "alice")
+    page = alice.get("/cases/new?type=SUPPORT")
+    assert 'name="f_amount"' in page.text and 'type="number"' in page.text
+    fields = {"csrf_token": csrf_of(page.text), "case_type": "SUPPORT", "subject": "Order"}
+    bad = alice.post("/cases/new", data={**fields, "f_amount": "lots"})
+    assert bad.status_code == 422 and "Amount must be a whole number" in bad.text
+    assert 'value="Order"' in bad.text  # what was typed is kept
+    made = alice.post("/cases/new", data={**fields, "f_amount": "12"}, follow_redirects=False)
+    assert made.status_code == 303
+    number = made.headers["location"].rsplit("/", 1)[1]
+    assert site.login("alice").get(f"/api/cases/{number}").json()["data"]["amount"] == 12

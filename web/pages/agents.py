@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,6 +24,7 @@ from .common import (
     logout_submit,
     read_form,
     task_action,
+    task_form_data,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -113,13 +114,27 @@ def case_list(
     return render(request, "cases.html", context)
 
 
-def new_case_page(request: Request, me: Actor, portal: bool, **extra: object) -> Response:
+def new_case_page(
+    request: Request, me: Actor, portal: bool, chosen: str = "", **extra: Any
+) -> Response:
+    """The new-case form; the chosen case type's start form (``camunda:formField`` on its
+    start event) is part of it."""
+    kinds = openable_types(me.work, me.subject)
+    kind = next((k for k in kinds if k.key == chosen), kinds[0] if kinds else None)
+    start_form = []
+    if kind is not None and kind.current_version_id is not None:
+        version = me.work.runtime.version(me.work.session, kind.current_version_id)
+        start_form = [f.to_dict() for f in version.start_form]
+    values = extra.pop("values", {})
     context = {
         **base_context(me, portal),
-        "types": openable_types(me.work, me.subject),
+        "types": kinds,
+        "chosen": kind.key if kind else "",
+        "start_form": start_form,
+        "given": task_form_data(values),
         "priorities": cases.PRIORITIES,
         "action": "/portal/new" if portal else "/cases/new",
-        "values": {},
+        "values": values,
         "errors": {},
         **extra,
     }
@@ -127,9 +142,9 @@ def new_case_page(request: Request, me: Actor, portal: bool, **extra: object) ->
 
 
 @router.get("/cases/new")
-def new_case_form(request: Request) -> Response:
+def new_case_form(request: Request, type: Word = "") -> Response:
     with acting(request) as me:
-        return new_case_page(request, agent(me), False)
+        return new_case_page(request, agent(me), False, type)
 
 
 async def open_from_form(request: Request, portal: bool) -> Response:
@@ -149,6 +164,7 @@ async def open_from_form(request: Request, portal: bool) -> Response:
                 subject=form.get("subject", ""),
                 raiser=me.user,
                 priority="normal" if portal else form.get("priority", "normal"),
+                data=task_form_data(form),
                 actor_id=me.user.id,
             )
             if form.get("body", "").strip():
@@ -163,7 +179,13 @@ async def open_from_form(request: Request, portal: bool) -> Response:
     def again() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             return new_case_page(
-                request, me, portal, values=form, errors=problem[1], error=problem[0]
+                request,
+                me,
+                portal,
+                form.get("case_type", ""),
+                values=form,
+                errors=problem[1],
+                error=problem[0],
             )
 
     return await run_in_threadpool(again)

@@ -15,7 +15,7 @@ from rules.pages import case_list_query
 
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
-from .agents import Number, TaskId, Verb, new_case_page, open_from_form, post_from_form
+from .agents import Number, TaskId, Verb, Word, new_case_page, open_from_form, post_from_form
 from .common import base_context, case_context, login_page, login_submit, logout_submit, task_action
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -58,9 +58,9 @@ def my_cases(request: Request) -> Response:
 
 
 @router.get("/new")
-def new_case_form(request: Request) -> Response:
+def new_case_form(request: Request, type: Word = "") -> Response:
     with acting(request) as me:
-        return new_case_page(request, customer(me), True)
+        return new_case_page(request, customer(me), True, type)
 
 
 @router.post("/new")
