@@ -11,9 +11,9 @@ next sweep, which then finds it settled).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from . import sla_clocks, workflows
 from .errors import Conflict
@@ -123,3 +123,9 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
         if number:
             fired.append(number)
     return fired
+
+
+def next_due(work: UnitOfWork) -> datetime | None:
+    """When the earliest waiting timer falls due (one index probe), so a worker can wake
+    up for it instead of waiting for its next tick."""
+    return work.session.scalar(select(func.min(Timer.due_at)).where(Timer.state == "waiting"))

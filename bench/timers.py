@@ -1,0 +1,279 @@
+"""Timer sweep cost and due-to-outbox latency, on SQLite and PostgreSQL, in one run.
+
+(1) Sweep cost: the same work -- one sweep firing 50 due SLA breaches, each queueing a
+    notice -- with 10k and with 1M other timers waiting (not due); also an empty sweep.
+    Target: the 1M sweep costs at most 2x the 10k sweep (the sweep reads only what is due).
+(2) Latency: a real ``run.py worker`` process (default 1 s tick) while cases are opened
+    whose first-response breach falls due 2-6 s later, spread over time; latency is the
+    outbox row's creation minus the timer's due time.  Target: p99 <= 1 s.
+
+Usage: python bench/timers.py [--quick] [--pg URL]
+  --quick: 1k vs 50k waiting timers and a shorter latency run (well under a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
+
+from engine import cases, deploy, directory, timers  # noqa: E402
+from engine.clock import ManualClock, SystemClock  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from engine.store.models import Case, Timer  # noqa: E402
+from engine.store.outbox import OutboxMessage  # noqa: E402
+from rules.policies import RulesPolicies  # noqa: E402
+
+BPMN = ROOT / "processes" / "support.bpmn"
+DUE_PER_SWEEP = 30
+SLA = """
+[sla.calendar]
+timezone = "UTC"
+hours = "24/7"
+[sla.targets.first_response]
+within = "{within}"
+"""
+
+
+def setup(url: str, clock, within: str, workdir: Path) -> Runtime:
+    rt = Runtime(url, clock=clock, policies=RulesPolicies())
+    rt.init_schema()
+    with rt.unit() as work:
+        for group, members in {
+            "service-desk": ["alice"],
+            "specialists": ["sam"],
+            "support-leads": ["lee"],
+            "support-monitors": [],
+        }.items():
+            directory.add_group(work, name=group)
+            for member in members:
+                directory.add_user(work, username=member, email=f"{member}@example.com")
+                directory.add_member(work, username=member, group=group)
+        directory.add_user(work, username="carol")
+    text_ = (ROOT / "processes" / "support.toml").read_text().split("\n[sla")[0]
+    config_path = workdir / f"support-{uuid.uuid4().hex[:6]}.toml"
+    config_path.write_text(
+        text_.replace('bpmn = "support.bpmn"', f'bpmn = "{BPMN}"')
+        + "\n"
+        + SLA.format(within=within)
+    )
+    config = deploy.resolve_config(BPMN, config_path, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=BPMN, config=config)
+    return rt
+
+
+def open_cases(rt: Runtime, n: int) -> list[int]:
+    with rt.unit() as work:
+        carol = directory.user_by_name(work, "carol")
+        return [
+            cases.open_case(work, case_type="SUPPORT", subject=f"case {i}", raiser=carol).id
+            for i in range(n)
+        ]
+
+
+def fill_waiting(rt: Runtime, case_id: int, start: int, count: int) -> None:
+    """Waiting timers due in a year: what a big installation holds and a sweep must skip."""
+    far = rt.clock.now() + timedelta(days=365)
+    batch = 20_000
+    for offset in range(start, start + count, batch):
+        rows = [
+            {
+                "case_id": case_id,
+                "source": "sla",
+                "name": "bulk",
+                "threshold": 1.0,
+                "cycle": i,
+                "due_at": far + timedelta(seconds=i),
+                "state": "waiting",
+                "attempts": 0,
+            }
+            for i in range(offset, min(offset + batch, start + count))
+        ]
+        with rt.unit() as work:
+            work.session.execute(insert(Timer), rows)
+
+
+def timed_sweeps(rt: Runtime, clock: ManualClock, due_cases: list[int], reps: int) -> float:
+    """Median seconds of a sweep that fires one due breach on each of ``due_cases``."""
+    spent = []
+    for _ in range(reps):
+        with rt.unit() as work:  # make each case's breach due again, as a fresh cycle
+            for case_id in due_cases:
+                cycle = work.session.scalar(
+                    select(Timer.cycle)
+                    .where(Timer.case_id == case_id, Timer.name == "first_response")
+                    .order_by(Timer.cycle.desc())
+                    .limit(1)
+                )
+                work.session.execute(
+                    insert(Timer).values(
+                        case_id=case_id,
+                        source="sla",
+                        name="first_response",
+                        threshold=1.0,
+                        cycle=(cycle or 0) + 1,
+                        due_at=clock.now(),
+                        state="waiting",
+                        attempts=0,
+                    )
+                )
+        clock.advance(timedelta(seconds=1))
+        started = time.perf_counter()
+        timers.sweep(rt)
+        spent.append(time.perf_counter() - started)
+        with rt.unit() as work:
+            left = work.session.scalar(
+                select(Timer.id).where(Timer.state == "waiting", Timer.due_at <= clock.now())
+            )
+        assert left is None, "the sweep left due timers behind"
+    return statistics.median(spent)
+
+
+def empty_sweep(rt: Runtime, reps: int = 20) -> float:
+    spent = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        timers.sweep(rt)
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent)
+
+
+def sweep_cost(url: str, small: int, large: int, workdir: Path) -> dict[str, float]:
+    clock = ManualClock()
+    rt = setup(url, clock, "PT1H", workdir)
+    due_cases = open_cases(rt, DUE_PER_SWEEP)
+    with rt.unit() as work:  # their own first-response rows stay out of the way
+        work.session.execute(update(Timer).where(Timer.source == "sla").values(state="cancelled"))
+    fill_waiting(rt, due_cases[0], 0, small)
+    result = {"small": timed_sweeps(rt, clock, due_cases, 5), "empty_small": empty_sweep(rt)}
+    fill_waiting(rt, due_cases[0], small, large - small)
+    if rt.db.dialect.name == "postgresql":
+        with rt.db.begin() as c:
+            c.execute(text("analyze timers"))
+    result["large"] = timed_sweeps(rt, clock, due_cases, 5)
+    result["empty_large"] = empty_sweep(rt)
+    rt.close()
+    return result
+
+
+def latency(url: str, n_cases: int, workdir: Path) -> list[float]:
+    """Open cases over a few seconds with a real worker running; seconds from due to outbox."""
+    rt = setup(url, SystemClock(), "PT2S", workdir)
+    env = {**os.environ, "CASEWORK_DB": url, "CASEWORK_MAILDIR": str(workdir / "maildir")}
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)  # the worker is up and sweeping
+        opened = []
+        for _ in range(n_cases):
+            opened += open_cases(rt, 1)
+            time.sleep(4.0 / n_cases)  # due times spread over four seconds
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            with rt.unit() as work:
+                queued = work.session.scalar(select(text("count(*)")).select_from(OutboxMessage))
+            if queued >= n_cases:
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    with rt.unit() as work:
+        rows = work.session.execute(
+            select(OutboxMessage.created_at, Timer.due_at)
+            .join(Timer, Timer.case_id == OutboxMessage.case_id)
+            .join(Case, Case.id == Timer.case_id)
+            .where(Timer.name == "first_response", Timer.source == "sla", Timer.threshold == 1.0)
+        ).all()
+    rt.close()
+    if len(rows) < n_cases:
+        raise SystemExit(f"only {len(rows)} of {n_cases} breaches reached the outbox")
+    return sorted((created - due).total_seconds() for created, due in rows)
+
+
+def postgres(base: str) -> tuple[Callable[[], str], Callable[[], None]] | None:
+    try:
+        admin = create_engine(base, connect_args={"connect_timeout": 3})
+        with admin.connect() as c:
+            c.execute(text("select 1"))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); its lines are skipped")
+        return None
+    schemas: list[str] = []
+
+    def new_url() -> str:
+        schemas.append(f"cw_bench_{uuid.uuid4().hex[:8]}")
+        return f"{base}?schema={schemas[-1]}"
+
+    def drop() -> None:
+        with admin.begin() as c:
+            for schema in schemas:
+                c.execute(text(f'drop schema if exists "{schema}" cascade'))
+        admin.dispose()
+
+    return new_url, drop
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    small, large = (1_000, 50_000) if args.quick else (10_000, 1_000_000)
+    n_cases = 30 if args.quick else 150
+    pg = postgres(args.pg)
+    results: list[tuple[str, float, str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        backends = [("sqlite", lambda: f"sqlite:///{workdir / uuid.uuid4().hex}.db")]
+        if pg:
+            backends.append(("postgresql", pg[0]))
+        for name, make_url in backends:
+            cost = sweep_cost(make_url(), small, large, workdir)
+            ratio = cost["large"] / cost["small"]
+            print(
+                f"{name}: sweep firing {DUE_PER_SWEEP} breaches: {cost['small'] * 1000:.1f} ms "
+                f"with {small:,} waiting, {cost['large'] * 1000:.1f} ms with {large:,} "
+                f"(x{ratio:.2f}); empty sweep {cost['empty_small'] * 1000:.2f} / "
+                f"{cost['empty_large'] * 1000:.2f} ms"
+            )
+            lat = latency(make_url(), n_cases, workdir)
+            p50, p99 = pct(lat, 0.5), pct(lat, 0.99)
+            print(
+                f"{name}: due -> outbox over {len(lat)} breaches with a real worker (1 s tick): "
+                f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms"
+            )
+            results.append((f"{name}_sweep_ratio_{large // small}x_timers", ratio, "<=", 2.0))
+            results.append((f"{name}_due_to_outbox_p99_s", p99, "<=", 1.0))
+        if pg:
+            pg[1]()
+    for figure, value, op, target in results:
+        ok = value <= target
+        print(f"BENCH timers {figure}={value:.3f} target{op}{target} {'PASS' if ok else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
