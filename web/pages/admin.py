@@ -51,15 +51,11 @@ async def change(request: Request, action: str) -> Response:
             who = me.user.id
             if action == "groups":
                 directory.add_group(me.work, name=form.get("name", ""), actor_id=who)
-            elif action == "members":
-                directory.add_member(
-                    me.work,
-                    username=form.get("username", ""),
-                    group=form.get("group", ""),
-                    actor_id=who,
+            elif action in ("members", "members-remove"):
+                change_membership = (
+                    directory.add_member if action == "members" else directory.remove_member
                 )
-            elif action == "members-remove":
-                directory.remove_member(
+                change_membership(
                     me.work,
                     username=form.get("username", ""),
                     group=form.get("group", ""),

@@ -17,17 +17,16 @@ from rules.views import views_for
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from .common import (
+    add_login_routes,
     base_context,
     case_context,
-    login_page,
-    login_submit,
-    logout_submit,
     read_form,
     task_action,
     task_form_data,
 )
 
 router = APIRouter(include_in_schema=False)
+add_login_routes(router, "", portal=False)
 Number = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Word = Annotated[str, Query(max_length=200)]
@@ -39,21 +38,6 @@ def agent(me: Actor) -> Actor:
     if me.subject.portal is not None:
         raise NotAuthenticated("customers use the portal")
     return me
-
-
-@router.get("/login")
-def login_form(request: Request) -> Response:
-    return login_page(request, "/login", False)
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    return await login_submit(request, "/login", False, "/")
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    return await logout_submit(request, "/login")
 
 
 @router.get("/")

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -95,6 +95,23 @@ async def logout_submit(request: Request, login: str) -> Response:
     response = RedirectResponse(login, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def add_login_routes(router: APIRouter, area: str, *, portal: bool) -> None:
+    """``GET/POST {area}/login`` and ``POST {area}/logout`` for the agents' pages or the
+    portal (the two differ only in where they send people)."""
+    action, home = f"{area}/login", area or "/"
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return login_page(request, action, portal)
+        return await login_submit(request, action, portal, home)
+
+    async def logout(request: Request) -> Response:
+        return await logout_submit(request, action)
+
+    router.add_api_route("/login", login, methods=["GET", "POST"])
+    router.add_api_route("/logout", logout, methods=["POST"])
 
 
 def case_context(

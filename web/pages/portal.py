@@ -16,30 +16,16 @@ from rules.pages import case_list_query
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from .agents import Number, TaskId, Verb, Word, new_case_page, open_from_form, post_from_form
-from .common import base_context, case_context, login_page, login_submit, logout_submit, task_action
+from .common import add_login_routes, base_context, case_context, task_action
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
+add_login_routes(router, "/portal", portal=True)
 
 
 def customer(me: Actor) -> Actor:
     if me.subject.portal is None:
         raise NotAuthenticated("the portal is for customers")
     return me
-
-
-@router.get("/login")
-def login_form(request: Request) -> Response:
-    return login_page(request, "/portal/login", True)
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    return await login_submit(request, "/portal/login", True, "/portal")
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    return await logout_submit(request, "/portal/login")
 
 
 @router.get("")
