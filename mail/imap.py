@@ -59,6 +59,8 @@ class PollResult:
     quarantined: int = 0
     resynced: bool = False
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
+    #: UIDs the search listed but the fetch did not return (expunged meanwhile, or a glitch)
+    missing: list[int] = field(default_factory=list, repr=False)
 
     def add(self, other: PollResult) -> PollResult:
         self.fetched += other.fetched
@@ -67,6 +69,7 @@ class PollResult:
         self.quarantined += other.quarantined
         self.resynced = self.resynced or other.resynced
         self.outcomes.extend(other.outcomes)
+        self.missing.extend(other.missing)
         return self
 
 
@@ -193,8 +196,11 @@ class MailboxPoller:
         for start in range(0, len(uids), self.batch):
             chunk = uids[start : start + self.batch]
             result.add(self._batch(mailbox, client, uidvalidity, chunk))
-        if uids:
-            self._advance(mailbox, uidvalidity, uids[-1])
+        # never step over a message that was listed but not fetched: the next search shows
+        # whether it is gone (then it is not listed again) or still waiting to be taken in
+        safe = [u for u in uids if not result.missing or u < min(result.missing)]
+        if safe:
+            self._advance(mailbox, uidvalidity, safe[-1])
         return result
 
     def _start(self, mailbox: Mailbox, uidvalidity: int) -> tuple[int, bool]:
@@ -238,7 +244,8 @@ class MailboxPoller:
         try:
             for uid in uids:
                 raw = bodies.get(uid)
-                if raw is None:  # expunged by someone else meanwhile
+                if raw is None:  # expunged by someone else meanwhile, or not sent
+                    result.missing.append(uid)
                     continue
                 source = Source(mailbox.folder, uidvalidity, uid, uid not in large, sizes[uid])
                 outcome = take_in(

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from imapclient import IMAPClient
 from sqlalchemy import select
 
 from engine.errors import InvalidInput
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
-from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, fetch_again
+from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, connect, fetch_again
 from mail.intake import retry
 from mail.tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
@@ -249,3 +250,35 @@ def test_an_unreachable_server_is_a_warning_for_the_worker_and_nothing_is_touche
         assert desk.count(InboundMessage) == 0 and desk.count(MailFolderState) == 0
     finally:
         desk.runtime.close()
+
+
+def test_a_message_the_server_did_not_send_is_fetched_on_the_next_poll(imap: ImapDesk):
+    imap.append(request(1), request(2), request(3))
+    dropped: list[int] = []
+
+    def glitchy(mailbox: Mailbox) -> IMAPClient:
+        client = connect(mailbox)
+        fetch = client.fetch
+
+        def fetch_dropping_one(uids, items):  # type: ignore[no-untyped-def]
+            answer = fetch(uids, items)
+            if "BODY.PEEK[]" in items and not dropped:
+                dropped.append(sorted(answer)[1])
+                del answer[dropped[0]]
+            return answer
+
+        client.fetch = fetch_dropping_one  # type: ignore[method-assign]
+        return client
+
+    poller = MailboxPoller(
+        imap.desk.runtime, imap.desk.mailbox_id, domain=DOMAIN, connector=glitchy
+    )
+    try:
+        first = poller.poll_once()
+        assert (first.new, first.missing) == (2, dropped)
+        second = poller.poll_once()
+        assert (second.new, second.duplicates) == (1, 0)  # the others are flagged: skipped
+    finally:
+        poller.close()
+    assert imap.desk.cases() == 3
+    assert all(DONE in f for f in imap.flags().values())
