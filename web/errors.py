@@ -54,7 +54,9 @@ async def on_engine_error(request: Request, exc: Exception) -> Response:
     code = status_of(exc)
     if _is_api(request):
         return JSONResponse(body_of(exc), status_code=code)
-    return render(request, "error.html", {"status": code, "message": str(exc)}, status=code)
+    portal = request.url.path.startswith("/portal")
+    context = {"status": code, "message": str(exc), "portal": portal}
+    return render(request, "error.html", context, status=code)
 
 
 async def on_not_authenticated(request: Request, exc: Exception) -> Response:
