@@ -186,3 +186,17 @@ def test_api_tokens_act_as_their_user_until_revoked(site: Site):
     assert alice.delete(f"/api/tokens/{made.json()['id']}").status_code == 200
     assert script.get("/api/me").status_code == 401
     assert site.client.get("/api/cases").status_code == 401
+
+
+def test_access_explain_gives_the_rule_trail(site: Site):
+    carol, alice, root = site.login("carol"), site.login("alice"), site.login("root")
+    number = open_case(carol)["number"]
+    mine = alice.get(f"/api/cases/{number}/access", params={"action": "close"}).json()
+    assert mine["allowed"] is True and mine["trail"]
+    assert alice.get(f"/api/cases/{number}/access", params={"user": "dave"}).status_code == 403
+    dave = root.get(f"/api/cases/{number}/access", params={"user": "dave"}).json()
+    assert dave["allowed"] is False and dave["level"] == "none"
+    internal = root.get(
+        f"/api/cases/{number}/access", params={"user": "carol", "action": "read_internal"}
+    ).json()
+    assert internal["allowed"] is False
