@@ -415,9 +415,8 @@ def complete(
     if engine_task is None or engine_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer waiting in the process")
     engine_task.set_data(**values)
-    engine_task.run()
     live.settled.add(task.engine_task_id)
-    workflows.run(work, workflow)
+    workflows.run(work, workflow, completing=engine_task)
     _audit(work, task, user, "completed", {"state": "open"}, {"state": "completed", "data": values})
     created = workflows.save(work, live, actor_id=user.id)
     return Completion(task, live.ref.status, created)

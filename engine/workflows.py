@@ -20,6 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
@@ -59,7 +60,7 @@ _INSERT_TIMERS = prepared_insert(
 _CANCEL_TASKS = (
     update(_TASKS)
     .where(
-        _TASKS.c.case_id == bindparam("case_id"),
+        _TASKS.c.case_id == bindparam("b_case_id"),  # "case_id" is reserved in an UPDATE
         _TASKS.c.state == "open",
         _TASKS.c.engine_task_id.in_(bindparam("engine_ids", expanding=True)),
     )
@@ -156,9 +157,21 @@ def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
     return LiveCase(case, version, workflow, _ready(workflow), set())
 
 
-def run(work: UnitOfWork, workflow: BpmnWorkflow, *, refresh_timers: bool = False) -> None:
-    """Advance the engine as far as it goes, with the unit of work's clock as time."""
+def run(
+    work: UnitOfWork,
+    workflow: BpmnWorkflow,
+    *,
+    refresh_timers: bool = False,
+    completing: SpiffTask | None = None,
+) -> None:
+    """Advance the engine as far as it goes, with the unit of work's clock as time.
+
+    ``completing``: a human task to run first, under the same clock -- running it starts
+    the timers of the events that follow it (an intermediate timer counts from here).
+    """
     with engine_time(_FixedNow(work.now)):
+        if completing is not None:
+            completing.run()
         if refresh_timers:
             workflow.refresh_timers()
         workflow.do_engine_steps()
@@ -302,7 +315,7 @@ def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> li
     if gone:
         cancelled = (
             work.session.execute(
-                _CANCEL_TASKS, {"case_id": case.id, "engine_ids": gone, "now": work.now}
+                _CANCEL_TASKS, {"b_case_id": case.id, "engine_ids": gone, "now": work.now}
             )
             .scalars()
             .all()
