@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -83,6 +83,7 @@ def queue_notice(
     now: datetime,
     token: str,
     override_dir: str | Path | None = None,
+    overrides: Mapping[str, str] | None = None,
     send_after: datetime | None = None,
     headers: dict[str, str] | None = None,
     automatic: bool = True,
@@ -103,7 +104,9 @@ def queue_notice(
     if not dedupe_key or len(dedupe_key) > 500:
         raise InvalidInput("cannot queue a notice", {"dedupe_key": "1 to 500 characters"})
     message_id = make_message_id(token=token, kind=kind, dedupe_key=dedupe_key, domain=domain)
-    subject, text, html = render_notice(kind, context, override_dir=override_dir)
+    subject, text, html = render_notice(
+        kind, context, override_dir=override_dir, overrides=overrides
+    )
     values = {
         "dedupe_key": dedupe_key,
         "message_id": message_id,

@@ -23,6 +23,7 @@ The context a notice template receives (what :func:`render_notice` expects, plus
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
+    DictLoader,
     Environment,
     FileSystemLoader,
     StrictUndefined,
@@ -50,9 +53,14 @@ _KIND = re.compile(r"[a-z][a-z0-9_-]{0,29}")
 
 
 @lru_cache(maxsize=64)
-def environment(override_dir: str | None = None) -> Environment:
-    """The template environment, with ``override_dir`` (if any) searched before the defaults."""
-    loaders = [FileSystemLoader(override_dir)] if override_dir else []
+def environment(
+    override_dir: str | None = None, overrides: tuple[tuple[str, str], ...] = ()
+) -> Environment:
+    """The template environment: a case type's own templates (``overrides``, name → text)
+    first, then ``override_dir`` (if any), then the defaults."""
+    loaders: list[BaseLoader] = [DictLoader(dict(overrides))] if overrides else []
+    if override_dir:
+        loaders.append(FileSystemLoader(override_dir))
     loaders.append(FileSystemLoader(TEMPLATES))
     return Environment(
         loader=ChoiceLoader(loaders),
@@ -88,12 +96,18 @@ def notice_context(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_notice(
-    kind: str, context: dict[str, Any], *, override_dir: str | Path | None = None
+    kind: str,
+    context: dict[str, Any],
+    *,
+    override_dir: str | Path | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> tuple[str, str, str | None]:
     """``(subject, text, html)`` of a notice; ``html`` is None when no HTML template exists."""
     if not _KIND.fullmatch(kind):
         raise ValueError(f"not a notice kind: {kind!r}")
-    env = environment(str(override_dir) if override_dir else None)
+    env = environment(
+        str(override_dir) if override_dir else None, tuple(sorted((overrides or {}).items()))
+    )
     values = notice_context(context)
     subject = env.get_template(f"{kind}.subject.txt").render(values)
     subject = " ".join(subject.split())  # one line: no header folding, no header injection

@@ -86,6 +86,7 @@ class RulesPolicies(CasePolicies):
                 f"threshold={notice.threshold}:cycle={notice.cycle}:to={email}",
                 now=work.now,
                 send_after=notice.send_after,
+                overrides=case.version.config.mail_templates,
                 token=f"case{row.id:08d}",
             )
 

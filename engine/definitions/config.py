@@ -12,12 +12,14 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
+
+from .mail_templates import read_templates
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
@@ -42,10 +44,16 @@ class CaseTypeConfig:
     sla: dict[str, Any] = field(default_factory=dict)
     #: ``{"Task_Id": "role"}``: tasks the modeler cannot run that people do by hand
     manual_steps: dict[str, str] = field(default_factory=dict)
+    #: the case type's own notice templates by file name (see ``mail_templates.py``)
+    mail_templates: dict[str, str] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
-        optional = {"manual_steps": dict(self.manual_steps)} if self.manual_steps else {}
+        optional: dict[str, Any] = {}
+        if self.manual_steps:
+            optional["manual_steps"] = dict(self.manual_steps)
+        if self.mail_templates:
+            optional["mail_templates"] = dict(self.mail_templates)
         return {
             **optional,
             "key": self.key,
@@ -72,6 +80,7 @@ class CaseTypeConfig:
             assignment=dict(data.get("assignment") or {}),
             sla=dict(data.get("sla") or {}),
             manual_steps=dict(data.get("manual_steps") or {}),
+            mail_templates=dict(data.get("mail_templates") or {}),
             source=source,
         )
 
@@ -110,9 +119,16 @@ def load_config(path: str | Path) -> CaseTypeConfig:
             [Problem(str(path), f"not valid TOML: {exc}", line=line, column=column)]
         ) from None
     try:
-        return parse_config(raw, source=str(path))
+        config = parse_config(raw, source=str(path))
     except DefinitionError as exc:
         raise DefinitionError([locate_in_toml(p, text) for p in exc.problems]) from None
+    folder = (raw.get("case_type") or {}).get("mail_templates")
+    if not folder:
+        return config
+    templates, problems = read_templates(path.parent / str(folder), str(path))
+    if problems:
+        raise DefinitionError(problems)
+    return replace(config, mail_templates=templates)
 
 
 _TOML_AT = re.compile(r"at line (\d+), column (\d+)")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine import cases, deploy, directory, posts, sla_clocks, timers
 from engine.clock import ManualClock
+from engine.errors import DefinitionError
 from engine.runtime import Runtime
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
@@ -223,3 +224,49 @@ def test_the_customers_answer_ends_a_wait_on_the_customer(db_url, tmp_path: Path
     # paused from the start: all 9 business hours run from 11:00, Mon 11-18 and Tue 08-10
     assert shown.targets[0].due_at == datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
     rt.close()
+
+
+def test_a_case_type_brings_its_own_breach_template_stored_with_its_version(db_url, tmp_path: Path):
+    clock = ManualClock()
+    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
+    rt.init_schema()
+    users = seed_directory(rt)
+    with rt.unit() as work:
+        directory.user_by_name(work, "lee").email = "lee@example.com"
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "breach.subject.txt").write_text("ACME: {{ case_number }} is late")
+    config_path = tmp_path / "support.toml"
+    config_path.write_text(
+        support_toml(SLA).replace('bpmn = "support.bpmn"', 'mail_templates = "mail"')
+    )
+    config = deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
+    with rt.unit() as work:
+        deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+    (tmp_path / "mail" / "breach.subject.txt").unlink()  # the version keeps its own copy
+    with rt.unit() as work:
+        number = cases.open_case(
+            work, case_type="SUPPORT", subject="x", raiser=users["carol"]
+        ).number
+    clock.advance(timedelta(hours=2))
+    timers.sweep(rt)
+    with rt.unit() as work:
+        subjects = set(
+            work.session.scalars(
+                select(OutboxMessage.subject).where(OutboxMessage.kind == "breach")
+            )
+        )
+    assert subjects == {f"ACME: {number} is late"}
+    rt.close()
+
+
+def test_a_broken_case_type_template_is_refused_at_deploy(tmp_path: Path):
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "breach.txt").write_text("line one\n{% if x %}never closed\n")
+    config_path = tmp_path / "support.toml"
+    config_path.write_text(
+        support_toml().replace('bpmn = "support.bpmn"', 'mail_templates = "mail"')
+    )
+    with pytest.raises(DefinitionError) as refused:
+        deploy.resolve_config(PROCESSES / "support.bpmn", config_path, "SUPPORT")
+    (problem,) = refused.value.problems
+    assert problem.file.endswith("breach.txt") and "template error" in problem.message
