@@ -133,19 +133,20 @@ def queue_notice(
     return session.get(OutboxMessage, new_id)
 
 
+_INSERT_ONCE = {  # built once: compiled once per dialect and reused from the cache
+    name: dialect_insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id."""
-    dialect = session.get_bind().dialect.name
+    statement = _INSERT_ONCE.get(session.get_bind().dialect.name)
+    if statement is not None:
+        return session.execute(statement, values).scalar_one_or_none()
     table = OutboxMessage.__table__
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(table.c.id)
-        )
-        return session.execute(statement).scalar_one_or_none()
     try:  # any other database: a savepoint around a plain insert
         with session.begin_nested():
             return session.execute(table.insert().values(**values).returning(table.c.id)).scalar()
