@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from engine.cases import case_by_number
 from engine.deploy import current_version_id
 from engine.directory import user_by_name
 from engine.errors import InvalidInput
-from engine.sla import TargetStatus, format_duration
+from engine.sla import TargetStatus
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
 from rules import load_subject, visible_case
@@ -117,10 +118,16 @@ def _target(status: TargetStatus) -> dict[str, Any]:
         "target": status.target,
         "state": status.state,
         "due_at": status.due_at,
-        "remaining": format_duration(status.remaining),
+        "remaining": _business_hours(status.remaining),
         "met_at": status.met_at,
         "breached_at": status.breached_at,
     }
+
+
+def _business_hours(left: timedelta) -> str:
+    """``50h 00m``: business time left, in hours (a business "day" has no fixed length)."""
+    minutes = int(left.total_seconds() // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 def cmd_sla_wait(args: argparse.Namespace) -> int:
