@@ -22,12 +22,28 @@ from sqlalchemy import bindparam, func, select, update
 from . import audit
 from .errors import InvalidInput, NotFound
 from .runtime import CaseInfo, LoadedPolicy, SlaNotice, UnitOfWork
-from .sla import ClockEvent, TargetStatus, due_moments, evaluate, read_section
+from .sla import (
+    ClockEvent,
+    SlaOptions,
+    TargetStatus,
+    due_moments,
+    evaluate,
+    paused,
+    read_section,
+    started,
+)
 from .store.fast import prepared_insert
 from .store.models import Case, HumanTask, Timer
 from .store.sla import CaseSla, SlaEvent, SlaPolicyVersion
 
 _INSERT_EVENT = prepared_insert(SlaEvent.__table__, ["case_id", "kind", "target", "at"])
+_INSERT_STATE = prepared_insert(
+    CaseSla.__table__, ["case_id", "policy_id", "waiting_on_customer", "paused"]
+)
+_INSERT_TIMER = prepared_insert(
+    Timer.__table__,
+    ["case_id", "source", "name", "threshold", "cycle", "due_at", "state", "attempts"],
+)
 _OPEN_TASKS = select(HumanTask.role, HumanTask.element_id, HumanTask.name).where(
     HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open"
 )
@@ -113,16 +129,61 @@ def adopt_policy(
 
 
 def arm(work: UnitOfWork, case: CaseInfo) -> None:
-    """Start the clocks of a new case on its type's current policy (no policy: no clocks)."""
+    """Start the clocks of a new case on its type's current policy (no policy: no clocks).
+
+    A new case has no history and no timer rows yet, so they are written directly --
+    this runs for every case opened, by hand or by mail.
+    """
     policy_id = current_policy_id(work, case.case_type_id)
     if policy_id is None:
         return
-    work.session.add(CaseSla(case_id=case.id, policy_id=policy_id))
-    work.session.flush()
-    _INSERT_EVENT.execute(
-        work.session, {"case_id": case.id, "kind": "started", "target": None, "at": work.now}
+    loaded = work.runtime.sla_policy(work.session, policy_id)
+    is_paused = _waits_on_customer(work, case.id, loaded.options, manual=False)
+    _INSERT_STATE.execute(
+        work.session,
+        {
+            "case_id": case.id,
+            "policy_id": policy_id,
+            "waiting_on_customer": False,
+            "paused": is_paused,
+        },
     )
-    sync_pause(work, case.id, force=True)
+    events = [started(work.now), *([paused(work.now)] if is_paused else [])]
+    _INSERT_EVENT.execute_many(
+        work.session,
+        [{"case_id": case.id, "kind": e.kind, "target": None, "at": e.at} for e in events],
+    )
+    moments = due_moments(loaded.policy, events, work.now)
+    if moments:
+        _INSERT_TIMER.execute_many(
+            work.session,
+            [_timer_row(case.id, m.target, m.threshold, 0, m.due_at) for m in moments],
+        )
+
+
+def _timer_row(
+    case_id: int, name: str, threshold: float, cycle: int, due_at: datetime
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "source": "sla",
+        "name": name,
+        "threshold": threshold,
+        "cycle": cycle,
+        "due_at": due_at,
+        "state": "waiting",
+        "attempts": 0,
+    }
+
+
+def _waits_on_customer(
+    work: UnitOfWork, case_id: int, options: SlaOptions, *, manual: bool
+) -> bool:
+    """Manually set waiting, or an open task of a pausing role or task."""
+    return manual or any(
+        options.pauses_for(role=role, element_id=element_id, name=name)
+        for role, element_id, name in work.session.execute(_OPEN_TASKS, {"case_id": case_id})
+    )
 
 
 def responded(work: UnitOfWork, case_id: int) -> None:
@@ -182,10 +243,7 @@ def sync_pause(work: UnitOfWork, case_id: int, *, force: bool = False) -> None:
     if state is None:
         return
     options = work.runtime.sla_policy(work.session, state.policy_id).options
-    paused = state.waiting_on_customer or any(
-        options.pauses_for(role=role, element_id=element_id, name=name)
-        for role, element_id, name in work.session.execute(_OPEN_TASKS, {"case_id": case_id})
-    )
+    paused = _waits_on_customer(work, case_id, options, manual=state.waiting_on_customer)
     if paused != state.paused:
         state.paused = paused
         _INSERT_EVENT.execute(
@@ -239,21 +297,10 @@ def rearm(work: UnitOfWork, case_id: int, state: CaseSla) -> None:
         elif row.state == "waiting":
             row.state = "met" if row.name in met else "cancelled"
             row.fired_at = work.now
-    for (name, threshold, cycle), due_at in ahead.items():
-        if (name, threshold, cycle) not in rows:
-            work.session.add(
-                Timer(
-                    case_id=case_id,
-                    source="sla",
-                    name=name,
-                    threshold=threshold,
-                    cycle=cycle,
-                    due_at=due_at,
-                    state="waiting",
-                    attempts=0,
-                )
-            )
     work.session.flush()
+    new = [_timer_row(case_id, *key, due_at) for key, due_at in ahead.items() if key not in rows]
+    if new:
+        _INSERT_TIMER.execute_many(work.session, new)
 
 
 def _met(work: UnitOfWork, case_id: int, target: str) -> bool:
