@@ -181,10 +181,13 @@ class RulesPolicies(CasePolicies):
         post = work.session.get(StreamPost, post_id)
         if case is None or post is None or post.author_id is None:
             return
+        if post.author_id == case.raiser_id:  # the customer: no need to load permissions
+            sla_clocks.customer_answered(work, case_id, actor_id=post.author_id)
+            return
         author = work.session.get(User, post.author_id)
         assert author is not None
         subject = load_subject(work, author)
-        if post.author_id == case.raiser_id or subject.portal is not None:
+        if subject.portal is not None:
             sla_clocks.customer_answered(work, case_id, actor_id=author.id)
         elif can(work, subject, "write", case):
             sla_clocks.responded(work, case_id)
