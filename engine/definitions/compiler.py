@@ -34,7 +34,12 @@ from .expression_checks import check_condition_variables, check_expressions, che
 from .forms import FormField, check_form_fields, parse_form_fields
 from .modeler import apply_fallbacks
 from .parser import BPMN_NS, EXTENSION_KEY, NS, CaseParser, normalise_dialect
-from .references import check_call_activities, check_references, check_waits
+from .references import (
+    check_call_activities,
+    check_references,
+    check_reserved_ids,
+    check_waits,
+)
 
 INITIATOR = {"initiator", "starter", "startedBy"}
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
@@ -157,6 +162,7 @@ def compile_definition(
     check_condition_variables(process, out)
     check_call_activities(root, process, out.add)
     dangling = check_references(root, process, out.add)
+    dangling += check_reserved_ids(process, out.add)
     check_waits(root, process, out.add)
     apply_fallbacks(root, process, config, out.add)
     spec, subprocess_specs = None, {}

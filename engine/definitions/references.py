@@ -165,3 +165,22 @@ def _warn_wait(node: etree._Element, kind: str, name: str | None, report: Report
         node=node,
         severity="warning",
     )
+
+
+#: Names the engine gives its own tasks in every process; an element with one of these ids
+#: would replace the engine's task and the process could not start.
+RESERVED_IDS = ("Start", "End", "Root")
+
+
+def check_reserved_ids(process: etree._Element, report: Report) -> int:
+    """Refuse element ids the engine uses itself; return how many."""
+    found = 0
+    for node in process.iter():
+        if isinstance(node.tag, str) and node.get("id") in RESERVED_IDS:
+            found += 1
+            report(
+                f"the id {node.get('id')!r} is reserved by the engine; give this element "
+                f"another id (e.g. {node.get('id')}Event_1)",
+                node=node,
+            )
+    return found

@@ -268,3 +268,9 @@ def test_it_validates_the_start_form_when_a_case_opens(runtime, tmp_path):
             work, case_type="T", subject="x", raiser=raiser, data={"amount": "12"}
         )
         assert cases.case_data(work, cases.case_by_number(work, opened.number))["amount"] == 12
+
+
+def test_it_refuses_an_element_id_the_engine_reserves_naming_the_line():
+    data = bpmn(task(), LANES).replace(b'"start"', b'"Start"')
+    found = problems(data)
+    assert any("t.bpmn:11:5:" in p and "'Start' is reserved" in p for p in found), found
