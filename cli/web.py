@@ -20,7 +20,7 @@ from engine.hot_reload import watch_processes
 from mail.settings import MailSettings
 
 from .context import runtime
-from .services import sweep
+from .ticker import TimerTicker
 
 log = logging.getLogger("casework.web")
 
@@ -63,15 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         scheduler = None
         if not args.no_worker:
             scheduler = BackgroundScheduler()
-            scheduler.add_job(
-                sweep,
-                "interval",
-                args=[rt, MailSettings.from_env().transport()],
-                seconds=args.tick,
-                max_instances=1,
-                coalesce=True,
-                id="timer-sweep",
-            )
+            TimerTicker(scheduler, rt, MailSettings.from_env().transport(), args.tick).start()
             scheduler.start()
             log.info("sweeping due timers every %.1f s in this process", args.tick)
         stop_watching = threading.Event()

@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from engine import cases, sla_clocks
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 
@@ -183,3 +184,17 @@ def test_a_start_form_is_part_of_the_new_case_page(site: Site, tmp_path):
     assert made.status_code == 303
     number = made.headers["location"].rsplit("/", 1)[1]
     assert site.login("alice").get(f"/api/cases/{number}").json()["data"]["amount"] == 12
+
+
+def test_the_case_page_shows_sla_clocks_running_and_paused_while_waiting_on_the_customer(
+    site: Site,
+):
+    _, number = portal_case(site, "carol", "Scanner offline")
+    alice = browser_login(site, "alice")
+    page = alice.get(f"/cases/{number}").text
+    assert "first response" in page and "4h 00m business time left" in page
+    with site.runtime.unit() as work:
+        case = cases.case_by_number(work, number)
+        sla_clocks.set_waiting(work, case.id, True, actor_id=None)
+    page = alice.get(f"/cases/{number}").text
+    assert "paused while waiting on the customer, 4h 00m left" in page

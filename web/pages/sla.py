@@ -1,50 +1,44 @@
-"""SLA clocks on the case page: each target's deadline and the time left, from the timer
-rows the worker sweeps (the same rows ``run.py sla show`` lists)."""
+"""SLA clocks on the case page: each target's state, deadline and business time left, from
+the case's clock history (the same figures as ``run.py sla show``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
+from engine import sla_clocks
 from engine.runtime import UnitOfWork
-from engine.store.models import Timer
 
 
 def _span(delta: timedelta) -> str:
     minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours or days else []
-    return " ".join([*parts, f"{mins}m"])
+    hours, mins = divmod(minutes, 60)
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
 
 
 def clock_lines(work: UnitOfWork, case_id: int) -> list[dict[str, Any]]:
-    """One line per SLA target: breached, or due at a time with the time left (``warning``
-    once a warning threshold has passed)."""
-    rows = work.session.scalars(
-        select(Timer)
-        .where(Timer.case_id == case_id, Timer.source == "sla", Timer.state != "cancelled")
-        .order_by(Timer.cycle, Timer.threshold)
-    )
-    targets: dict[str, dict[str, Any]] = {}
-    for timer in rows:
-        line = targets.setdefault(timer.name, {"name": timer.name, "warned": False})
-        if timer.threshold < 1.0 and timer.state == "fired":
-            line["warned"] = True
-        if timer.threshold >= 1.0:
-            line["due_at"], line["fired"] = timer.due_at, timer.state == "fired"
+    """One line per SLA target: breached, met, paused (waiting on the customer), or due at a
+    time with the business time left (``warning`` once a warning threshold has passed)."""
+    shown = sla_clocks.clocks(work, case_id)
+    if shown is None:
+        return []
     lines = []
-    for line in targets.values():
-        if "due_at" not in line:
-            continue
-        due: datetime = line["due_at"]
-        if line["fired"] or due <= work.now:
-            state, text = "breached", f"breached {_span(work.now - due)} ago"
+    for target in shown.targets:
+        if target.state == "breached":
+            assert target.breached_at is not None
+            state, text = "breached", f"breached {_span(work.now - target.breached_at)} ago"
+        elif target.state == "met":
+            state, text = "met", f"met {target.met_at:%Y-%m-%d %H:%M} UTC"
+        elif target.state == "paused":
+            state = "paused"
+            text = f"paused while waiting on the customer, {_span(target.remaining)} left"
         else:
-            state = "warning" if line["warned"] else "ok"
-            text = f"{_span(due - work.now)} left (due {due:%Y-%m-%d %H:%M} UTC)"
-        lines.append({"name": line["name"], "state": state, "text": text})
+            assert target.due_at is not None
+            warned = any(at is not None and at <= work.now for _, at in target.warnings)
+            state = "warning" if warned else "ok"
+            text = (
+                f"{_span(target.remaining)} business time left "
+                f"(due {target.due_at:%Y-%m-%d %H:%M} UTC)"
+            )
+        lines.append({"name": target.target, "state": state, "text": text})
     return lines
