@@ -265,11 +265,11 @@ def save(
     if values.get("status") == "closed" and case.status != "closed":
         _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
     case.status = values.get("status", case.status)
-    created = _sync_tasks(work, live, actor_id=actor_id)
+    created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     _sync_timers(work, case.id, timers)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
-        sla_clocks.sync_pause(work, case.id)
+        sla_clocks.sync_pause(work, case.id, open_tasks)
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
@@ -305,7 +305,10 @@ def _sync_timers(work: UnitOfWork, case_id: int, timers: list[WaitingTimer]) -> 
         )
 
 
-def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> list[int]:
+def _sync_tasks(
+    work: UnitOfWork, live: LiveCase, *, actor_id: int | None
+) -> tuple[list[int], list[sla_clocks.OpenTask]]:
+    """Mirror READY human tasks as rows; return the new rows' ids and what is open now."""
     case = live.ref
     ready = {
         str(t.id): t.task_spec.bpmn_id
@@ -337,7 +340,8 @@ def _sync_tasks(work: UnitOfWork, live: LiveCase, *, actor_id: int | None) -> li
         if engine_id in live.ready_before or route is None:
             continue
         created.append(_insert_task(work, case, engine_id, route, actor_id))
-    return created
+    routes = [(element_id, live.version.routing.get(element_id)) for element_id in ready.values()]
+    return created, [(r.role, element_id, r.name) for element_id, r in routes if r is not None]
 
 
 def _insert_task(
