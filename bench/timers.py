@@ -38,6 +38,8 @@ from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, Timer  # noqa: E402
 from engine.store.outbox import OutboxMessage  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
+from tests.conftest import support_toml  # noqa: E402
+from tests.engine.conftest import seed_directory  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
 DUE_PER_SWEEP = 30
@@ -53,25 +55,11 @@ within = "{within}"
 def setup(url: str, clock, within: str, workdir: Path) -> Runtime:
     rt = Runtime(url, clock=clock, policies=RulesPolicies())
     rt.init_schema()
+    seed_directory(rt)  # the test suite's groups and people; lee leads support
     with rt.unit() as work:
-        for group, members in {
-            "service-desk": ["alice"],
-            "specialists": ["sam"],
-            "support-leads": ["lee"],
-            "support-monitors": [],
-        }.items():
-            directory.add_group(work, name=group)
-            for member in members:
-                directory.add_user(work, username=member, email=f"{member}@example.com")
-                directory.add_member(work, username=member, group=group)
-        directory.add_user(work, username="carol")
-    text_ = (ROOT / "processes" / "support.toml").read_text().split("\n[sla")[0]
+        directory.user_by_name(work, "lee").email = "lee@example.com"
     config_path = workdir / f"support-{uuid.uuid4().hex[:6]}.toml"
-    config_path.write_text(
-        text_.replace('bpmn = "support.bpmn"', f'bpmn = "{BPMN}"')
-        + "\n"
-        + SLA.format(within=within)
-    )
+    config_path.write_text(support_toml(SLA.format(within=within)))
     config = deploy.resolve_config(BPMN, config_path, "SUPPORT")
     with rt.unit() as work:
         deploy.deploy(work, bpmn_path=BPMN, config=config)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
 from . import audit
 from .errors import InvalidInput, NotFound
@@ -194,8 +194,11 @@ def responded(work: UnitOfWork, case_id: int) -> None:
         return
     policy = work.runtime.sla_policy(work.session, state.policy_id).policy
     names = {t.name for t in policy.targets}
+    already_met = any(
+        e.kind == "met" and e.target == "first_response" for e in history(work, case_id)
+    )
     events = []
-    if "first_response" in names and not _met(work, case_id, "first_response"):
+    if "first_response" in names and not already_met:
         events.append(("met", "first_response"))
     if "next_update" in names:
         events.append(("reset", "next_update"))
@@ -204,7 +207,7 @@ def responded(work: UnitOfWork, case_id: int) -> None:
             work.session, {"case_id": case_id, "kind": kind, "target": target, "at": work.now}
         )
     if events:
-        rearm(work, case_id, state)
+        rearm(work, case_id, state.policy_id)
 
 
 def set_waiting(work: UnitOfWork, case_id: int, waiting: bool, *, actor_id: int | None) -> bool:
@@ -275,10 +278,7 @@ def sync_pause(
         )
     elif not force:
         return
-    state = work.session.get(CaseSla, case_id)
-    assert state is not None
-    work.session.refresh(state)
-    rearm(work, case_id, state)
+    rearm(work, case_id, policy_id)
 
 
 # --- timer rows --------------------------------------------------------------------------
@@ -293,9 +293,10 @@ def history(work: UnitOfWork, case_id: int) -> list[ClockEvent]:
     return [ClockEvent(kind, at, target) for kind, at, target in rows]
 
 
-def rearm(work: UnitOfWork, case_id: int, state: CaseSla) -> None:
-    """Rewrite the case's SLA timer rows to the thresholds still ahead of it."""
-    policy = work.runtime.sla_policy(work.session, state.policy_id).policy
+def rearm(work: UnitOfWork, case_id: int, policy_id: int) -> None:
+    """Rewrite the case's SLA timer rows to the thresholds still ahead of it under the
+    policy version ``policy_id``."""
+    policy = work.runtime.sla_policy(work.session, policy_id).policy
     events = history(work, case_id)
     cycles = Counter(e.target for e in events if e.kind == "reset")
     ahead = {
@@ -321,16 +322,6 @@ def rearm(work: UnitOfWork, case_id: int, state: CaseSla) -> None:
     new = [_timer_row(case_id, *key, due_at) for key, due_at in ahead.items() if key not in rows]
     if new:
         _INSERT_TIMER.execute_many(work.session, new)
-
-
-def _met(work: UnitOfWork, case_id: int, target: str) -> bool:
-    return bool(
-        work.session.scalar(
-            select(func.count())
-            .select_from(SlaEvent)
-            .where(SlaEvent.case_id == case_id, SlaEvent.kind == "met", SlaEvent.target == target)
-        )
-    )
 
 
 # --- firing ------------------------------------------------------------------------------
