@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -17,6 +18,7 @@ from .definitions.compiler import CompiledDefinition, compile_definition
 from .definitions.config import CaseTypeConfig, load_config
 from .errors import DefinitionError, NotFound, Problem
 from .runtime import UnitOfWork
+from .store.fast import Prepared
 from .store.models import CaseType, CaseTypeVersion, Group, User
 
 
@@ -168,11 +170,26 @@ def store_definition(
     return DeployResult(config.key, number, version.id, True, compiled.notes, compiled.view_only)
 
 
-_CASE_TYPE_BY_KEY = select(CaseType).where(CaseType.key == bindparam("key"))
+class DeployedType(NamedTuple):
+    """The columns of a case type that opening a case needs."""
+
+    id: int
+    key: str
+    prefix: str
+    current_version_id: int | None
 
 
-def current_version_id(work: UnitOfWork, key: str) -> tuple[CaseType, int]:
-    case_type = work.session.scalar(_CASE_TYPE_BY_KEY, {"key": key})
+_CASE_TYPE_BY_KEY = Prepared(
+    select(CaseType.id, CaseType.key, CaseType.prefix, CaseType.current_version_id).where(
+        CaseType.key == bindparam("key")
+    )
+)
+
+
+def current_version_id(work: UnitOfWork, key: str) -> tuple[DeployedType, int]:
+    """The case type ``key`` and the version new cases of it run on."""
+    row = _CASE_TYPE_BY_KEY.first(work.session, {"key": key})
+    case_type = DeployedType(*row) if row else None
     if case_type is None or case_type.current_version_id is None:
         raise NotFound(f"no case type '{key}' is deployed")
     return case_type, case_type.current_version_id

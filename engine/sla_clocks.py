@@ -51,8 +51,30 @@ _INSERT_TIMER = prepared_insert(
     Timer.__table__,
     ["case_id", "source", "name", "threshold", "cycle", "due_at", "state", "attempts"],
 )
-_OPEN_TASKS = select(HumanTask.role, HumanTask.element_id, HumanTask.name).where(
-    HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open"
+_HALT = Prepared(  # a waiting row of a met target was settled when it was met
+    update(Timer.__table__)
+    .where(
+        Timer.__table__.c.case_id == bindparam("b_case_id"),
+        Timer.__table__.c.source == "sla",
+        Timer.__table__.c.state == "waiting",
+    )
+    .values(state="cancelled", fired_at=bindparam("now"))
+)
+_OPEN_TASKS = Prepared(
+    select(HumanTask.role, HumanTask.element_id, HumanTask.name).where(
+        HumanTask.case_id == bindparam("case_id"), HumanTask.state == "open"
+    )
+)
+_SET_PAUSED = Prepared(
+    update(CaseSla.__table__)
+    .where(CaseSla.__table__.c.case_id == bindparam("b_case_id"))
+    .values(paused=bindparam("paused"))
+)
+_CURRENT_POLICY = Prepared(
+    select(SlaPolicyVersion.id)
+    .where(SlaPolicyVersion.case_type_id == bindparam("case_type_id"))
+    .order_by(SlaPolicyVersion.number.desc())
+    .limit(1)
 )
 
 
@@ -61,12 +83,8 @@ _OPEN_TASKS = select(HumanTask.role, HumanTask.element_id, HumanTask.name).where
 
 def current_policy_id(work: UnitOfWork, case_type_id: int) -> int | None:
     """The newest policy version of a case type, if it has one."""
-    return work.session.scalar(
-        select(SlaPolicyVersion.id)
-        .where(SlaPolicyVersion.case_type_id == case_type_id)
-        .order_by(SlaPolicyVersion.number.desc())
-        .limit(1)
-    )
+    row = _CURRENT_POLICY.first(work.session, {"case_type_id": case_type_id})
+    return row[0] if row else None
 
 
 def adopt_policy(
@@ -147,7 +165,7 @@ def arm(work: UnitOfWork, case: CaseInfo) -> None:
     loaded = work.runtime.sla_policy(work.session, policy_id)
     is_paused = any(
         loaded.options.pauses_for(role=role, element_id=element_id, name=name)
-        for role, element_id, name in work.session.execute(_OPEN_TASKS, {"case_id": case.id})
+        for role, element_id, name in _OPEN_TASKS.rows(work.session, {"case_id": case.id})
     )
     _INSERT_STATE.execute(
         work.session,
@@ -250,23 +268,19 @@ def sync_pause(
     or an open task of a pausing role or task.  Called after every save of a case, with
     the tasks open now (``None``: read them), so it costs one indexed read when nothing
     changed."""
-    cursor = _STATE.execute(work.session, {"b_case_id": case_id})
-    row = cursor.fetchone()
-    cursor.close()
+    row = _STATE.first(work.session, {"b_case_id": case_id})
     if row is None:
         return
     policy_id, waiting, was_paused = row[0], bool(row[1]), bool(row[2])
     options = work.runtime.sla_policy(work.session, policy_id).options
     if open_tasks is None:
-        open_tasks = work.session.execute(_OPEN_TASKS, {"case_id": case_id}).tuples()
+        open_tasks = _OPEN_TASKS.rows(work.session, {"case_id": case_id})
     is_paused = waiting or any(
         options.pauses_for(role=role, element_id=element_id, name=name)
         for role, element_id, name in open_tasks
     )
     if is_paused != was_paused:
-        work.session.execute(
-            update(CaseSla).where(CaseSla.case_id == case_id).values(paused=is_paused)
-        )
+        _SET_PAUSED.execute(work.session, {"b_case_id": case_id, "paused": is_paused})
         _INSERT_EVENT.execute(
             work.session,
             {
@@ -278,7 +292,10 @@ def sync_pause(
         )
     elif not force:
         return
-    rearm(work, case_id, policy_id)
+    if is_paused:  # paused clocks have no threshold ahead: no history to replay
+        _HALT.execute(work.session, {"b_case_id": case_id, "now": work.now})
+    else:
+        rearm(work, case_id, policy_id)
 
 
 # --- timer rows --------------------------------------------------------------------------

@@ -119,7 +119,7 @@ _INBOX = {
 }
 _CASE_TASKS = _TASK_LIST.where(HumanTask.case_id == bindparam("case_id"))
 _TASK_COLUMNS = [c for c in HumanTask.__table__.c]
-_TARGET = (
+_TARGET = Prepared(
     select(
         *_TASK_COLUMNS,
         eligible(_UID).label("allowed"),
@@ -208,10 +208,9 @@ class TaskRow:
 
 def _target(work: UnitOfWork, task_id: int, user: User) -> _Target:
     """Read the task, whether ``user`` may act on it, and its case, in one query."""
-    row = work.session.execute(_TARGET, {"uid": user.id, "task_id": task_id}).first()
-    if row is None:
+    values = _TARGET.first(work.session, {"uid": user.id, "task_id": task_id})
+    if values is None:
         raise NotFound(f"no task {task_id}")
-    values = tuple(row)
     task = TaskRow(*values[: len(_TASK_COLUMNS)])
     allowed, number, version_id, row_version, status = values[len(_TASK_COLUMNS) :]
     if task.state != "open":

@@ -13,6 +13,7 @@ product, so they are written as single SQL statements rather than ORM flushes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,13 +37,17 @@ from .store.models import Case, HumanTask, TaskCandidate, Timer
 # Statements on the hot path are built once: building a SQLAlchemy statement costs
 # far more than executing a cached one.
 _CASES, _TASKS = Case.__table__, HumanTask.__table__
-_CASE_REF = select(Case.id, Case.number, Case.version_id, Case.row_version, Case.status).where(
-    Case.id == bindparam("case_id")
+_CASE_REF = Prepared(
+    select(Case.id, Case.number, Case.version_id, Case.row_version, Case.status).where(
+        Case.id == bindparam("case_id")
+    )
 )
-_CASE_STATE = select(Case.workflow_state).where(Case.id == bindparam("case_id"))
+_CASE_STATE = Prepared(select(Case.workflow_state).where(Case.id == bindparam("case_id")))
 _TIMERS = Timer.__table__
-_WAITING_TIMERS = select(Timer.id, Timer.name, Timer.cycle, Timer.due_at).where(
-    Timer.case_id == bindparam("case_id"), Timer.source == "bpmn", Timer.state == "waiting"
+_WAITING_TIMERS = Prepared(
+    select(Timer.id, Timer.name, Timer.cycle, Timer.due_at).where(
+        Timer.case_id == bindparam("case_id"), Timer.source == "bpmn", Timer.state == "waiting"
+    )
 )
 _SETTLE_TIMER = Prepared(
     update(_TIMERS)
@@ -127,12 +132,29 @@ class LiveCase:
 
 
 def case_ref(work: UnitOfWork, case_id: int) -> CaseRef | None:
-    row = work.session.execute(_CASE_REF, {"case_id": case_id}).first()
+    row = _CASE_REF.first(work.session, {"case_id": case_id})
     return CaseRef(*row) if row else None
 
 
-def _ready(workflow: BpmnWorkflow) -> frozenset[str]:
-    return frozenset(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[SpiffTask]:
+    """Every task of the workflow and of its subprocesses, in creation order.
+
+    A flat pass over the task dictionaries: ``get_tasks`` walks the whole tree on each
+    call, and a save needs both the READY human tasks and the WAITING timers.
+    """
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> dict[str, str]:
+    """Engine task id -> BPMN id of every READY human (manual) task."""
+    ready = TaskState.READY
+    return {
+        str(t.id): t.task_spec.bpmn_id
+        for t in _all_tasks(workflow)
+        if t.state == ready and t.task_spec.manual
+    }
 
 
 def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCase:
@@ -151,10 +173,10 @@ def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
     version = work.runtime.version(work.session, case.version_id)
     workflow = work.runtime.take_workflow(case.id, case.row_version)
     if workflow is None:
-        state = work.session.scalar(_CASE_STATE, {"case_id": case.id})
+        (state,) = _CASE_STATE.first(work.session, {"case_id": case.id}) or ("",)
         workflow = work.runtime.serializer.loads(state, version.spec, version.subprocess_specs)
         workflow.script_engine = make_script_engine(scripts_enabled=version.config.scripts_enabled)
-    return LiveCase(case, version, workflow, _ready(workflow), set())
+    return LiveCase(case, version, workflow, frozenset(ready_human_tasks(workflow)), set())
 
 
 def run(
@@ -199,7 +221,10 @@ class WaitingTimer:
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     """The timer events the workflow waits on, with their due times (set by the engine)."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    waiting = TaskState.WAITING
+    for task in _all_tasks(workflow):
+        if task.state != waiting:
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue
@@ -278,7 +303,7 @@ def save(
 
 def _sync_timers(work: UnitOfWork, case_id: int, timers: list[WaitingTimer]) -> None:
     """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting."""
-    rows = work.session.execute(_WAITING_TIMERS, {"case_id": case_id}).all()
+    rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id})
     current = {(t.name, t.cycle) for t in timers}
     known = {(name, cycle) for _, name, cycle, _ in rows}
     for row_id, name, cycle, due_at in rows:
@@ -310,10 +335,7 @@ def _sync_tasks(
 ) -> tuple[list[int], list[sla_clocks.OpenTask]]:
     """Mirror READY human tasks as rows; return the new rows' ids and what is open now."""
     case = live.ref
-    ready = {
-        str(t.id): t.task_spec.bpmn_id
-        for t in live.workflow.get_tasks(state=TaskState.READY, manual=True)
-    }
+    ready = ready_human_tasks(live.workflow)
     gone = sorted(live.ready_before - ready.keys() - live.settled)
     if gone:
         cancelled = (

@@ -6,8 +6,10 @@ microseconds of Python before the database sees it; a case's lifecycle runs abou
 twenty of them.  A :class:`Prepared` statement is an ordinary SQLAlchemy Core
 statement, compiled once per dialect; its parameters are converted by the column
 types' own bind processors (so values are stored exactly as SQLAlchemy would store
-them) and it runs on the DBAPI cursor of the session's current transaction.  Reads,
-and anything not on the hot path, keep using SQLAlchemy as usual.
+them) and it runs on the DBAPI cursor of the session's current transaction.  Hot
+reads use :meth:`Prepared.rows`, which converts each column with its type's own result
+processor (a datetime comes back as the same aware datetime the ORM would give).
+Anything not on the hot path keeps using SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
+_CONNECTION = "casework.prepared_connection"  # session.info key: (transaction, dbapi, dialect)
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -28,6 +32,7 @@ class _Compiled:
     names: tuple[str, ...] | None  # positional order (qmark), or None for named styles
     defaults: dict[str, Any]
     processors: dict[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]  # per result column
 
 
 class Prepared:
@@ -52,11 +57,16 @@ class Prepared:
             positional = (
                 compiled.positiontup if dialect.paramstyle in ("qmark", "numeric") else None
             )
+            results = tuple(
+                column.type._cached_result_processor(dialect, None)
+                for column in getattr(self.statement, "selected_columns", ())
+            )
             found = _Compiled(
                 compiled.string,
                 tuple(positional) if positional else None,
                 compiled.construct_params(_check=False),
                 processors,
+                results,
             )
             self._compiled[dialect.name] = found
         return found
@@ -73,8 +83,13 @@ class Prepared:
     def _cursor(session: Session) -> tuple[Any, Dialect]:
         if session.new or session.dirty or session.deleted:
             session.flush()  # rows the ORM still holds must exist before ours refer to them
-        connection = session.connection()
-        return connection.connection.dbapi_connection.cursor(), connection.dialect
+        transaction = session.get_transaction()
+        known = session.info.get(_CONNECTION)
+        if known is None or known[0] is not transaction:  # once per transaction
+            connection = session.connection()
+            known = (transaction, connection.connection.dbapi_connection, connection.dialect)
+            session.info[_CONNECTION] = known
+        return known[1].cursor(), known[2]
 
     def execute(self, session: Session, params: dict[str, Any]) -> Any:
         """Run once; returns the DBAPI cursor (for ``rowcount`` or ``fetchone``)."""
@@ -82,6 +97,28 @@ class Prepared:
         compiled = self._compile(dialect)
         cursor.execute(compiled.sql, self._args(compiled, params))
         return cursor
+
+    def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT; every row with its columns converted as SQLAlchemy would."""
+        cursor, dialect = self._cursor(session)
+        compiled = self._compile(dialect)
+        cursor.execute(compiled.sql, self._args(compiled, params))
+        fetched = cursor.fetchall()
+        cursor.close()
+        results = compiled.results
+        if not any(results):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(
+                value if convert is None else convert(value)
+                for convert, value in zip(results, row, strict=True)
+            )
+            for row in fetched
+        ]
+
+    def first(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        found = self.rows(session, params)
+        return found[0] if found else None
 
     def execute_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
         cursor, dialect = self._cursor(session)
