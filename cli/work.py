@@ -178,10 +178,7 @@ def cmd_case_close(args: argparse.Namespace) -> int:
 def cmd_task_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = user_by_name(work, args.as_user)
-        rows = [
-            views.task_summary(work, item.task, item.case_number)
-            for item in tasks.inbox(work, user, scope=args.scope)
-        ]
+        rows = views.task_summaries(work, tasks.inbox(work, user, scope=args.scope))
     emit(rows, as_json=args.json, table=TASK_COLUMNS)
     return 0
 
@@ -207,10 +204,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
             task = getattr(tasks, verb)(work, task_id=args.task_id, user=user)
         summary = views.task_summary(work, task)
         case = views.case_summary(work, cases.case_by_number(work, summary["case"]))
-        follow_up = [
-            views.task_summary(work, item.task, item.case_number)
-            for item in tasks.case_tasks(work, task.case_id)
-        ]
+        follow_up = views.task_summaries(work, tasks.case_tasks(work, task.case_id))
     if args.json:
         emit({"task": summary, "case": case, "open_tasks": follow_up}, as_json=True)
         return 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import audit, sla_clocks, workflows
+from . import audit, workflows
 from .definitions.forms import validate_form
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
@@ -127,7 +127,6 @@ def open_case(
     )
     task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
     info = CaseInfo(case_id, version, raiser.id if raiser else None)
-    sla_clocks.arm(work, info)
     work.runtime.policies.case_opened(work, info, actor_id)
     return OpenedCase(case_id, ref.number, ref.status, task_ids)
 

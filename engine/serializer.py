@@ -4,7 +4,13 @@ SpiffWorkflow embeds the whole parsed spec in every serialized workflow (more th
 half of a case's state) and re-parses it on every load.  A case's spec never
 changes, since it belongs to the case's version, so we store the spec once per
 version and serialize workflows without it.  Loading hands the cached, already
-deserialized spec back in.  Everything else is the library's own converters.
+deserialized spec back in.
+
+A finished task (completed, cancelled, errored) no longer changes, yet the library
+converts every task of the workflow on every save, comparing each task's data with its
+parent's.  Its converted form is kept on the task and reused while the task's state,
+state-change time, spec and children are the same; open tasks are always converted
+afresh.  Everything else is the library's own converters.
 """
 
 from __future__ import annotations
@@ -16,13 +22,40 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
+    TaskConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 #: Bumped whenever the layout of what we store changes; see ``engine/serializer.py``.
 STATE_FORMAT = "casework-1"
+
+
+_CONVERTED = "_casework_converted"  # attribute on a finished task: (key, converted dict)
+
+
+class _FinishedTaskCachingConverter(TaskConverter):
+    """The library's task converter, computed once for a task that has finished."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        if not task.has_state(TaskState.FINISHED_MASK):
+            return super().to_dict(task)  # type: ignore[no-any-return]
+        key = (
+            task.state,
+            task.last_state_change,
+            task.task_spec.name,
+            len(task._children),
+            self.registry._encoder_mode,  # the two modes convert nested values differently
+        )
+        kept = getattr(task, _CONVERTED, None)
+        if kept is not None and kept[0] == key:
+            return kept[1]  # type: ignore[no-any-return]
+        converted = super().to_dict(task)
+        setattr(task, _CONVERTED, (key, converted))
+        return converted  # type: ignore[no-any-return]
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -57,6 +90,7 @@ class CaseSerializer:
     def __init__(self) -> None:
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+        config[Task] = _FinishedTaskCachingConverter
         self._registry = BpmnWorkflowSerializer.configure(config)
         self._serializer = BpmnWorkflowSerializer(self._registry)
 

@@ -153,7 +153,7 @@ def adopt_policy(
 # --- events ------------------------------------------------------------------------------
 
 
-def arm(work: UnitOfWork, case: CaseInfo) -> None:
+def arm(work: UnitOfWork, case: CaseInfo, open_tasks: Iterable[OpenTask]) -> None:
     """Start the clocks of a new case on its type's current policy (no policy: no clocks).
 
     A new case has no history and no timer rows yet, so they are written directly --
@@ -165,7 +165,7 @@ def arm(work: UnitOfWork, case: CaseInfo) -> None:
     loaded = work.runtime.sla_policy(work.session, policy_id)
     is_paused = any(
         loaded.options.pauses_for(role=role, element_id=element_id, name=name)
-        for role, element_id, name in _OPEN_TASKS.rows(work.session, {"case_id": case.id})
+        for role, element_id, name in open_tasks
     )
     _INSERT_STATE.execute(
         work.session,

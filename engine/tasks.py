@@ -103,7 +103,7 @@ def eligible(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
 # Statements on the hot path are built once (see engine/workflows.py).
 _UID = bindparam("uid")
 _TASK_LIST = (
-    select(HumanTask, Case.number, Case.subject)
+    select(HumanTask, Case.number, Case.subject, Case.version_id)
     .join(Case, Case.id == HumanTask.case_id)
     .where(HumanTask.state == "open")
     .order_by(HumanTask.created_at, HumanTask.id)
@@ -154,12 +154,13 @@ class InboxItem:
     task: HumanTask
     case_number: str
     case_subject: str
+    version_id: int  # of the case: its routing says who the task is for and its form
 
 
 def inbox(work: UnitOfWork, user: User, *, scope: str = "all", limit: int = 100) -> list[InboxItem]:
     """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``."""
     rows = work.session.execute(_INBOX[scope], {"uid": user.id, "limit": limit})
-    return [InboxItem(task, number or "", subject) for task, number, subject in rows]
+    return [InboxItem(task, number or "", *rest) for task, number, *rest in rows]
 
 
 def get_task(work: UnitOfWork, task_id: int) -> HumanTask:
@@ -172,7 +173,7 @@ def get_task(work: UnitOfWork, task_id: int) -> HumanTask:
 def case_tasks(work: UnitOfWork, case_id: int) -> list[InboxItem]:
     """The open tasks of one case, oldest first."""
     rows = work.session.execute(_CASE_TASKS, {"case_id": case_id})
-    return [InboxItem(task, number or "", subject) for task, number, subject in rows]
+    return [InboxItem(task, number or "", *rest) for task, number, *rest in rows]
 
 
 @dataclass

@@ -6,26 +6,29 @@ load (or accidentally change) anything after the transaction has ended.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .runtime import UnitOfWork
+from .store.fast import Prepared
 from .store.models import AuditEntry, Case, CaseType, HumanTask, User
 
 if TYPE_CHECKING:
-    from .tasks import TaskRow
+    from .tasks import InboxItem, TaskRow
+
+_USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
+_CASE_OF_TASK = Prepared(
+    select(Case.number, Case.version_id).where(Case.id == bindparam("case_id"))
+)
 
 
-def _usernames(work: UnitOfWork, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
+def _usernames(work: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    return dict(
-        work.session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-        .tuples()
-        .all()
-    )
+    return dict(work.session.execute(_USERNAMES, {"ids": wanted}).tuples().all())
 
 
 def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
@@ -46,17 +49,25 @@ def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
     }
 
 
+def task_summaries(work: UnitOfWork, items: list[InboxItem]) -> list[dict[str, Any]]:
+    """Summaries of listed tasks: the people they name are read in one query."""
+    names = _usernames(
+        work, [i.task.claimed_by_id for i in items] + [i.task.completed_by_id for i in items]
+    )
+    return [task_summary(work, i.task, i.case_number, names, i.version_id) for i in items]
+
+
 def task_summary(
     work: UnitOfWork,
     task: HumanTask | TaskRow,
     case_number: str | None = None,
     names: dict[int, str] | None = None,
+    version_id: int | None = None,
 ) -> dict[str, Any]:
     if names is None:
         names = _usernames(work, {task.claimed_by_id, task.completed_by_id})
-    if case_number is None:
-        case_number = work.session.scalar(select(Case.number).where(Case.id == task.case_id))
-    version_id = work.session.scalar(select(Case.version_id).where(Case.id == task.case_id))
+    if case_number is None or version_id is None:
+        case_number, version_id = _CASE_OF_TASK.first(work.session, {"case_id": task.case_id})
     route = work.runtime.version(work.session, version_id).routing.get(task.element_id)
     return {
         "id": task.id,
@@ -95,7 +106,7 @@ def case_detail(work: UnitOfWork, case: Case) -> dict[str, Any]:
         | {t.completed_by_id for t in tasks},
     )
     detail = case_summary(work, case)
-    detail["tasks"] = [task_summary(work, t, case.number, names) for t in tasks]
+    detail["tasks"] = [task_summary(work, t, case.number, names, case.version_id) for t in tasks]
     detail["history"] = [
         {
             "at": e.at,

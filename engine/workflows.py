@@ -129,6 +129,7 @@ class LiveCase:
     workflow: BpmnWorkflow
     ready_before: frozenset[str]
     settled: set[str]  # engine task ids whose rows the caller already updated
+    is_new: bool = False  # opened in this transaction: its SLA clocks start at the save
 
 
 def case_ref(work: UnitOfWork, case_id: int) -> CaseRef | None:
@@ -165,7 +166,7 @@ def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCas
         script_engine=make_script_engine(scripts_enabled=version.config.scripts_enabled),
     )
     workflow.task_tree.data.update(data)
-    return LiveCase(ref, version, workflow, frozenset(), set())
+    return LiveCase(ref, version, workflow, frozenset(), set(), is_new=True)
 
 
 def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
@@ -294,7 +295,10 @@ def save(
     _sync_timers(work, case.id, timers)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
-        sla_clocks.sync_pause(work, case.id, open_tasks)
+        if live.is_new:
+            sla_clocks.arm(work, CaseInfo(case.id, live.version), open_tasks)
+        else:
+            sla_clocks.sync_pause(work, case.id, open_tasks)
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)

@@ -17,7 +17,7 @@ from engine import sla_clocks
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
-from engine.store.fast import prepared_insert
+from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import (
     Case,
     Group,
@@ -36,7 +36,9 @@ from .decisions import can
 from .subject import load_subject
 
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
-_AUTO_FOLLOWERS = select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
+_AUTO_FOLLOWERS = Prepared(
+    select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
+)
 
 
 class RulesPolicies(CasePolicies):
@@ -120,7 +122,10 @@ class RulesPolicies(CasePolicies):
             _ADD_COLLABORATORS.execute_many(
                 work.session, [{"case_id": case.id, "user_id": u} for u in collaborators]
             )
-        followers = list(work.session.scalars(_AUTO_FOLLOWERS, {"type_id": case.case_type_id}))
+        followers = [
+            user_id
+            for (user_id,) in _AUTO_FOLLOWERS.rows(work.session, {"type_id": case.case_type_id})
+        ]
         if not followers:
             return
         row = work.session.get(Case, case.id)

@@ -49,6 +49,8 @@ class Prepared:
             return found
         with self._lock:
             compiled = self.statement.compile(dialect=dialect)
+            if any(bind.expanding for bind in compiled.binds.values()):
+                raise TypeError("a prepared statement cannot expand IN lists; use the session")
             processors = {}
             for name, bind in compiled.binds.items():
                 processor = bind.type._cached_bind_processor(dialect)

@@ -40,11 +40,14 @@ def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
         case = cases.case_by_number(me.work, opened.number)
         return {
             **views.case_summary(me.work, case),
-            "tasks": [
-                views.task_summary(me.work, item.task, item.case_number)
-                for item in tasks.case_tasks(me.work, case.id)
-                if tasks.is_eligible(me.work, item.task.id, me.user)
-            ],
+            "tasks": views.task_summaries(
+                me.work,
+                [
+                    item
+                    for item in tasks.case_tasks(me.work, case.id)
+                    if tasks.is_eligible(me.work, item.task.id, me.user)
+                ],
+            ),
         }
 
 

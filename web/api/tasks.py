@@ -27,10 +27,9 @@ def inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     with acting(request) as me:
-        return [
-            views.task_summary(me.work, item.task, item.case_number)
-            for item in tasks.inbox(me.work, me.user, scope=scope, limit=limit)
-        ]
+        return views.task_summaries(
+            me.work, tasks.inbox(me.work, me.user, scope=scope, limit=limit)
+        )
 
 
 @router.get("/{task_id}", summary="One task with its form")
@@ -44,10 +43,7 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
     summary = views.task_summary(me.work, task)
     return {
         "task": summary,
-        "open_tasks": [
-            views.task_summary(me.work, item.task, item.case_number)
-            for item in tasks.case_tasks(me.work, task.case_id)
-        ],
+        "open_tasks": views.task_summaries(me.work, tasks.case_tasks(me.work, task.case_id)),
     }
 
 
