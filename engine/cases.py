@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from . import audit, workflows
 from .definitions.forms import validate_form
@@ -33,6 +33,7 @@ _CASE_FIELDS = [
     "workflow_state",
     "row_version",
 ]
+_CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))
 _INSERT_CASE = prepared_insert(Case.__table__, _CASE_FIELDS, returning=Case.__table__.c.id)
 
 
@@ -145,7 +146,7 @@ def case_by_number(work: UnitOfWork, number: str) -> Case:
     """Look a case up by its number (``C-000123``); a malformed number is simply not found."""
     case = None
     if _NUMBER.match(number or ""):
-        case = work.session.scalar(select(Case).where(Case.number == number))
+        case = work.session.scalar(_CASE_BY_NUMBER, {"number": number})
     if case is None:
         raise NotFound(f"no case {number}")
     return case

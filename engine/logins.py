@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from . import audit
 from .directory import verify_password
@@ -87,16 +87,21 @@ def start_session(work: UnitOfWork, user: User) -> NewSession:
     return NewSession(token, csrf)
 
 
+_SESSION_USER = (  # built once: every page request asks it
+    select(User, WebSession.csrf_token)
+    .join(WebSession, WebSession.user_id == User.id)
+    .where(
+        WebSession.token_hash == bindparam("token_hash"),
+        WebSession.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+
+
 def session_user(work: UnitOfWork, token: str) -> tuple[User, str] | None:
     """The user and CSRF token of a live session cookie, or None."""
     row = work.session.execute(
-        select(User, WebSession.csrf_token)
-        .join(WebSession, WebSession.user_id == User.id)
-        .where(
-            WebSession.token_hash == _digest(token),
-            WebSession.expires_at > work.now,
-            User.is_active.is_(True),
-        )
+        _SESSION_USER, {"token_hash": _digest(token), "now": work.now}
     ).first()
     return (row[0], row[1]) if row else None
 
@@ -125,17 +130,20 @@ def issue_token(work: UnitOfWork, *, user: User, name: str) -> tuple[ApiToken, s
     return row, secret
 
 
+_TOKEN_USER = (  # built once: every API request asks it
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.is_active.is_(True),
+    )
+)
+
+
 def token_user(work: UnitOfWork, secret: str) -> User | None:
     """The active user of an unrevoked token (and note when it was last used)."""
-    row = work.session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == _digest(secret),
-            ApiToken.revoked_at.is_(None),
-            User.is_active.is_(True),
-        )
-    ).first()
+    row = work.session.execute(_TOKEN_USER, {"token_hash": _digest(secret)}).first()
     if row is None:
         return None
     token, user = row

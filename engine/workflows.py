@@ -292,7 +292,8 @@ def save(
         _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
-    _sync_timers(work, case.id, timers)
+    if case.status != "closed":  # closing settled every timer row of the case above
+        _sync_timers(work, case.id, timers, known=not live.is_new)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:
@@ -305,9 +306,12 @@ def save(
     return created
 
 
-def _sync_timers(work: UnitOfWork, case_id: int, timers: list[WaitingTimer]) -> None:
-    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting."""
-    rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id})
+def _sync_timers(
+    work: UnitOfWork, case_id: int, timers: list[WaitingTimer], *, known: bool = True
+) -> None:
+    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting.
+    ``known=False``: the case is new and has no rows yet."""
+    rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if known else []
     current = {(t.name, t.cycle) for t in timers}
     known = {(name, cycle) for _, name, cycle, _ in rows}
     for row_id, name, cycle, due_at in rows:

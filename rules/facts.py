@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
@@ -29,32 +29,28 @@ class CaseFacts:
     task_user: bool  # the subject may act on an open task of the case
 
 
+# Built once: the facts are read for every case a request decides on.
+_CASE = bindparam("case_id")
+_CONTACTS = select(CaseContact.contact_id).where(CaseContact.case_id == _CASE)
+_GRANTS = select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(
+    CaseGrant.case_id == _CASE
+)
+_COLLABORATORS = select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == _CASE)
+_TASK_USER = (
+    select(HumanTask.id)
+    .where(HumanTask.case_id == _CASE, HumanTask.state == "open", eligible(bindparam("uid")))
+    .limit(1)
+)
+
+
 def load_facts(work: UnitOfWork, case: Case, subject: Subject) -> CaseFacts:
     session = work.session
+    this = {"case_id": case.id}
     access = session.get(CaseAccess, case.id)
-    contacts = frozenset(
-        session.scalars(select(CaseContact.contact_id).where(CaseContact.case_id == case.id))
-    )
-    grants = tuple(
-        session.execute(
-            select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(
-                CaseGrant.case_id == case.id
-            )
-        ).tuples()
-    )
-    collaborators = frozenset(
-        session.scalars(select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == case.id))
-    )
-    task_user = (
-        session.scalar(
-            select(HumanTask.id)
-            .where(
-                HumanTask.case_id == case.id, HumanTask.state == "open", eligible(subject.user_id)
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    contacts = frozenset(session.scalars(_CONTACTS, this))
+    grants = tuple(session.execute(_GRANTS, this).tuples())
+    collaborators = frozenset(session.scalars(_COLLABORATORS, this))
+    task_user = session.scalar(_TASK_USER, {**this, "uid": subject.user_id}) is not None
     return CaseFacts(
         case_id=case.id,
         case_type_id=case.case_type_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.runtime import UnitOfWork
 from engine.store.access import (
@@ -72,45 +72,56 @@ class Subject:
         return self.customer_groups == ALL or customer_group_id in self.customer_groups
 
 
+# Built once: a subject is loaded on most requests.  Group-scoped permissions are read
+# through the user's memberships, so each statement takes only the user id.
+_UID = bindparam("uid")
+_MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
+_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID)
+_TYPE_PERMISSIONS = select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
+    CaseTypePermission.group_id.in_(_MY_GROUPS)
+)
+_CUSTOMER_PERMISSIONS = select(CustomerPermission.customer_group_id).where(
+    CustomerPermission.group_id.in_(_MY_GROUPS)
+)
+_RESOURCE_PERMISSIONS = select(ResourcePermission.resource_type).where(
+    ResourcePermission.group_id.in_(_MY_GROUPS)
+)
+_CONTACTS = select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID)
+_GROUP_NAMES = select(Group.name).where(Group.id.in_(_MY_GROUPS))
+_CURRENT_CONFIGS = select(CaseType.id, CaseTypeVersion.config).join(
+    CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
+)
+_PORTAL_ROLE = (
+    select(PortalRole)
+    .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
+    .where(PortalMembership.user_id == _UID)
+)
+
+
 def load_subject(work: UnitOfWork, user: User) -> Subject:
     """Collect the user's groups, system permissions, case-type roles and portal access."""
     session = work.session
-    groups = frozenset(
-        session.scalars(select(Membership.group_id).where(Membership.user_id == user.id))
-    )
+    mine = {"uid": user.id}
+    groups = frozenset(session.scalars(_GROUPS, mine))
     readable: set[int] = set()
     writable: set[int] = set()
     all_read = all_write = False
-    for type_id, can_write in session.execute(
-        select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
-            CaseTypePermission.group_id.in_(groups)
-        )
-    ):
+    for type_id, can_write in session.execute(_TYPE_PERMISSIONS, mine) if groups else ():
         if type_id is None:
             all_read, all_write = True, all_write or can_write
         else:
             readable.add(type_id)
             if can_write:
                 writable.add(type_id)
-    roles_by_type = _case_type_roles(work, groups)
+    roles_by_type = _case_type_roles(work, user.id) if groups else {}
     for type_id, roles in roles_by_type.items():
         levels = {ROLE_LEVELS[r] for r in roles if r in ROLE_LEVELS}
         if levels:
             readable.add(type_id)
         if "write" in levels:
             writable.add(type_id)
-    customer_ids = list(
-        session.scalars(
-            select(CustomerPermission.customer_group_id).where(
-                CustomerPermission.group_id.in_(groups)
-            )
-        )
-    )
-    contacts = list(
-        session.execute(
-            select(Contact.id, Contact.customer_group_id).where(Contact.user_id == user.id)
-        )
-    )
+    customer_ids = list(session.scalars(_CUSTOMER_PERMISSIONS, mine)) if groups else []
+    contacts = list(session.execute(_CONTACTS, mine))
     return Subject(
         user_id=user.id,
         username=user.username,
@@ -119,30 +130,18 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
-        resource_types=frozenset(
-            session.scalars(
-                select(ResourcePermission.resource_type).where(
-                    ResourcePermission.group_id.in_(groups)
-                )
-            )
-        ),
+        resource_types=frozenset(session.scalars(_RESOURCE_PERMISSIONS, mine) if groups else ()),
         contact_ids=frozenset(c for c, _ in contacts),
         portal=_portal(work, user, {g for _, g in contacts}),
         roles_by_type=roles_by_type,
     )
 
 
-def _case_type_roles(work: UnitOfWork, groups: frozenset[int]) -> dict[int, frozenset[str]]:
+def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]]:
     """Roles the user's groups hold in each case type's current version."""
-    if not groups:
-        return {}
-    names = set(work.session.scalars(select(Group.name).where(Group.id.in_(groups))))
+    names = set(work.session.scalars(_GROUP_NAMES, {"uid": user_id}))
     result: dict[int, frozenset[str]] = {}
-    rows = work.session.execute(
-        select(CaseType.id, CaseTypeVersion.config).join(
-            CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
-        )
-    )
+    rows = work.session.execute(_CURRENT_CONFIGS)
     for type_id, config in rows:
         roles = config["case_type"].get("roles", {})
         held = frozenset(role for role, members in roles.items() if names & set(members))
@@ -152,11 +151,7 @@ def _case_type_roles(work: UnitOfWork, groups: frozenset[int]) -> dict[int, froz
 
 
 def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
-    row = work.session.execute(
-        select(PortalRole)
-        .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
-        .where(PortalMembership.user_id == user.id)
-    ).scalar_one_or_none()
+    row = work.session.execute(_PORTAL_ROLE, {"uid": user.id}).scalar_one_or_none()
     if row is None:
         return None
     visible = set(customer_groups)
