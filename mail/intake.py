@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine import audit, cases, posts
@@ -105,13 +105,22 @@ def take_in(
             return _outcome(work, row)
 
 
+_SAME_MESSAGE = select(InboundMessage).where(  # built once: asked for every message
+    InboundMessage.mailbox_id == bindparam("mailbox_id"),
+    InboundMessage.message_id == bindparam("message_id"),
+    InboundMessage.content_hash == bindparam("content_hash"),
+)
+_CASE_NUMBER = select(Case.number).where(Case.id == bindparam("case_id"))
+
+
 def _existing(work: UnitOfWork, mailbox_id: int, print_: Fingerprint) -> Outcome | None:
     row = work.session.scalar(
-        select(InboundMessage).where(
-            InboundMessage.mailbox_id == mailbox_id,
-            InboundMessage.message_id == print_.message_id,
-            InboundMessage.content_hash == print_.content_hash,
-        )
+        _SAME_MESSAGE,
+        {
+            "mailbox_id": mailbox_id,
+            "message_id": print_.message_id,
+            "content_hash": print_.content_hash,
+        },
     )
     if row is None:
         return None
@@ -143,7 +152,7 @@ def _insert(
 def _outcome(work: UnitOfWork, row: InboundMessage) -> Outcome:
     number = None
     if row.case_id is not None:
-        number = work.session.scalar(select(Case.number).where(Case.id == row.case_id))
+        number = work.session.scalar(_CASE_NUMBER, {"case_id": row.case_id})
     return Outcome(
         row.id, row.state, case_number=number, matched_by=row.matched_by, reason=row.reason
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseCollaborator
@@ -55,22 +55,27 @@ def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
         return case_for_token(work.session, key.value)
     if key.rule == "reference":
         return case_for_message_id(work, key.value)
-    return work.session.scalar(select(Case.id).where(Case.number == key.value))
+    return work.session.scalar(_CASE_BY_NUMBER, {"number": key.value})
+
+
+_SENT_CASE = select(OutboxMessage.case_id).where(
+    OutboxMessage.message_id == bindparam("message_id"), OutboxMessage.case_id.is_not(None)
+)
+_TAKEN_IN_CASE = (
+    select(InboundMessage.case_id)
+    .where(
+        InboundMessage.message_id == bindparam("message_id"), InboundMessage.case_id.is_not(None)
+    )
+    .limit(1)
+)
+_CASE_BY_NUMBER = select(Case.id).where(Case.number == bindparam("number"))
 
 
 def case_for_message_id(work: UnitOfWork, message_id: str) -> int | None:
     """A Message-ID we sent (outbox) or took in, mapped to its case."""
-    found = work.session.scalar(
-        select(OutboxMessage.case_id).where(
-            OutboxMessage.message_id == message_id, OutboxMessage.case_id.is_not(None)
-        )
-    )
+    found = work.session.scalar(_SENT_CASE, {"message_id": message_id})
     if found is None:
-        found = work.session.scalar(
-            select(InboundMessage.case_id)
-            .where(InboundMessage.message_id == message_id, InboundMessage.case_id.is_not(None))
-            .limit(1)
-        )
+        found = work.session.scalar(_TAKEN_IN_CASE, {"message_id": message_id})
     return found
 
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from engine import directory
 from engine.runtime import UnitOfWork
@@ -37,20 +37,25 @@ class Sender:
         return self.author is not None
 
 
+# Built once: every message asks them.  Both lookups use the lower(email) indexes.
+_USERS_BY_EMAIL = (
+    select(User).where(func.lower(User.email) == bindparam("address")).order_by(User.id)
+)
+_CONTACTS_BY_EMAIL = (
+    select(Contact).where(func.lower(Contact.email) == bindparam("address")).order_by(Contact.id)
+)
+_DOMAIN_GROUP = select(MailDomainRule.customer_group_id).where(
+    MailDomainRule.domain == bindparam("domain")
+)
+_USERNAME_TAKEN = select(User.id).where(User.username == bindparam("username"))
+
+
 def find_sender(work: UnitOfWork, address: str, *, for_post: bool = True) -> Sender:
     """Look the address up (case-insensitively).  ``for_post``: the sender will author a
     post, so a contact without a user gets one (created and linked)."""
     address = address.strip().lower()
-    users = list(
-        work.session.scalars(
-            select(User).where(func.lower(User.email) == address).order_by(User.id)
-        )
-    )
-    contacts = list(
-        work.session.scalars(
-            select(Contact).where(func.lower(Contact.email) == address).order_by(Contact.id)
-        )
-    )
+    users = list(work.session.scalars(_USERS_BY_EMAIL, {"address": address}))
+    contacts = list(work.session.scalars(_CONTACTS_BY_EMAIL, {"address": address}))
     contact = contacts[0] if contacts else None
     author = users[0] if users else None
     if author is None and contact is not None and for_post:
@@ -68,9 +73,7 @@ def create_sender(work: UnitOfWork, address: str, name: str | None, mailbox: Mai
     """A new contact (and its user) for an address nobody has yet."""
     address = address.strip().lower()
     domain = address.rpartition("@")[2]
-    group_id = work.session.scalar(
-        select(MailDomainRule.customer_group_id).where(MailDomainRule.domain == domain)
-    )
+    group_id = work.session.scalar(_DOMAIN_GROUP, {"domain": domain})
     group = work.session.get(CustomerGroup, group_id or mailbox.default_customer_group_id)
     assert group is not None  # a foreign key
     contact = directory.add_contact(
@@ -88,7 +91,7 @@ def _user_for(work: UnitOfWork, contact: Contact) -> User:
             return user
     address = (contact.email or "").lower()
     username = address if _USERNAME.match(address) else ""
-    taken = username and work.session.scalar(select(User.id).where(User.username == username))
+    taken = username and work.session.scalar(_USERNAME_TAKEN, {"username": username})
     if not username or taken:
         username = f"mail-{hashlib.sha256(address.encode()).hexdigest()[:12]}-{contact.id}"
     user = directory.add_user(

@@ -36,6 +36,9 @@ from .decisions import can
 from .subject import load_subject
 
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
+_ANY_FOLLOWER = (
+    select(CaseFollower.user_id).where(CaseFollower.case_id == bindparam("case_id")).limit(1)
+)
 _AUTO_FOLLOWERS = Prepared(
     select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
 )
@@ -200,12 +203,7 @@ class RulesPolicies(CasePolicies):
     def _notify_followers(
         self, work: UnitOfWork, case_id: int, post_id: int, internal: bool
     ) -> None:
-        if (
-            work.session.scalar(
-                select(CaseFollower.user_id).where(CaseFollower.case_id == case_id).limit(1)
-            )
-            is None
-        ):
+        if work.session.scalar(_ANY_FOLLOWER, {"case_id": case_id}) is None:
             return
         case = work.session.get(Case, case_id)
         assert case is not None

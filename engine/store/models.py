@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,6 +59,9 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+    # mail intake finds senders by address, case-insensitively
+    __table_args__ = (Index("ix_users_email_lower", func.lower(email)),)
 
 
 class Group(Base):
@@ -111,6 +115,8 @@ class Contact(Base):
     customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    __table_args__ = (Index("ix_contacts_email_lower", func.lower(email)),)
 
 
 # --- case types -----------------------------------------------------------------------------
