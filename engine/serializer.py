@@ -47,7 +47,7 @@ class _FinishedTaskCachingConverter(TaskConverter):
             task.state,
             task.last_state_change,
             task.task_spec.name,
-            len(task._children),
+            tuple(task._children),
             self.registry._encoder_mode,  # the two modes convert nested values differently
         )
         kept = getattr(task, _CONVERTED, None)

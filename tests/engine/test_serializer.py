@@ -1,0 +1,81 @@
+"""Saved workflow state: the spec is left out, and finished tasks reuse their converted form.
+
+The cached form must never change what is stored: at every step of a case, the state a
+long-lived serializer writes equals what a fresh one writes, and it loads back to a workflow
+that carries on to the same end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine.serializer import CaseSerializer
+
+SUPPORT = Path(__file__).resolve().parents[2] / "processes" / "support.bpmn"
+STEPS = [
+    ("Triage case", {"category": "hardware", "needs_investigation": False}),
+    ("Propose resolution", {"resolution": "Replace the roller"}),
+    ("Confirm resolution", {"resolved": True}),
+]
+
+
+def _support() -> tuple[object, dict[str, object]]:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(SUPPORT))
+    return parser.get_spec("support_case"), parser.get_subprocess_specs("support_case")
+
+
+def _ready(workflow: BpmnWorkflow, name: str):  # type: ignore[no-untyped-def]
+    return next(
+        t
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        if t.task_spec.bpmn_name == name
+    )
+
+
+def test_cached_state_equals_a_fresh_serialization_at_every_step():
+    spec, subs = _support()
+    kept = CaseSerializer()
+    workflow = BpmnWorkflow(spec, subs)
+    workflow.task_tree.data.update(subject="Printer jams")
+    workflow.do_engine_steps()
+    states = []
+    for name, data in STEPS:
+        for _ in range(2):  # the second save reuses every finished task's converted form
+            text = kept.dumps(workflow)
+            assert json.loads(text) == json.loads(CaseSerializer().dumps(workflow))
+        states.append(text)
+        task = _ready(workflow, name)
+        task.set_data(**data)
+        task.run()
+        workflow.do_engine_steps()
+    assert workflow.completed
+    final = kept.dumps(workflow)
+    assert json.loads(final) == json.loads(CaseSerializer().dumps(workflow))
+
+    # the state saved before the last step loads and finishes like the original did
+    restored = kept.loads(states[-1], spec, subs)
+    task = _ready(restored, STEPS[-1][0])
+    task.set_data(**STEPS[-1][1])
+    task.run()
+    restored.do_engine_steps()
+    assert restored.completed
+    assert restored.last_task.data["resolved"] is True
+
+
+def test_a_finished_task_that_changes_is_converted_again():
+    spec, subs = _support()
+    serializer = CaseSerializer()
+    workflow = BpmnWorkflow(spec, subs)
+    workflow.do_engine_steps()
+    serializer.dumps(workflow)
+    finished = next(t for t in workflow.tasks.values() if t.has_state(TaskState.FINISHED_MASK))
+    finished.internal_data["note"] = "stale"  # a change the cache key cannot see ...
+    finished.last_state_change += 1.0  # ... until the task's state changes
+    stored = json.loads(serializer.dumps(workflow))
+    assert stored["workflow"]["tasks"][str(finished.id)]["internal_data"]["note"] == "stale"
