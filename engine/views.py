@@ -87,18 +87,27 @@ def task_summary(
     }
 
 
+_CASE_TASKS = (
+    select(HumanTask).where(HumanTask.case_id == bindparam("case_id")).order_by(HumanTask.id)
+)
+_CASE_HISTORY = (
+    select(
+        AuditEntry.at,
+        AuditEntry.actor_id,
+        AuditEntry.entity,
+        AuditEntry.entity_id,
+        AuditEntry.action,
+        AuditEntry.after,
+    )
+    .where(AuditEntry.case_id == bindparam("case_id"))
+    .order_by(AuditEntry.id)
+)
+
+
 def case_detail(work: UnitOfWork, case: Case) -> dict[str, Any]:
     """Everything ``case show`` prints: summary, tasks and the audit trail."""
-    tasks = list(
-        work.session.scalars(
-            select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)
-        )
-    )
-    entries = list(
-        work.session.scalars(
-            select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)
-        )
-    )
+    tasks = list(work.session.scalars(_CASE_TASKS, {"case_id": case.id}))
+    entries = list(work.session.execute(_CASE_HISTORY, {"case_id": case.id}))
     names = _usernames(
         work,
         {e.actor_id for e in entries}

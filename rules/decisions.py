@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 
 from engine.cases import case_by_number
 from engine.errors import NotFound
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseLink, Item
-from engine.store.models import Case, CaseContact, Contact, StreamPost
+from engine.store.models import Case, CaseContact, Contact, StreamPost, User
 
 from .facts import load_facts
 from .levels import Level, needed
@@ -184,6 +184,27 @@ def posts_query(subject: Subject, case_id: int) -> Select[tuple[StreamPost]]:
     if subject.portal is not None:
         query = query.where(StreamPost.internal.is_(False))
     return query.order_by(StreamPost.id)
+
+
+_POSTS_WITH_AUTHORS = (
+    select(StreamPost, User.username)
+    .outerjoin(User, User.id == StreamPost.author_id)
+    .where(StreamPost.case_id == bindparam("case_id"))
+    .order_by(StreamPost.id)
+)
+_PUBLIC_POSTS_WITH_AUTHORS = _POSTS_WITH_AUTHORS.where(StreamPost.internal.is_(False))
+
+
+def posts_at_level(
+    work: UnitOfWork, subject: Subject, case_id: int, level: Level
+) -> list[tuple[StreamPost, str | None]]:
+    """The posts (with their authors' usernames) :func:`posts_query` gives, for a case whose
+    access level the caller has already decided: a case page decides it once, and then need
+    not compile the visibility filter into the query a second time."""
+    if level < Level.READ:
+        return []
+    query = _PUBLIC_POSTS_WITH_AUTHORS if subject.portal is not None else _POSTS_WITH_AUTHORS
+    return [(post, author) for post, author in work.session.execute(query, {"case_id": case_id})]
 
 
 def additional_contacts_query(subject: Subject, case_id: int) -> Select[tuple[Contact]]:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from engine import cases, tasks, views
 from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, StreamPost, User
+from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User
 
-from .decisions import allows, can, level_and_sections, posts_query, search_query, visible_case
+from .decisions import (
+    allows,
+    can,
+    level_and_sections,
+    posts_at_level,
+    search_query,
+    visible_case,
+)
 from .levels import ACTIONS, Level
 from .subject import Subject, load_subject
 from .views import view_query
@@ -44,29 +51,41 @@ def visible_task(work: UnitOfWork, user: User, task_id: int) -> HumanTask:
     return task
 
 
+_TYPES_WITH_CONFIG = (
+    select(CaseType, CaseTypeVersion.config)
+    .join(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
+    .order_by(CaseType.key)
+)
+_TYPE_CONFIG_BY_KEY = (
+    select(CaseType.id, CaseTypeVersion.config)
+    .outerjoin(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
+    .where(CaseType.key == bindparam("key"))
+)
+
+
+def _may_open(subject: Subject, type_id: int, config: dict[str, Any] | None) -> bool:
+    """Admins open every type; agents those they may write; portal users those whose process
+    has a lane for the raising customer (the owner role).  View-only types: nobody."""
+    if config is None or config.get("view_only"):
+        return False
+    for_customers = "owner" in config["case_type"].get("lanes", {}).values()
+    if subject.is_admin or subject.writes_type(type_id):
+        return True
+    return subject.portal is not None and for_customers
+
+
 def openable_types(work: UnitOfWork, subject: Subject) -> list[CaseType]:
-    """Case types the subject may open cases of: admins all; agents those they may write;
-    portal users those whose process has a lane for the raising customer (the owner role)."""
-    rows = work.session.execute(
-        select(CaseType, CaseTypeVersion.config)
-        .join(CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id)
-        .order_by(CaseType.key)
-    )
-    allowed = []
-    for kind, config in rows:
-        if config.get("view_only"):
-            continue
-        for_customers = "owner" in config["case_type"].get("lanes", {}).values()
-        if subject.is_admin or subject.writes_type(kind.id) or (subject.portal and for_customers):
-            allowed.append(kind)
-    return allowed
+    """Case types the subject may open cases of (see :func:`_may_open`)."""
+    rows = work.session.execute(_TYPES_WITH_CONFIG)
+    return [kind for kind, config in rows if _may_open(subject, kind.id, config)]
 
 
 def require_openable(work: UnitOfWork, subject: Subject, case_type: str) -> None:
     """Refuse opening a case type the subject may not open (unknown keys are not found)."""
-    if work.session.scalar(select(CaseType.id).where(CaseType.key == case_type)) is None:
+    row = work.session.execute(_TYPE_CONFIG_BY_KEY, {"key": case_type}).first()
+    if row is None:
         raise NotFound(f"no case type {case_type}")
-    if case_type not in {k.key for k in openable_types(work, subject)}:
+    if not _may_open(subject, row[0], row[1]):
         raise Forbidden(f"{subject.username} may not open {case_type} cases")
 
 
@@ -100,11 +119,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
                 "internal": p.internal,
                 "body": p.body,
             }
-            for p, author in work.session.execute(
-                posts_query(subject, case.id)
-                .add_columns(User.username)
-                .outerjoin(User, User.id == StreamPost.author_id)
-            )
+            for p, author in posts_at_level(work, subject, case.id, level)
         ]
         if "communications" in shown
         else []
