@@ -1,5 +1,5 @@
 """Commands for email-to-case: ``mail mailbox add|list``, ``mail domain add``, ``mail poll``,
-``mail quarantine list|retry`` and ``mail import``."""
+``mail quarantine list|retry``, ``mail bounces list|clear`` and ``mail import``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.errors import InvalidInput
+from engine import audit
+from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
 from engine.store.mailbox import InboundMessage, Mailbox
+from mail import bounces
 from mail.imap import MailboxPoller, PollResult, fetch_again, poll_all
 from mail.intake import Outcome, retry, take_in
 from mail.mailboxes import (
@@ -76,6 +78,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = qsub.add_parser("retry", help="process a quarantined message again")
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_quarantine_retry)
+    blocked = sub.add_parser("bounces", help="addresses that bounced for good: no mail goes there")
+    bsub = blocked.add_subparsers(dest="bounces_action", required=True)
+    p = bsub.add_parser("list")
+    p.set_defaults(handler=cmd_bounces_list)
+    p = bsub.add_parser("clear", help="send mail to an address again (it was fixed)")
+    p.add_argument("address")
+    p.set_defaults(handler=cmd_bounces_clear)
     p = sub.add_parser("import", help="take in a message from a file (.eml)")
     p.add_argument("file", type=Path)
     p.add_argument("--mailbox", required=True)
@@ -223,6 +232,37 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
         outcome = retry(rt, args.id, domain=domain, raw=raw)
     _print_outcome(outcome, as_json=args.json)
     return 0 if outcome.state != "quarantined" else 6
+
+
+def cmd_bounces_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        rows = [
+            {
+                "address": row.address,
+                "status": row.status,
+                "bounces": row.bounces,
+                "last_bounced_at": row.last_bounced_at,
+                "reason": row.reason,
+            }
+            for row in bounces.list_bounced(work.session)
+        ]
+    emit(rows, as_json=args.json, table=["address", "status", "bounces", "last_bounced_at"])
+    return 0
+
+
+def cmd_bounces_clear(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        if not bounces.clear(work.session, args.address):
+            raise NotFound(f"{args.address} is not blocked")
+        audit.record(
+            work,
+            actor_id=None,
+            entity="mail_address",
+            entity_id=args.address.strip().lower(),
+            action="unblocked",
+        )
+    print(f"{args.address}: mail is sent there again")
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
+from mail import bounces
 from mail.classify import classify
 from mail.errors import Quarantine
 from mail.fingerprint import Fingerprint
@@ -194,6 +195,8 @@ def _process(
     elif verdict.kind in ("auto_reply", "bounce"):
         row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
         _record_machine_mail(work, row, parsed, domain, verdict.original_message_id)
+        if verdict.kind == "bounce" and verdict.failed_recipient:
+            _block_address(work, row, verdict.failed_recipient, verdict.status)
     else:
         _take_human(work, mailbox, row, parsed, domain)
     work.session.flush()
@@ -226,6 +229,28 @@ def _record_machine_mail(
         action=f"mail_{row.kind}",
         after={"from": row.from_address, "subject": row.subject, "reason": row.reason},
     )
+
+
+def _block_address(work: UnitOfWork, row: InboundMessage, address: str, status: str | None) -> None:
+    """A permanent failure stops all further mail to the address (a temporary one does not)."""
+    blocked = bounces.record_bounce(
+        work.session,
+        address=address,
+        status=status,
+        reason=row.subject or "",
+        at=work.now,
+        inbound_message_id=row.id,
+    )
+    if blocked is not None:
+        audit.record(
+            work,
+            actor_id=None,
+            entity="mail_address",
+            entity_id=blocked.address,
+            case_id=row.case_id,
+            action="bounced",
+            after={"status": blocked.status, "bounces": blocked.bounces},
+        )
 
 
 def _take_human(

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 import engine.store.outbox  # noqa: F401 - registers the outbox table on Base.metadata
 from engine.errors import InvalidInput, NotFound
 from engine.store.outbox import OutboxMessage
+from mail.bounces import deliverable
 from mail.render import render_notice
 
 #: How long a claimed message belongs to the worker that claimed it.
@@ -88,7 +89,8 @@ def queue_notice(
     headers: dict[str, str] | None = None,
     automatic: bool = True,
 ) -> OutboxMessage | None:
-    """Render and store a notice; None (and nothing stored) when ``dedupe_key`` is queued already.
+    """Render and store a notice; None (and nothing stored) when ``dedupe_key`` is queued
+    already, or when every recipient has bounced for good (see :mod:`mail.bounces`).
 
     ``headers`` adds threading headers (Reply-To, In-Reply-To, References); ``automatic=False``
     is for a person's answer, which must not be marked auto-submitted or bulk (the loop header
@@ -101,6 +103,9 @@ def queue_notice(
     recipients = [r.strip() for r in recipients if r and r.strip()]
     if not recipients:
         raise InvalidInput("cannot queue a notice", {"recipients": "at least one is required"})
+    recipients = deliverable(session, recipients)
+    if not recipients:
+        return None
     if not dedupe_key or len(dedupe_key) > 500:
         raise InvalidInput("cannot queue a notice", {"dedupe_key": "1 to 500 characters"})
     message_id = make_message_id(token=token, kind=kind, dedupe_key=dedupe_key, domain=domain)

@@ -52,3 +52,19 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class BouncedAddress(Base):
+    """An address a mail server refused for good (a 5.x.x delivery status): nothing more is
+    queued to it until an operator clears it, so one dead address cannot keep bouncing and
+    no mail server sees us as a source of backscatter."""
+
+    __tablename__ = "bounced_addresses"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower case
+    status: Mapped[str] = mapped_column(String(20))  # the last status, e.g. 5.1.1
+    reason: Mapped[str] = mapped_column(Text, default="")
+    bounces: Mapped[int] = mapped_column(Integer, default=1)
+    first_bounced_at: Mapped[datetime]
+    last_bounced_at: Mapped[datetime]
+    #: the id of the report that told us last, in ``inbound_messages`` (None: set by hand)
+    inbound_message_id: Mapped[int | None]
