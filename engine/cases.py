@@ -13,6 +13,7 @@ from .definitions.forms import validate_form
 from .deploy import current_version_id
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import CaseInfo, UnitOfWork
+from .store.access import CaseLink
 from .store.fast import prepared_insert
 from .store.models import Case, Contact, HumanTask, User
 
@@ -188,6 +189,39 @@ def close_case(work: UnitOfWork, *, number: str, actor_id: int | None, reason: s
     workflows.save(work, live, actor_id=actor_id, extra={"status": "closed", "closed_at": work.now})
     work.session.refresh(case)
     return case
+
+
+def link_cases(
+    work: UnitOfWork, case_id: int, other_id: int, *, actor_id: int | None, reason: str
+) -> bool:
+    """Relate two cases (both directions); False when they already were."""
+    if case_id == other_id:
+        raise InvalidInput("cannot relate a case to itself", {"case": "is the same case"})
+    known = work.session.get(CaseLink, (case_id, other_id))
+    if known is not None:
+        return False
+    work.session.add_all(
+        [
+            CaseLink(case_id=case_id, other_case_id=other_id),
+            CaseLink(case_id=other_id, other_case_id=case_id),
+        ]
+    )
+    work.session.flush()
+    numbers = dict(
+        work.session.execute(select(Case.id, Case.number).where(Case.id.in_([case_id, other_id])))
+        .tuples()
+        .all()
+    )
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="case",
+        entity_id=numbers.get(case_id) or str(case_id),
+        case_id=case_id,
+        action="related",
+        after={"case": numbers.get(other_id), "reason": reason},
+    )
+    return True
 
 
 def case_data(work: UnitOfWork, case: Case) -> dict[str, Any]:

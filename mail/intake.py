@@ -280,6 +280,14 @@ def _take_human(
         )
         number, row.matched_by = opened.number, "new"
         row.attempted_match = "; ".join(match.attempts) or None
+        if match.closed is not None:  # a follow-up: agents see the earlier case beside it
+            cases.link_cases(
+                work,
+                opened.id,
+                match.closed.id,
+                actor_id=sender.author.id,
+                reason=f"follow-up by mail to {match.closed.number}, which is closed",
+            )
     assert sender.author is not None and number is not None
     post = posts.add_post(work, number=number, author=sender.author, body=body)
     row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"

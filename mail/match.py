@@ -47,6 +47,8 @@ class Match:
     case: Case | None = None
     matched_by: str | None = None
     attempts: list[str] = field(default_factory=list)
+    #: a closed case the sender takes part in that the mail answers: the new case follows it up
+    closed: Case | None = None
 
 
 def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
@@ -111,6 +113,7 @@ def find_case(
             continue
         if case.status == "closed":
             match.attempts.append(f"{how} pointed at {case.number}, which is closed")
+            match.closed = match.closed or case
             continue
         match.case, match.matched_by = case, how
         return match

@@ -15,6 +15,7 @@ from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import AuditEntry, Case, CaseContact, Contact, CustomerGroup
 from mail.mailboxes import add_domain_rule
 from mail.tokens import case_token
+from rules import load_subject, related_cases_query
 from tests.mail.helpers import build
 from tests.mail.world import Desk, make_desk
 
@@ -149,6 +150,21 @@ def test_a_reply_to_a_closed_case_opens_a_new_one(desk: Desk):
     )
     assert outcome.matched_by == "new" and outcome.case_number != number
     assert "closed" in (desk.inbound(outcome.inbound_id).attempted_match or "")
+    # the new case follows the closed one up: an agent sees each among the other's related cases
+    with desk.runtime.unit() as work:
+        alice = load_subject(work, directory.user_by_name(work, "alice"))
+        new = desk.case(outcome.case_number)
+        related_to_new = [
+            c.number for c in work.session.scalars(related_cases_query(alice, new.id))
+        ]
+        related_to_old = [
+            c.number for c in work.session.scalars(related_cases_query(alice, case.id))
+        ]
+        history = work.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.case_id == new.id)
+        ).all()
+    assert related_to_new == [number] and related_to_old == [outcome.case_number]
+    assert "related" in history
 
 
 def test_auto_replies_and_bounces_are_noted_on_their_case_without_touching_it(desk: Desk):
