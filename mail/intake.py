@@ -290,6 +290,10 @@ def _take_human(
             )
     assert sender.author is not None and number is not None
     post = posts.add_post(work, number=number, author=sender.author, body=body)
+    for part in parsed.attachments:  # readable by whoever may read the post
+        posts.attach(
+            work, post, filename=part.filename, content_type=part.content_type, data=part.data
+        )
     row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"
     if row.matched_by == "new" and mailbox.acknowledge:
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)

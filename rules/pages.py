@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from engine import cases, tasks, views
+from engine import cases, posts, tasks, views
 from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User
@@ -110,20 +110,19 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
                 for t in detail["tasks"]
                 if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
             ]
-    detail["stream"] = (
-        [
-            {
-                "id": p.id,
-                "at": p.created_at,
-                "author": author,
-                "internal": p.internal,
-                "body": p.body,
-            }
-            for p, author in posts_at_level(work, subject, case.id, level)
-        ]
-        if "communications" in shown
-        else []
-    )
+    shown_posts = posts_at_level(work, subject, case.id, level) if "communications" in shown else []
+    files = posts.attachments_of(work, [p.id for p, _ in shown_posts])
+    detail["stream"] = [
+        {
+            "id": p.id,
+            "at": p.created_at,
+            "author": author,
+            "internal": p.internal,
+            "body": p.body,
+            "attachments": files.get(p.id, []),
+        }
+        for p, author in shown_posts
+    ]
     detail["sections"] = sorted(shown)
     detail["allowed"] = [action for action in ACTIONS if allows(subject, level, action)]
     return detail

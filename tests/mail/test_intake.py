@@ -5,14 +5,22 @@ Runs on SQLite and PostgreSQL with the real rules (participants, followers, SLA 
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import pytest
 from sqlalchemy import select
 
-from engine import cases, directory
+from engine import cases, directory, posts
 from engine.store.mailbox import InboundMessage, Mailbox
-from engine.store.models import AuditEntry, Case, CaseContact, Contact, CustomerGroup
+from engine.store.models import (
+    AuditEntry,
+    Case,
+    CaseContact,
+    Contact,
+    CustomerGroup,
+    PostAttachment,
+)
 from mail.mailboxes import add_domain_rule
 from mail.tokens import case_token
 from rules import load_subject, related_cases_query
@@ -326,3 +334,33 @@ def test_nul_bytes_and_broken_encodings_anywhere_never_block_intake(desk: Desk):
         assert outcome.state in ("processed", "ignored", "quarantined")
         assert outcome.state == "processed" or outcome.reason
     assert desk.take(build("Message-ID: <after@k>")).state == "processed"
+
+
+def test_attachments_are_kept_with_the_post_they_came_with(desk: Desk):
+    pdf = b"%PDF-1.4 the invoice\n"
+    outcome = desk.take(
+        build(
+            "From: carla@kunden.example",
+            "Message-ID: <with-file@k>",
+            'Content-Type: multipart/mixed; boundary="B"',
+            body=(
+                b"--B\r\nContent-Type: text/plain\r\n\r\nThe invoice is attached.\r\n"
+                b"--B\r\nContent-Type: application/pdf\r\n"
+                b'Content-Disposition: attachment; filename="../../invoice 42.pdf"\r\n'
+                b"Content-Transfer-Encoding: base64\r\n\r\n"
+                + base64.encodebytes(pdf)
+                + b"--B--\r\n"
+            ),
+        )
+    )
+    [post] = desk.posts(outcome.case_number or "")
+    with desk.runtime.unit() as work:
+        [listed] = posts.attachments_of(work, [post.id])[post.id]
+        stored = work.session.get(PostAttachment, listed["id"])
+        assert stored is not None and stored.content == pdf
+    assert (listed["filename"], listed["content_type"], listed["size"]) == (
+        "invoice 42.pdf",  # the path it claimed is dropped
+        "application/pdf",
+        len(pdf),
+    )
+    assert "[attachment: invoice 42.pdf, 21 bytes]" in post.body  # the post names it

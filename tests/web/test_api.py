@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine import directory, posts
 from tests.web.conftest import Site
 
 
@@ -200,3 +201,40 @@ def test_access_explain_gives_the_rule_trail(site: Site):
         f"/api/cases/{number}/access", params={"user": "carol", "action": "read_internal"}
     ).json()
     assert internal["allowed"] is False
+
+
+def test_attachments_download_only_for_those_who_may_read_their_post(site: Site):
+    carol, alice, dave = site.login("carol"), site.login("alice"), site.login("dave")
+    number = carol.post("/api/cases", json={"case_type": "SUPPORT", "subject": "Invoice"}).json()[
+        "number"
+    ]
+    other = carol.post("/api/cases", json={"case_type": "SUPPORT", "subject": "Other"}).json()[
+        "number"
+    ]
+    with site.runtime.unit() as work:  # as mail intake stores them
+        users = {u.username: u for u in directory.list_users(work)}
+        public = posts.add_post(work, number=number, author=users["carol"], body="see file")
+        page = posts.attach(
+            work, public, filename="<b>x</b>.html", content_type="text/html", data=b"<script>1"
+        ).id
+        note = posts.add_post(
+            work, number=number, author=users["alice"], body="notes", internal=True
+        )
+        secret = posts.attach(
+            work, note, filename="notes.txt", content_type="Bogus Type", data=b"internal"
+        ).id
+    [listed] = carol.get(f"/api/cases/{number}/posts").json()
+    assert listed["attachments"] == [
+        {"id": page, "filename": "<b>x<_b>.html", "content_type": "text/html", "size": 9}
+    ]
+    got = carol.get(f"/api/cases/{number}/attachments/{page}")
+    assert got.status_code == 200 and got.content == b"<script>1"
+    assert got.headers["content-disposition"].startswith("attachment;")  # never rendered here
+    assert got.headers["x-content-type-options"] == "nosniff"
+    # internal posts' files stay with the agents; other customers and other cases see nothing
+    assert carol.get(f"/api/cases/{number}/attachments/{secret}").status_code == 404
+    agent_copy = alice.get(f"/api/cases/{number}/attachments/{secret}")
+    assert agent_copy.status_code == 200
+    assert agent_copy.headers["content-type"] == "application/octet-stream"
+    assert dave.get(f"/api/cases/{number}/attachments/{page}").status_code == 404
+    assert carol.get(f"/api/cases/{other}/attachments/{page}").status_code == 404

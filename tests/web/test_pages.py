@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine import cases, sla_clocks
+from engine import cases, directory, posts, sla_clocks
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 
@@ -198,3 +198,20 @@ def test_the_case_page_shows_sla_clocks_running_and_paused_while_waiting_on_the_
         sla_clocks.set_waiting(work, case.id, True, actor_id=None)
     page = alice.get(f"/cases/{number}").text
     assert "paused while waiting on the customer, 4h 00m left" in page
+
+
+def test_a_post_s_files_are_links_on_the_case_page_for_those_who_may_read_it(site: Site):
+    carol, number = portal_case(site, "carol", "Invoice please")
+    with site.runtime.unit() as work:
+        users = {u.username: u for u in directory.list_users(work)}
+        note = posts.add_post(work, number=number, author=users["alice"], body="x", internal=True)
+        posts.attach(work, note, filename="notes.txt", content_type="text/plain", data=b"n")
+        public = posts.add_post(work, number=number, author=users["alice"], body="Here it is")
+        file_id = posts.attach(
+            work, public, filename="invoice.pdf", content_type="application/pdf", data=b"%PDF"
+        ).id
+    link = f'href="/api/cases/{number}/attachments/{file_id}"'
+    page = carol.get(f"/portal/cases/{number}").text
+    assert link in page and "invoice.pdf" in page and "notes.txt" not in page
+    assert carol.get(f"/api/cases/{number}/attachments/{file_id}").content == b"%PDF"
+    assert "notes.txt" in browser_login(site, "alice").get(f"/cases/{number}").text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from engine import cases, posts, tasks, views
 from engine.cases import case_by_number
 from engine.directory import user_by_name
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
+from engine.store.models import PostAttachment, StreamPost
 from rules import explain, load_subject, posts_query, visible_case
 from rules.levels import ACTIONS
 from rules.pages import case_for_action, case_list_query, case_page, require_openable
@@ -17,7 +19,7 @@ from rules.restriction import hide_from_portal
 
 from ..auth import acting
 from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Text
-from .params import CaseNumber
+from .params import CaseNumber, Id
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 SearchText = Annotated[Text, Query(max_length=200)]
@@ -104,10 +106,46 @@ def portal_visibility(
 def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     with acting(request) as me:
         case = visible_case(me.work, me.subject, number, "read")
+        shown = list(me.work.session.scalars(posts_query(me.subject, case.id)))
+        files = posts.attachments_of(me.work, [p.id for p in shown])
         return [
-            {"id": p.id, "at": p.created_at, "internal": p.internal, "body": p.body}
-            for p in me.work.session.scalars(posts_query(me.subject, case.id))
+            {
+                "id": p.id,
+                "at": p.created_at,
+                "internal": p.internal,
+                "body": p.body,
+                "attachments": files.get(p.id, []),
+            }
+            for p in shown
         ]
+
+
+@router.get(
+    "/{number}/attachments/{attachment_id}",
+    summary="Download a file of a post I may read",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_attachment(request: Request, number: CaseNumber, attachment_id: Id) -> Response:
+    with acting(request) as me:
+        case = visible_case(me.work, me.subject, number, "read")
+        row = me.work.session.get(PostAttachment, attachment_id)
+        readable = row is not None and me.work.session.scalar(
+            posts_query(me.subject, case.id)
+            .where(StreamPost.id == row.post_id)
+            .with_only_columns(StreamPost.id)
+        )
+        if row is None or not readable:  # another case's file, or an internal post's
+            raise NotFound(f"no attachment {attachment_id} on {number}")
+        return Response(
+            content=row.content,
+            media_type=row.content_type,
+            headers={
+                # never rendered in our origin: an HTML attachment must not run as our page
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @router.post("/{number}/posts", status_code=201, summary="Add a post to the case stream")
