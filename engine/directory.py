@@ -10,7 +10,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
@@ -32,6 +32,11 @@ def _check_name(kind: str, name: str) -> None:
         )
 
 
+# Built once: mail intake creates a user and a contact for every new sender.
+_USER_ID_BY_NAME = select(User.id).where(User.username == bindparam("username"))
+_CUSTOMER_GROUP_ID = select(CustomerGroup.id).where(CustomerGroup.name == bindparam("name"))
+
+
 def add_user(
     work: UnitOfWork,
     *,
@@ -44,7 +49,7 @@ def add_user(
 ) -> User:
     """Create a user; the password is stored only as an argon2 hash."""
     _check_name("user", username)
-    if work.session.scalar(select(User.id).where(User.username == username)) is not None:
+    if work.session.scalar(_USER_ID_BY_NAME, {"username": username}) is not None:
         raise Conflict(f"user '{username}' already exists")
     user = User(
         username=username,
@@ -214,9 +219,7 @@ def add_contact(
     actor_id: int | None = None,
 ) -> Contact:
     """A customer-side person; ``username`` links the portal login that acts as this contact."""
-    group_id = work.session.scalar(
-        select(CustomerGroup.id).where(CustomerGroup.name == customer_group)
-    )
+    group_id = work.session.scalar(_CUSTOMER_GROUP_ID, {"name": customer_group})
     if group_id is None:
         raise NotFound(f"no customer group '{customer_group}'")
     user_id = user_by_name(work, username).id if username else None
