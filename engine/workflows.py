@@ -293,7 +293,7 @@ def save(
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     if case.status != "closed":  # closing settled every timer row of the case above
-        _sync_timers(work, case.id, timers, known=not live.is_new)
+        _sync_timers(work, case.id, timers, has_rows=not live.is_new)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:
@@ -307,11 +307,11 @@ def save(
 
 
 def _sync_timers(
-    work: UnitOfWork, case_id: int, timers: list[WaitingTimer], *, known: bool = True
+    work: UnitOfWork, case_id: int, timers: list[WaitingTimer], *, has_rows: bool = True
 ) -> None:
     """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting.
-    ``known=False``: the case is new and has no rows yet."""
-    rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if known else []
+    ``has_rows=False``: the case is new and has no rows to read yet."""
+    rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if has_rows else []
     current = {(t.name, t.cycle) for t in timers}
     known = {(name, cycle) for _, name, cycle, _ in rows}
     for row_id, name, cycle, due_at in rows:
