@@ -40,8 +40,8 @@ def record_bounce(
 ) -> BouncedAddress | None:
     """Note a failed delivery; returns the row when the address is now blocked."""
     address = _address(address)
-    if not address or not is_permanent(status):
-        return None
+    if "@" not in address or len(address) > 320 or not is_permanent(status):
+        return None  # a report naming no usable address blocks nothing
     assert status is not None
     row = session.get(BouncedAddress, address)
     if row is None:

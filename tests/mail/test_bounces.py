@@ -84,8 +84,10 @@ def test_a_hard_bounce_stops_mail_to_that_address_only(desk: Desk):
     assert again is not None and again.recipients == ["gone@customer.example"]
 
 
-def test_a_temporary_failure_blocks_nothing(desk: Desk):
+def test_a_temporary_failure_or_an_unusable_address_blocks_nothing(desk: Desk):
     assert desk.take(dsn("busy@customer.example", "4.2.2")).state == "ignored"
+    assert desk.take(dsn("not an address", "5.1.1", number=2)).state == "ignored"
+    assert desk.take(dsn("x" * 400 + "@customer.example", "5.1.1", number=3)).state == "ignored"
     assert desk.count(BouncedAddress) == 0
     with desk.runtime.unit() as work:
         now = work.now
