@@ -23,7 +23,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,12 +34,13 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from engine import cases, deploy, directory, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
+from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
 ROUNDS = 5
@@ -169,24 +169,6 @@ def interleaved(loops: dict[str, Callable[[int], None]], n: int) -> dict[str, fl
     return {name: done[name] / spent[name] for name in loops}
 
 
-def postgres_url(base: str) -> tuple[str, Callable[[], None]] | None:
-    try:
-        admin = create_engine(base, connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:
-        print(f"(c) PostgreSQL not reachable ({type(exc).__name__}); skipped")
-        return None
-    schema = f"cw_bench_{uuid.uuid4().hex[:8]}"
-
-    def drop() -> None:
-        with admin.begin() as c:
-            c.execute(text(f'drop schema if exists "{schema}" cascade'))
-        admin.dispose()
-
-    return f"{base}?schema={schema}", drop
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small size, well under a minute")
@@ -194,13 +176,16 @@ def main() -> int:
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     n = args.cases or (150 if args.quick else 400)
-    pg = postgres_url(args.pg)
+    reason = unreachable(args.pg)
+    if reason:
+        print(f"(c) PostgreSQL not reachable ({reason}); skipped")
+    pg = None if reason else ScratchSchemas(args.pg, "cw_bench")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         naive = NaiveLoop(workdir / "naive.db", every_step=True)
         light = NaiveLoop(workdir / "light.db", every_step=False)
         product = ProductLoop(f"sqlite:///{workdir / 'product.db'}")
-        product_pg = ProductLoop(pg[0]) if pg else None
+        product_pg = ProductLoop(pg.new_url()) if pg else None
         for loop in (naive.run, light.run, product.run):  # warm-up: imports, caches
             loop(5)
         loops = {"a": naive.run, "b": product.run, "light": light.run}
@@ -212,7 +197,7 @@ def main() -> int:
         if product_pg:
             product_pg.close()
     if pg:
-        pg[1]()
+        pg.drop_all()
     ratio = rates["b"] / rates["a"]
     print(f"cases per loop: {n}, in {ROUNDS} interleaved rounds")
     print(

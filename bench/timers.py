@@ -23,14 +23,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
+from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from engine import cases, deploy, directory, timers  # noqa: E402
 from engine.clock import ManualClock, SystemClock  # noqa: E402
@@ -40,6 +39,7 @@ from engine.store.outbox import OutboxMessage  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
 from tests.conftest import support_toml  # noqa: E402
 from tests.engine.conftest import seed_directory  # noqa: E402
+from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
 DUE_PER_SWEEP = 30
@@ -221,29 +221,6 @@ def latency(url: str, n_cases: int, workdir: Path) -> list[float]:
     return sorted((created - due).total_seconds() for created, due in rows)
 
 
-def postgres(base: str) -> tuple[Callable[[], str], Callable[[], None]] | None:
-    try:
-        admin = create_engine(base, connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:
-        print(f"PostgreSQL not reachable ({type(exc).__name__}); its lines are skipped")
-        return None
-    schemas: list[str] = []
-
-    def new_url() -> str:
-        schemas.append(f"cw_bench_{uuid.uuid4().hex[:8]}")
-        return f"{base}?schema={schemas[-1]}"
-
-    def drop() -> None:
-        with admin.begin() as c:
-            for schema in schemas:
-                c.execute(text(f'drop schema if exists "{schema}" cascade'))
-        admin.dispose()
-
-    return new_url, drop
-
-
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
@@ -255,13 +232,16 @@ def main() -> int:
     args = parser.parse_args()
     small, large = (1_000, 50_000) if args.quick else (10_000, 1_000_000)
     n_cases = 30 if args.quick else 150
-    pg = postgres(args.pg)
+    reason = unreachable(args.pg)
+    if reason:
+        print(f"PostgreSQL not reachable ({reason}); its lines are skipped")
+    pg = None if reason else ScratchSchemas(args.pg, "cw_bench")
     results: list[tuple[str, float, str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         backends = [("sqlite", lambda: f"sqlite:///{workdir / uuid.uuid4().hex}.db")]
         if pg:
-            backends.append(("postgresql", pg[0]))
+            backends.append(("postgresql", pg.new_url))
         for name, make_url in backends:
             cost = sweep_cost((make_url(), make_url()), small, large, workdir)
             ratio = cost["large"] / cost["small"]
@@ -280,7 +260,7 @@ def main() -> int:
             results.append((f"{name}_sweep_ratio_{large // small}x_timers", ratio, "<=", 2.0))
             results.append((f"{name}_due_to_outbox_p99_s", p99, "<=", 1.0))
         if pg:
-            pg[1]()
+            pg.drop_all()
     for figure, value, op, target in results:
         ok = value <= target
         print(f"BENCH timers {figure}={value:.3f} target{op}{target} {'PASS' if ok else 'FAIL'}")

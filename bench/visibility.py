@@ -18,13 +18,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.access import (  # noqa: E402
@@ -45,6 +44,7 @@ from engine.store.models import (  # noqa: E402
     User,
 )
 from rules import cases_query, load_subject  # noqa: E402
+from tests.scratch_db import scratch_schema  # noqa: E402
 
 TARGET_MS = 50.0
 N_TYPES, N_CUSTOMERS, N_USERS = 50, 200, 10_000
@@ -289,15 +289,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for kind, p95 in run(f"sqlite:///{tmp}/visibility.db", "SQLite", n, runs):
             lines.append(("sqlite", kind, p95))
-    schema = f"cw_vis_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.pg)
-    try:
-        for kind, p95 in run(f"{args.pg}?schema={schema}", "PostgreSQL", n, runs):
+    with scratch_schema(args.pg, "cw_vis") as url:
+        for kind, p95 in run(url, "PostgreSQL", n, runs):
             lines.append(("postgresql", kind, p95))
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f'drop schema if exists "{schema}" cascade'))
-        admin.dispose()
     print(f"cases: {n}, users: {N_USERS}, customer groups: {N_CUSTOMERS}, case types: {N_TYPES}")
     for db, kind, p95 in lines:
         name = f"{db}_{kind.replace(' ', '_')}_p95_ms"

@@ -212,20 +212,20 @@ def responded(work: UnitOfWork, case_id: int) -> None:
         return
     policy = work.runtime.sla_policy(work.session, state.policy_id).policy
     names = {t.name for t in policy.targets}
-    already_met = any(
-        e.kind == "met" and e.target == "first_response" for e in history(work, case_id)
-    )
-    events = []
+    past = history(work, case_id)
+    already_met = any(e.kind == "met" and e.target == "first_response" for e in past)
+    new = []
     if "first_response" in names and not already_met:
-        events.append(("met", "first_response"))
+        new.append(ClockEvent("met", work.now, "first_response"))
     if "next_update" in names:
-        events.append(("reset", "next_update"))
-    for kind, target in events:
-        _INSERT_EVENT.execute(
-            work.session, {"case_id": case_id, "kind": kind, "target": target, "at": work.now}
-        )
-    if events:
-        rearm(work, case_id, state.policy_id)
+        new.append(ClockEvent("reset", work.now, "next_update"))
+    if not new:
+        return
+    _INSERT_EVENT.execute_many(
+        work.session,
+        [{"case_id": case_id, "kind": e.kind, "target": e.target, "at": e.at} for e in new],
+    )
+    rearm(work, case_id, state.policy_id, [*past, *new])  # the history, read once
 
 
 def set_waiting(work: UnitOfWork, case_id: int, waiting: bool, *, actor_id: int | None) -> bool:
@@ -310,11 +310,15 @@ def history(work: UnitOfWork, case_id: int) -> list[ClockEvent]:
     return [ClockEvent(kind, at, target) for kind, at, target in rows]
 
 
-def rearm(work: UnitOfWork, case_id: int, policy_id: int) -> None:
+def rearm(
+    work: UnitOfWork, case_id: int, policy_id: int, events: list[ClockEvent] | None = None
+) -> None:
     """Rewrite the case's SLA timer rows to the thresholds still ahead of it under the
-    policy version ``policy_id``."""
+    policy version ``policy_id``.  ``events``: the whole history when the caller has it
+    already (else it is read)."""
     policy = work.runtime.sla_policy(work.session, policy_id).policy
-    events = history(work, case_id)
+    if events is None:
+        events = history(work, case_id)
     cycles = Counter(e.target for e in events if e.kind == "reset")
     ahead = {
         (m.target, m.threshold, cycles[m.target]): m.due_at

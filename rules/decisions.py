@@ -177,11 +177,16 @@ def resource_filter(subject: Subject) -> ColumnElement[bool]:
     return and_(Item.kind == "resource", Item.resource_type.in_(sorted(subject.resource_types)))
 
 
+def reads_internal_posts(subject: Subject) -> bool:
+    """Internal posts never reach portal users, whatever else they may see."""
+    return subject.portal is None
+
+
 def posts_query(subject: Subject, case_id: int) -> Select[tuple[StreamPost]]:
-    """Stream posts of a case the subject may read; internal posts never reach portal users."""
+    """Stream posts of a case the subject may read (see :func:`reads_internal_posts`)."""
     readable = exists().where(Case.id == case_id, case_filter(subject, Level.READ))
     query = select(StreamPost).where(StreamPost.case_id == case_id, readable)
-    if subject.portal is not None:
+    if not reads_internal_posts(subject):
         query = query.where(StreamPost.internal.is_(False))
     return query.order_by(StreamPost.id)
 
@@ -203,7 +208,7 @@ def posts_at_level(
     not compile the visibility filter into the query a second time."""
     if level < Level.READ:
         return []
-    query = _PUBLIC_POSTS_WITH_AUTHORS if subject.portal is not None else _POSTS_WITH_AUTHORS
+    query = _POSTS_WITH_AUTHORS if reads_internal_posts(subject) else _PUBLIC_POSTS_WITH_AUTHORS
     return [(post, author) for post, author in work.session.execute(query, {"case_id": case_id})]
 
 

@@ -9,38 +9,23 @@ a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.clock import ManualClock
 from engine.runtime import Runtime
+from tests.scratch_db import PG_URL, scratch_schema, unreachable
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
 CORPUS = ROOT.parent / "shared" / "corpus"
-PG_URL = os.environ.get(
-    "CASEWORK_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _postgres_available() -> str | None:
-    try:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    reason = _postgres_available()
+    reason = unreachable(PG_URL)
     if reason:
         if os.environ.get("CASEWORK_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required here but not reachable at {PG_URL}: {reason}")
@@ -54,13 +39,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'casework.db'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"cw_test_{uuid.uuid4().hex[:12]}"
-    yield f"{base}?schema={schema}"
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f'drop schema if exists "{schema}" cascade'))
-    engine.dispose()
+    with scratch_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,14 +17,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 from engine import cases, deploy, directory, timers
 from engine.clock import ManualClock, SystemClock
@@ -37,6 +36,7 @@ from mail.smtp import MaildirTransport, send_due
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES, ROOT, support_toml
 from tests.engine.conftest import seed_directory
+from tests.scratch_db import scratch_schema
 
 pytestmark = pytest.mark.integration
 
@@ -110,12 +110,8 @@ def _queued_ids(rt: Runtime) -> set[str]:
 
 @pytest.fixture
 def pg_url(postgres_url: str) -> Iterator[str]:
-    schema = f"cw_test_{uuid.uuid4().hex[:12]}"
-    yield f"{postgres_url}?schema={schema}"
-    engine = create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(text(f'drop schema if exists "{schema}" cascade'))
-    engine.dispose()
+    with scratch_schema(postgres_url) as url:
+        yield url
 
 
 def test_three_workers_on_postgresql_fire_2000_thresholds_and_send_each_notice_once(
