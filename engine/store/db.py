@@ -1,7 +1,8 @@
 """Database connections: one place that knows SQLite from PostgreSQL.
 
 SQLite is the embedded default (a file in WAL mode, ``synchronous=NORMAL``, a busy
-timeout so concurrent writers queue instead of failing).  PostgreSQL is reached
+timeout so concurrent writers queue instead of failing, checkpoints every 40 MB of WAL
+and a 64 MB page cache).  PostgreSQL is reached
 through psycopg 3.  ``CASEWORK_DB`` or ``--db`` picks the URL; a PostgreSQL URL may
 carry ``?schema=NAME`` to keep several installations (or test runs) in one database.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,9 +38,16 @@ def _normalise(url: str) -> tuple[URL, str | None]:
     return parsed, schema
 
 
+def _json_text(value: object) -> str:
+    """JSON columns (audit entries, configuration) written by orjson: several times faster
+    than the standard library on the audit rows every transition writes."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     """Create an engine with the pragmas and search path Casework relies on."""
     parsed, schema = _normalise(database_url(url))
+    kwargs.setdefault("json_serializer", _json_text)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -55,6 +64,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Checkpoint the WAL every 10,000 pages (about 40 MB) rather than every 1,000: each
+    # checkpoint syncs the file, and the pages a case transition touches (index leaves,
+    # the tail of the case table) are mostly the same ones, copied once per checkpoint.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
     cursor.close()
 
 

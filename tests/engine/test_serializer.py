@@ -8,9 +8,12 @@ that carries on to the same end.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
@@ -79,3 +82,44 @@ def test_a_finished_task_that_changes_is_converted_again():
     finished.last_state_change += 1.0  # ... until the task's state changes
     stored = json.loads(serializer.dumps(workflow))
     assert stored["workflow"]["tasks"][str(finished.id)]["internal_data"]["note"] == "stale"
+
+
+def _with_data(**data: object) -> tuple[BpmnWorkflow, object, dict[str, object]]:
+    spec, subs = _support()
+    workflow = BpmnWorkflow(spec, subs)
+    workflow.task_tree.data.update(subject="Printer jams")
+    workflow.do_engine_steps()
+    _ready(workflow, "Triage case").data.update(data)
+    return workflow, spec, subs
+
+
+@pytest.mark.parametrize("serial", [7, 2**80], ids=["fast encoder", "wide integer"])
+def test_values_json_cannot_hold_load_back_as_themselves(serial: int):
+    """Dates, durations, sets and integers wider than 64 bits in task data survive a save,
+    written as the library itself writes them."""
+    when = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    workflow, spec, subs = _with_data(
+        when=when,
+        grace=timedelta(hours=4),
+        tags={"vip"},
+        nested={"at": [when]},
+        serial=serial,
+        skipped=len,  # callables are dropped, as the library drops them
+    )
+    serializer = CaseSerializer()
+    text = serializer.dumps(workflow)
+    expected = json.loads(
+        BpmnWorkflowSerializer(serializer.registry).serialize_json(workflow)
+    )
+    assert json.loads(text)["workflow"] == expected
+
+    data = _ready(serializer.loads(text, spec, subs), "Triage case").data
+    assert data["when"] == when and data["nested"] == {"at": [when]}
+    assert data["grace"] == timedelta(hours=4)
+    assert data["tags"] == ["vip"] and data["serial"] == serial and data["skipped"] is None
+
+
+def test_a_value_nobody_can_store_is_refused_by_name():
+    workflow, _spec, _subs = _with_data(window=object())
+    with pytest.raises(TypeError, match="object is not JSON serializable"):
+        CaseSerializer().dumps(workflow)
