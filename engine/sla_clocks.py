@@ -33,7 +33,7 @@ from .sla import (
     started,
 )
 from .store.fast import Prepared, prepared_insert
-from .store.models import Case, HumanTask, Timer
+from .store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
 from .store.sla import CaseSla, SlaEvent, SlaPolicyVersion
 
 #: (role, BPMN id, name) of an open human task
@@ -353,7 +353,7 @@ def due(work: UnitOfWork, *, limit: int = 100) -> list[int]:
     return list(
         work.session.scalars(
             select(Timer.id)
-            .where(Timer.state == "waiting", Timer.source == "sla", Timer.due_at <= work.now)
+            .where(TIMER_IS_WAITING, Timer.source == "sla", Timer.due_at <= work.now)
             .order_by(Timer.due_at)
             .limit(limit)
         )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from . import sla_clocks, workflows
 from .errors import Conflict
 from .runtime import Runtime, UnitOfWork
-from .store.models import Timer
+from .store.models import TIMER_IS_WAITING, Timer
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def due_cases(work: UnitOfWork, *, limit: int = 100) -> list[int]:
     """Ids of cases with a due BPMN timer, earliest first (read only, no locks)."""
     query = (
         select(Timer.case_id)
-        .where(Timer.state == "waiting", Timer.source == "bpmn", Timer.due_at <= work.now)
+        .where(TIMER_IS_WAITING, Timer.source == "bpmn", Timer.due_at <= work.now)
         .order_by(Timer.due_at)
         .limit(limit)
     )
@@ -81,7 +81,7 @@ def postpone(
 ) -> None:
     """Push failed due timers back by :data:`RETRY_AFTER` and count the attempt, so a
     broken case is retried later instead of failing every sweep."""
-    due = [Timer.state == "waiting", Timer.due_at <= work.now]
+    due = [TIMER_IS_WAITING, Timer.due_at <= work.now]
     if timer_ids is not None:
         due.append(Timer.id.in_(timer_ids))
     else:  # a case's BPMN timers; its SLA rows fire on their own
@@ -128,4 +128,4 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
 def next_due(work: UnitOfWork) -> datetime | None:
     """When the earliest waiting timer falls due (one index probe), so a worker can wake
     up for it instead of waiting for its next tick."""
-    return work.session.scalar(select(func.min(Timer.due_at)).where(Timer.state == "waiting"))
+    return work.session.scalar(select(func.min(Timer.due_at)).where(TIMER_IS_WAITING))

@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -197,6 +199,9 @@ class Case(Base):
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 
+WAITING_SQL = "state = 'waiting'"  # the condition of the index on waiting timers
+
+
 class Timer(Base):
     """A timer a case waits on: a BPMN timer event or an SLA target threshold.
 
@@ -206,11 +211,18 @@ class Timer(Base):
 
     __tablename__ = "timers"
     __table_args__ = (
+        # leads with case_id, so it also serves every per-case lookup
         UniqueConstraint("case_id", "source", "name", "threshold", "cycle"),
-        Index("ix_timers_state_due", "state", "due_at"),
+        # only waiting rows: settling a timer leaves the index instead of moving within it
+        Index(
+            "ix_timers_waiting_due",
+            "due_at",
+            sqlite_where=text(WAITING_SQL),
+            postgresql_where=text(WAITING_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(10))  # bpmn | sla
     name: Mapped[str] = mapped_column(String(250))
     threshold: Mapped[float] = mapped_column(default=1.0)
@@ -219,6 +231,12 @@ class Timer(Base):
     state: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|fired|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     fired_at: Mapped[datetime | None]
+
+
+#: "This timer is waiting", spelled exactly as the partial index's condition.  A bound
+#: parameter in its place works only while the planner sees its value: a plan PostgreSQL
+#: builds for any value (a prepared statement run often) could not use the index.
+TIMER_IS_WAITING = Timer.__table__.c.state == literal_column("'waiting'")
 
 
 class CaseContact(Base):
@@ -240,6 +258,13 @@ class HumanTask(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "engine_task_id"),
         Index("ix_human_tasks_state_case", "state", "case_id"),
+        # a task is claimed only for a while: unclaimed rows stay out of this index
+        Index(
+            "ix_human_tasks_claimed_by_id",
+            "claimed_by_id",
+            sqlite_where=text("claimed_by_id IS NOT NULL"),
+            postgresql_where=text("claimed_by_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -250,7 +275,7 @@ class HumanTask(Base):
     role: Mapped[str | None] = mapped_column(String(50))
     state: Mapped[str] = mapped_column(String(20), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
@@ -272,8 +297,25 @@ class TaskCandidate(Base):
         ForeignKey("human_tasks.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(10))
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # Each row names a group or a user, never both: indexing only the rows that name one
+    # keeps every insert from writing an index entry for its empty column.
+    __table_args__ = (
+        Index(
+            "ix_task_candidates_group_id",
+            "group_id",
+            sqlite_where=text("group_id IS NOT NULL"),
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_task_candidates_user_id",
+            "user_id",
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+    )
 
 
 class StreamPost(Base):

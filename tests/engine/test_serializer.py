@@ -8,7 +8,7 @@ that carries on to the same end.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,7 +97,7 @@ def _with_data(**data: object) -> tuple[BpmnWorkflow, object, dict[str, object]]
 def test_values_json_cannot_hold_load_back_as_themselves(serial: int):
     """Dates, durations, sets and integers wider than 64 bits in task data survive a save,
     written as the library itself writes them."""
-    when = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     workflow, spec, subs = _with_data(
         when=when,
         grace=timedelta(hours=4),
@@ -108,9 +108,7 @@ def test_values_json_cannot_hold_load_back_as_themselves(serial: int):
     )
     serializer = CaseSerializer()
     text = serializer.dumps(workflow)
-    expected = json.loads(
-        BpmnWorkflowSerializer(serializer.registry).serialize_json(workflow)
-    )
+    expected = json.loads(BpmnWorkflowSerializer(serializer.registry).serialize_json(workflow))
     assert json.loads(text)["workflow"] == expected
 
     data = _ready(serializer.loads(text, spec, subs), "Triage case").data
