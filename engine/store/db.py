@@ -1,8 +1,8 @@
 """Database connections: one place that knows SQLite from PostgreSQL.
 
 SQLite is the embedded default (a file in WAL mode, ``synchronous=NORMAL``, a busy
-timeout so concurrent writers queue instead of failing, checkpoints every 40 MB of WAL
-and a 64 MB page cache).  PostgreSQL is reached
+timeout so concurrent writers queue instead of failing, WAL checkpoints in the background
+(``checkpoints.py``) and a 64 MB page cache).  PostgreSQL is reached
 through psycopg 3.  ``CASEWORK_DB`` or ``--db`` picks the URL; a PostgreSQL URL may
 carry ``?schema=NAME`` to keep several installations (or test runs) in one database.
 """
@@ -16,6 +16,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
+
+from .checkpoints import BACKSTOP_PAGES, LOG_SIZE_LIMIT
 
 DEFAULT_URL = "sqlite:///casework.db"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -64,10 +66,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    # Checkpoint the WAL every 10,000 pages (about 40 MB) rather than every 1,000: each
-    # checkpoint syncs the file, and the pages a case transition touches (index leaves,
-    # the tail of the case table) are mostly the same ones, copied once per checkpoint.
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    # A runtime's own thread checkpoints the WAL (see checkpoints.py); a commit does it
+    # only as a backstop, and a restarted log is cut back to a bounded size.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
     cursor.close()
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
@@ -85,6 +85,9 @@ class Prepared:
     def _cursor(session: Session) -> tuple[Any, Dialect]:
         if session.new or session.dirty or session.deleted:
             session.flush()  # rows the ORM still holds must exist before ours refer to them
+        bind = session.bind
+        if isinstance(bind, Connection):  # a unit of work's: its transaction is the unit's
+            return bind.connection.dbapi_connection.cursor(), bind.dialect
         transaction = session.get_transaction()
         known = session.info.get(_CONNECTION)
         if known is None or known[0] is not transaction:  # once per transaction
