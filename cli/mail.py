@@ -1,5 +1,6 @@
 """Commands for email-to-case: ``mail mailbox add|list``, ``mail domain add``, ``mail poll``,
-``mail quarantine list|retry``, ``mail bounces list|clear`` and ``mail import``."""
+``mail quarantine list|retry``, ``mail triage list|open|thread``, ``mail bounces list|clear``
+and ``mail import``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import audit
+from engine.directory import user_by_name
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
-from engine.store.mailbox import InboundMessage, Mailbox
-from mail import bounces
+from engine.store.mailbox import REFUSED_MATCH, InboundMessage, Mailbox
+from mail import bounces, triage
 from mail.imap import MailboxPoller, PollResult, fetch_again, poll_all
 from mail.intake import Outcome, retry, take_in
 from mail.mailboxes import (
@@ -25,6 +27,8 @@ from mail.mailboxes import (
     mailbox_by_name,
 )
 from mail.settings import MailSettings
+from rules import load_subject
+from rules.pages import case_for_action, require_openable
 
 from .context import runtime
 from .output import emit
@@ -60,6 +64,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="send the sender of a new case an automatic acknowledgement",
     )
+    p.add_argument(
+        "--refused-match",
+        choices=REFUSED_MATCH,
+        default="new_case",
+        help="mail naming a case its sender takes no part in: open a new case (default) "
+        "or hold it for triage by an agent",
+    )
     p.set_defaults(handler=cmd_mailbox_add)
     p = boxes.add_parser("list")
     p.set_defaults(handler=cmd_mailbox_list)
@@ -78,6 +89,22 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = qsub.add_parser("retry", help="process a quarantined message again")
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_quarantine_retry)
+    triage = sub.add_parser(
+        "triage", help="mail held because it names a case its sender takes no part in"
+    )
+    tsub = triage.add_subparsers(dest="triage_action", required=True)
+    p = tsub.add_parser("list")
+    p.add_argument("--mailbox")
+    p.set_defaults(handler=cmd_triage_list)
+    p = tsub.add_parser("open", help="open a new case for the message")
+    p.add_argument("id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
+    p.set_defaults(handler=cmd_triage_open)
+    p = tsub.add_parser("thread", help="add the message to a case; its sender joins the case")
+    p.add_argument("id", type=int)
+    p.add_argument("case", help="case number, e.g. C-000123")
+    p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
+    p.set_defaults(handler=cmd_triage_thread)
     blocked = sub.add_parser("bounces", help="addresses that bounced for good: no mail goes there")
     bsub = blocked.add_subparsers(dest="bounces_action", required=True)
     p = bsub.add_parser("list")
@@ -113,6 +140,7 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         poll_seconds=args.poll_seconds,
         acknowledge=args.acknowledge,
+        refused_match=args.refused_match,
     )
     with runtime(args) as rt:
         rt.init_schema()
@@ -232,6 +260,47 @@ def cmd_quarantine_retry(args: argparse.Namespace) -> int:
         outcome = retry(rt, args.id, domain=domain, raw=raw)
     _print_outcome(outcome, as_json=args.json)
     return 0 if outcome.state != "quarantined" else 6
+
+
+def cmd_triage_list(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        mailbox_id = mailbox_by_name(work, args.mailbox).id if args.mailbox else None
+        rows = [
+            {
+                "id": row.id,
+                "received_at": row.received_at,
+                "from": row.from_address,
+                "subject": row.subject,
+                "refused": row.attempted_match,
+            }
+            for row in triage.held(work, mailbox_id)
+        ]
+    emit(rows, as_json=args.json, table=["id", "received_at", "from", "subject", "refused"])
+    return 0
+
+
+def cmd_triage_open(args: argparse.Namespace) -> int:
+    domain = MailSettings.from_env().domain
+    with runtime(args) as rt:
+        with rt.unit() as work:
+            agent = user_by_name(work, args.as_user)
+            _row, mailbox = triage.held_message(work, args.id)
+            require_openable(work, load_subject(work, agent), mailbox.case_type_key)
+        outcome = triage.open_case_for(rt, args.id, agent=agent, domain=domain)
+    _print_outcome(outcome, as_json=args.json)
+    return 0
+
+
+def cmd_triage_thread(args: argparse.Namespace) -> int:
+    domain = MailSettings.from_env().domain
+    with runtime(args) as rt:
+        with rt.unit() as work:
+            agent = user_by_name(work, args.as_user)
+            triage.held_message(work, args.id)
+            case_for_action(work, load_subject(work, agent), args.case, "post")
+        outcome = triage.thread_into(rt, args.id, number=args.case, agent=agent, domain=domain)
+    _print_outcome(outcome, as_json=args.json)
+    return 0
 
 
 def cmd_bounces_list(args: argparse.Namespace) -> int:

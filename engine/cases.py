@@ -15,7 +15,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .runtime import CaseInfo, UnitOfWork
 from .store.access import CaseLink
 from .store.fast import prepared_insert
-from .store.models import Case, Contact, HumanTask, User
+from .store.models import Case, CaseContact, Contact, HumanTask, User
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 _NUMBER = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
@@ -232,3 +232,24 @@ def case_data(work: UnitOfWork, case: Case) -> dict[str, Any]:
     )  # a copy: read only
     source = workflow.last_task or workflow.task_tree
     return dict(source.data)
+
+
+def add_case_contact(
+    work: UnitOfWork, case: Case, contact_id: int, *, actor_id: int | None
+) -> bool:
+    """Make a contact a participant of the case (its mail then threads there); False when
+    it already was, as the main contact or an additional one."""
+    if case.main_contact_id == contact_id or work.session.get(CaseContact, (case.id, contact_id)):
+        return False
+    work.session.add(CaseContact(case_id=case.id, contact_id=contact_id))
+    work.session.flush()
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="case",
+        entity_id=case.number,
+        case_id=case.id,
+        action="contact_added",
+        after={"contact_id": contact_id},
+    )
+    return True

@@ -13,7 +13,10 @@ What happens to a message:
 * an auto-reply or a bounce: ``ignored`` but recorded on the case it answers (audit entry
   and the row's case), without a post, so neither the case's state nor its SLA clocks move;
 * a person's mail: a post on the case it threads into (``matched_by`` says why), else a new
-  case raised by the sender (a new contact when the address is unknown).
+  case raised by the sender (a new contact when the address is unknown);
+* a person's mail naming a case its sender takes no part in: a new case with the refused
+  attempt recorded, or -- when its mailbox says so -- ``triage``, held untouched until an
+  agent opens a case for it or threads it into a case (``mail/triage.py``).
 
 An unexpected failure while processing rolls the unit back and quarantines the message in a
 second transaction with the error as the reason; a lost race or an unreachable database is
@@ -41,7 +44,7 @@ from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_key
 from mail.outbox import LOOP_HEADER
 from mail.parse import ParsedMail, parse_message
 from mail.replies import queue_acknowledgement
-from mail.senders import create_sender, find_sender
+from mail.senders import Sender, create_sender, find_sender
 from mail.thread_keys import thread_candidates
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def take_in(
                 return seen
             row = _insert(work, mailbox_id, raw, print_, source)
             _process(work, row, raw, source, domain)
-            return _outcome(work, row)
+            return outcome_of(work, row)
     except IntegrityError:  # another worker inserted the same message meanwhile
         with rt.unit() as work:
             seen = _existing(work, mailbox_id, print_)
@@ -103,7 +106,7 @@ def take_in(
                 return seen
             row = _insert(work, mailbox_id, raw, print_, source)
             _quarantine(work, row, reason)
-            return _outcome(work, row)
+            return outcome_of(work, row)
 
 
 _SAME_MESSAGE = select(InboundMessage).where(  # built once: asked for every message
@@ -150,7 +153,8 @@ def _insert(
     return row
 
 
-def _outcome(work: UnitOfWork, row: InboundMessage) -> Outcome:
+def outcome_of(work: UnitOfWork, row: InboundMessage) -> Outcome:
+    """What became of a stored message, as intake answers it."""
     number = None
     if row.case_id is not None:
         number = work.session.scalar(_CASE_NUMBER, {"case_id": row.case_id})
@@ -262,14 +266,34 @@ def _take_human(
         match = find_case(work, parsed, sender, token_domain=domain)
     else:  # a stranger's mail never joins a case, whatever it quotes
         match = Match(attempts=_stranger_attempts(work, parsed, domain))
+    if match.case is None and match.attempts and mailbox.refused_match == "triage":
+        # it pointed at a case its sender takes no part in: an agent decides, nothing opens
+        row.state, row.attempted_match = "triage", "; ".join(match.attempts)
+        row.reason = "held for triage: it names a case its sender takes no part in"
+        return
+    deliver(work, mailbox, row, parsed, domain, sender, match)
+
+
+def deliver(
+    work: UnitOfWork,
+    mailbox: Mailbox,
+    row: InboundMessage,
+    parsed: ParsedMail,
+    domain: str,
+    sender: Sender,
+    match: Match,
+) -> Sender:
+    """Post the message to ``match.case``, or open a new case with it when there is none;
+    an unknown sender becomes a contact first (and is returned, known)."""
+    assert parsed.from_address
+    if not sender.known:
+        sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
+    assert sender.author is not None
     body = post_body(parsed)
     if match.case is not None:
         number = match.case.number
         row.matched_by = match.matched_by
     else:
-        if not sender.known:
-            sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
-        assert sender.author is not None
         opened = cases.open_case(
             work,
             case_type=mailbox.case_type_key,
@@ -288,7 +312,6 @@ def _take_human(
                 actor_id=sender.author.id,
                 reason=f"follow-up by mail to {match.closed.number}, which is closed",
             )
-    assert sender.author is not None and number is not None
     post = posts.add_post(work, number=number, author=sender.author, body=body)
     for part in parsed.attachments:  # readable by whoever may read the post
         posts.attach(
@@ -298,6 +321,7 @@ def _take_human(
     if row.matched_by == "new" and mailbox.acknowledge:
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
         queue_acknowledgement(work, post.case_id, sender.address, domain)
+    return sender
 
 
 def _stranger_attempts(work: UnitOfWork, parsed: ParsedMail, domain: str) -> list[str]:
@@ -353,4 +377,4 @@ def retry(rt: Runtime, inbound_id: int, *, domain: str, raw: bytes | None = None
         row.state, row.reason, row.kind, row.matched_by = "received", None, None, None
         source = Source(row.folder, row.uidvalidity, row.uid, True, row.size)
         _process(work, row, row.raw, source, domain)
-        return _outcome(work, row)
+        return outcome_of(work, row)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.mailbox import Mailbox, MailDomainRule
+from engine.store.mailbox import REFUSED_MATCH, Mailbox, MailDomainRule
 from engine.store.models import CaseType, CustomerGroup
 
 
@@ -36,6 +36,8 @@ class MailboxSpec:
     max_bytes: int = 10 * 1024 * 1024
     poll_seconds: int = 60
     acknowledge: bool = False
+    #: mail naming a case its sender takes no part in: "new_case" or "triage"
+    refused_match: str = "new_case"
 
 
 def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = None) -> Mailbox:
@@ -54,6 +56,8 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
         errors["poll_seconds"] = "must be at least 1"
     if not spec.host.strip():
         errors["host"] = "is required"
+    if spec.refused_match not in REFUSED_MATCH:
+        errors["refused_match"] = f"must be one of {', '.join(REFUSED_MATCH)}"
     if spec.processed_folder is not None and spec.processed_folder == spec.folder:
         errors["processed_folder"] = "must differ from the folder it is taken from"
     if not work.session.scalar(select(CaseType.id).where(CaseType.key == spec.case_type)):
@@ -83,6 +87,7 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
         max_bytes=spec.max_bytes,
         poll_seconds=spec.poll_seconds,
         acknowledge=spec.acknowledge,
+        refused_match=spec.refused_match,
         active=True,
         created_at=work.now,
     )

@@ -27,7 +27,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .models import Base
 
 #: What became of an inbound message.
-STATES = ("received", "processed", "ignored", "quarantined")
+STATES = ("received", "processed", "ignored", "quarantined", "triage")
+
+#: What a mailbox does with mail that names a case its sender takes no part in.
+REFUSED_MATCH = ("new_case", "triage")
 
 
 class Mailbox(Base):
@@ -53,6 +56,11 @@ class Mailbox(Base):
     poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
     #: Send the sender of a new case an automatic acknowledgement (rate-limited per address).
     acknowledge: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Mail naming a case its sender takes no part in: "new_case" opens one for it (the
+    #: attempt recorded beside it), "triage" holds it until an agent decides.
+    refused_match: Mapped[str] = mapped_column(
+        String(10), default="new_case", server_default="new_case"
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

@@ -218,3 +218,40 @@ within = "PT0.001S"
     assert [(m["kind"], m["to"]) for m in sent] == [("breach", ["lee@example.com"])]
     delivered = list((tmp_path / "maildir" / "new").iterdir())
     assert len(delivered) == 1 and opened["number"] in delivered[0].read_text()
+
+
+def test_an_agent_decides_held_mail_from_the_triage_queue(cli: Cli, tmp_path: Path):
+    cli("demo")
+    cli("customer", "add", "mail-customers")
+    cli("access", "customers", "service-desk", "--customer", "mail-customers")
+    cli.env["IMAP_PASSWORD"] = "secret"
+    cli(
+        "mail", "mailbox", "add", "support", "--case-type", "SUPPORT",
+        "--address", "support@casework.example", "--host", "127.0.0.1", "--user", "support",
+        "--customer-group", "mail-customers", "--refused-match", "triage",
+    )  # fmt: skip
+    request = tmp_path / "request.eml"
+    request.write_bytes(
+        b"From: Nina <nina@kunden.example>\r\nTo: support@casework.example\r\n"
+        b"Subject: Scanner broken\r\nMessage-ID: <nina-1@kunden.example>\r\n\r\nHelp.\r\n"
+    )
+    number = cli.json("mail", "import", str(request), "--mailbox", "support")["case"]
+    foreign = tmp_path / "foreign.eml"
+    foreign.write_bytes(
+        b"From: Otto <otto@partner.example>\r\nTo: support@casework.example\r\n"
+        + f"Subject: Re: [{number}] Scanner broken\r\n".encode()
+        + b"Message-ID: <otto-1@partner.example>\r\n\r\nSame here.\r\n"
+    )
+    assert cli.json("mail", "import", str(foreign), "--mailbox", "support")["state"] == "triage"
+    (waiting,) = cli.json("mail", "triage", "list")
+    assert waiting["from"] == "otto@partner.example" and number in waiting["refused"]
+    # a customer cannot even see that case: the decision is not theirs
+    refused = cli("mail", "triage", "thread", str(waiting["id"]), number, "--as", "dave", ok=False)
+    assert refused.returncode == 3, refused.stderr
+    decided = cli.json("mail", "triage", "thread", str(waiting["id"]), number, "--as", "alice")
+    assert (decided["state"], decided["case"], decided["matched_by"]) == (
+        "processed",
+        number,
+        "triage:alice",
+    )
+    assert cli.json("mail", "triage", "list") == []
