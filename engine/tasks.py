@@ -102,23 +102,25 @@ def eligible(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
 
 # Statements on the hot path are built once (see engine/workflows.py).
 _UID = bindparam("uid")
-_TASK_LIST = (
-    select(HumanTask, Case.number, Case.subject, Case.version_id)
+_TASK_COLUMNS = [c for c in HumanTask.__table__.c]
+_TASK_LIST = (  # read as plain rows (TaskRow): an inbox has no use for ORM bookkeeping
+    select(*_TASK_COLUMNS, Case.number, Case.subject, Case.version_id)
     .join(Case, Case.id == HumanTask.case_id)
     .where(HumanTask.state == "open")
     .order_by(HumanTask.created_at, HumanTask.id)
 )
 _INBOX = {
-    "all": _TASK_LIST.where(eligible(_UID)).limit(bindparam("limit")),
-    "mine": _TASK_LIST.where(eligible(_UID), HumanTask.claimed_by_id == _UID).limit(
-        bindparam("limit")
+    "all": Prepared(_TASK_LIST.where(eligible(_UID)).limit(bindparam("limit"))),
+    "mine": Prepared(
+        _TASK_LIST.where(eligible(_UID), HumanTask.claimed_by_id == _UID).limit(bindparam("limit"))
     ),
-    "groups": _TASK_LIST.where(eligible(_UID), HumanTask.claimed_by_id.is_(None)).limit(
-        bindparam("limit")
+    "groups": Prepared(
+        _TASK_LIST.where(eligible(_UID), HumanTask.claimed_by_id.is_(None)).limit(
+            bindparam("limit")
+        )
     ),
 }
-_CASE_TASKS = _TASK_LIST.where(HumanTask.case_id == bindparam("case_id"))
-_TASK_COLUMNS = [c for c in HumanTask.__table__.c]
+_CASE_TASKS = Prepared(_TASK_LIST.where(HumanTask.case_id == bindparam("case_id")))
 _TARGET = Prepared(
     select(
         *_TASK_COLUMNS,
@@ -131,7 +133,14 @@ _TARGET = Prepared(
     .join(Case, Case.id == HumanTask.case_id)
     .where(HumanTask.id == bindparam("task_id"))
 )
-_ELIGIBLE = select(HumanTask.id).where(HumanTask.id == bindparam("task_id"), eligible(_UID))
+_ELIGIBLE = Prepared(
+    select(HumanTask.id).where(HumanTask.id == bindparam("task_id"), eligible(_UID))
+)
+_OPEN_AND_ELIGIBLE = Prepared(
+    select(HumanTask.id).where(
+        HumanTask.id == bindparam("task_id"), HumanTask.state == "open", eligible(_UID)
+    )
+)
 _TASKS = HumanTask.__table__
 
 
@@ -151,7 +160,7 @@ def _change_statement(columns: frozenset[str]) -> Prepared:
 
 @dataclass(frozen=True)
 class InboxItem:
-    task: HumanTask
+    task: TaskRow
     case_number: str
     case_subject: str
     version_id: int  # of the case: its routing says who the task is for and its form
@@ -159,8 +168,15 @@ class InboxItem:
 
 def inbox(work: UnitOfWork, user: User, *, scope: str = "all", limit: int = 100) -> list[InboxItem]:
     """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``."""
-    rows = work.session.execute(_INBOX[scope], {"uid": user.id, "limit": limit})
-    return [InboxItem(task, number or "", *rest) for task, number, *rest in rows]
+    return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+
+
+def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:
+    width = len(_TASK_COLUMNS)
+    return [
+        InboxItem(TaskRow(*row[:width]), row[width] or "", row[width + 1], row[width + 2])
+        for row in rows
+    ]
 
 
 def get_task(work: UnitOfWork, task_id: int) -> HumanTask:
@@ -172,8 +188,7 @@ def get_task(work: UnitOfWork, task_id: int) -> HumanTask:
 
 def case_tasks(work: UnitOfWork, case_id: int) -> list[InboxItem]:
     """The open tasks of one case, oldest first."""
-    rows = work.session.execute(_CASE_TASKS, {"case_id": case_id})
-    return [InboxItem(task, number or "", *rest) for task, number, *rest in rows]
+    return _items(_CASE_TASKS.rows(work.session, {"case_id": case_id}))
 
 
 @dataclass
@@ -224,7 +239,12 @@ def _target(work: UnitOfWork, task_id: int, user: User) -> _Target:
 
 
 def is_eligible(work: UnitOfWork, task_id: int, user: User) -> bool:
-    return bool(work.session.scalar(_ELIGIBLE, {"uid": user.id, "task_id": task_id}))
+    return _ELIGIBLE.first(work.session, {"uid": user.id, "task_id": task_id}) is not None
+
+
+def may_act_now(work: UnitOfWork, task_id: int, user: User) -> bool:
+    """The task is open and the user may claim or complete it (one indexed read)."""
+    return _OPEN_AND_ELIGIBLE.first(work.session, {"uid": user.id, "task_id": task_id}) is not None
 
 
 def _require(work: UnitOfWork, target: _Target, user: User) -> None:

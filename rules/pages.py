@@ -37,18 +37,23 @@ def case_for_action(work: UnitOfWork, subject: Subject, number: str, action: str
     return case
 
 
-def visible_task(work: UnitOfWork, user: User, task_id: int) -> HumanTask:
-    """The task if the user may at least see its case's summary; otherwise "not found",
+def require_visible_task(work: UnitOfWork, user: User, task_id: int) -> None:
+    """Refuse a task the user may not even see the summary of its case with "not found",
     so a forged task id reveals nothing (acting on it is then the engine's decision).
     Whoever may act on an open task sees it (the task_user rule): that is one indexed
-    query, so the full rule check runs only for everyone else."""
+    read, so the full rule check runs only for everyone else."""
+    if tasks.may_act_now(work, task_id, user):
+        return
     task = work.session.get(HumanTask, task_id)
-    if task is not None and task.state == "open" and tasks.is_eligible(work, task_id, user):
-        return task
     case = work.session.get(Case, task.case_id) if task else None
     if task is None or case is None or not can(work, load_subject(work, user), "summary", case):
         raise NotFound(f"no task {task_id}")
-    return task
+
+
+def visible_task(work: UnitOfWork, user: User, task_id: int) -> HumanTask:
+    """The task, when :func:`require_visible_task` lets the user see it."""
+    require_visible_task(work, user, task_id)
+    return tasks.get_task(work, task_id)
 
 
 _TYPES_WITH_CONFIG = (

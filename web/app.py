@@ -49,6 +49,7 @@ def create_app(runtime: Runtime, *, secure_cookies: bool = False) -> FastAPI:
     app.state.runtime = runtime
     sqlite = runtime.db.dialect.name == "sqlite"
     app.state.unit_gate = threading.Lock() if sqlite else contextlib.nullcontext()
+    app.state.inline_units = sqlite  # see routing.py: no thread pool for serialized units
     app.state.secure_cookies = secure_cookies
     app.state.templates = make_environment()
     errors.install(app)

@@ -18,10 +18,11 @@ from rules.pages import case_for_action, case_list_query, case_page, require_ope
 from rules.restriction import hide_from_portal
 
 from ..auth import acting
+from ..routing import UnitRoute
 from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Text
 from .params import CaseNumber, Id
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(route_class=UnitRoute, prefix="/api/cases", tags=["cases"])
 SearchText = Annotated[Text, Query(max_length=200)]
 
 

@@ -18,10 +18,11 @@ from rules import contact_filter
 from rules.pages import openable_types
 
 from ..auth import Actor, acting
+from ..routing import UnitRoute
 from ..schemas import Member, NewGroup, NewUser, Text
 from .params import Id
 
-router = APIRouter(prefix="/api", tags=["directory"])
+router = APIRouter(route_class=UnitRoute, prefix="/api", tags=["directory"])
 
 
 def require_admin(me: Actor) -> None:

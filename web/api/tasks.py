@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from engine import tasks, views
-from rules.pages import visible_task
+from rules.pages import require_visible_task
 
 from ..auth import Actor, acting
+from ..routing import UnitRoute
 from ..schemas import CompleteTask
 from .params import Id
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+router = APIRouter(route_class=UnitRoute, prefix="/api/tasks", tags=["tasks"])
 
 
 @router.get("", summary="Open tasks: mine (claimed), groups (unclaimed, for my groups), or all")
@@ -35,7 +36,7 @@ def inbox(
 @router.get("/{task_id}", summary="One task with its form")
 def show_task(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.user, task_id)
+        require_visible_task(me.work, me.user, task_id)
         return views.task_summary(me.work, tasks.get_task(me.work, task_id))
 
 
@@ -50,21 +51,21 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
 @router.post("/{task_id}/claim", summary="Take a task so others see it is being worked on")
 def claim(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.user, task_id)
+        require_visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.claim(me.work, task_id=task_id, user=me.user))
 
 
 @router.post("/{task_id}/release", summary="Give a claimed task back to its groups")
 def release(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.user, task_id)
+        require_visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.release(me.work, task_id=task_id, user=me.user))
 
 
 @router.post("/{task_id}/complete", summary="Complete a task with its form data")
 def complete(request: Request, task_id: Id, body: CompleteTask) -> dict[str, Any]:
     with acting(request) as me:
-        visible_task(me.work, me.user, task_id)
+        require_visible_task(me.work, me.user, task_id)
         done = tasks.complete(me.work, task_id=task_id, user=me.user, data=body.data)
         answer = _answer(me, done.task)
         answer["case_status"] = done.case_status

@@ -16,10 +16,11 @@ from engine import logins
 from engine.errors import InvalidInput
 
 from ..auth import SESSION_COOKIE, acting, client_address, unit
+from ..routing import UnitRoute
 from ..schemas import Login, NewToken
 from .params import Id
 
-router = APIRouter(prefix="/api", tags=["authentication"])
+router = APIRouter(route_class=UnitRoute, prefix="/api", tags=["authentication"])
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

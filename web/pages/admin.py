@@ -14,9 +14,10 @@ from engine.store.models import CaseType, CaseTypeVersion
 from ..api.directory import require_admin
 from ..auth import acting
 from ..render import render
+from ..routing import UnitRoute
 from .common import base_context, read_form
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(route_class=UnitRoute, prefix="/admin", include_in_schema=False)
 
 
 @router.get("")

@@ -16,6 +16,7 @@ from rules.views import views_for
 
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
+from ..routing import UnitRoute
 from .common import (
     add_login_routes,
     base_context,
@@ -25,7 +26,7 @@ from .common import (
     task_form_data,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=UnitRoute, include_in_schema=False)
 add_login_routes(router, "", portal=False)
 Number = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -15,10 +15,11 @@ from rules.pages import case_list_query
 
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
+from ..routing import UnitRoute
 from .agents import Number, TaskId, Verb, Word, new_case_page, open_from_form, post_from_form
 from .common import add_login_routes, base_context, case_context, task_action
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
+router = APIRouter(route_class=UnitRoute, prefix="/portal", include_in_schema=False)
 add_login_routes(router, "/portal", portal=True)
 
 
