@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .tasks import InboxItem, TaskRow
 
 _USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
+_TYPE_KEY = Prepared(select(CaseType.key).where(CaseType.id == bindparam("type_id")))
 _CASE_OF_TASK = Prepared(
     select(Case.number, Case.version_id).where(Case.id == bindparam("case_id"))
 )
@@ -33,12 +34,12 @@ def _usernames(work: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
 
 def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
     names = _usernames(work, {case.raiser_id, case.assignee_id})
-    kind = work.session.get(CaseType, case.case_type_id)
+    kind = _TYPE_KEY.first(work.session, {"type_id": case.case_type_id})
     return {
         "number": case.number,
         "subject": case.subject,
         "status": case.status,
-        "type": kind.key if kind else None,
+        "type": kind[0] if kind else None,
         "priority": case.priority,
         "raiser": names.get(case.raiser_id) if case.raiser_id else None,
         "assignee": names.get(case.assignee_id) if case.assignee_id else None,

@@ -9,7 +9,8 @@ lists every bad field at once and stores nothing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,9 +37,17 @@ class FormField:
     constraints: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["enum_values"] = [list(pair) for pair in self.enum_values]
-        return data
+        # Written out rather than dataclasses.asdict, which deep-copies field by field:
+        # every task summary an API answer holds carries its form.
+        return {
+            "id": self.id,
+            "label": self.label,
+            "type": self.type,
+            "required": self.required,
+            "default": copy.deepcopy(self.default),
+            "enum_values": [list(pair) for pair in self.enum_values],
+            "constraints": dict(self.constraints),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormField:

@@ -68,3 +68,27 @@ def test_it_reports_design_mistakes_in_a_form():
         "form field 'c': default value 'x' must be a whole number",
         "form field 'c' is declared twice",
     ]
+
+
+def test_a_field_survives_its_stored_form_with_every_attribute():
+    """The form a task summary carries is what the field declares, and stores back as it."""
+    field = FormField(
+        id="severity",
+        label="Severity",
+        type="enum",
+        required=True,
+        default="low",
+        enum_values=(("low", "Low"), ("high", "High")),
+        constraints={"maxlength": "10"},
+    )
+    stored = field.to_dict()
+    assert stored == {
+        "id": "severity",
+        "label": "Severity",
+        "type": "enum",
+        "required": True,
+        "default": "low",
+        "enum_values": [["low", "Low"], ["high", "High"]],
+        "constraints": {"maxlength": "10"},
+    }
+    assert FormField.from_dict(stored) == field

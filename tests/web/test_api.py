@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine import directory, posts
+from engine.logins import TOKEN_USE_PRECISION
 from tests.web.conftest import Site
 
 
@@ -180,10 +181,17 @@ def test_api_tokens_act_as_their_user_until_revoked(site: Site):
     script = type(site.client)(site.client.app)
     script.headers["Authorization"] = f"Bearer {secret}"
     assert script.get("/api/me").json()["username"] == "alice"
+    first_use = alice.get("/api/tokens").json()[0]["last_used_at"]
+    assert first_use is not None
+    site.clock.advance(TOKEN_USE_PRECISION / 2)  # noted at most every few minutes ...
     assert (
         script.post("/api/cases", json={"case_type": "SUPPORT", "subject": "from cron"}).status_code
         == 201
     )
+    assert alice.get("/api/tokens").json()[0]["last_used_at"] == first_use
+    site.clock.advance(TOKEN_USE_PRECISION)  # ... but noted again after that
+    assert script.get("/api/me").status_code == 200
+    assert alice.get("/api/tokens").json()[0]["last_used_at"] > first_use
     assert alice.delete(f"/api/tokens/{made.json()['id']}").status_code == 200
     assert script.get("/api/me").status_code == 401
     assert site.client.get("/api/cases").status_code == 401
