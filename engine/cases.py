@@ -226,12 +226,7 @@ def link_cases(
 
 def case_data(work: UnitOfWork, case: Case) -> dict[str, Any]:
     """The process variables of a case as the workflow holds them now."""
-    version = work.runtime.version(work.session, case.version_id)
-    workflow = work.runtime.serializer.loads(
-        case.workflow_state, version.spec, version.subprocess_specs
-    )  # a copy: read only
-    source = workflow.last_task or workflow.task_tree
-    return dict(source.data)
+    return work.runtime.serializer.case_variables(case.workflow_state)
 
 
 def add_case_contact(

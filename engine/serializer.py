@@ -159,12 +159,41 @@ class CaseSerializer:
             return list(value)
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-    def loads(
-        self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
-    ) -> BpmnWorkflow:
-        envelope = json.loads(text)
+    def case_variables(self, text: str) -> dict[str, Any]:
+        """The data of the workflow's last completed task (else its root) -- the process
+        variables a case page shows -- read straight from the stored text.
+
+        Equal to ``loads(text).last_task.data``, without building the workflow: the stored
+        tasks keep their data as changes against their parent's, so the variables are the
+        root's data with each change on the path down to that task applied in turn.
+        """
+        workflow = self._workflow_of(orjson.loads(text))
+        tasks = workflow["tasks"]
+        task = tasks.get(workflow.get("last_task") or "") or tasks[workflow["root"]]
+        path = []
+        while task is not None:
+            path.append(task)
+            task = tasks.get(task["parent"]) if task.get("parent") else None
+        values: dict[str, Any] = {}
+        for task in reversed(path):
+            delta = task.get("delta")
+            if delta and task.get("parent") is not None:
+                values = {**values, **delta.get("updates", {})}
+                for key in delta.get("deletions", ()):
+                    values.pop(key, None)
+            else:
+                values = dict(task["data"])
+        return self._registry.restore(values)  # type: ignore[no-any-return]
+
+    def _workflow_of(self, envelope: dict[str, Any]) -> dict[str, Any]:
         if envelope.get("format") != STATE_FORMAT:
             raise ValueError(f"unknown workflow state format {envelope.get('format')!r}")
         data = envelope["workflow"]
         self._serializer.migrate(data)
+        return data  # type: ignore[no-any-return]
+
+    def loads(
+        self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> BpmnWorkflow:
+        data = self._workflow_of(json.loads(text))
         return self._registry.restore(data, spec=spec, subprocess_specs=subprocess_specs)

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from .tasks import InboxItem, TaskRow
 
 _USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
+#: A summary names one or two people (raiser and assignee, who claimed and who completed):
+#: those few are read with prepared statements of 1..4 parameters.
+_FEW = 4
+_USERNAMES_OF = {
+    size: Prepared(
+        select(User.id, User.username).where(
+            User.id.in_([bindparam(f"u{n}") for n in range(size)])
+        )
+    )
+    for size in range(1, _FEW + 1)
+}
 _TYPE_KEY = Prepared(select(CaseType.key).where(CaseType.id == bindparam("type_id")))
 _CASE_OF_TASK = Prepared(
     select(Case.number, Case.version_id).where(Case.id == bindparam("case_id"))
@@ -29,6 +40,9 @@ def _usernames(work: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
+    if len(wanted) <= _FEW:
+        params = {f"u{n}": user_id for n, user_id in enumerate(wanted)}
+        return dict(_USERNAMES_OF[len(wanted)].rows(work.session, params))
     return dict(work.session.execute(_USERNAMES, {"ids": wanted}).tuples().all())
 
 

@@ -121,3 +121,25 @@ def test_a_value_nobody_can_store_is_refused_by_name():
     workflow, _spec, _subs = _with_data(window=object())
     with pytest.raises(TypeError, match="object is not JSON serializable"):
         CaseSerializer().dumps(workflow)
+
+
+def test_case_variables_read_from_the_text_equal_the_loaded_workflows_at_every_step():
+    spec, subs = _support()
+    serializer = CaseSerializer()
+    workflow = BpmnWorkflow(spec, subs)
+    workflow.task_tree.data.update(subject="Printer jams", seen=datetime(2026, 1, 2, tzinfo=UTC))
+    workflow.do_engine_steps()
+    texts = [serializer.dumps(workflow)]
+    for name, data in STEPS:
+        task = _ready(workflow, name)
+        task.set_data(**data, grace=timedelta(hours=len(texts)))
+        task.run()
+        workflow.do_engine_steps()
+        texts.append(serializer.dumps(workflow))
+    for text in texts:
+        loaded = serializer.loads(text, spec, subs)
+        expected = dict((loaded.last_task or loaded.task_tree).data)
+        assert serializer.case_variables(text) == expected
+    final = serializer.case_variables(texts[-1])
+    assert final["resolved"] is True and final["grace"] == timedelta(hours=3)
+    assert final["seen"] == datetime(2026, 1, 2, tzinfo=UTC)
