@@ -24,9 +24,7 @@ _USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", e
 _FEW = 4
 _USERNAMES_OF = {
     size: Prepared(
-        select(User.id, User.username).where(
-            User.id.in_([bindparam(f"u{n}") for n in range(size)])
-        )
+        select(User.id, User.username).where(User.id.in_([bindparam(f"u{n}") for n in range(size)]))
     )
     for size in range(1, _FEW + 1)
 }
