@@ -8,8 +8,10 @@ filters work from the same facts without querying them again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from engine.runtime import UnitOfWork
 from engine.store.access import (
@@ -19,6 +21,7 @@ from engine.store.access import (
     PortalRole,
     ResourcePermission,
 )
+from engine.store.fast import Prepared
 from engine.store.models import (
     CaseType,
     CaseTypeVersion,
@@ -72,41 +75,50 @@ class Subject:
         return self.customer_groups == ALL or customer_group_id in self.customer_groups
 
 
-# Built once: a subject is loaded on most requests.  Group-scoped permissions are read
-# through the user's memberships, so each statement takes only the user id.
+# Prepared once: a subject is loaded on most requests, and these small reads cost more in
+# the ORM's machinery than in the database.  Group-scoped permissions are read through the
+# user's memberships, so each statement takes only the user id.
 _UID = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
-_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID)
-_TYPE_PERMISSIONS = select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
-    CaseTypePermission.group_id.in_(_MY_GROUPS)
+_GROUPS = Prepared(select(Membership.group_id).where(Membership.user_id == _UID))
+_TYPE_PERMISSIONS = Prepared(
+    select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
+        CaseTypePermission.group_id.in_(_MY_GROUPS)
+    )
 )
-_CUSTOMER_PERMISSIONS = select(CustomerPermission.customer_group_id).where(
-    CustomerPermission.group_id.in_(_MY_GROUPS)
+_CUSTOMER_PERMISSIONS = Prepared(
+    select(CustomerPermission.customer_group_id).where(CustomerPermission.group_id.in_(_MY_GROUPS))
 )
-_RESOURCE_PERMISSIONS = select(ResourcePermission.resource_type).where(
-    ResourcePermission.group_id.in_(_MY_GROUPS)
+_RESOURCE_PERMISSIONS = Prepared(
+    select(ResourcePermission.resource_type).where(ResourcePermission.group_id.in_(_MY_GROUPS))
 )
-_CONTACTS = select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID)
-_GROUP_NAMES = select(Group.name).where(Group.id.in_(_MY_GROUPS))
-_CURRENT_CONFIGS = select(CaseType.id, CaseTypeVersion.config).join(
-    CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
+_CONTACTS = Prepared(select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID))
+_GROUP_NAMES = Prepared(select(Group.name).where(Group.id.in_(_MY_GROUPS)))
+_CURRENT_CONFIGS = Prepared(
+    select(CaseType.id, CaseTypeVersion.config).join(
+        CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
+    )
 )
-_PORTAL_ROLE = (
-    select(PortalRole)
+_PORTAL_ROLE = Prepared(
+    select(PortalRole.view_level, PortalRole.edit_level, PortalRole.parent_visibility)
     .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
     .where(PortalMembership.user_id == _UID)
 )
+
+
+def _column(statement: Prepared, session: Session, params: dict[str, Any]) -> list[Any]:
+    return [row[0] for row in statement.rows(session, params)]
 
 
 def load_subject(work: UnitOfWork, user: User) -> Subject:
     """Collect the user's groups, system permissions, case-type roles and portal access."""
     session = work.session
     mine = {"uid": user.id}
-    groups = frozenset(session.scalars(_GROUPS, mine))
+    groups = frozenset(_column(_GROUPS, session, mine))
     readable: set[int] = set()
     writable: set[int] = set()
     all_read = all_write = False
-    for type_id, can_write in session.execute(_TYPE_PERMISSIONS, mine) if groups else ():
+    for type_id, can_write in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
         if type_id is None:
             all_read, all_write = True, all_write or can_write
         else:
@@ -120,8 +132,8 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
             readable.add(type_id)
         if "write" in levels:
             writable.add(type_id)
-    customer_ids = list(session.scalars(_CUSTOMER_PERMISSIONS, mine)) if groups else []
-    contacts = list(session.execute(_CONTACTS, mine))
+    customer_ids = _column(_CUSTOMER_PERMISSIONS, session, mine) if groups else []
+    contacts = _CONTACTS.rows(session, mine)
     return Subject(
         user_id=user.id,
         username=user.username,
@@ -130,7 +142,7 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
-        resource_types=frozenset(session.scalars(_RESOURCE_PERMISSIONS, mine) if groups else ()),
+        resource_types=frozenset(_column(_RESOURCE_PERMISSIONS, session, mine) if groups else ()),
         contact_ids=frozenset(c for c, _ in contacts),
         portal=_portal(work, user, {g for _, g in contacts}),
         roles_by_type=roles_by_type,
@@ -139,10 +151,9 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
 
 def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]]:
     """Roles the user's groups hold in each case type's current version."""
-    names = set(work.session.scalars(_GROUP_NAMES, {"uid": user_id}))
+    names = set(_column(_GROUP_NAMES, work.session, {"uid": user_id}))
     result: dict[int, frozenset[str]] = {}
-    rows = work.session.execute(_CURRENT_CONFIGS)
-    for type_id, config in rows:
+    for type_id, config in _CURRENT_CONFIGS.rows(work.session, {}):
         roles = config["case_type"].get("roles", {})
         held = frozenset(role for role, members in roles.items() if names & set(members))
         if held:
@@ -151,16 +162,17 @@ def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]
 
 
 def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
-    row = work.session.execute(_PORTAL_ROLE, {"uid": user.id}).scalar_one_or_none()
+    row = _PORTAL_ROLE.first(work.session, {"uid": user.id})
     if row is None:
         return None
+    view_level, edit_level, parent_visibility = row
     visible = set(customer_groups)
-    if row.parent_visibility:
+    if parent_visibility:
         visible |= _descendants(work, customer_groups)
     return Portal(
-        view_all=row.view_level == "all",
-        edit_all=row.edit_level == "all",
-        parent_visibility=row.parent_visibility,
+        view_all=view_level == "all",
+        edit_all=edit_level == "all",
+        parent_visibility=bool(parent_visibility),
         customer_groups=frozenset(visible),
     )
 
