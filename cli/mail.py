@@ -273,7 +273,7 @@ def cmd_triage_list(args: argparse.Namespace) -> int:
                 "subject": row.subject,
                 "refused": row.attempted_match,
             }
-            for row in triage.held(work, mailbox_id)
+            for row, _mailbox in triage.held(work, mailbox_id=mailbox_id)
         ]
     emit(rows, as_json=args.json, table=["id", "received_at", "from", "subject", "refused"])
     return 0
@@ -281,24 +281,22 @@ def cmd_triage_list(args: argparse.Namespace) -> int:
 
 def cmd_triage_open(args: argparse.Namespace) -> int:
     domain = MailSettings.from_env().domain
-    with runtime(args) as rt:
-        with rt.unit() as work:
-            agent = user_by_name(work, args.as_user)
-            _row, mailbox = triage.held_message(work, args.id)
-            require_openable(work, load_subject(work, agent), mailbox.case_type_key)
-        outcome = triage.open_case_for(rt, args.id, agent=agent, domain=domain)
+    with runtime(args) as rt, rt.unit() as work:
+        agent = user_by_name(work, args.as_user)
+        _row, mailbox = triage.held_message(work, args.id)
+        require_openable(work, load_subject(work, agent), mailbox.case_type_key)
+        outcome = triage.open_case_for(work, args.id, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0
 
 
 def cmd_triage_thread(args: argparse.Namespace) -> int:
     domain = MailSettings.from_env().domain
-    with runtime(args) as rt:
-        with rt.unit() as work:
-            agent = user_by_name(work, args.as_user)
-            triage.held_message(work, args.id)
-            case_for_action(work, load_subject(work, agent), args.case, "post")
-        outcome = triage.thread_into(rt, args.id, number=args.case, agent=agent, domain=domain)
+    with runtime(args) as rt, rt.unit() as work:
+        agent = user_by_name(work, args.as_user)
+        triage.held_message(work, args.id)
+        case_for_action(work, load_subject(work, agent), args.case, "post")
+        outcome = triage.thread_into(work, args.id, number=args.case, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0
 

@@ -13,11 +13,13 @@ check with the permission rules before calling here.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from engine import audit, cases
 from engine.errors import Conflict, NotFound
-from engine.runtime import Runtime, UnitOfWork
+from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import User
 from mail.intake import Outcome, deliver, outcome_of
@@ -26,12 +28,22 @@ from mail.parse import parse_message
 from mail.senders import find_sender
 
 
-def held(work: UnitOfWork, mailbox_id: int | None = None) -> list[InboundMessage]:
-    """The messages waiting for a decision, oldest first."""
-    query = select(InboundMessage).where(InboundMessage.state == "triage")
+def held(
+    work: UnitOfWork, *, mailbox_id: int | None = None, case_types: Collection[str] | None = None
+) -> list[tuple[InboundMessage, Mailbox]]:
+    """The messages waiting for a decision with their mailboxes, oldest first; only those of
+    mailboxes for ``case_types`` when given (the types the asking agent may work)."""
+    query = (
+        select(InboundMessage, Mailbox)
+        .join(Mailbox, Mailbox.id == InboundMessage.mailbox_id)
+        .where(InboundMessage.state == "triage")
+        .order_by(InboundMessage.id)
+    )
     if mailbox_id is not None:
         query = query.where(InboundMessage.mailbox_id == mailbox_id)
-    return list(work.session.scalars(query.order_by(InboundMessage.id)))
+    if case_types is not None:
+        query = query.where(Mailbox.case_type_key.in_(sorted(case_types)))
+    return [(row, mailbox) for row, mailbox in work.session.execute(query)]
 
 
 def held_message(work: UnitOfWork, inbound_id: int) -> tuple[InboundMessage, Mailbox]:
@@ -46,38 +58,41 @@ def held_message(work: UnitOfWork, inbound_id: int) -> tuple[InboundMessage, Mai
     return row, mailbox
 
 
-def open_case_for(rt: Runtime, inbound_id: int, *, agent: User, domain: str) -> Outcome:
+def open_case_for(work: UnitOfWork, inbound_id: int, *, agent: User, domain: str) -> Outcome:
     """Decide that the message starts a case of its own."""
-    return _decide(rt, inbound_id, agent=agent, domain=domain, into=None)
+    return _decide(work, inbound_id, agent=agent, domain=domain, into=None)
 
 
-def thread_into(rt: Runtime, inbound_id: int, *, number: str, agent: User, domain: str) -> Outcome:
+def thread_into(
+    work: UnitOfWork, inbound_id: int, *, number: str, agent: User, domain: str
+) -> Outcome:
     """Decide that the message belongs to case ``number``; its sender joins that case."""
-    return _decide(rt, inbound_id, agent=agent, domain=domain, into=number)
+    return _decide(work, inbound_id, agent=agent, domain=domain, into=number)
 
 
-def _decide(rt: Runtime, inbound_id: int, *, agent: User, domain: str, into: str | None) -> Outcome:
-    with rt.unit() as work:
-        row, mailbox = held_message(work, inbound_id)
-        parsed = parse_message(row.raw, max_bytes=mailbox.max_bytes)
-        assert parsed.from_address  # it was a person's mail when it was held
-        target = cases.case_by_number(work, into) if into is not None else None
-        match = Match(case=target, matched_by=f"triage:{agent.username}")
-        sender = find_sender(work, parsed.from_address)
-        refused = row.attempted_match  # what held it stays on record
-        sender = deliver(work, mailbox, row, parsed, domain, sender, match)
-        row.matched_by, row.reason = f"triage:{agent.username}", None
-        row.attempted_match = refused
-        if target is not None and sender.contact is not None:
-            cases.add_case_contact(work, target, sender.contact.id, actor_id=agent.id)
-        audit.record(
-            work,
-            actor_id=agent.id,
-            entity="mail",
-            entity_id=row.id,
-            case_id=row.case_id,
-            action="mail_triaged",
-            after={"from": row.from_address, "decision": "thread" if into else "new_case"},
-        )
-        work.session.flush()
-        return outcome_of(work, row)
+def _decide(
+    work: UnitOfWork, inbound_id: int, *, agent: User, domain: str, into: str | None
+) -> Outcome:
+    row, mailbox = held_message(work, inbound_id)
+    parsed = parse_message(row.raw, max_bytes=mailbox.max_bytes)
+    assert parsed.from_address  # it was a person's mail when it was held
+    target = cases.case_by_number(work, into) if into is not None else None
+    match = Match(case=target, matched_by=f"triage:{agent.username}")
+    sender = find_sender(work, parsed.from_address)
+    refused = row.attempted_match  # what held it stays on record
+    sender = deliver(work, mailbox, row, parsed, domain, sender, match)
+    row.matched_by, row.reason = f"triage:{agent.username}", None
+    row.attempted_match = refused
+    if target is not None and sender.contact is not None:
+        cases.add_case_contact(work, target, sender.contact.id, actor_id=agent.id)
+    audit.record(
+        work,
+        actor_id=agent.id,
+        entity="mail",
+        entity_id=row.id,
+        case_id=row.case_id,
+        action="mail_triaged",
+        after={"from": row.from_address, "decision": "thread" if into else "new_case"},
+    )
+    work.session.flush()
+    return outcome_of(work, row)

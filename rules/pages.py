@@ -24,7 +24,7 @@ from .decisions import (
     visible_case,
 )
 from .levels import ACTIONS, Level
-from .subject import Subject, load_subject
+from .subject import ALL, Subject, load_subject
 from .views import view_query
 
 
@@ -83,6 +83,17 @@ def openable_types(work: UnitOfWork, subject: Subject) -> list[CaseType]:
     """Case types the subject may open cases of (see :func:`_may_open`)."""
     rows = work.session.execute(_TYPES_WITH_CONFIG)
     return [kind for kind, config in rows if _may_open(subject, kind.id, config)]
+
+
+def workable_type_keys(work: UnitOfWork, subject: Subject) -> frozenset[str] | None:
+    """Keys of the case types the subject may write (``None``: every type).  Mail held for
+    triage belongs to its mailbox's case type: these are the types whose mail they decide."""
+    if subject.is_admin or subject.writable_types == ALL:
+        return None
+    if subject.portal is not None or not subject.writable_types:
+        return frozenset()
+    ids = sorted(subject.writable_types)
+    return frozenset(work.session.scalars(select(CaseType.key).where(CaseType.id.in_(ids))))
 
 
 def require_openable(work: UnitOfWork, subject: Subject, case_type: str) -> None:

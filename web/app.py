@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from engine.runtime import Runtime
 
 from . import errors
-from .api import cases, directory, tasks, tokens
+from .api import cases, directory, tasks, tokens, triage
 from .render import make_environment
 
 STATIC = Path(__file__).parent / "static"
@@ -54,7 +54,7 @@ def create_app(runtime: Runtime, *, secure_cookies: bool = False) -> FastAPI:
     app.state.templates = make_environment()
     errors.install(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    for module in (tokens, cases, tasks, directory):
+    for module in (tokens, cases, tasks, directory, triage):
         app.include_router(module.router)
     from .pages import register as register_pages
 

@@ -83,3 +83,9 @@ class NewGroup(Strict):
 
 class Member(Strict):
     username: Annotated[Text, Field(min_length=1, max_length=150)]
+
+
+class ThreadInto(Strict):
+    """The case a message held for triage belongs to."""
+
+    case: Annotated[Text, Field(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]

@@ -66,16 +66,17 @@ def test_mail_naming_a_foreign_case_waits_for_triage_and_touches_nothing(desk: D
             is None
         )
         waiting = triage.held(work)
-    assert [row.id for row in waiting] == [held.inbound_id]
-    assert number in (waiting[0].attempted_match or "")
+    assert [row.id for row, _ in waiting] == [held.inbound_id]
+    assert number in (waiting[0][0].attempted_match or "")
 
 
 def test_an_agent_threads_it_into_the_case_and_the_sender_joins_that_case(desk: Desk):
     number = _request(desk)
     held = _foreign_reply(desk, number)
-    decided = triage.thread_into(
-        desk.runtime, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN
-    )
+    with desk.runtime.unit() as work:
+        decided = triage.thread_into(
+            work, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN
+        )
     assert (decided.state, decided.case_number, decided.matched_by) == (
         "processed",
         number,
@@ -110,7 +111,8 @@ def test_an_agent_threads_it_into_the_case_and_the_sender_joins_that_case(desk: 
 def test_an_agent_opens_a_case_of_its_own_for_it(desk: Desk):
     number = _request(desk)
     held = _foreign_reply(desk, number)
-    decided = triage.open_case_for(desk.runtime, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
+    with desk.runtime.unit() as work:
+        decided = triage.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
     assert decided.case_number not in (None, number)
     assert decided.matched_by == "triage:alice"
     opened = desk.case(decided.case_number)
@@ -123,11 +125,10 @@ def test_an_agent_opens_a_case_of_its_own_for_it(desk: Desk):
 def test_a_decided_message_cannot_be_decided_again(desk: Desk):
     number = _request(desk)
     held = _foreign_reply(desk, number)
-    triage.open_case_for(desk.runtime, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
-    with pytest.raises(Conflict, match="processed, not waiting for triage"):
-        triage.thread_into(
-            desk.runtime, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN
-        )
+    with desk.runtime.unit() as work:
+        triage.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
+    with desk.runtime.unit() as work, pytest.raises(Conflict, match="not waiting for triage"):
+        triage.thread_into(work, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN)
     assert len(desk.posts(number)) == 1
 
 

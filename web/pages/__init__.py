@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import admin, agents, portal
+    from . import admin, agents, portal, triage
 
-    for module in (agents, portal, admin):
+    for module in (agents, portal, admin, triage):
         app.include_router(module.router)

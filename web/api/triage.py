@@ -1,0 +1,97 @@
+"""Mail held for triage over JSON: list it, open a case for a message, or thread it into one.
+
+A message belongs to its mailbox's case type: agents who may write that type see and
+decide its mail (administrators all of it); anyone else gets "not found", as for a case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from engine.errors import NotFound
+from engine.store.mailbox import InboundMessage, Mailbox
+from mail import triage
+from mail.errors import Quarantine
+from mail.intake import Outcome, post_body
+from mail.parse import parse_message
+from mail.settings import MailSettings
+from rules.pages import case_for_action, require_openable, workable_type_keys
+
+from ..auth import Actor, acting
+from ..routing import UnitRoute
+from ..schemas import ThreadInto
+from .params import Id
+
+router = APIRouter(route_class=UnitRoute, prefix="/api/triage", tags=["mail"])
+
+
+def held_row(row: InboundMessage, mailbox: Mailbox) -> dict[str, Any]:
+    """A held message as agents see it: who wrote, what, and which match was refused."""
+    try:
+        excerpt = post_body(parse_message(row.raw, max_bytes=mailbox.max_bytes))[:1000]
+    except Quarantine:  # it parsed when it was held; say so rather than fail the list
+        excerpt = "(the message can no longer be read)"
+    return {
+        "id": row.id,
+        "mailbox": mailbox.name,
+        "case_type": mailbox.case_type_key,
+        "received_at": row.received_at,
+        "from": row.from_address,
+        "subject": row.subject,
+        "refused": row.attempted_match,
+        "excerpt": excerpt,
+    }
+
+
+def outcome_row(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "id": outcome.inbound_id,
+        "state": outcome.state,
+        "case": outcome.case_number,
+        "matched_by": outcome.matched_by,
+    }
+
+
+def visible_mailbox(me: Actor, inbound_id: int) -> Mailbox:
+    """The mailbox of a message the agent may decide; "not found" for any other."""
+    row = me.work.session.get(InboundMessage, inbound_id)
+    mailbox = me.work.session.get(Mailbox, row.mailbox_id) if row else None
+    keys = workable_type_keys(me.work, me.subject)
+    if mailbox is None or (keys is not None and mailbox.case_type_key not in keys):
+        raise NotFound(f"no inbound message {inbound_id}")
+    return mailbox
+
+
+@router.get("", summary="Mail held because it names a case its sender takes no part in")
+def held(request: Request) -> list[dict[str, Any]]:
+    with acting(request) as me:
+        keys = workable_type_keys(me.work, me.subject)
+        return [held_row(row, box) for row, box in triage.held(me.work, case_types=keys)]
+
+
+@router.post("/{inbound_id}/open", summary="Open a case of its own for a held message")
+def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
+    with acting(request) as me:
+        mailbox = visible_mailbox(me, inbound_id)
+        require_openable(me.work, me.subject, mailbox.case_type_key)
+        outcome = triage.open_case_for(
+            me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
+        )
+        return outcome_row(outcome)
+
+
+@router.post("/{inbound_id}/thread", summary="Add a held message to a case; its sender joins it")
+def thread(request: Request, inbound_id: Id, body: ThreadInto) -> dict[str, Any]:
+    with acting(request) as me:
+        visible_mailbox(me, inbound_id)
+        case_for_action(me.work, me.subject, body.case, "post")
+        outcome = triage.thread_into(
+            me.work,
+            inbound_id,
+            number=body.case,
+            agent=me.user,
+            domain=MailSettings.from_env().domain,
+        )
+        return outcome_row(outcome)
