@@ -28,7 +28,7 @@ from mail.mailboxes import (
 )
 from mail.settings import MailSettings
 from rules import load_subject
-from rules.pages import case_for_action, require_openable
+from rules.pages import require_triage_decision
 
 from .context import runtime
 from .output import emit
@@ -283,8 +283,7 @@ def cmd_triage_open(args: argparse.Namespace) -> int:
     domain = MailSettings.from_env().domain
     with runtime(args) as rt, rt.unit() as work:
         agent = user_by_name(work, args.as_user)
-        _row, mailbox = triage.held_message(work, args.id)
-        require_openable(work, load_subject(work, agent), mailbox.case_type_key)
+        require_triage_decision(work, load_subject(work, agent), args.id, into=None)
         outcome = triage.open_case_for(work, args.id, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0
@@ -294,8 +293,7 @@ def cmd_triage_thread(args: argparse.Namespace) -> int:
     domain = MailSettings.from_env().domain
     with runtime(args) as rt, rt.unit() as work:
         agent = user_by_name(work, args.as_user)
-        triage.held_message(work, args.id)
-        case_for_action(work, load_subject(work, agent), args.case, "post")
+        require_triage_decision(work, load_subject(work, agent), args.id, into=args.case)
         outcome = triage.thread_into(work, args.id, number=args.case, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0

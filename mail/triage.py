@@ -77,12 +77,14 @@ def _decide(
     parsed = parse_message(row.raw, max_bytes=mailbox.max_bytes)
     assert parsed.from_address  # it was a person's mail when it was held
     target = cases.case_by_number(work, into) if into is not None else None
-    match = Match(case=target, matched_by=f"triage:{agent.username}")
-    sender = find_sender(work, parsed.from_address)
-    refused = row.attempted_match  # what held it stays on record
-    sender = deliver(work, mailbox, row, parsed, domain, sender, match)
-    row.matched_by, row.reason = f"triage:{agent.username}", None
-    row.attempted_match = refused
+    decided_by = f"triage:{agent.username}"
+    # the refused attempt that held it stays on record, whichever way it is decided
+    refused = [row.attempted_match] if row.attempted_match else []
+    match = Match(case=target, matched_by=decided_by, attempts=refused)
+    sender = deliver(
+        work, mailbox, row, parsed, domain, find_sender(work, parsed.from_address), match
+    )
+    row.matched_by, row.reason = decided_by, None
     if target is not None and sender.contact is not None:
         cases.add_case_contact(work, target, sender.contact.id, actor_id=agent.id)
     audit.record(

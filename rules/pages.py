@@ -13,6 +13,7 @@ from sqlalchemy import Select, bindparam, select
 from engine import cases, posts, tasks, views
 from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
+from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User
 
 from .decisions import (
@@ -94,6 +95,24 @@ def workable_type_keys(work: UnitOfWork, subject: Subject) -> frozenset[str] | N
         return frozenset()
     ids = sorted(subject.writable_types)
     return frozenset(work.session.scalars(select(CaseType.key).where(CaseType.id.in_(ids))))
+
+
+def require_triage_decision(
+    work: UnitOfWork, subject: Subject, inbound_id: int, *, into: str | None
+) -> None:
+    """Refuse a decision on held mail the subject may not take.  The message must be in a
+    mailbox of a type the subject works ("not found" otherwise, as for a case); opening a
+    case for it needs the right to open that type, threading it the right to post on the
+    case ``into``."""
+    row = work.session.get(InboundMessage, inbound_id)
+    mailbox = work.session.get(Mailbox, row.mailbox_id) if row else None
+    keys = workable_type_keys(work, subject)
+    if mailbox is None or (keys is not None and mailbox.case_type_key not in keys):
+        raise NotFound(f"no inbound message {inbound_id}")
+    if into is None:
+        require_openable(work, subject, mailbox.case_type_key)
+    else:
+        case_for_action(work, subject, into, "post")
 
 
 def require_openable(work: UnitOfWork, subject: Subject, case_type: str) -> None:

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from engine.cases import PRIORITIES
 
+from .api.params import CASE_NUMBER
+
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
@@ -88,4 +90,4 @@ class Member(Strict):
 class ThreadInto(Strict):
     """The case a message held for triage belongs to."""
 
-    case: Annotated[Text, Field(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
+    case: Annotated[Text, Field(max_length=40, pattern=CASE_NUMBER)]

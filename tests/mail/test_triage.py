@@ -13,9 +13,9 @@ from engine.errors import Conflict, InvalidInput
 from engine.store.mailbox import InboundMessage
 from engine.store.models import AuditEntry, CaseContact, Contact
 from mail import triage
-from mail.mailboxes import MailboxSpec, add_mailbox
+from mail.mailboxes import add_mailbox
 from tests.mail.helpers import build
-from tests.mail.world import DOMAIN, Desk, make_desk
+from tests.mail.world import DOMAIN, Desk, make_desk, support_mailbox
 
 
 @pytest.fixture
@@ -151,15 +151,8 @@ def test_a_participant_and_a_new_request_are_never_held(desk: Desk):
 
 
 def test_a_mailbox_refuses_an_unknown_policy_for_refused_matches(desk: Desk):
-    spec = MailboxSpec(
-        name="other",
-        case_type="SUPPORT",
-        group_address="other@casework.example",
-        host="127.0.0.1",
-        user="other",
-        password="secret",
-        customer_group="customers",
-        refused_match="drop",
+    spec = support_mailbox(
+        name="other", group_address="other@casework.example", refused_match="drop"
     )
     with desk.runtime.unit() as work, pytest.raises(InvalidInput) as refused:
         add_mailbox(work, spec)

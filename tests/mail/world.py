@@ -62,6 +62,21 @@ class Desk:
             return case
 
 
+def support_mailbox(**fields: object) -> MailboxSpec:
+    """The SUPPORT mailbox the tests use, with ``fields`` changed."""
+    values: dict[str, object] = {
+        "name": "support",
+        "case_type": "SUPPORT",
+        "group_address": GROUP_ADDRESS,
+        "host": "127.0.0.1",
+        "user": "support",
+        "password": "secret",
+        "customer_group": "customers",
+        **fields,
+    }
+    return MailboxSpec(**values)  # type: ignore[arg-type]
+
+
 def make_desk(
     db_url: str, clock: ManualClock | None = None, *, with_mailbox: bool = True, **mailbox: object
 ) -> Desk:
@@ -81,16 +96,6 @@ def make_desk(
             directory.user_by_name(work, name).email = f"{name}@casework.example"
         if not with_mailbox:
             return Desk(rt, 0, settings)
-        spec = MailboxSpec(
-            name="support",
-            case_type="SUPPORT",
-            group_address=GROUP_ADDRESS,
-            host=str(mailbox.pop("host", "127.0.0.1")),
-            user=str(mailbox.pop("user", "support")),
-            password=str(mailbox.pop("password", "secret")),
-            customer_group="customers",
-            **mailbox,  # type: ignore[arg-type]
-        )
-        box: Mailbox = add_mailbox(work, spec)
+        box: Mailbox = add_mailbox(work, support_mailbox(**mailbox))
         box_id = box.id
     return Desk(rt, box_id, settings)

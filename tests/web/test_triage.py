@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from mail.intake import take_in
-from mail.mailboxes import MailboxSpec, add_mailbox
+from mail.mailboxes import add_mailbox
 from mail.settings import MailSettings
 from tests.mail.helpers import build
+from tests.mail.world import support_mailbox
 from tests.web.conftest import Site
 
 DOMAIN = MailSettings.from_env().domain
@@ -16,19 +17,7 @@ DOMAIN = MailSettings.from_env().domain
 def _triage_mailbox(site: Site) -> int:
     """A mailbox whose mail naming a foreign case waits for an agent."""
     with site.runtime.unit() as work:
-        return add_mailbox(
-            work,
-            MailboxSpec(
-                name="support",
-                case_type="SUPPORT",
-                group_address="support@casework.example",
-                host="127.0.0.1",
-                user="support",
-                password="secret",
-                customer_group="Acme",
-                refused_match="triage",
-            ),
-        ).id
+        return add_mailbox(work, support_mailbox(customer_group="Acme", refused_match="triage")).id
 
 
 def _held_mail(site: Site, number: str, sender: str) -> int:
@@ -118,5 +107,7 @@ def test_the_triage_page_adds_held_mail_to_the_case_it_names(site: Site):
     assert added.status_code == 303 and added.headers["location"] == f"/cases/{number}"
     assert "otto@partner.example" not in alice.get("/triage").text
     assert alice.post(f"/triage/{held}/open", data=form).status_code == 409  # decided once
+    customer = site.login("carol").get("/triage", follow_redirects=False)
+    assert customer.status_code != 200 and "Triage" not in customer.text  # not their page
     del alice.headers["X-CSRF-Token"]
     assert alice.post(f"/triage/{held}/open", data={}).status_code == 403  # no CSRF token

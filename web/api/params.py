@@ -7,5 +7,6 @@ from typing import Annotated
 
 from fastapi import Path
 
-CaseNumber = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
+CASE_NUMBER = r"^[A-Z][A-Z0-9]*-\d{1,12}$"  # what a case number looks like, e.g. C-000123
+CaseNumber = Annotated[str, Path(max_length=40, pattern=CASE_NUMBER)]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -10,16 +10,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from engine.errors import NotFound
 from engine.store.mailbox import InboundMessage, Mailbox
 from mail import triage
 from mail.errors import Quarantine
 from mail.intake import Outcome, post_body
 from mail.parse import parse_message
 from mail.settings import MailSettings
-from rules.pages import case_for_action, require_openable, workable_type_keys
+from rules.pages import require_triage_decision, workable_type_keys
 
-from ..auth import Actor, acting
+from ..auth import acting
 from ..routing import UnitRoute
 from ..schemas import ThreadInto
 from .params import Id
@@ -54,16 +53,6 @@ def outcome_row(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def visible_mailbox(me: Actor, inbound_id: int) -> Mailbox:
-    """The mailbox of a message the agent may decide; "not found" for any other."""
-    row = me.work.session.get(InboundMessage, inbound_id)
-    mailbox = me.work.session.get(Mailbox, row.mailbox_id) if row else None
-    keys = workable_type_keys(me.work, me.subject)
-    if mailbox is None or (keys is not None and mailbox.case_type_key not in keys):
-        raise NotFound(f"no inbound message {inbound_id}")
-    return mailbox
-
-
 @router.get("", summary="Mail held because it names a case its sender takes no part in")
 def held(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
@@ -74,8 +63,7 @@ def held(request: Request) -> list[dict[str, Any]]:
 @router.post("/{inbound_id}/open", summary="Open a case of its own for a held message")
 def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        mailbox = visible_mailbox(me, inbound_id)
-        require_openable(me.work, me.subject, mailbox.case_type_key)
+        require_triage_decision(me.work, me.subject, inbound_id, into=None)
         outcome = triage.open_case_for(
             me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
         )
@@ -85,8 +73,7 @@ def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
 @router.post("/{inbound_id}/thread", summary="Add a held message to a case; its sender joins it")
 def thread(request: Request, inbound_id: Id, body: ThreadInto) -> dict[str, Any]:
     with acting(request) as me:
-        visible_mailbox(me, inbound_id)
-        case_for_action(me.work, me.subject, body.case, "post")
+        require_triage_decision(me.work, me.subject, inbound_id, into=body.case)
         outcome = triage.thread_into(
             me.work,
             inbound_id,

@@ -14,6 +14,7 @@ from rules.pages import case_for_action, case_list_query, openable_types, requir
 from rules.restriction import hide_from_portal
 from rules.views import views_for
 
+from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from ..routing import UnitRoute
@@ -28,7 +29,7 @@ from .common import (
 
 router = APIRouter(route_class=UnitRoute, include_in_schema=False)
 add_login_routes(router, "", portal=False)
-Number = Annotated[str, Path(max_length=40, pattern=r"^[A-Z][A-Z0-9]*-\d{1,12}$")]
+Number = Annotated[str, Path(max_length=40, pattern=CASE_NUMBER)]
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Word = Annotated[str, Query(max_length=200)]
 Verb = Annotated[str, Path(pattern="^(claim|release|complete)$")]

@@ -14,22 +14,23 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import InvalidInput
 from mail import triage
 from mail.settings import MailSettings
-from rules.pages import case_for_action, require_openable, workable_type_keys
+from rules.pages import require_triage_decision, workable_type_keys
 
-from ..api.params import Id
-from ..api.triage import held_row, visible_mailbox
+from ..api.params import CASE_NUMBER, Id
+from ..api.triage import held_row
 from ..auth import acting
 from ..render import render
 from ..routing import UnitRoute
+from .agents import agent
 from .common import base_context, read_form
 
 router = APIRouter(route_class=UnitRoute, prefix="/triage", include_in_schema=False)
-_NUMBER = r"^[A-Z][A-Z0-9]*-\d{1,12}$"
 
 
 @router.get("")
 def held(request: Request) -> Response:
     with acting(request) as me:
+        agent(me)  # customers have the portal
         keys = workable_type_keys(me.work, me.subject)
         rows = [held_row(row, box) for row, box in triage.held(me.work, case_types=keys)]
         context = {**base_context(me, False), "held": rows}
@@ -42,8 +43,7 @@ async def open_case(request: Request, inbound_id: Id) -> Response:
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            mailbox = visible_mailbox(me, inbound_id)
-            require_openable(me.work, me.subject, mailbox.case_type_key)
+            require_triage_decision(me.work, me.subject, inbound_id, into=None)
             outcome = triage.open_case_for(
                 me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
             )
@@ -59,12 +59,11 @@ async def thread(request: Request, inbound_id: Id) -> Response:
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            visible_mailbox(me, inbound_id)
-            if not re.match(_NUMBER, number):
+            if not re.fullmatch(CASE_NUMBER, number):
                 raise InvalidInput(
                     "cannot add the message", {"case": "a case number, e.g. C-000123"}
                 )
-            case_for_action(me.work, me.subject, number, "post")
+            require_triage_decision(me.work, me.subject, inbound_id, into=number)
             triage.thread_into(
                 me.work,
                 inbound_id,
