@@ -2,13 +2,12 @@
 
 PostgreSQL tests use a fresh schema in the ``test`` database per test and drop it
 afterwards (the server outlives the run).  Without a reachable server they are
-skipped, unless ``CASEWORK_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) turns that into
-a failure.
+skipped, unless ``CASEWORK_REQUIRE_REAL_PARTS=1`` (set by ``.ci/run``) turns that into
+a failure (``tests/real_parts.py``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from engine.clock import ManualClock
 from engine.runtime import Runtime
+from tests.real_parts import missing
 from tests.scratch_db import PG_URL, scratch_schema, unreachable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,9 +27,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def postgres_url() -> Iterator[str]:
     reason = unreachable(PG_URL)
     if reason:
-        if os.environ.get("CASEWORK_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required here but not reachable at {PG_URL}: {reason}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {reason}")
+        missing("PostgreSQL", f"not reachable at {PG_URL}: {reason}", "apt-get install postgresql")
     yield PG_URL
 
 
@@ -60,9 +58,7 @@ def runtime(db_url: str, clock: ManualClock) -> Iterator[Runtime]:
 def corpus() -> Path:
     """The shared corpus beside the clone; required in CI, skipped with a reason elsewhere."""
     if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"the shared corpus is missing at {CORPUS}")
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+        missing("the shared corpus", f"not at {CORPUS}")
     return CORPUS
 
 

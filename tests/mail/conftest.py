@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.mail.dovecot import DOVECOT, Dovecot, start
+from tests.real_parts import missing
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -24,7 +24,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def dovecot() -> Iterator[Dovecot]:
     """One real IMAP server for the session; each test logs in as its own user."""
     if not Path(DOVECOT).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"dovecot is required here but missing at {DOVECOT}")
-        pytest.skip(f"dovecot is not installed at {DOVECOT} (apt-get install dovecot-imapd)")
+        missing("Dovecot", f"not installed at {DOVECOT}", "apt-get install dovecot-imapd")
     yield from start()

@@ -2,18 +2,17 @@
 
 The third-party corpus lives beside the clone in ``../shared/corpus/mail`` and is never
 copied into the repository.  Without it the corpus tests skip with the path they
-looked at; under CI (``CI`` set) they fail instead, so a broken checkout cannot pass.
+looked at; where real parts are required (``tests/real_parts.py``) they fail instead.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.real_parts import missing
 
 MAIL_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
 MANIFEST = MAIL_CORPUS.parent / "MANIFEST.tsv"
@@ -29,9 +28,7 @@ def corpus_files() -> list[Path]:
 def require_corpus() -> Path:
     """The corpus folder; skip (or, under CI, fail) with the reason when it is missing."""
     if not MAIL_CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"the shared mail corpus is missing at {MAIL_CORPUS} (required in CI)")
-        pytest.skip(f"the shared mail corpus is not at {MAIL_CORPUS}")
+        missing("the shared mail corpus", f"not at {MAIL_CORPUS}")
     return MAIL_CORPUS
 
 

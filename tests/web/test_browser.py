@@ -15,17 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright_api
 
 from engine.runtime import Runtime
 from mail.settings import MailSettings
 from rules.policies import RulesPolicies
+from tests.real_parts import missing
 from tests.web.conftest import PASSWORD, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 pytestmark = pytest.mark.integration
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 def free_port() -> int:
@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip("the Debian chromium package is not installed")
+        missing("Chromium", f"not installed at {CHROMIUM}", "apt-get install chromium")
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=str(CHROMIUM),
