@@ -16,6 +16,7 @@ from engine.errors import Problem
 
 from .config import locate_in_toml
 from .locate import SourceMap
+from .tree import elements
 
 
 class Collector:
@@ -31,7 +32,7 @@ class Collector:
     def node_of(self, element_id: str | None) -> etree._Element | None:
         if self.root is None or not element_id:
             return None
-        found = self.root.xpath("//*[@id=$id]", id=element_id)
+        found = elements(self.root, "//*[@id=$id]", id=element_id)
         return found[0] if found else None
 
     def add(

@@ -40,6 +40,7 @@ from .references import (
     check_reserved_ids,
     check_waits,
 )
+from .tree import elements
 
 INITIATOR = {"initiator", "starter", "startedBy"}
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
@@ -143,17 +144,17 @@ def compile_definition(
         raise DefinitionError(out.problems)
     out.root = root
     _check_schema(root, out)
-    process = _choose_process(root, config, out)
-    if process is None:
+    chosen = _choose_process(root, config, out)
+    if chosen is None:
         raise DefinitionError(_ordered(out.problems, source))
-    process_id = process.get("id")
+    process, process_id = chosen
     out.view_only = process.get("isExecutable") != "true"
     for node, text in normalise_dialect(root):
         out.add(
             f'timer value {text} is Camunda style, read here as the text "{text}"; '
             f'fix: write "{text}" in quotes (timer values are Python expressions)',
             node=node,
-            element_id=node.getparent().getparent().get("id"),
+            element_id=_event_id(node),
             severity="warning",
         )
     _check_lanes(process, config, known_groups, out)
@@ -165,7 +166,8 @@ def compile_definition(
     dangling += check_reserved_ids(process, out.add)
     check_waits(root, process, out.add)
     apply_fallbacks(root, process, config, out.add)
-    spec, subprocess_specs = None, {}
+    spec: BpmnProcessSpec | None = None
+    subprocess_specs: dict[str, BpmnProcessSpec] = {}
     if not out.view_only and not dangling:
         spec, subprocess_specs = _parse_spec(root, process_id, source, out)
     routing = _route_human_tasks(
@@ -226,14 +228,15 @@ def _read_xml(bpmn_xml: bytes, out: Collector) -> etree._Element | None:
 @cache
 def _schema() -> etree.XMLSchema:
     """The BPMN 2.0 XSDs shipped with SpiffWorkflow, compiled once per process."""
-    return BpmnValidator().validator
+    validator: etree.XMLSchema = BpmnValidator().validator
+    return validator
 
 
 def _check_schema(root: etree._Element, out: Collector) -> None:
     # bpmn-js writes <formalExpression> where the schema wants <messagePath> in message
     # correlations; every BPMN tool reads it, so check it under the schema's name.
-    renamed = root.xpath(
-        ".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", namespaces=NS
+    renamed = elements(
+        root, ".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", NS
     )
     for node in renamed:
         node.tag = f"{{{BPMN_NS}}}messagePath"
@@ -245,13 +248,14 @@ def _check_schema(root: etree._Element, out: Collector) -> None:
         return
     tree = root.getroottree()
     prefixes = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
-    for entry in schema.error_log:
+    # lxml-stubs declare the error log as an empty class; lxml's iterates its entries.
+    for entry in schema.error_log:  # type: ignore[attr-defined]
         message = entry.message.replace(f"{{{BPMN_NS}}}", "bpmn:")
         try:
-            found = tree.xpath(entry.path, namespaces=prefixes) if entry.path else []
+            found = elements(tree, entry.path, prefixes) if entry.path else []
         except etree.XPathError:
             found = []
-        if found and isinstance(found[0], etree._Element):
+        if found:
             line, column = out.positions.position(found[0])
         else:
             named = _SCHEMA_ELEMENT.match(entry.message)
@@ -265,9 +269,20 @@ def _check_schema(root: etree._Element, out: Collector) -> None:
         )
 
 
+def _event_id(timer_value: etree._Element) -> str | None:
+    """The id of the event a timer value belongs to (value < timer definition < event).
+
+    A value drawn outside an event (the schema check reports it) has no such event.
+    """
+    definition = timer_value.getparent()
+    event = definition.getparent() if definition is not None else None
+    return event.get("id") if event is not None else None
+
+
 def _choose_process(
     root: etree._Element, config: CaseTypeConfig, out: Collector
-) -> etree._Element | None:
+) -> tuple[etree._Element, str] | None:
+    """The process to run and its id; None (with the problem reported) if there is none."""
     processes = root.findall(f"{{{BPMN_NS}}}process")
     if not processes:
         out.add("the file contains no <bpmn:process>", at=root, structural=True)
@@ -297,6 +312,15 @@ def _choose_process(
             return None
         # None executable: a documentation diagram, deployed for viewing as a whole.
         process = (executable or processes)[0]
+    process_id = process.get("id")
+    if not process_id:
+        out.add(
+            "the process has no id, so no version of it can be stored: set its ID in the "
+            "modeler's process properties",
+            node=process,
+            structural=True,
+        )
+        return None
     if process.get("isExecutable") != "true":
         out.add(
             'the process is not marked isExecutable="true": it is deployed for viewing only '
@@ -305,11 +329,11 @@ def _choose_process(
             node=process,
             severity="warning",
         )
-    return process
+    return process, process_id
 
 
 def _lane_nodes(process: etree._Element) -> list[etree._Element]:
-    return process.xpath(".//bpmn:laneSet//bpmn:lane", namespaces=NS)
+    return elements(process, ".//bpmn:laneSet//bpmn:lane", NS)
 
 
 def _check_lanes(
@@ -319,7 +343,7 @@ def _check_lanes(
     out: Collector,
 ) -> None:
     for lane in _lane_nodes(process):
-        if lane.xpath("./bpmn:childLaneSet", namespaces=NS):
+        if elements(lane, "./bpmn:childLaneSet", NS):
             continue  # a parent lane: its child lanes hold the tasks
         name = (lane.get("name") or "").strip()
         if not name:
@@ -370,12 +394,12 @@ def _check_groups_exist(
 def _id_by_name(root: etree._Element, name: str | None) -> str | None:
     if not name:
         return None
-    found = root.xpath("//*[@name=$name][@id]", name=name)
+    found = elements(root, "//*[@name=$name][@id]", name=name)
     return found[0].get("id") if found else None
 
 
 def process_node(root: etree._Element, process_id: str) -> etree._Element:
-    found = root.xpath("./bpmn:process[@id=$id]", namespaces=NS, id=process_id)
+    found = elements(root, "./bpmn:process[@id=$id]", NS, id=process_id)
     return found[0] if found else root
 
 

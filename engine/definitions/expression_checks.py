@@ -21,6 +21,7 @@ from .collector import Collector
 from .config import CaseTypeConfig
 from .forms import parse_form_fields
 from .parser import BPMN_NS
+from .tree import parent
 
 _CRON = re.compile(r"^[\w*?/,#-]+(\s+[\w*?/,#-]+){4,6}$")
 
@@ -33,13 +34,13 @@ def check_expressions(process: etree._Element, config: CaseTypeConfig, out: Coll
                 "the condition is empty: write one, or remove it (an exclusive gateway's "
                 "default flow needs none)",
                 node=node,
-                element_id=node.getparent().get("id"),
+                element_id=parent(node).get("id"),
             )
             continue
         _check_one_expression(node, text, "condition", out)
     for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         values = [child for child in definition if isinstance(child.tag, str)]
-        event = definition.getparent()
+        event = parent(definition)
         if not values or not any((v.text or "").strip() for v in values):
             out.add(
                 'the timer has no time value: set a duration ("PT4H"), a date or a cycle '
@@ -242,6 +243,6 @@ def check_condition_variables(process: etree._Element, out: Collector) -> None:
                 f"condition {text!r} reads {', '.join(unknown)}, which no form of this process "
                 "sets and no case starts with: check the spelling against the form field ids",
                 node=node,
-                element_id=node.getparent().get("id"),
+                element_id=parent(node).get("id"),
                 severity="warning",
             )

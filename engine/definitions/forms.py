@@ -18,6 +18,8 @@ from lxml import etree
 
 from engine.errors import InvalidInput
 
+from .tree import elements
+
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 FIELD_TYPES = ("string", "long", "boolean", "enum", "date")
 _TRUE = {"true", "1", "yes", "on"}
@@ -158,22 +160,22 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
         "bpmn": task_node.nsmap.get("bpmn") or task_node.tag[1:].split("}")[0],
     }
     fields = []
-    for node in task_node.xpath(
-        "./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=ns
+    for node in elements(
+        task_node, "./bpmn:extensionElements/camunda:formData/camunda:formField", ns
     ):
         constraints = {
-            c.get("name"): c.get("config", "")
-            for c in node.xpath("./camunda:validation/camunda:constraint", namespaces=ns)
-            if c.get("name")
+            name: c.get("config", "")
+            for c in elements(node, "./camunda:validation/camunda:constraint", ns)
+            if (name := c.get("name"))
         }
         values = tuple(
-            (v.get("id", ""), v.get("name") or v.get("id", ""))
-            for v in node.xpath("./camunda:value", namespaces=ns)
+            (v.get("id", ""), v.get("name") or v.get("id") or "")
+            for v in elements(node, "./camunda:value", ns)
         )
         fields.append(
             FormField(
                 id=node.get("id", ""),
-                label=node.get("label") or node.get("id", ""),
+                label=node.get("label") or node.get("id") or "",
                 type=node.get("type") or "string",
                 required="required" in constraints,
                 default=node.get("defaultValue"),

@@ -20,7 +20,14 @@ def lane_names(data: bytes) -> list[str]:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return []
-    return sorted({lane.get("name") for lane in root.iter("{*}lane") if lane.get("name")})
+    return sorted({name for lane in root.iter("{*}lane") if (name := lane.get("name"))})
+
+
+def source_line(node: etree._Element) -> int | None:
+    """The line libxml2 recorded for ``node``: where its start tag ends."""
+    # lxml-stubs declare ``sourceline`` as ``...``; lxml documents it as ``int | None``.
+    line: int | None = node.sourceline  # type: ignore[assignment]
+    return line
 
 
 #: A start tag never spans more lines than this in any modeler's output.
@@ -35,7 +42,7 @@ class SourceMap:
 
     def position(self, node: etree._Element) -> tuple[int | None, int | None]:
         """(line, column) of the ``<`` of ``node``'s start tag, both 1-based."""
-        end = node.sourceline
+        end = source_line(node)
         if end is None or not isinstance(node.tag, str):
             return None, None
         qname = etree.QName(node).localname
@@ -46,7 +53,7 @@ class SourceMap:
         before = sum(
             1
             for sibling in node.itersiblings(preceding=True)
-            if sibling.tag == node.tag and sibling.sourceline == end
+            if sibling.tag == node.tag and source_line(sibling) == end
         )
         for number in range(end, max(0, end - _MAX_TAG_LINES), -1):
             if number > len(self.lines):

@@ -28,6 +28,7 @@ from lxml import etree
 from .config import CaseTypeConfig
 from .forms import CAMUNDA_NS
 from .parser import BPMN_NS
+from .tree import parent
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 Report = Callable[..., None]
@@ -108,7 +109,7 @@ def _refuse_unsupported(process: etree._Element, report: Report) -> None:
         collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
         cardinality = loop.find(_tag("loopCardinality"))
         if collection and cardinality is None and loop.find(_tag("loopDataInputRef")) is None:
-            owner = loop.getparent()
+            owner = parent(loop)
             report(
                 f"multi-instance {_label(owner)} loops over camunda:collection {collection!r}, "
                 "which Casework does not read: set the loop cardinality (a number or an "
@@ -138,9 +139,9 @@ def _ignore_data_stores(root: etree._Element, report: Report) -> None:
         for association in list(root.iter(_tag(kind))):
             ends = association.findall(_tag("sourceRef")) + association.findall(_tag("targetRef"))
             if any((end.text or "").strip() in references for end in ends):
-                association.getparent().remove(association)
+                parent(association).remove(association)
     for ref in references.values():
-        ref.getparent().remove(ref)
+        parent(ref).remove(ref)
 
 
 def _check_manual_steps_exist(

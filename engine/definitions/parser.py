@@ -57,7 +57,7 @@ class HumanTaskParser(UserTaskParser):
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         node = self.node if node is None else node
-        extensions = SpiffTaskParser._parse_extensions(node)
+        extensions: dict[str, Any] = SpiffTaskParser._parse_extensions(node)
         extensions[EXTENSION_KEY] = human_task_extensions(node)
         return extensions
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from .parser import BPMN_NS
+from .tree import parent
 
 Report = Callable[..., None]
 _DEFINITIONS = {
@@ -91,7 +92,7 @@ def check_references(root: etree._Element, process: etree._Element, report: Repo
         for attribute, kind in _DEFINITIONS.items():
             ref = node.get(attribute)
             if ref and ref not in defined[kind]:
-                owner = node.getparent() if node.tag.endswith("EventDefinition") else node
+                owner = parent(node) if node.tag.endswith("EventDefinition") else node
                 broken(
                     f"{kind} '{ref}' is not defined in this file: pick one in the modeler's "
                     f"{kind.title()} field or create it",
@@ -121,7 +122,7 @@ def check_call_activities(root: etree._Element, process: etree._Element, report:
 
 def check_waits(root: etree._Element, process: etree._Element, report: Report) -> None:
     """Warn where the process waits for a message or signal nothing in it throws."""
-    thrown = {"message": set(), "signal": set()}
+    thrown: dict[str, set[str | None]] = {"message": set(), "signal": set()}
     for kind in ("message", "signal"):
         for definition in process.iter(_tag(f"{kind}EventDefinition")):
             event = definition.getparent()

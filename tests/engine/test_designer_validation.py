@@ -342,3 +342,34 @@ def test_a_condition_reading_a_variable_no_form_sets_is_flagged_as_a_likely_typo
         "which no form of this process sets and no case starts with: check the spelling "
         "against the form field ids"
     ]
+
+
+@pytest.mark.parametrize("executable", ["true", "false"])
+def test_a_process_without_an_id_is_refused_instead_of_failing_to_store(
+    runtime, tmp_path, executable: str
+):
+    bpmn_path = tmp_path / "t.bpmn"
+    bpmn_path.write_bytes(
+        bpmn(task(), executable=executable).replace(b'<bpmn:process id="p"', b"<bpmn:process")
+    )
+    with runtime.unit() as work:
+        directory.add_group(work, name="desk")
+    with runtime.unit() as work, pytest.raises(DefinitionError) as refused:
+        deploy.deploy(work, bpmn_path=bpmn_path, config=CONFIG)
+    assert [p.message for p in refused.value.problems if p.severity == "error"] == [
+        "the process has no id, so no version of it can be stored: set its ID in the "
+        "modeler's process properties"
+    ]
+
+
+def test_a_timer_value_drawn_outside_an_event_is_reported_not_a_crash():
+    misplaced = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT4H</bpmn:timeDuration>'
+    data = bpmn(task()).replace(b"</bpmn:definitions>", f"{misplaced}</bpmn:definitions>".encode())
+    found = report(data)
+    assert any(
+        p.startswith("t.bpmn:")
+        and "error: does not match the BPMN 2.0 schema" in p
+        and "bpmn:timeDuration" in p
+        for p in found
+    ), found
+    assert any(": warning: timer value PT4H is Camunda style" in p for p in found), found
