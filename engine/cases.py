@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import bindparam, func, select
 
@@ -17,7 +17,8 @@ from .store.access import CaseLink
 from .store.fast import prepared_insert
 from .store.models import Case, CaseContact, Contact, HumanTask, User
 
-PRIORITIES = ("low", "normal", "high", "urgent")
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[str, ...] = get_args(Priority)
 _NUMBER = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _CASE_FIELDS = [
@@ -62,7 +63,7 @@ def open_case(
     priority: str = "normal",
     main_contact_id: int | None = None,
     actor_id: int | None = None,
-) -> Case:
+) -> OpenedCase:
     """Open a case and run its process to the first wait state, all in this transaction."""
     errors = {}
     subject = (subject or "").strip()
@@ -88,7 +89,7 @@ def open_case(
         if contact is None:
             raise NotFound(f"no contact {main_contact_id}")
         customer_group_id = contact.customer_group_id
-    case_id = _INSERT_CASE.execute(
+    case_id = _INSERT_CASE.insert_id(
         work.session,
         {
             "subject": subject,
@@ -104,7 +105,7 @@ def open_case(
             "workflow_state": "",
             "row_version": 1,
         },
-    ).fetchone()[0]
+    )
     ref = workflows.CaseRef(case_id, f"{kind.prefix}-{case_id:06d}", version_id, 1, "open")
     live = workflows.start(
         ref,
@@ -234,7 +235,9 @@ def add_case_contact(
 ) -> bool:
     """Make a contact a participant of the case (its mail then threads there); False when
     it already was, as the main contact or an additional one."""
-    if case.main_contact_id == contact_id or work.session.get(CaseContact, (case.id, contact_id)):
+    if case.main_contact_id == contact_id:
+        return False
+    if work.session.get(CaseContact, (case.id, contact_id)) is not None:
         return False
     work.session.add(CaseContact(case_id=case.id, contact_id=contact_id))
     work.session.flush()
@@ -242,7 +245,7 @@ def add_case_contact(
         work,
         actor_id=actor_id,
         entity="case",
-        entity_id=case.number,
+        entity_id=case.number or case.id,
         case_id=case.id,
         action="contact_added",
         after={"contact_id": contact_id},

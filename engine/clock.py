@@ -60,7 +60,7 @@ class ClockedDatetime(datetime):
     """``datetime`` whose ``now()`` follows the clock of the running engine step."""
 
     @classmethod
-    def now(cls, tz: tzinfo | None = None) -> ClockedDatetime:  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> ClockedDatetime:
         reader = _current.get(None)
         if reader is None:
             return super().now(tz)
@@ -68,7 +68,7 @@ class ClockedDatetime(datetime):
         return cls.fromtimestamp(moment.timestamp(), tz or UTC)
 
 
-_spiff_timer.datetime = ClockedDatetime  # type: ignore[misc]
+_spiff_timer.datetime = ClockedDatetime
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, select
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import UnitOfWork
+from .store.db import changed_rows
 from .store.models import Contact, CustomerGroup, Group, Membership, User
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
@@ -137,9 +138,10 @@ def remove_member(
     work: UnitOfWork, *, username: str, group: str, actor_id: int | None = None
 ) -> None:
     user, grp = user_by_name(work, username), group_by_name(work, group)
-    removed = work.session.execute(
-        delete(Membership).where(Membership.user_id == user.id, Membership.group_id == grp.id)
-    ).rowcount
+    removed = changed_rows(
+        work.session,
+        delete(Membership).where(Membership.user_id == user.id, Membership.group_id == grp.id),
+    )
     if not removed:
         raise NotFound(f"user '{username}' is not a member of '{group}'")
     audit.record(

@@ -65,21 +65,21 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import date, timedelta, timezone
 from types import CodeType, ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from RestrictedPython import (
-    PrintCollector,
-    RestrictingNodeTransformer,
-    compile_restricted_eval,
-    compile_restricted_exec,
-    safe_builtins,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
+    safe_builtins,
     safer_getattr_raise,
 )
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
+from RestrictedPython.PrintCollector import PrintCollector
+from RestrictedPython.transformer import (
+    INSPECT_ATTRIBUTES,
+    RestrictingNodeTransformer,
+    copy_locations,
+)
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -88,6 +88,11 @@ from .clock import ClockedDatetime
 from .errors import ExpressionError
 
 Mode = Literal["eval", "exec"]
+#: What a node visitor may answer: the node (changed or not), several nodes, or none.
+Visited = ast.AST | Iterable[ast.AST] | None
+#: The nodes that have a place in the source, which a generated node can copy.
+Positioned = ast.stmt | ast.expr
+_Node = TypeVar("_Node", bound=ast.AST)
 
 MAX_ITEMS = 1_000_000
 """Most items (characters, list elements) one operation may create."""
@@ -175,12 +180,24 @@ def _width_problem(spec: str) -> str | None:
 def _format_spec_problem(spec: ast.expr | None) -> str | None:
     if not isinstance(spec, ast.JoinedStr):
         return None
-    if not all(isinstance(part, ast.Constant) for part in spec.values):
+    constants = [part for part in spec.values if isinstance(part, ast.Constant)]
+    if len(constants) != len(spec.values):
         return "format specs computed at run time are not allowed in f-strings"
-    return _width_problem("".join(str(part.value) for part in spec.values))
+    return _width_problem("".join(str(part.value) for part in constants))
 
 
-def _hook_call(hook: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
+def _same_node(visited: Visited, node: _Node) -> _Node:
+    """The node RestrictedPython's visitor returned, which must be the kind it was given.
+
+    Our cost hooks are added to that node; if a library release ever answered with
+    something else, refusing is safer than running the code without them.
+    """
+    if not isinstance(visited, type(node)):
+        raise TypeError(f"RestrictedPython replaced a {type(node).__name__} node")
+    return visited
+
+
+def _hook_call(hook: str, args: list[ast.expr], like: Positioned) -> ast.Call:
     """``hook(*args)`` as an AST node placed where ``like`` is."""
     func = ast.Name(hook, ast.Load())
     call = ast.Call(func=func, args=args, keywords=[])
@@ -195,26 +212,26 @@ class _Policy(RestrictingNodeTransformer):
     def error(self, node: ast.AST, info: str) -> None:
         self.errors.append(f"{info.rstrip('.')} at line {getattr(node, 'lineno', '?')}")
 
-    def visit_Expression(self, node: ast.Expression) -> ast.AST:
+    def visit_Expression(self, node: ast.Expression) -> Visited:
         # RestrictedPython sets up print's collector only in scripts (modules).
         if any(isinstance(n, ast.Name) and n.id in ("print", "printed") for n in ast.walk(node)):
             self.error(node.body, "print() is only available in scripts")
         return super().visit_Expression(node)
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:
+    def visit_Name(self, node: ast.Name) -> Visited:
         if node.id.startswith("_") and node.id != "_":
             self.error(node, f"name {node.id!r} is not allowed")
             return node
         return super().visit_Name(node)
 
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+    def visit_Attribute(self, node: ast.Attribute) -> Visited:
         problem = _attribute_problem(node.attr)
         if problem:
             self.error(node, problem)
             return self.node_contents_visit(node)
         return super().visit_Attribute(node)
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
+    def visit_Call(self, node: ast.Call) -> Visited:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name in DENIED_NAMES:
             self.error(node, f"name {name!r} is not allowed")
@@ -227,45 +244,45 @@ class _Policy(RestrictingNodeTransformer):
                     self.error(node, problem)
         return super().visit_Call(node)
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+    def visit_BinOp(self, node: ast.BinOp) -> Visited:
         node = self.node_contents_visit(node)
         hook = _SIZE_CHECKED_OPS.get(type(node.op))
         return _hook_call(hook, [node.left, node.right], node) if hook else node
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Visited:
         problem = _format_spec_problem(node.format_spec)
         if problem:
             self.error(node, problem)
         return super().visit_FormattedValue(node)
 
-    def visit_While(self, node: ast.While) -> ast.AST:
-        node = super().visit_While(node)
+    def visit_While(self, node: ast.While) -> Visited:
+        node = _same_node(super().visit_While(node), node)
         node.body.insert(0, self._step(node))
         return node
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
-        node = super().visit_FunctionDef(node)
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Visited:
+        node = _same_node(super().visit_FunctionDef(node), node)
         node.body.insert(0, self._step(node))
         return node
 
-    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
-        node = super().visit_Lambda(node)
+    def visit_Lambda(self, node: ast.Lambda) -> Visited:
+        node = _same_node(super().visit_Lambda(node), node)
         node.body = ast.BoolOp(op=ast.Or(), values=[_hook_call("_step_", [], node), node.body])
         copy_locations(node.body, node)
         return node
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+    def visit_ClassDef(self, node: ast.ClassDef) -> Visited:
         self.error(node, "class definitions are not allowed")
         return node
 
-    def visit_Import(self, node: ast.Import) -> ast.AST:
+    def visit_Import(self, node: ast.Import | ast.ImportFrom) -> Visited:
         self.error(node, "import statements are not allowed")
         return node
 
-    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+    visit_ImportFrom = visit_Import
 
     @staticmethod
-    def _step(like: ast.AST) -> ast.Expr:
+    def _step(like: Positioned) -> ast.Expr:
         statement = ast.Expr(_hook_call("_step_", [], like))
         copy_locations(statement, like)
         return statement
@@ -281,9 +298,11 @@ def _compile(source: str, mode: Mode) -> tuple[CodeType | None, str | None]:
         source = source.strip()  # as eval() does; BPMN text is often indented
         if not source:
             return None, "the expression is empty"
-    compile_restricted = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
-        result = compile_restricted(ast.parse(source, "<string>", mode), policy=_Policy)
+        if mode == "eval":
+            result = compile_restricted_eval(ast.parse(source, "<string>", "eval"), policy=_Policy)
+        else:
+            result = compile_restricted_exec(ast.parse(source, "<string>", "exec"), policy=_Policy)
     except SyntaxError as exc:
         return None, _syntax_message(exc)
     except ValueError as exc:  # null bytes, on Python versions that do not raise SyntaxError

@@ -44,13 +44,13 @@ def login(work: UnitOfWork, *, username: str, password: str, address: str) -> Us
     let the unit commit); refuses without checking the password after too many failures."""
     username, address = username[:150], address[:64]
     since = work.now - FAILURE_WINDOW
-    failures = work.session.scalar(
+    failures = work.session.scalars(
         select(func.count(LoginAttempt.id)).where(
             LoginAttempt.username == username,
             LoginAttempt.address == address,
             LoginAttempt.at >= since,
         )
-    )
+    ).one()
     if failures >= MAX_FAILURES:
         raise TooManyAttempts(
             f"too many failed logins for '{username}'; try again in "
@@ -111,7 +111,7 @@ def _loaded_user(work: UnitOfWork, values: tuple[object, ...]) -> User:
     user_id = values[0]
     known = work.session.identity_map.get(identity_key(User, user_id))
     if known is not None:
-        return known  # type: ignore[return-value]
+        return known
     user = User(**{column.key: value for column, value in zip(_USER_COLUMNS, values, strict=True)})
     make_transient_to_detached(user)
     work.session.add(user)

@@ -47,8 +47,10 @@ class _FinishedTaskCachingConverter(TaskConverter):
     """The library's task converter, computed once for a task that has finished."""
 
     def to_dict(self, task: Task) -> dict[str, Any]:
+        # SpiffWorkflow has no type hints: the dicts it returns are declared here.
         if not task.has_state(TaskState.FINISHED_MASK):
-            return super().to_dict(task)  # type: ignore[no-any-return]
+            plain: dict[str, Any] = super().to_dict(task)
+            return plain
         key = (
             task.state,
             task.last_state_change,
@@ -58,22 +60,23 @@ class _FinishedTaskCachingConverter(TaskConverter):
         )
         kept = getattr(task, _CONVERTED, None)
         if kept is not None and kept[0] == key:
-            return kept[1]  # type: ignore[no-any-return]
-        converted = super().to_dict(task)
+            cached: dict[str, Any] = kept[1]
+            return cached
+        converted: dict[str, Any] = super().to_dict(task)
         setattr(task, _CONVERTED, (key, converted))
-        return converted  # type: ignore[no-any-return]
+        return converted
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     """BpmnWorkflow converter that leaves the spec out and takes it back in on restore."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(  # type: ignore[override]
+    def from_dict(
         self,
         dct: dict[str, Any],
         spec: BpmnProcessSpec | None = None,
@@ -183,14 +186,15 @@ class CaseSerializer:
                     values.pop(key, None)
             else:
                 values = dict(task["data"])
-        return self._registry.restore(values)  # type: ignore[no-any-return]
+        restored: dict[str, Any] = self._registry.restore(values)
+        return restored
 
     def _workflow_of(self, envelope: dict[str, Any]) -> dict[str, Any]:
         if envelope.get("format") != STATE_FORMAT:
             raise ValueError(f"unknown workflow state format {envelope.get('format')!r}")
-        data = envelope["workflow"]
+        data: dict[str, Any] = envelope["workflow"]
         self._serializer.migrate(data)
-        return data  # type: ignore[no-any-return]
+        return data
 
     def loads(
         self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]

@@ -101,7 +101,7 @@ def eligible(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
 
 
 # Statements on the hot path are built once (see engine/workflows.py).
-_UID = bindparam("uid")
+_UID: BindParameter[int] = bindparam("uid")
 _TASK_COLUMNS = [c for c in HumanTask.__table__.c]
 _TASK_LIST = (  # read as plain rows (TaskRow): an inbox has no use for ORM bookkeeping
     select(*_TASK_COLUMNS, Case.number, Case.subject, Case.version_id)
@@ -404,7 +404,7 @@ def complete(
     target = _target(work, task_id, user)
     _require(work, target, user)
     task = target.task
-    if task.claimed_by_id not in (None, user.id):
+    if task.claimed_by_id is not None and task.claimed_by_id != user.id:
         raise Conflict(
             f"task {task_id} is claimed by {_holder(work, task.claimed_by_id)}; "
             "ask them to release it or reassign it"

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from . import sla_clocks, workflows
 from .errors import Conflict
 from .runtime import Runtime, UnitOfWork
+from .store.db import changed_rows
 from .store.models import TIMER_IS_WAITING, Timer
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,14 @@ def _claim(work: UnitOfWork, case_id: int) -> bool:
     if work.session.get_bind().dialect.name == "postgresql":
         claimed = select(Timer.id).where(*due).with_for_update(skip_locked=True)
         return work.session.scalars(claimed).first() is not None
-    touched = work.session.execute(
+    touched = changed_rows(
+        work.session,
         update(Timer)
         .where(*due)
         .values(attempts=Timer.attempts + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return touched.rowcount > 0
+    return touched > 0
 
 
 def fire_case(work: UnitOfWork, case_id: int) -> str | None:

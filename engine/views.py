@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
+from .errors import NotFound
 from .runtime import UnitOfWork
 from .store.fast import Prepared
 from .store.models import AuditEntry, Case, CaseType, HumanTask, User
@@ -80,7 +81,10 @@ def task_summary(
     if names is None:
         names = _usernames(work, {task.claimed_by_id, task.completed_by_id})
     if case_number is None or version_id is None:
-        case_number, version_id = _CASE_OF_TASK.first(work.session, {"case_id": task.case_id})
+        found = _CASE_OF_TASK.first(work.session, {"case_id": task.case_id})
+        if found is None:  # a task row always belongs to a case (foreign key)
+            raise NotFound(f"no case {task.case_id}")
+        case_number, version_id = found
     route = work.runtime.version(work.session, version_id).routing.get(task.element_id)
     return {
         "id": task.id,

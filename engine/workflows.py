@@ -377,7 +377,7 @@ def _sync_tasks(
 def _insert_task(
     work: UnitOfWork, case: CaseRef, engine_id: str, route: TaskRouting, actor_id: int | None
 ) -> int:
-    task_id = _INSERT_TASK.execute(
+    task_id = _INSERT_TASK.insert_id(
         work.session,
         {
             "case_id": case.id,
@@ -391,7 +391,7 @@ def _insert_task(
             "created_at": work.now,
             "row_version": 1,
         },
-    ).fetchone()[0]
+    )
     insert_candidates(work, task_id, route)
     audit.record(
         work,

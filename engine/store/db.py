@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from .checkpoints import BACKSTOP_PAGES, LOG_SIZE_LIMIT
 
@@ -60,7 +62,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -72,6 +74,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
     cursor.close()
+
+
+def changed_rows(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed.
+
+    ``Session.execute`` is declared to return a plain ``Result``; for DML it returns the
+    ``CursorResult`` that carries the row count.
+    """
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(statement).__name__} returned no row count")
+    return result.rowcount
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

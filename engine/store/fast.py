@@ -15,13 +15,15 @@ Anything not on the hot path keeps using SQLAlchemy as usual.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _CONNECTION = "casework.prepared_connection"  # session.info key: (transaction, dbapi, dialect)
 
@@ -30,8 +32,8 @@ _CONNECTION = "casework.prepared_connection"  # session.info key: (transaction, 
 class _Compiled:
     sql: str
     names: tuple[str, ...] | None  # positional order (qmark), or None for named styles
-    defaults: dict[str, Any]
-    processors: dict[str, Callable[[Any], Any]]
+    defaults: Mapping[str, Any]
+    processors: Mapping[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]  # per result column
 
 
@@ -49,6 +51,8 @@ class Prepared:
             return found
         with self._lock:
             compiled = self.statement.compile(dialect=dialect)
+            if not isinstance(compiled, SQLCompiler):
+                raise TypeError("only SQL statements can be prepared, not DDL")
             if any(bind.expanding for bind in compiled.binds.values()):
                 raise TypeError("a prepared statement cannot expand IN lists; use the session")
             processors = {}
@@ -73,35 +77,56 @@ class Prepared:
             self._compiled[dialect.name] = found
         return found
 
-    def _args(self, compiled: _Compiled, params: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    @staticmethod
+    def _values(compiled: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
         values = {**compiled.defaults, **params}
         for name, processor in compiled.processors.items():
             values[name] = processor(values[name])
+        return values
+
+    def _args(self, compiled: _Compiled, params: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = self._values(compiled, params)
         if compiled.names is not None:
             return [values[name] for name in compiled.names]
         return values
 
+    def _batch(
+        self, compiled: _Compiled, rows: list[dict[str, Any]]
+    ) -> Sequence[Sequence[Any]] | Sequence[dict[str, Any]]:
+        batch = [self._values(compiled, row) for row in rows]
+        if compiled.names is None:
+            return batch
+        return [[values[name] for name in compiled.names] for values in batch]
+
     @staticmethod
-    def _cursor(session: Session) -> tuple[Any, Dialect]:
+    def _cursor(session: Session) -> tuple[DBAPICursor, Dialect]:
         if session.new or session.dirty or session.deleted:
             session.flush()  # rows the ORM still holds must exist before ours refer to them
         bind = session.bind
         if isinstance(bind, Connection):  # a unit of work's: its transaction is the unit's
-            return bind.connection.dbapi_connection.cursor(), bind.dialect
+            return _dbapi(bind).cursor(), bind.dialect
         transaction = session.get_transaction()
         known = session.info.get(_CONNECTION)
         if known is None or known[0] is not transaction:  # once per transaction
             connection = session.connection()
-            known = (transaction, connection.connection.dbapi_connection, connection.dialect)
+            known = (transaction, _dbapi(connection), connection.dialect)
             session.info[_CONNECTION] = known
         return known[1].cursor(), known[2]
 
-    def execute(self, session: Session, params: dict[str, Any]) -> Any:
+    def execute(self, session: Session, params: dict[str, Any]) -> DBAPICursor:
         """Run once; returns the DBAPI cursor (for ``rowcount`` or ``fetchone``)."""
         cursor, dialect = self._cursor(session)
         compiled = self._compile(dialect)
         cursor.execute(compiled.sql, self._args(compiled, params))
         return cursor
+
+    def insert_id(self, session: Session, params: dict[str, Any]) -> int:
+        """Run an ``INSERT ... RETURNING id``; the new row's id."""
+        row = self.execute(session, params).fetchone()
+        if row is None:
+            raise RuntimeError("the INSERT returned no id")
+        new_id: int = row[0]
+        return new_id
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT; every row with its columns converted as SQLAlchemy would."""
@@ -128,8 +153,16 @@ class Prepared:
     def execute_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
         cursor, dialect = self._cursor(session)
         compiled = self._compile(dialect)
-        cursor.executemany(compiled.sql, [self._args(compiled, row) for row in rows])
+        cursor.executemany(compiled.sql, self._batch(compiled, rows))
         cursor.close()
+
+
+def _dbapi(connection: Connection) -> DBAPIConnection:
+    """The DBAPI connection under an open SQLAlchemy connection."""
+    raw = connection.connection.dbapi_connection
+    if raw is None:  # only once the connection is closed or invalidated
+        raise RuntimeError("the session's database connection is closed")
+    return raw
 
 
 def prepared_insert(table: Any, columns: Sequence[str], *, returning: Any = None) -> Prepared:

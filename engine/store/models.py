@@ -9,7 +9,7 @@ except through the engine's public functions and read models.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -40,6 +41,11 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # SQLAlchemy types __table__ as any FromClause (a class may be mapped to a join);
+        # every model here declares its own table, so Core inserts and updates take it.
+        __table__: ClassVar[Table]
+
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
         datetime: UTCDateTime(),
