@@ -26,7 +26,7 @@ _BOUNCED_AMONG = select(BouncedAddress.address).where(
 
 def is_permanent(status: str | None) -> bool:
     """An RFC 3463 status class 5: the address will not start working by itself."""
-    return bool(status) and status.strip().startswith("5.")  # type: ignore[union-attr]
+    return status is not None and status.strip().startswith("5.")
 
 
 def record_bounce(

@@ -291,7 +291,7 @@ def deliver(
     assert sender.author is not None
     body = post_body(parsed)
     if match.case is not None:
-        number = match.case.number
+        number = match.case.number or ""  # a stored case always has its number
         row.matched_by = match.matched_by
     else:
         opened = cases.open_case(

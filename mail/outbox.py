@@ -208,7 +208,8 @@ def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt (1 → 30 s, 2 → 60 s, ... at most 1 h)."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    factor: int = 2 ** max(attempts - 1, 0)  # an int: the exponent is never negative
+    return min(BACKOFF_BASE * factor, BACKOFF_MAX)
 
 
 def mark_failed(

@@ -169,7 +169,7 @@ def thread_ids(work: UnitOfWork, case_id: int) -> tuple[list[str], str | None]:
         )
     ).all()
     ids: list[str] = []
-    for _, message_id in sorted(inbound + outbound, key=lambda row: row[0]):
+    for _, message_id in sorted([*inbound, *outbound], key=lambda row: row[0]):
         if message_id not in ids:
             ids.append(message_id)
     return ids, (inbound[-1][1] if inbound else None)

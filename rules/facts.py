@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
@@ -32,7 +32,7 @@ class CaseFacts:
 
 # Prepared once: the facts are read for every case a request decides on, five small
 # indexed reads whose cost was mostly the ORM's own (see engine/store/fast.py).
-_CASE = bindparam("case_id")
+_CASE: BindParameter[int] = bindparam("case_id")
 _ACCESS = Prepared(
     select(CaseAccess.restricted, CaseAccess.hidden_from_portal).where(CaseAccess.case_id == _CASE)
 )

@@ -56,14 +56,16 @@ class RulesPolicies(CasePolicies):
         row = work.session.get(Case, case.id)
         assert row is not None
         groups = case.version.config.groups_for_role("escalation")
-        recipients = set(
-            work.session.scalars(
+        recipients = {
+            email
+            for email in work.session.scalars(
                 select(User.email)
                 .join(Membership, Membership.user_id == User.id)
                 .join(Group, Group.id == Membership.group_id)
                 .where(Group.name.in_(groups), User.is_active.is_(True), User.email.is_not(None))
             )
-        )
+            if email is not None  # the query's own filter, restated for the type checker
+        }
         kind = "breach" if notice.threshold >= 1.0 else "warning"
         if kind == "warning" and row.assignee_id is not None:
             assignee = work.session.get(User, row.assignee_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.runtime import UnitOfWork
@@ -78,7 +78,7 @@ class Subject:
 # Prepared once: a subject is loaded on most requests, and these small reads cost more in
 # the ORM's machinery than in the database.  Group-scoped permissions are read through the
 # user's memberships, so each statement takes only the user id.
-_UID = bindparam("uid")
+_UID: BindParameter[int] = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
 _GROUPS = Prepared(select(Membership.group_id).where(Membership.user_id == _UID))
 _TYPE_PERMISSIONS = Prepared(

@@ -27,7 +27,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.models import Case, CaseContact, HumanTask
@@ -165,7 +176,9 @@ def decide(subject: Subject, facts: CaseFacts) -> tuple[Level, list[Step]]:
 # --- the same rules in SQL ------------------------------------------------------------
 
 
-def _ids_clause(column: ColumnElement[int], ids: frozenset[int]) -> ColumnElement[bool]:
+def _ids_clause(
+    column: SQLColumnExpression[int | None], ids: frozenset[int]
+) -> ColumnElement[bool]:
     if ids == ALL:
         return true()
     return column.in_(sorted(ids)) if ids else false()
