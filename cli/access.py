@@ -16,7 +16,7 @@ from .context import add_as, runtime
 from .output import emit
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     access = commands.add_parser("access", help="permissions: grant and explain").add_subparsers(
         dest="action", required=True
     )
@@ -59,7 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(handler=cmd_hide)
 
 
-def register_views(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_views(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     view = commands.add_parser("view", help="named case lists offered to groups").add_subparsers(
         dest="action", required=True
     )
@@ -180,7 +180,8 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
 
 def _grants(values: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    users, groups = [], []
+    users: list[tuple[str, str]] = []
+    groups: list[tuple[str, str]] = []
     for value in values:
         parts = value.split(":")
         if len(parts) != 3 or parts[0] not in ("user", "group"):

@@ -10,7 +10,7 @@ from .context import runtime
 from .output import emit
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("init", help="create or upgrade the database")
     p.set_defaults(handler=cmd_init)
 

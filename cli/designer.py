@@ -18,7 +18,7 @@ from .context import runtime
 from .output import ProgressBar, emit
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "validate", help="check BPMN files (file:line:col: severity: message; exit 1 on errors)"
     )

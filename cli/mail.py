@@ -34,7 +34,7 @@ from .context import runtime
 from .output import emit
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mail = commands.add_parser("mail", help="email-to-case: group mailboxes and intake")
     sub = mail.add_subparsers(dest="action", required=True)
     boxes = sub.add_parser("mailbox", help="group mailboxes").add_subparsers(

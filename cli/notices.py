@@ -26,7 +26,7 @@ from .context import add_as, runtime
 from .output import emit
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sla = commands.add_parser("sla", help="SLA targets of a case").add_subparsers(
         dest="action", required=True
     )
@@ -82,13 +82,15 @@ def cmd_sla_show(args: argparse.Namespace) -> int:
                 select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at)
             )
         ]
+    targets = [_target(t) for t in shown.targets] if shown else []
+    pauses = [{"from": a, "to": b} for a, b in shown.pauses] if shown else []
     report = {
         "case": case.number,
         "policy_version": shown.policy_number if shown else None,
         "paused": shown.paused if shown else False,
         "waiting_on_customer": shown.waiting_on_customer if shown else False,
-        "targets": [_target(t) for t in shown.targets] if shown else [],
-        "pauses": [{"from": a, "to": b} for a, b in shown.pauses] if shown else [],
+        "targets": targets,
+        "pauses": pauses,
         "timers": timer_rows,
     }
     if args.json:
@@ -100,11 +102,11 @@ def cmd_sla_show(args: argparse.Namespace) -> int:
         state = "paused (waiting on the customer)" if shown.paused else "running"
         print(f"{case.number}: SLA policy version {shown.policy_number}, clocks {state}")
         emit(
-            report["targets"],
+            targets,
             as_json=False,
             table=["target", "state", "due_at", "remaining", "met_at", "breached_at"],
         )
-        for pause in report["pauses"]:
+        for pause in pauses:
             print(
                 f"paused {pause['from']:%Y-%m-%d %H:%M} UTC until "
                 + (f"{pause['to']:%Y-%m-%d %H:%M} UTC" if pause["to"] else "now")

@@ -13,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine import cases, deploy, directory, tasks
 from engine.errors import Conflict
+from engine.runtime import UnitOfWork
 from mail.imap import watchers
 from mail.settings import MailSettings
 from rules.admin import permit_case_type, set_portal_access
@@ -24,7 +25,7 @@ PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 log = logging.getLogger("casework.worker")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "worker", help="fire due timers (run several on PostgreSQL to scale out)"
     )
@@ -144,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _web_access(work) -> None:  # type: ignore[no-untyped-def]
+def _web_access(work: UnitOfWork) -> None:
     """What the web app needs on top: the service desk may open and change support cases,
     carol and dave reach the portal as contacts of their companies, ``admin`` administers."""
     permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
@@ -157,7 +158,7 @@ def _web_access(work) -> None:  # type: ignore[no-untyped-def]
         directory.add_user(work, username="admin", password="demo", is_admin=True)
 
 
-def _ensure_directory(work) -> None:  # type: ignore[no-untyped-def]
+def _ensure_directory(work: UnitOfWork) -> None:
     users = [u for members in DEMO_GROUPS.values() for u in members] + DEMO_CUSTOMERS
     for name in users:
         with contextlib.suppress(Conflict):  # the demo may run again on the same database

@@ -16,7 +16,7 @@ from .output import emit
 TASK_COLUMNS = ["id", "case", "name", "lane", "role", "state", "claimed_by", "candidates"]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     case = commands.add_parser("case", help="open, list, show and close cases").add_subparsers(
         dest="action", required=True
     )

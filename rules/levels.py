@@ -8,6 +8,7 @@ in SQL alike.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal
 
 
 class Level(IntEnum):
@@ -16,6 +17,9 @@ class Level(IntEnum):
     READ = 2
     WRITE = 3
 
+
+#: What a user may do to a case (and ask about, through the API's access explanation).
+Action = Literal["summary", "read", "read_internal", "post", "write", "post_internal", "close"]
 
 #: Action -> the level it needs.  ``read_internal`` also needs a non-portal user.
 ACTIONS: dict[str, Level] = {

@@ -46,7 +46,8 @@ class Actor:
 
 
 def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime  # set by the app factory; State is untyped
+    return runtime
 
 
 @contextmanager

@@ -6,11 +6,11 @@ so hostile input gets a clear 422 instead of reaching the database.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from engine.cases import PRIORITIES
+from engine.cases import Priority
 
 from .api.params import CASE_NUMBER
 
@@ -29,7 +29,6 @@ def _clean_data(value: dict[str, Any]) -> dict[str, Any]:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Data = Annotated[dict[str, Any], AfterValidator(_clean_data)]
-Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from engine import directory, posts
 from engine.logins import TOKEN_USE_PRECISION
+from rules.levels import ACTIONS
 from tests.web.conftest import Site
 
 
@@ -209,6 +210,17 @@ def test_access_explain_gives_the_rule_trail(site: Site):
         f"/api/cases/{number}/access", params={"user": "carol", "action": "read_internal"}
     ).json()
     assert internal["allowed"] is False
+
+
+def test_access_explain_knows_every_action_of_the_rules_and_no_other(site: Site):
+    alice = site.login("alice")
+    number = open_case(site.login("carol"))["number"]
+    for action in ACTIONS:
+        answer = alice.get(f"/api/cases/{number}/access", params={"action": action})
+        assert answer.status_code == 200, (action, answer.text)
+        assert answer.json()["allowed"] is True, action
+    unknown = alice.get(f"/api/cases/{number}/access", params={"action": "delete"})
+    assert unknown.status_code == 422 and "action" in unknown.text
 
 
 def test_attachments_download_only_for_those_who_may_read_their_post(site: Site):

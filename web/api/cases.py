@@ -13,7 +13,7 @@ from engine.directory import user_by_name
 from engine.errors import Forbidden, NotFound
 from engine.store.models import PostAttachment, StreamPost
 from rules import explain, load_subject, posts_query, visible_case
-from rules.levels import ACTIONS
+from rules.levels import Action
 from rules.pages import case_for_action, case_list_query, case_page, require_openable
 from rules.restriction import hide_from_portal
 
@@ -60,7 +60,7 @@ def list_cases(
     q: SearchText = "",
     view: Annotated[Text | None, Query(max_length=100)] = None,
     status: Literal["open", "closed"] | None = None,
-    priority: Literal[cases.PRIORITIES] | None = None,  # type: ignore[valid-type]
+    priority: cases.Priority | None = None,
     case_type: Annotated[Text | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -163,7 +163,7 @@ def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, A
 def explain_access(
     request: Request,
     number: CaseNumber,
-    action: Literal[tuple(ACTIONS)] = "read",  # type: ignore[valid-type]
+    action: Action = "read",
     user: Annotated[Text | None, Query(max_length=150)] = None,
 ) -> dict[str, Any]:
     """Explains the acting user's own access; administrators may ask about anyone."""
