@@ -195,7 +195,12 @@ def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     "/{number}/attachments/{attachment_id}",
     summary="Download a file of a post I may read",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The file, as a download, with the type it came with",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 def download_attachment(request: Request, number: CaseNumber, attachment_id: Id) -> Response:
     with acting(request) as me:
