@@ -89,18 +89,15 @@ def _keys(username: str, address: str) -> list[tuple[str, str]]:
     return [("user", f"user:{username[:150]}"), ("address", f"address:{address[:64]}")]
 
 
-def _insert(work: UnitOfWork):  # type: ignore[no-untyped-def]
-    dialect = work.session.get_bind().dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 def count_attempt(work: UnitOfWork, limits: LoginLimits, *, username: str, address: str) -> None:
     """Count an attempt as a failure, or raise :class:`TooManyAttempts` (counting nothing:
     the caller's unit rolls back) while the user name or the address is backing off."""
     rows = []
+    postgresql = work.session.get_bind().dialect.name == "postgresql"
+    insert = pg_insert if postgresql else sqlite_insert
     for kind, key in _keys(username, address):
         work.session.execute(
-            _insert(work)(LoginThrottle)
+            insert(LoginThrottle)
             .values(key=key, failures=0, last_failure_at=work.now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
