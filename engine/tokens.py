@@ -72,7 +72,8 @@ def issue_token(
     allowed = _scope_set(parent.scopes) if parent else frozenset(SCOPES)
     if not user.is_admin:
         allowed -= {"admin"}
-    wanted = frozenset(scopes) if scopes is not None else (allowed - {"admin"}) | {"read"}
+    default = allowed if parent else allowed - {"admin"}  # admin only when asked for
+    wanted = frozenset(scopes) if scopes is not None else default
     unknown = wanted - set(SCOPES)
     if unknown:
         raise InvalidInput(

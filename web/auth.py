@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 from fastapi import Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
@@ -71,7 +72,8 @@ class Actor:
 
 
 def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def settings_of(request: Request) -> WebSettings:
@@ -93,13 +95,20 @@ def client_address(request: Request) -> str:
 
 
 def set_cookie(
-    request: Request, response: Response, name: str, value: str, **options: object
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    max_age: int | None = None,
+    samesite: Literal["lax", "strict"] = "lax",
 ) -> None:
     """An HttpOnly cookie for the whole site, Secure over HTTPS (as the request reached us,
     or as a trusted proxy says it reached it) or when the settings demand it."""
     secure = settings_of(request).secure_cookies or request.url.scheme == "https"
-    options.setdefault("samesite", "lax")
-    response.set_cookie(name, value, httponly=True, secure=secure, path="/", **options)  # type: ignore[arg-type]
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, secure=secure, samesite=samesite, path="/"
+    )
 
 
 def _authenticate(work: UnitOfWork, request: Request) -> Actor:

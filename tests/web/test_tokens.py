@@ -86,6 +86,8 @@ def test_administrators_powers_need_the_admin_scope(site: Site):
     assert plain.get("/api/tokens", params={"everyone": "true"}).status_code == 403
     admin = script(site, make(root, "admin", scopes=["read", "write", "admin"])["token"])
     assert admin.post("/api/groups", json={"name": "robots"}).status_code == 201
+    assert make(admin, "child")["scopes"] == ["read", "write", "admin"]  # the parent's
+    assert make(plain, "child")["scopes"] == ["read", "write"]
 
 
 def test_administrators_see_and_revoke_everyones_tokens_others_only_their_own(site: Site):
