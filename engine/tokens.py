@@ -131,8 +131,8 @@ _TOKEN_USER = Prepared(
     )
 )
 _TOKEN_USED = Prepared(
-    update(ApiToken.__table__)
-    .where(ApiToken.__table__.c.id == bindparam("token_id"))
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
 )
 
