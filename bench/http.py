@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from engine import deploy, directory, logins  # noqa: E402
+from engine import deploy, directory  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
+from engine.tokens import issue_token  # noqa: E402
 from rules.admin import permit_case_type, set_portal_access  # noqa: E402
 
 PASSWORD = "bench password"
@@ -68,7 +69,7 @@ def seed(url: str) -> dict[str, str]:
     with rt.unit() as work:
         permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
         for name in ("alice", "carol"):
-            _, tokens[name] = logins.issue_token(
+            _, tokens[name] = issue_token(
                 work, user=directory.user_by_name(work, name), name="bench"
             )
     rt.close()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 
-from engine import directory
+from engine import directory, logins, passwords
+from engine.errors import InvalidInput
 
 from .context import runtime
 from .output import emit
@@ -21,10 +24,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
     p.add_argument("--email")
-    p.add_argument("--password")
+    p.add_argument("--password", help="at least 12 characters, not easy to guess")
     p.add_argument("--admin", action="store_true")
     p.set_defaults(handler=cmd_user_add)
     user.add_parser("list").set_defaults(handler=cmd_user_list)
+    p = user.add_parser("passwd", help="set a user's password (ends their web sessions)")
+    p.add_argument("username")
+    p.add_argument(
+        "--password",
+        help="the new password; without it, asked for on a terminal, else read from stdin",
+    )
+    p.set_defaults(handler=cmd_user_passwd)
 
     group = commands.add_parser("group", help="manage groups").add_subparsers(
         dest="action", required=True
@@ -97,6 +107,26 @@ def cmd_user_list(args: argparse.Namespace) -> int:
             for u in directory.list_users(work)
         ]
     emit(rows, as_json=args.json, table=["username", "name", "email", "admin", "groups"])
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.password is not None:
+        return str(args.password)
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise InvalidInput("the password was not set", {"password": "the two entries differ"})
+    return first
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    new_hash = passwords.hash_new(_new_password(args), username=args.username)
+    with runtime(args) as rt, rt.unit() as work:
+        user = directory.user_by_name(work, args.username)
+        logins.replace_password(work, user, new_hash, actor_id=None, reset=True)
+    print(f"password of {args.username} changed; their web sessions have ended")
     return 0
 
 

@@ -73,6 +73,8 @@ DEMO_GROUPS = {
     "support-monitors": ["mona"],
 }
 DEMO_CUSTOMERS = ["carol", "dave"]
+# Demo people share one password; it meets the password policy like any other.
+DEMO_PASSWORD = "casework-demo"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -122,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ).new_task_ids[0]
     staff = ", ".join(f"{u} ({g})" for g, us in DEMO_GROUPS.items() for u in us)
     print(f"Support case type deployed as version {result.version}.")
-    print(f"People (password 'demo'): {staff}; customers carol and dave.")
+    print(f"People (password '{DEMO_PASSWORD}'): {staff}; customers carol and dave.")
     print(
         f"Cases: {printer.number} and {invoice.number} await triage by the service desk; "
         f"{vpn.number} is with the specialists.\n"
@@ -155,7 +157,7 @@ def _web_access(work: UnitOfWork) -> None:
             directory.add_contact(work, name=name.title(), customer_group=company, username=name)
         set_portal_access(work, username=name, view="own", edit="own", parent_visibility=False)
     with contextlib.suppress(Conflict):
-        directory.add_user(work, username="admin", password="demo", is_admin=True)
+        directory.add_user(work, username="admin", password=DEMO_PASSWORD, is_admin=True)
 
 
 def _ensure_directory(work: UnitOfWork) -> None:
@@ -167,7 +169,7 @@ def _ensure_directory(work: UnitOfWork) -> None:
                 username=name,
                 display_name=name.title(),
                 email=f"{name}@example.com",
-                password="demo",
+                password=DEMO_PASSWORD,
             )
     for group, members in DEMO_GROUPS.items():
         with contextlib.suppress(Conflict):

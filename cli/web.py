@@ -9,8 +9,8 @@ scheduler; with ``--no-worker`` it leaves that to ``run.py worker`` processes.  
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -36,8 +36,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--secure-cookies",
         action="store_true",
-        default=os.environ.get("CASEWORK_SECURE_COOKIES") == "1",
-        help="mark the session cookie Secure (when served behind HTTPS)",
+        default=None,
+        help="mark cookies Secure even over plain HTTP (they are over HTTPS anyway); "
+        "or CASEWORK_SECURE_COOKIES=1",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        default=None,
+        help="comma-separated addresses or networks of trusted reverse proxies: only from "
+        "them are X-Forwarded-For/-Proto believed (default: nobody; or "
+        "CASEWORK_FORWARDED_ALLOW_IPS)",
     )
     p.add_argument(
         "--watch-processes",
@@ -54,6 +63,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from web.app import create_app
+    from web.settings import WebSettings, uvicorn_options
+
+    settings = WebSettings.from_env()
+    settings = dataclasses.replace(
+        settings,
+        secure_cookies=args.secure_cookies or settings.secure_cookies,
+        forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
+    )
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("apscheduler", "spiff"):  # a line per sweep and per engine step is noise
@@ -77,10 +94,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ).start()
         try:
             uvicorn.run(
-                create_app(rt, secure_cookies=args.secure_cookies),
+                create_app(rt, settings),
                 host=args.host,
                 port=args.port,
                 log_level="warning",
+                **uvicorn_options(settings),
             )
         finally:
             stop_watching.set()

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 from sqlalchemy import bindparam, delete, select
 
-from . import audit
+from . import audit, passwords
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import UnitOfWork
 from .store.db import changed_rows
 from .store.models import Contact, CustomerGroup, Group, Membership, User
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
-_hasher = PasswordHasher()
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -48,15 +45,17 @@ def add_user(
     is_admin: bool = False,
     actor_id: int | None = None,
 ) -> User:
-    """Create a user; the password is stored only as an argon2 hash."""
+    """Create a user; the password must meet the policy and is stored only as an argon2
+    hash (users made by mail intake have none and cannot sign in until one is set)."""
     _check_name("user", username)
     if work.session.scalar(_USER_ID_BY_NAME, {"username": username}) is not None:
         raise Conflict(f"user '{username}' already exists")
+    password_hash = passwords.hash_new(password, username=username) if password else None
     user = User(
         username=username,
         display_name=display_name or username,
         email=email,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=password_hash,
         is_admin=is_admin,
         is_active=True,
         created_at=work.now,
@@ -72,16 +71,6 @@ def add_user(
         after={"username": username, "is_admin": is_admin},
     )
     return user
-
-
-def verify_password(user: User, password: str) -> bool:
-    """True when ``password`` matches the user's stored hash."""
-    if not user.password_hash:
-        return False
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except VerificationError:
-        return False
 
 
 def add_group(

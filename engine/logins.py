@@ -1,9 +1,13 @@
-"""Who is knocking: password logins with a failure limit, browser sessions and API tokens.
+"""Who is knocking: password sign-in under the throttle, browser sessions, password changes.
 
-Secrets handed to clients (session cookies, API tokens) are random and stored only
-as SHA-256 hashes.  Failed logins are counted per username and address in the
-database, against the unit's clock, so the limit survives restarts and holds
-across server processes.
+A sign-in runs in three steps so that the slow password hash never holds a transaction
+(or, on SQLite, the server's one-writer gate): :func:`begin_sign_in` counts the attempt
+and reads the stored hash in one unit, :func:`check` runs argon2 outside any unit (for
+unknown and inactive users too, against a dummy hash: see ``engine/passwords.py``), and
+:func:`finish_sign_in` starts the session in a second unit.
+
+Secrets handed to clients (session cookies, API tokens) are random and stored only as
+SHA-256 hashes.  Changing a password ends every session of its user.
 """
 
 from __future__ import annotations
@@ -13,58 +17,62 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from . import audit
-from .directory import verify_password
-from .errors import Forbidden, InvalidInput, NotFound
+from . import audit, passwords
 from .runtime import UnitOfWork
 from .store.fast import Prepared
 from .store.models import User
-from .store.web import ApiToken, LoginAttempt, WebSession
+from .store.web import WebSession
+from .throttle import LoginLimits, count_attempt, forgive
 
 SESSION_LIFETIME = timedelta(hours=12)
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
-TOKEN_USE_PRECISION = timedelta(minutes=5)
 
 
-class TooManyAttempts(Forbidden):
-    """Login refused without checking the password: too many recent failures."""
+def digest(secret: str) -> str:
+    """What is stored of a secret handed to a client."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+@dataclass(frozen=True)
+class SignIn:
+    """An attempt that has been counted and whose password is still to be checked."""
+
+    username: str
+    address: str
+    user_id: int | None  # None: no active user of that name (checked all the same)
+    password_hash: str | None
 
 
-def login(work: UnitOfWork, *, username: str, password: str, address: str) -> User | None:
-    """The user whose password matches, or None (the failure is recorded, so the caller must
-    let the unit commit); refuses without checking the password after too many failures."""
-    username, address = username[:150], address[:64]
-    since = work.now - FAILURE_WINDOW
-    failures = work.session.scalars(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == username,
-            LoginAttempt.address == address,
-            LoginAttempt.at >= since,
+def begin_sign_in(work: UnitOfWork, limits: LoginLimits, *, username: str, address: str) -> SignIn:
+    """Count the attempt (or raise ``TooManyAttempts``) and read what :func:`check` needs.
+    Unknown, inactive and password-less users come back with no hash, and are checked
+    against the dummy hash like everyone else."""
+    count_attempt(work, limits, username=username, address=address)
+    row = work.session.execute(
+        select(User.id, User.password_hash).where(
+            User.username == username, User.is_active.is_(True)
         )
-    ).one()
-    if failures >= MAX_FAILURES:
-        raise TooManyAttempts(
-            f"too many failed logins for '{username}'; try again in "
-            f"{int(FAILURE_WINDOW.total_seconds() // 60)} minutes"
-        )
-    user = work.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not verify_password(user, password):
-        work.session.add(LoginAttempt(username=username, address=address, at=work.now))
+    ).first()
+    if row is None:
+        return SignIn(username, address, None, None)
+    return SignIn(username, address, row.id, row.password_hash)
+
+
+def check(attempt: SignIn, password: str) -> bool:
+    """Whether the password is right; argon2 runs whoever the user is (no unit needed)."""
+    return passwords.matches(attempt.password_hash, password) and attempt.user_id is not None
+
+
+def signed_in_user(work: UnitOfWork, attempt: SignIn) -> User | None:
+    """After a right password: the user, still active and with the password that was
+    checked (None if either changed meanwhile); the user name's failures are forgiven."""
+    user = work.session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    if user is None or not user.is_active or user.password_hash != attempt.password_hash:
         return None
-    work.session.execute(
-        delete(LoginAttempt).where(
-            LoginAttempt.username == username, LoginAttempt.address == address
-        )
-    )
+    forgive(work, username=attempt.username, address=attempt.address)
     return user
 
 
@@ -80,7 +88,7 @@ def start_session(work: UnitOfWork, user: User) -> NewSession:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     work.session.add(
         WebSession(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             user_id=user.id,
             csrf_token=csrf,
             created_at=work.now,
@@ -90,13 +98,30 @@ def start_session(work: UnitOfWork, user: User) -> NewSession:
     return NewSession(token, csrf)
 
 
+def replace_password(
+    work: UnitOfWork, user: User, new_hash: str, *, actor_id: int | None, reset: bool
+) -> None:
+    """Store a new password hash (made by ``passwords.hash_new``, which applies the policy)
+    and end all of the user's sessions: whoever had a session with the old password has to
+    sign in again.  ``reset`` marks an administrator's reset in the audit trail."""
+    user.password_hash = new_hash
+    work.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=user.id,
+        action="password reset" if reset else "password changed",
+    )
+
+
 # Every request finds its user by a credential.  Both lookups read the user's columns with
 # the credential in one prepared statement and hand the session the user as already loaded
 # (SQLAlchemy's make_transient_to_detached): a session.get after the lookup cost a third of
 # an API request's own time on the HTTP bench.
-_USER_COLUMNS = list(User.__table__.c)
+USER_COLUMNS = list(User.__table__.c)
 _SESSION_USER = Prepared(
-    select(WebSession.csrf_token, *_USER_COLUMNS)
+    select(WebSession.csrf_token, *USER_COLUMNS)
     .join(User, WebSession.user_id == User.id)
     .where(
         WebSession.token_hash == bindparam("token_hash"),
@@ -106,13 +131,19 @@ _SESSION_USER = Prepared(
 )
 
 
-def _loaded_user(work: UnitOfWork, values: tuple[object, ...]) -> User:
-    """The user of these column values, in the session as if a query had loaded it."""
+def loaded_user(work: UnitOfWork, values: tuple[object, ...], *, admin: bool = True) -> User:
+    """The user of these column values, in the session as if a query had loaded it.
+
+    ``admin=False`` loads an administrator as a plain user for this unit (an API token
+    without the admin scope): every check, in the rules and in the engine, reads
+    ``is_admin``.  The value is loaded, not changed, so nothing writes it back."""
     user_id = values[0]
     known = work.session.identity_map.get(identity_key(User, user_id))
-    if known is not None:
+    if known is not None:  # a credential is read first in its unit, so only in odd tests
         return known
-    user = User(**{column.key: value for column, value in zip(_USER_COLUMNS, values, strict=True)})
+    columns = {column.key: value for column, value in zip(USER_COLUMNS, values, strict=True)}
+    columns["is_admin"] = bool(columns["is_admin"]) and admin
+    user = User(**columns)
     make_transient_to_detached(user)
     work.session.add(user)
     return user
@@ -120,77 +151,9 @@ def _loaded_user(work: UnitOfWork, values: tuple[object, ...]) -> User:
 
 def session_user(work: UnitOfWork, token: str) -> tuple[User, str] | None:
     """The user and CSRF token of a live session cookie, or None."""
-    row = _SESSION_USER.first(work.session, {"token_hash": _digest(token), "now": work.now})
-    return (_loaded_user(work, row[1:]), row[0]) if row else None
+    row = _SESSION_USER.first(work.session, {"token_hash": digest(token), "now": work.now})
+    return (loaded_user(work, row[1:]), row[0]) if row else None
 
 
 def end_session(work: UnitOfWork, token: str) -> None:
-    work.session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
-
-
-def issue_token(work: UnitOfWork, *, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new API token for ``user``; the secret is returned once and never stored."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("cannot create the token", {"name": "is required, at most 100 chars"})
-    secret = "cw_" + secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=_digest(secret), user_id=user.id, name=name, created_at=work.now)
-    work.session.add(row)
-    work.session.flush()
-    audit.record(
-        work,
-        actor_id=user.id,
-        entity="api_token",
-        entity_id=row.id,
-        action="created",
-        after={"name": name},
-    )
-    return row, secret
-
-
-_TOKEN_USER = Prepared(
-    select(ApiToken.id, ApiToken.last_used_at, *_USER_COLUMNS)
-    .join(User, User.id == ApiToken.user_id)
-    .where(
-        ApiToken.token_hash == bindparam("token_hash"),
-        ApiToken.revoked_at.is_(None),
-        User.is_active.is_(True),
-    )
-)
-_TOKEN_USED = Prepared(
-    update(ApiToken.__table__)
-    .where(ApiToken.__table__.c.id == bindparam("token_id"))
-    .values(last_used_at=bindparam("now"))
-)
-
-
-def token_user(work: UnitOfWork, secret: str) -> User | None:
-    """The active user of an unrevoked token (and note when it was last used)."""
-    row = _TOKEN_USER.first(work.session, {"token_hash": _digest(secret)})
-    if row is None:
-        return None
-    token_id, last_used_at = row[0], row[1]
-    if last_used_at is None or work.now - last_used_at > TOKEN_USE_PRECISION:
-        # not on every request: reads stay read-only
-        _TOKEN_USED.execute(work.session, {"token_id": token_id, "now": work.now})
-    return _loaded_user(work, row[2:])
-
-
-def user_tokens(work: UnitOfWork, user: User) -> list[ApiToken]:
-    return list(
-        work.session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
-        )
-    )
-
-
-def revoke_token(work: UnitOfWork, *, user: User, token_id: int) -> ApiToken:
-    token = work.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFound(f"no token {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = work.now
-        audit.record(
-            work, actor_id=user.id, entity="api_token", entity_id=token.id, action="revoked"
-        )
-    return token
+    work.session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))

@@ -8,7 +8,9 @@ detail, but the handlers are written so that no input reaches that path.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import (
     CaseworkError,
@@ -18,7 +20,7 @@ from engine.errors import (
     InvalidInput,
     NotFound,
 )
-from engine.logins import TooManyAttempts
+from engine.throttle import TooManyAttempts
 
 from .auth import NotAuthenticated
 from .render import render
@@ -52,11 +54,14 @@ def body_of(exc: Exception) -> dict[str, object]:
 
 async def on_engine_error(request: Request, exc: Exception) -> Response:
     code = status_of(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
     if _is_api(request):
-        return JSONResponse(body_of(exc), status_code=code)
+        return JSONResponse(body_of(exc), status_code=code, headers=headers)
     portal = request.url.path.startswith("/portal")
     context = {"status": code, "message": str(exc), "portal": portal}
-    return render(request, "error.html", context, status=code)
+    answer = render(request, "error.html", context, status=code)
+    answer.headers.update(headers)
+    return answer
 
 
 async def on_not_authenticated(request: Request, exc: Exception) -> Response:
@@ -68,6 +73,17 @@ async def on_not_authenticated(request: Request, exc: Exception) -> Response:
     return RedirectResponse(login, status_code=303)
 
 
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own refusals; a body it cannot even decode (not UTF-8, say) is bad input
+    like any other and answers 422 naming the body, not a bare 400."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        body = {"detail": "the request is not valid", "errors": {"body": str(exc.detail)}}
+        return JSONResponse(body, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CaseworkError, on_engine_error)
     app.add_exception_handler(NotAuthenticated, on_not_authenticated)

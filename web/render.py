@@ -32,13 +32,4 @@ def render(
 ) -> HTMLResponse:
     env: Environment = request.app.state.templates
     html = env.get_template(name).render(request=request, **context)
-    return HTMLResponse(
-        html,
-        status_code=status,
-        headers={
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-            "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-        },
-    )
+    return HTMLResponse(html, status_code=status)  # security headers: web/headers.py

@@ -101,6 +101,8 @@ class FormField:
         return text
 
     def _check_range(self, value: int) -> None:
+        if not -(2**63) <= value < 2**63:  # what every database stores as an integer
+            raise ValueError("must be a whole number within 64 bits")
         if "min" in self.constraints and value < int(self.constraints["min"]):
             raise ValueError(f"must be at least {self.constraints['min']}")
         if "max" in self.constraints and value > int(self.constraints["max"]):

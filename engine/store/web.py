@@ -1,15 +1,16 @@
-"""Tables of the web layer: browser sessions, API tokens and failed-login counts.
+"""Tables of the web layer: browser sessions, API tokens and the sign-in throttle.
 
 Only hashes of secrets are stored (SHA-256 of a random token), so a leaked
-database does not let anyone act as a user.  Login attempts are rows rather than
-process memory so that the limit holds across server processes and restarts.
+database does not let anyone act as a user.  Failed sign-ins are counted in rows
+rather than process memory so that the limits hold across server processes and
+restarts.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -28,27 +29,34 @@ class WebSession(Base):
 
 
 class ApiToken(Base):
-    """A named bearer token for scripts, acting as its user with the same permissions."""
+    """A named bearer token for scripts, acting as its user within its scopes.
+
+    A token made while authenticated by another token records that token as its parent:
+    it never has wider scopes or a later expiry, and revoking the parent revokes it."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(String(40))  # space-separated: read write admin
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
 
-class LoginAttempt(Base):
-    """One failed login for a username from an address; counted within a time window."""
+class LoginThrottle(Base):
+    """Recent failed sign-ins under one key: a user name (``user:alice``) or a client
+    address (``address:192.0.2.7``); see ``engine/throttle.py``."""
 
-    __tablename__ = "login_attempts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(150))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime]
-    __table_args__ = (Index("ix_login_attempts_who", "username", "address", "at"),)
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(220), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]
 
 
-__all__ = ["ApiToken", "LoginAttempt", "WebSession"]
+__all__ = ["ApiToken", "LoginThrottle", "WebSession"]

@@ -255,3 +255,19 @@ def test_an_agent_decides_held_mail_from_the_triage_queue(cli: Cli, tmp_path: Pa
         "triage:alice",
     )
     assert cli.json("mail", "triage", "list") == []
+
+
+def test_user_passwords_meet_the_policy_from_the_command_line(cli: Cli):
+    cli("init")
+    weak = cli("user", "add", "eve", "--password", "eve", ok=False)
+    assert weak.returncode == 6 and "at least 12 characters" in weak.stderr
+    assert "eve" not in cli("user", "list").stdout
+    cli("user", "add", "eve", "--password", "violet thunder 7 kites")
+    common = cli("user", "passwd", "eve", "--password", "password1234", ok=False)
+    assert common.returncode == 6 and "commonly used password" in common.stderr
+    changed = cli("user", "passwd", "eve", "--password", "amber glacier 19 foxes")
+    assert "web sessions have ended" in changed.stdout
+    assert (
+        cli("user", "passwd", "nobody", "--password", "amber glacier 19 foxes", ok=False).returncode
+        == 3
+    )

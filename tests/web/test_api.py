@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine import directory, posts
-from engine.logins import TOKEN_USE_PRECISION
+from engine.tokens import TOKEN_USE_PRECISION
 from rules.levels import ACTIONS
 from tests.web.conftest import Site
 

@@ -8,9 +8,6 @@ Screenshots of the inbox, the case page and the portal go to ``tests/artifacts/`
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,22 +19,15 @@ from mail.settings import MailSettings
 from rules.policies import RulesPolicies
 from tests.real_parts import missing
 from tests.web.conftest import PASSWORD, seed
+from tests.web.serving import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 pytestmark = pytest.mark.integration
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
@@ -46,18 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     rt.init_schema()
     seed(rt)
-    port = free_port()
-    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if uv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(rt)) as base:
+        yield base
     rt.close()
 
 
@@ -175,4 +155,77 @@ def test_hostile_text_in_subject_body_and_stream_stays_inert(browser, server, di
         page.wait_for_timeout(300)
         assert '<script>alert("x")</script>' in page.inner_text("main")
         assert page.locator("main img").count() == 0
+    assert dialogs == []
+
+
+def test_the_api_docs_load_with_no_request_leaving_this_server(browser, server, dialogs):
+    page = browser.new_page()
+    requested: list[str] = []
+    refused: list[str] = []
+
+    def only_here(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        requested.append(url)
+        if url.startswith(f"{server}/"):
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    assert page.locator(".opblock").count() > 30  # every operation is listed
+    assert page.locator("text=Authorize").count() >= 1  # the security schemes
+    page.wait_for_timeout(300)
+    shot(page, "api-docs.png")
+    assert refused == [] and requested, requested
+    assert problems == []  # no script, style or image refused by the CSP
+    assert dialogs == []
+
+
+def test_signing_in_runs_the_password_hash_for_unknown_and_known_names(
+    browser, server, dialogs, monkeypatch
+):
+    from argon2 import PasswordHasher
+
+    checked: list[str] = []
+    real = PasswordHasher.verify
+
+    def verify(self, hash, password):  # type: ignore[no-untyped-def]
+        checked.append(hash)
+        return real(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)  # the server runs in this process
+    stranger = session(browser, server, "nobody-by-this-name", dialogs)
+    assert "Wrong username or password" in stranger.inner_text("main")
+    assert len(checked) == 1
+    known = session(browser, server, "bob", dialogs)
+    assert "My tasks" in known.inner_text("main")
+    assert len(checked) == 2 and checked[0] != checked[1]  # the dummy hash, then bob's
+    assert dialogs == []
+
+
+def test_an_agent_makes_and_revokes_a_token_on_the_tokens_page(browser, server, dialogs):
+    alice = session(browser, server, "alice", dialogs)
+    alice.click("nav >> text=Tokens")
+    alice.fill("input[name=name]", "report script")
+    alice.click("form[action='/tokens'] button[type=submit]")
+    secret = alice.inner_text("code.secret")
+    assert secret.startswith("cw_")
+    shot(alice, "tokens.png")
+    import httpx
+
+    mine = httpx.get(f"{server}/api/me", headers={"Authorization": f"Bearer {secret}"})
+    assert mine.json()["username"] == "alice"
+    alice.goto(f"{server}/tokens")
+    assert secret not in alice.content()
+    row = alice.locator("tr.token", has_text="report script")
+    row.locator("button:has-text('Revoke')").click()
+    alice.wait_for_load_state()
+    assert "revoked" in alice.locator("tr.token", has_text="report script").inner_text()
+    gone = httpx.get(f"{server}/api/me", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.status_code == 401
     assert dialogs == []

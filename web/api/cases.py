@@ -17,16 +17,52 @@ from rules.levels import Action
 from rules.pages import case_for_action, case_list_query, case_page, require_openable
 from rules.restriction import hide_from_portal
 
-from ..auth import acting
+from ..answers import (
+    CasePage,
+    CaseSummary,
+    Decision,
+    OpenedCase,
+    PortalVisibilityAnswer,
+    Post,
+    errors,
+    links,
+)
+from ..auth import SIGNED_IN, acting
 from ..routing import UnitRoute
 from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Text
 from .params import CaseNumber, Id
 
-router = APIRouter(route_class=UnitRoute, prefix="/api/cases", tags=["cases"])
+router = APIRouter(
+    route_class=UnitRoute,
+    prefix="/api/cases",
+    tags=["cases"],
+    dependencies=SIGNED_IN,
+    responses=errors(401, 403, 404, 422),
+)
 SearchText = Annotated[Text, Query(max_length=200)]
+_NUMBER = {"number": "$response.body#/number"}
 
 
-@router.post("", status_code=201, summary="Open a case; answers it with the tasks now mine")
+@router.post(
+    "",
+    status_code=201,
+    summary="Open a case; answers it with the tasks now mine",
+    response_model=OpenedCase,
+    responses={
+        **errors(409),
+        **links(
+            201,
+            Show=("show_case", _NUMBER),
+            Posts=("list_posts", _NUMBER),
+            Post=("add_post", _NUMBER),
+            Close=("close_case", _NUMBER),
+            Portal=("portal_visibility", _NUMBER),
+            Access=("explain_access", _NUMBER),
+            Claim=("claim", {"task_id": "$response.body#/tasks/0/id"}),
+            Complete=("complete", {"task_id": "$response.body#/tasks/0/id"}),
+        ),
+    },
+)
 def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
     with acting(request) as me:
         require_openable(me.work, me.subject, body.case_type)
@@ -54,7 +90,12 @@ def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
         }
 
 
-@router.get("", summary="Cases I may see, newest first (a named view, or a search)")
+@router.get(
+    "",
+    summary="Cases I may see, newest first (a named view, or a search)",
+    response_model=list[CaseSummary],
+    responses=links(200, Show=("show_case", {"number": "$response.body#/0/number"})),
+)
 def list_cases(
     request: Request,
     q: SearchText = "",
@@ -79,13 +120,23 @@ def list_cases(
         return [views.case_summary(me.work, c) for c in rows]
 
 
-@router.get("/{number}", summary="A case with the sections, tasks and stream I may see")
+@router.get(
+    "/{number}",
+    summary="A case with the sections, tasks and stream I may see",
+    response_model=CasePage,
+    response_model_exclude_unset=True,
+)
 def show_case(request: Request, number: CaseNumber) -> dict[str, Any]:
     with acting(request) as me:
         return case_page(me.work, me.subject, me.user, number)
 
 
-@router.post("/{number}/close", summary="Close a case with no open tasks")
+@router.post(
+    "/{number}/close",
+    summary="Close a case with no open tasks",
+    response_model=CaseSummary,
+    responses=errors(409),
+)
 def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[str, Any]:
     with acting(request) as me:
         case_for_action(me.work, me.subject, number, "close")
@@ -93,7 +144,12 @@ def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[st
         return views.case_summary(me.work, closed)
 
 
-@router.post("/{number}/portal", summary="Hide a case from the customer portal, or show it")
+@router.post(
+    "/{number}/portal",
+    summary="Hide a case from the customer portal, or show it",
+    response_model=PortalVisibilityAnswer,
+    responses=errors(409),
+)
 def portal_visibility(
     request: Request, number: CaseNumber, body: PortalVisibility
 ) -> dict[str, Any]:
@@ -103,7 +159,21 @@ def portal_visibility(
         return {"number": number, "hidden_from_portal": body.hidden}
 
 
-@router.get("/{number}/posts", summary="The case stream (internal posts only for agents)")
+@router.get(
+    "/{number}/posts",
+    summary="The case stream (internal posts only for agents)",
+    response_model=list[Post],
+    responses=links(
+        200,
+        Download=(
+            "download_attachment",
+            {
+                "number": "$request.path.number",
+                "attachment_id": "$response.body#/0/attachments/0/id",
+            },
+        ),
+    ),
+)
 def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     with acting(request) as me:
         case = visible_case(me.work, me.subject, number, "read")
@@ -125,7 +195,12 @@ def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     "/{number}/attachments/{attachment_id}",
     summary="Download a file of a post I may read",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The file, as a download, with the type it came with",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 def download_attachment(request: Request, number: CaseNumber, attachment_id: Id) -> Response:
     with acting(request) as me:
@@ -149,7 +224,13 @@ def download_attachment(request: Request, number: CaseNumber, attachment_id: Id)
         )
 
 
-@router.post("/{number}/posts", status_code=201, summary="Add a post to the case stream")
+@router.post(
+    "/{number}/posts",
+    status_code=201,
+    summary="Add a post to the case stream",
+    response_model=Post,
+    responses=errors(409),
+)
 def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, Any]:
     with acting(request) as me:
         case_for_action(me.work, me.subject, number, "post_internal" if body.internal else "post")
@@ -159,7 +240,12 @@ def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, A
         return {"id": post.id, "at": post.created_at, "internal": post.internal, "body": post.body}
 
 
-@router.get("/{number}/access", tags=["access"], summary="Why a user may or may not act")
+@router.get(
+    "/{number}/access",
+    tags=["access"],
+    summary="Why a user may or may not act",
+    response_model=Decision,
+)
 def explain_access(
     request: Request,
     number: CaseNumber,

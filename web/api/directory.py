@@ -6,23 +6,43 @@ changing it is for administrators.  Contacts follow the contact visibility rule.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from engine import directory
+from engine import directory, logins, passwords
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
 from rules import contact_filter
 from rules.pages import openable_types
 
-from ..auth import Actor, acting
+from ..answers import (
+    CaseTypeRow,
+    ContactRow,
+    GroupRow,
+    Me,
+    MemberRemoved,
+    Membership,
+    UserRow,
+    VersionRow,
+    errors,
+    links,
+)
+from ..auth import SIGNED_IN, Actor, acting
 from ..routing import UnitRoute
-from ..schemas import Member, NewGroup, NewUser, Text
+from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text
 from .params import Id
 
-router = APIRouter(route_class=UnitRoute, prefix="/api", tags=["directory"])
+router = APIRouter(
+    route_class=UnitRoute,
+    prefix="/api",
+    tags=["directory"],
+    dependencies=SIGNED_IN,
+    responses=errors(401, 403, 422),
+)
+Name = Annotated[Text, Path(min_length=1, max_length=150)]
 
 
 def require_admin(me: Actor) -> None:
@@ -45,21 +65,30 @@ def user_row(user: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="Who I am")
+@router.get("/me", summary="Who I am", response_model=Me)
 def me_(request: Request) -> dict[str, Any]:
     with acting(request) as me:
         groups = directory.groups_of(me.work, me.user.id)
         return {**user_row(me.user), "groups": groups, "portal": me.subject.portal is not None}
 
 
-@router.get("/users", summary="Every user")
+@router.get("/users", summary="Every user", response_model=list[UserRow])
 def list_users(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         require_agent(me)
         return [user_row(u) for u in directory.list_users(me.work)]
 
 
-@router.post("/users", status_code=201, summary="Create a user (administrators)")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user (administrators); a password must meet the policy",
+    response_model=UserRow,
+    responses={
+        **errors(409),
+        **links(201, Password=("reset_password", {"username": "$response.body#/username"})),
+    },
+)
 def add_user(request: Request, body: NewUser) -> dict[str, Any]:
     with acting(request) as me:
         require_admin(me)
@@ -67,7 +96,28 @@ def add_user(request: Request, body: NewUser) -> dict[str, Any]:
         return user_row(user)
 
 
-@router.get("/groups", summary="Every group with its members")
+@router.post(
+    "/users/{username}/password",
+    summary="Set a user's password (administrators); all their sessions end",
+    response_model=UserRow,
+    responses=errors(404),
+)
+async def reset_password(request: Request, username: Name, body: PasswordReset) -> dict[str, Any]:
+    def reset() -> dict[str, Any]:
+        with acting(request) as me:  # refused before any hashing work is done
+            require_admin(me)
+            directory.user_by_name(me.work, username)
+        new_hash = passwords.hash_new(body.new_password, username=username, field="new_password")
+        with acting(request) as me:
+            require_admin(me)
+            user = directory.user_by_name(me.work, username)
+            logins.replace_password(me.work, user, new_hash, actor_id=me.user.id, reset=True)
+            return user_row(user)
+
+    return await run_in_threadpool(reset)
+
+
+@router.get("/groups", summary="Every group with its members", response_model=list[GroupRow])
 def list_groups(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         require_agent(me)
@@ -77,7 +127,16 @@ def list_groups(request: Request) -> list[dict[str, Any]]:
         ]
 
 
-@router.post("/groups", status_code=201, summary="Create a group (administrators)")
+@router.post(
+    "/groups",
+    status_code=201,
+    summary="Create a group (administrators)",
+    response_model=GroupRow,
+    responses={
+        **errors(409),
+        **links(201, Member=("add_member", {"name": "$response.body#/name"})),
+    },
+)
 def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
     with acting(request) as me:
         require_admin(me)
@@ -85,16 +144,36 @@ def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
         return {"id": group.id, "name": group.name, "description": group.description}
 
 
-@router.post("/groups/{name}/members", status_code=201, summary="Add a member (administrators)")
-def add_member(request: Request, name: Text, body: Member) -> dict[str, str]:
+@router.post(
+    "/groups/{name}/members",
+    status_code=201,
+    summary="Add a member (administrators)",
+    response_model=Membership,
+    responses={
+        **errors(404, 409),
+        **links(
+            201,
+            Remove=(
+                "remove_member",
+                {"name": "$response.body#/group", "username": "$response.body#/username"},
+            ),
+        ),
+    },
+)
+def add_member(request: Request, name: Name, body: Member) -> dict[str, str]:
     with acting(request) as me:
         require_admin(me)
         directory.add_member(me.work, username=body.username, group=name, actor_id=me.user.id)
         return {"group": name, "username": body.username}
 
 
-@router.delete("/groups/{name}/members/{username}", summary="Remove a member (administrators)")
-def remove_member(request: Request, name: Text, username: Text) -> dict[str, str]:
+@router.delete(
+    "/groups/{name}/members/{username}",
+    summary="Remove a member (administrators)",
+    response_model=MemberRemoved,
+    responses=errors(404, 409),
+)
+def remove_member(request: Request, name: Name, username: Name) -> dict[str, str]:
     with acting(request) as me:
         require_admin(me)
         directory.remove_member(me.work, username=username, group=name, actor_id=me.user.id)
@@ -110,14 +189,24 @@ def contact_row(contact: Contact) -> dict[str, Any]:
     }
 
 
-@router.get("/contacts", summary="Contacts I may see")
+@router.get(
+    "/contacts",
+    summary="Contacts I may see",
+    response_model=list[ContactRow],
+    responses=links(200, Show=("show_contact", {"contact_id": "$response.body#/0/id"})),
+)
 def list_contacts(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         query = select(Contact).where(contact_filter(me.subject)).order_by(Contact.id).limit(500)
         return [contact_row(c) for c in me.work.session.scalars(query)]
 
 
-@router.get("/contacts/{contact_id}", summary="One contact")
+@router.get(
+    "/contacts/{contact_id}",
+    summary="One contact",
+    response_model=ContactRow,
+    responses=errors(404),
+)
 def show_contact(request: Request, contact_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         query = select(Contact).where(Contact.id == contact_id, contact_filter(me.subject))
@@ -127,7 +216,13 @@ def show_contact(request: Request, contact_id: Id) -> dict[str, Any]:
         return contact_row(contact)
 
 
-@router.get("/case-types", tags=["case types"], summary="Case types, and whether I may open them")
+@router.get(
+    "/case-types",
+    tags=["case types"],
+    summary="Case types, and whether I may open them",
+    response_model=list[CaseTypeRow],
+    responses=links(200, Versions=("list_versions", {"key": "$response.body#/0/key"})),
+)
 def list_case_types(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         openable = {k.id for k in openable_types(me.work, me.subject)}
@@ -139,8 +234,16 @@ def list_case_types(request: Request) -> list[dict[str, Any]]:
         ]
 
 
-@router.get("/case-types/{key}/versions", tags=["case types"], summary="Deployed versions")
-def list_versions(request: Request, key: Text) -> list[dict[str, Any]]:
+@router.get(
+    "/case-types/{key}/versions",
+    tags=["case types"],
+    summary="Deployed versions",
+    response_model=list[VersionRow],
+    responses=errors(404),
+)
+def list_versions(
+    request: Request, key: Annotated[Text, Path(min_length=1, max_length=50)]
+) -> list[dict[str, Any]]:
     with acting(request) as me:
         require_agent(me)
         kind = me.work.session.scalar(select(CaseType).where(CaseType.key == key))

@@ -13,15 +13,32 @@ from fastapi import APIRouter, Query, Request
 from engine import tasks, views
 from rules.pages import require_visible_task
 
-from ..auth import Actor, acting
+from ..answers import TaskAnswer, TaskSummary, errors, links
+from ..auth import SIGNED_IN, Actor, acting
 from ..routing import UnitRoute
 from ..schemas import CompleteTask
 from .params import Id
 
-router = APIRouter(route_class=UnitRoute, prefix="/api/tasks", tags=["tasks"])
+router = APIRouter(
+    route_class=UnitRoute,
+    prefix="/api/tasks",
+    tags=["tasks"],
+    dependencies=SIGNED_IN,
+    responses=errors(401, 403, 422),
+)
 
 
-@router.get("", summary="Open tasks: mine (claimed), groups (unclaimed, for my groups), or all")
+@router.get(
+    "",
+    summary="Open tasks: mine (claimed), groups (unclaimed, for my groups), or all",
+    response_model=list[TaskSummary],
+    responses=links(
+        200,
+        Show=("show_task", {"task_id": "$response.body#/0/id"}),
+        Claim=("claim", {"task_id": "$response.body#/0/id"}),
+        Case=("show_case", {"number": "$response.body#/0/case"}),
+    ),
+)
 def inbox(
     request: Request,
     scope: Literal["all", "mine", "groups"] = "all",
@@ -33,7 +50,12 @@ def inbox(
         )
 
 
-@router.get("/{task_id}", summary="One task with its form")
+@router.get(
+    "/{task_id}",
+    summary="One task with its form",
+    response_model=TaskSummary,
+    responses=errors(404),
+)
 def show_task(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_visible_task(me.work, me.user, task_id)
@@ -48,21 +70,46 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/{task_id}/claim", summary="Take a task so others see it is being worked on")
+@router.post(
+    "/{task_id}/claim",
+    summary="Take a task so others see it is being worked on",
+    response_model=TaskAnswer,
+    responses={
+        **errors(404, 409),
+        **links(
+            200,
+            Complete=("complete", {"task_id": "$request.path.task_id"}),
+            Release=("release", {"task_id": "$request.path.task_id"}),
+        ),
+    },
+)
 def claim(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.claim(me.work, task_id=task_id, user=me.user))
 
 
-@router.post("/{task_id}/release", summary="Give a claimed task back to its groups")
+@router.post(
+    "/{task_id}/release",
+    summary="Give a claimed task back to its groups",
+    response_model=TaskAnswer,
+    responses=errors(404, 409),
+)
 def release(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_visible_task(me.work, me.user, task_id)
         return _answer(me, tasks.release(me.work, task_id=task_id, user=me.user))
 
 
-@router.post("/{task_id}/complete", summary="Complete a task with its form data")
+@router.post(
+    "/{task_id}/complete",
+    summary="Complete a task with its form data",
+    response_model=TaskAnswer,
+    responses={
+        **errors(404, 409),
+        **links(200, Next=("claim", {"task_id": "$response.body#/open_tasks/0/id"})),
+    },
+)
 def complete(request: Request, task_id: Id, body: CompleteTask) -> dict[str, Any]:
     with acting(request) as me:
         require_visible_task(me.work, me.user, task_id)

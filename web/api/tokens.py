@@ -1,94 +1,76 @@
-"""Logging in over JSON and API tokens for scripts.
+"""API tokens for scripts: create, list and revoke (one's own; administrators everyone's).
 
-``POST /api/session`` sets the same HttpOnly cookie the login page sets and answers
-the CSRF token that cookie-authenticated changes must send back; scripts instead
-create a token once and send ``Authorization: Bearer <token>`` (no CSRF needed: a
-browser never adds that header by itself).
+Scripts send ``Authorization: Bearer <token>`` (no CSRF needed: a browser never adds
+that header by itself).  A token made with another token becomes its child (see
+``engine/tokens.py``): never wider, never longer-lived, revoked with it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request
 
-from engine import logins
-from engine.errors import InvalidInput
+from engine import tokens
+from engine.errors import Forbidden
 
-from ..auth import SESSION_COOKIE, acting, client_address, unit
+from ..answers import NewTokenAnswer, Revoked, Token, errors, links
+from ..auth import SIGNED_IN, acting
 from ..routing import UnitRoute
-from ..schemas import Login, NewToken
+from ..schemas import NewToken
 from .params import Id
 
-router = APIRouter(route_class=UnitRoute, prefix="/api", tags=["authentication"])
+router = APIRouter(
+    route_class=UnitRoute,
+    prefix="/api/tokens",
+    tags=["authentication"],
+    dependencies=SIGNED_IN,
+    responses=errors(401, 403, 422),
+)
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(logins.SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.secure_cookies,
-        path="/",
-    )
-
-
-def password_login(request: Request, username: str, password: str) -> logins.NewSession:
-    """Check the password (failures count towards the limit and are committed) and start a
-    session; a wrong password raises the 422 the login forms show."""
-    with unit(request) as work:
-        user = logins.login(
-            work, username=username, password=password, address=client_address(request)
-        )
-        started = logins.start_session(work, user) if user else None
-    if started is None:
-        raise InvalidInput("login failed", {"password": "wrong username or password"})
-    return started
-
-
-@router.post("/session", summary="Log in: sets the session cookie, answers the CSRF token")
-def login(request: Request, response: Response, body: Login) -> dict[str, str]:
-    started = password_login(request, body.username, body.password)
-    set_session_cookie(request, response, started.token)
-    return {"username": body.username, "csrf_token": started.csrf_token}
-
-
-@router.delete("/session", summary="Log out")
-def logout(request: Request, response: Response) -> dict[str, str]:
+@router.get(
+    "",
+    summary="My API tokens (never their secrets); administrators: everyone's",
+    response_model=list[Token],
+)
+def list_tokens(
+    request: Request,
+    everyone: Annotated[bool, Query(description="all users' tokens (administrators)")] = False,
+) -> list[dict[str, Any]]:
     with acting(request) as me:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            logins.end_session(me.work, token)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return {"logged_out": me.user.username}
+        if everyone and not me.user.is_admin:
+            raise Forbidden("only administrators may list everyone's tokens")
+        return tokens.token_rows(me.work, user_id=None if everyone else me.user.id)
 
 
-def token_row(token: Any) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-    }
-
-
-@router.get("/tokens", summary="My API tokens (never their secrets)")
-def list_tokens(request: Request) -> list[dict[str, Any]]:
-    with acting(request) as me:
-        return [token_row(t) for t in logins.user_tokens(me.work, me.user)]
-
-
-@router.post("/tokens", status_code=201, summary="Create an API token; the secret is shown once")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an API token; the secret is shown once",
+    response_model=NewTokenAnswer,
+    responses=links(201, Revoke=("revoke_token", {"token_id": "$response.body#/id"})),
+)
 def create_token(request: Request, body: NewToken) -> dict[str, Any]:
     with acting(request) as me:
-        row, secret = logins.issue_token(me.work, user=me.user, name=body.name)
-        return {**token_row(row), "token": secret}
+        row, secret = tokens.issue_token(
+            me.work,
+            user=me.user,
+            name=body.name,
+            scopes=list(body.scopes) if body.scopes is not None else None,
+            lifetime=timedelta(days=body.expires_in_days) if body.expires_in_days else None,
+            parent_id=me.token_id,
+        )
+        [shown] = tokens.token_rows(me.work, user_id=me.user.id, token_id=row.id)
+        return {**shown, "token": secret}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke one of my API tokens")
-def revoke_token(request: Request, token_id: Id) -> dict[str, Any]:
+@router.delete(
+    "/{token_id}",
+    summary="Revoke a token and every token made with it",
+    responses=errors(404),
+)
+def revoke_token(request: Request, token_id: Id) -> Revoked:
     with acting(request) as me:
-        return token_row(logins.revoke_token(me.work, user=me.user, token_id=token_id))
+        return Revoked(revoked=tokens.revoke_token(me.work, actor=me.user, token_id=token_id))

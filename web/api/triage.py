@@ -18,12 +18,19 @@ from mail.parse import parse_message
 from mail.settings import MailSettings
 from rules.pages import require_triage_decision, workable_type_keys
 
-from ..auth import acting
+from ..answers import HeldMail, TriageOutcome, errors, links
+from ..auth import SIGNED_IN, acting
 from ..routing import UnitRoute
 from ..schemas import ThreadInto
 from .params import Id
 
-router = APIRouter(route_class=UnitRoute, prefix="/api/triage", tags=["mail"])
+router = APIRouter(
+    route_class=UnitRoute,
+    prefix="/api/triage",
+    tags=["mail"],
+    dependencies=SIGNED_IN,
+    responses=errors(401, 403, 422),
+)
 
 
 def held_row(row: InboundMessage, mailbox: Mailbox) -> dict[str, Any]:
@@ -53,14 +60,29 @@ def outcome_row(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="Mail held because it names a case its sender takes no part in")
+@router.get(
+    "",
+    summary="Mail held because it names a case its sender takes no part in",
+    response_model=list[HeldMail],
+    responses=links(
+        200,
+        OpenCase=("open_case_for_held_mail", {"inbound_id": "$response.body#/0/id"}),
+        Thread=("thread_held_mail", {"inbound_id": "$response.body#/0/id"}),
+    ),
+)
 def held(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         keys = workable_type_keys(me.work, me.subject)
         return [held_row(row, box) for row, box in triage.held(me.work, case_types=keys)]
 
 
-@router.post("/{inbound_id}/open", summary="Open a case of its own for a held message")
+@router.post(
+    "/{inbound_id}/open",
+    summary="Open a case of its own for a held message",
+    operation_id="open_case_for_held_mail",
+    response_model=TriageOutcome,
+    responses=errors(404, 409),
+)
 def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_triage_decision(me.work, me.subject, inbound_id, into=None)
@@ -70,7 +92,13 @@ def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
         return outcome_row(outcome)
 
 
-@router.post("/{inbound_id}/thread", summary="Add a held message to a case; its sender joins it")
+@router.post(
+    "/{inbound_id}/thread",
+    summary="Add a held message to a case; its sender joins it",
+    operation_id="thread_held_mail",
+    response_model=TriageOutcome,
+    responses=errors(404, 409),
+)
 def thread(request: Request, inbound_id: Id, body: ThreadInto) -> dict[str, Any]:
     with acting(request) as me:
         require_triage_decision(me.work, me.subject, inbound_id, into=body.case)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import admin, agents, portal, triage
+    from . import account, admin, agents, portal, triage
 
-    for module in (agents, portal, admin, triage):
+    for module in (agents, portal, admin, triage, account):
         app.include_router(module.router)

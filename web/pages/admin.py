@@ -1,4 +1,6 @@
-"""Administration pages: case types and their versions, groups and memberships, users."""
+"""Administration pages: case types and their versions, groups and memberships, users and
+their passwords (a reset ends the user's sessions).  Everyone's API tokens are on the
+Tokens page (``web/pages/account.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from engine import directory
+from engine import directory, logins, passwords
 from engine.errors import NotFound
 from engine.store.models import CaseType, CaseTypeVersion
 
@@ -43,7 +45,8 @@ def overview(request: Request) -> Response:
 
 @router.post("/{action}")
 async def change(request: Request, action: str) -> Response:
-    """Add a group, add or remove a member, or add a user; then back to the overview."""
+    """Add a group, add or remove a member, add a user or reset a password; then back to
+    the overview."""
     form = await read_form(request)
 
     def work() -> Response:
@@ -69,6 +72,12 @@ async def change(request: Request, action: str) -> Response:
                     password=form.get("password") or None,
                     actor_id=who,
                 )
+            elif action == "password":
+                user = directory.user_by_name(me.work, form.get("username", ""))
+                new_hash = passwords.hash_new(
+                    form.get("new_password", ""), username=user.username, field="new_password"
+                )
+                logins.replace_password(me.work, user, new_hash, actor_id=who, reset=True)
             else:
                 raise NotFound(f"no admin action {action}")
         return RedirectResponse("/admin", status_code=303)

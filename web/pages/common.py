@@ -19,11 +19,12 @@ from engine.errors import Conflict, InvalidInput
 from engine.logins import end_session
 from engine.store.access import CaseAccess
 from engine.store.models import Case
+from engine.throttle import TooManyAttempts
 from rules import related_cases_query
 from rules.pages import case_page, visible_task
 
-from ..api.tokens import password_login, set_session_cookie
-from ..auth import SESSION_COOKIE, Actor, acting
+from ..api.session import set_session_cookie
+from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie
 from ..diagram import case_diagram
 from ..render import render
 from .sla import clock_lines
@@ -58,7 +59,7 @@ def login_page(request: Request, action: str, portal: bool, **extra: Any) -> Res
         {"action": action, "portal": portal, "csrf": token, **extra},
         status=422 if extra.get("error") else 200,
     )
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/")
+    set_cookie(request, response, LOGIN_COOKIE, token, samesite="strict")
     return response
 
 
@@ -72,12 +73,17 @@ async def login_submit(request: Request, action: str, portal: bool, home: str) -
         return login_page(request, action, portal, error="The form expired; try again.")
     try:
         started = await run_in_threadpool(
-            password_login, request, username, form.get("password", "")[:1000]
+            password_sign_in, request, username, form.get("password", "")[:1000]
         )
     except InvalidInput:
         return login_page(
             request, action, portal, error="Wrong username or password.", username=username
         )
+    except TooManyAttempts as exc:
+        refused = login_page(request, action, portal, error=f"{exc}.", username=username)
+        refused.status_code = 429
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     response = RedirectResponse(home, status_code=303)
     set_session_cookie(request, response, started.token)
     response.delete_cookie(LOGIN_COOKIE, path="/")

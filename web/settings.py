@@ -1,0 +1,47 @@
+"""How the web app is deployed: trusted proxies, cookie security and the sign-in limits.
+
+The client address decides the per-address sign-in limit, so it must not be whatever a
+client writes into ``X-Forwarded-For``.  uvicorn's own default trusts that header from
+127.0.0.1, which is exactly where a local attacker (or every client of a reverse proxy
+on the same machine) comes from; here it is off unless ``forwarded_allow_ips`` names the
+proxies (``run.py serve --forwarded-allow-ips``, uvicorn's option of the same name).
+Only then do ``X-Forwarded-For`` and ``X-Forwarded-Proto`` count, and only from them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.throttle import LoginLimits
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """``forwarded_allow_ips``: addresses or networks of trusted reverse proxies
+    (comma-separated, as uvicorn takes them), None for none.  ``secure_cookies`` marks
+    cookies Secure even on plain HTTP (TLS ended by a proxy that is not trusted);
+    over HTTPS they are Secure anyway."""
+
+    forwarded_allow_ips: str | None = None
+    secure_cookies: bool = False
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
+        """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1`` and the
+        ``CASEWORK_LOGIN_*`` limits (see ``engine/throttle.py``)."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            forwarded_allow_ips=env.get("CASEWORK_FORWARDED_ALLOW_IPS") or None,
+            secure_cookies=env.get("CASEWORK_SECURE_COOKIES") == "1",
+            login_limits=LoginLimits.from_env(env),
+        )
+
+
+def uvicorn_options(settings: WebSettings) -> dict[str, Any]:
+    """The uvicorn options that decide whom the forwarded headers are believed from."""
+    if settings.forwarded_allow_ips is None:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
