@@ -15,8 +15,10 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import StoreUnavailable
 from .checkpoints import BACKSTOP_PAGES, LOG_SIZE_LIMIT
 
 DEFAULT_URL = "sqlite:///casework.db"
@@ -47,8 +49,27 @@ def _json_text(value: object) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
-    """Create an engine with the pragmas and search path Casework relies on."""
-    parsed, schema = _normalise(database_url(url))
+    """Create an engine with the pragmas and search path Casework relies on.
+
+    A URL that names no usable database (unparseable, an unknown dialect, a driver that
+    is not installed) is :class:`~engine.errors.StoreUnavailable`; whether the database
+    answers is found out on first use.
+    """
+    resolved = database_url(url)
+    try:
+        return _make_engine(resolved, **kwargs)
+    except ArgumentError as exc:  # unparseable, or an unknown dialect (NoSuchModuleError)
+        raise StoreUnavailable(
+            f"not a database URL Casework can use ({exc}); for example "
+            "sqlite:///casework.db or postgresql://user@host/db"
+        ) from exc
+    except ImportError as exc:
+        shown = make_url(resolved).render_as_string(hide_password=True)
+        raise StoreUnavailable(f"the database driver for {shown} is not installed ({exc})") from exc
+
+
+def _make_engine(url: str, **kwargs: object) -> Engine:
+    parsed, schema = _normalise(url)
     kwargs.setdefault("json_serializer", _json_text)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
