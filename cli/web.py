@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine.hot_reload import watch_processes
 from mail.settings import MailSettings
 
+from . import logs
 from .context import runtime
 from .ticker import TimerTicker
 
@@ -55,9 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("apscheduler", "spiff"):  # a line per sweep and per engine step is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.for_service(args.debug)
     with runtime(args) as rt:
         rt.init_schema()
         scheduler = None
