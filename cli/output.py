@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -107,11 +108,22 @@ def progress(
 
 
 def _options(label: str, unit: str, stream: TextIO | None) -> dict[str, Any]:
+    stream = stream or sys.stderr
     return {
         "desc": label,
         "unit": f" {unit}",
-        "file": stream or sys.stderr,
+        "file": stream,
         "disable": None,  # tqdm's "off unless the stream is a terminal"
-        "dynamic_ncols": True,
+        # follow the terminal's size; one that reports none (0x0, as some pseudo-terminals
+        # do) gets 80x24 instead of a bar tqdm would hide as "off the screen"
+        **({"dynamic_ncols": True} if _sized(stream) else {"ncols": 80, "nrows": 24}),
         "mininterval": 0.2,
     }
+
+
+def _sized(stream: TextIO) -> bool:
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # not a terminal, or no file behind it
+        return False
+    return size.columns > 0 and size.lines > 0
