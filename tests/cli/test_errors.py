@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -277,3 +278,10 @@ def test_the_documented_exit_codes_are_the_ones_the_cli_uses():
     for code, (kind, _) in EXIT_CODES.items():
         if code not in (0, 130):
             assert f"{code} " in listed, (code, kind)
+
+
+def test_serving_on_an_address_in_use_is_named(lite: Run):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        line = refused(lite, 6, "serve", "--port", str(port), "--no-worker")
+    assert line == f"error: cannot serve on 127.0.0.1:{port}"
