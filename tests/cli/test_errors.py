@@ -25,7 +25,7 @@ from tests.mail.dovecot import spare_port
 
 pytestmark = pytest.mark.integration
 
-APPROVAL = Path(__file__).parent / "processes" / "approval.bpmn"
+APPROVAL = ROOT / "tests" / "engine" / "processes" / "approval.bpmn"
 
 
 class Run(Cli):
