@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.output import progress  # noqa: E402
 from engine.definitions.triage import corpus_files, triage  # noqa: E402
 
 #: The issue's target: at least 90 % deploy or are refused with a precise message.
@@ -38,7 +39,7 @@ def main() -> int:
         print(f"no BPMN files under {args.corpus}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    outcomes = [triage(path) for path in files]
+    outcomes = [triage(path) for path in progress(files, "corpus", unit="files")]
     elapsed = time.perf_counter() - started
     width = max(len(str(o.path.relative_to(args.corpus))) for o in outcomes)
     print(f"{'FILE':<{width}}  {'RESULT':<9}  FIRST MESSAGE")

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from cli.output import progress  # noqa: E402
 from engine import deploy, directory  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
@@ -176,7 +177,7 @@ def bulk_fill(url: str, total: int) -> list[str]:
         first = (work.session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0) + 1
     numbers = []
     batch = 5000
-    for start in range(first, first + total, batch):
+    for start in progress(range(first, first + total, batch), "bulk cases", unit="batches"):
         stop = min(start + batch, first + total)
         cases = [
             {**row, "id": i, "number": f"C-{i:07d}", "subject": f"Bulk case {i}"}

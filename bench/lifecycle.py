@@ -36,6 +36,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from cli.output import ProgressBar  # noqa: E402
 from engine import cases, deploy, directory, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case  # noqa: E402
@@ -159,13 +160,15 @@ def interleaved(loops: dict[str, Callable[[int], None]], n: int) -> dict[str, fl
     """Cases per second of each loop, run in alternating rounds."""
     spent = dict.fromkeys(loops, 0.0)
     done = dict.fromkeys(loops, 0)
-    for round_no in range(ROUNDS):
-        size = n // ROUNDS + (1 if round_no < n % ROUNDS else 0)
-        for name, run in loops.items():
-            started = time.perf_counter()
-            run(size)
-            spent[name] += time.perf_counter() - started
-            done[name] += size
+    with ProgressBar("lifecycles") as bar:  # drawn between the timed runs, never inside
+        for round_no in range(ROUNDS):
+            size = n // ROUNDS + (1 if round_no < n % ROUNDS else 0)
+            for name, run in loops.items():
+                started = time.perf_counter()
+                run(size)
+                spent[name] += time.perf_counter() - started
+                done[name] += size
+                bar(sum(done.values()), n * len(loops))
     return {name: done[name] / spent[name] for name in loops}
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.output import ProgressBar  # noqa: E402
 from mail.imap import MailboxPoller  # noqa: E402
 from tests.mail.dovecot import PASSWORD, Dovecot  # noqa: E402
 from tests.mail.helpers import build  # noqa: E402
@@ -68,7 +69,8 @@ def main() -> int:
             server.append(user, *(request(n) for n in range(count)))
             poller = MailboxPoller(desk.runtime, desk.mailbox_id, domain=DOMAIN)
             started = time.perf_counter()
-            result = poller.poll_once()
+            with ProgressBar("taking in", unit="messages") as bar:
+                result = poller.poll_once(progress=bar)
             elapsed = time.perf_counter() - started
             cases = desk.cases()
             assert result.new == count == cases, (result, cases)

@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from cli.output import ProgressBar  # noqa: E402
 from engine import cases, deploy, directory, migration, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
-from engine.store.models import Case, HumanTask  # noqa: E402
+from engine.store.models import Case, HumanTask, User  # noqa: E402
 from tests.engine.conftest import seed_directory  # noqa: E402
 from tests.engine.process_variants import renamed_and_added  # noqa: E402
 
@@ -42,22 +43,29 @@ def populate(rt: Runtime, n: int) -> None:
     config = deploy.resolve_config(ROOT / "processes" / "support.bpmn", None, "SUPPORT")
     with rt.unit() as work:
         deploy.deploy(work, bpmn_path=ROOT / "processes" / "support.bpmn", config=config)
-    for start in range(0, n, BATCH):
-        with rt.unit() as work:
-            alice = directory.user_by_name(work, "alice")
-            for i in range(start, min(n, start + BATCH)):
-                opened = cases.open_case(
-                    work, case_type="SUPPORT", subject=f"Case {i}", raiser=users["carol"]
+    with ProgressBar("opening") as bar:
+        for start in range(0, n, BATCH):
+            _open_batch(rt, users, start, min(n, start + BATCH))
+            bar(min(n, start + BATCH), n)
+
+
+def _open_batch(rt: Runtime, users: dict[str, User], start: int, stop: int) -> None:
+    """Cases ``start`` to ``stop`` in one transaction."""
+    with rt.unit() as work:
+        alice = directory.user_by_name(work, "alice")
+        for i in range(start, stop):
+            opened = cases.open_case(
+                work, case_type="SUPPORT", subject=f"Case {i}", raiser=users["carol"]
+            )
+            if i % 2:
+                tasks.complete(
+                    work,
+                    task_id=opened.task_ids[0],
+                    user=alice,
+                    data={"needs_investigation": False},
                 )
-                if i % 2:
-                    tasks.complete(
-                        work,
-                        task_id=opened.task_ids[0],
-                        user=alice,
-                        data={"needs_investigation": False},
-                    )
-                else:
-                    tasks.claim(work, task_id=opened.task_ids[0], user=alice)
+            else:
+                tasks.claim(work, task_id=opened.task_ids[0], user=alice)
 
 
 def main() -> int:
@@ -78,7 +86,8 @@ def main() -> int:
         with rt.unit() as work:
             version = deploy.deploy(work, bpmn_path=v2, config=config).version
         started = time.perf_counter()
-        report = migration.migrate(rt, key="SUPPORT", to_version=version)
+        with ProgressBar("migrating") as bar:
+            report = migration.migrate(rt, key="SUPPORT", to_version=version, progress=bar)
         elapsed = time.perf_counter() - started
         with rt.unit() as work:
             on_new = work.session.scalar(

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
+from cli.output import ProgressBar  # noqa: E402
 from engine import cases, deploy, directory, timers  # noqa: E402
 from engine.clock import ManualClock, SystemClock  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
@@ -79,6 +80,7 @@ def fill_waiting(rt: Runtime, case_id: int, start: int, count: int) -> None:
     """Waiting timers due in a year: what a big installation holds and a sweep must skip."""
     far = rt.clock.now() + timedelta(days=365)
     batch = 20_000
+    bar = ProgressBar(f"{count:,} waiting timers", unit="timers")
     for offset in range(start, start + count, batch):
         rows = [
             {
@@ -95,6 +97,8 @@ def fill_waiting(rt: Runtime, case_id: int, start: int, count: int) -> None:
         ]
         with rt.unit() as work:
             work.session.execute(insert(Timer), rows)
+        bar(min(offset + batch, start + count) - start, count)
+    bar.close()
 
 
 def make_due(rt: Runtime, clock: ManualClock, due_cases: list[int]) -> None:

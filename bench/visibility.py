@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from cli.output import progress  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.access import (  # noqa: E402
     CaseAccess,
@@ -180,7 +181,7 @@ def populate(rt: Runtime, n_cases: int, seed: int = 7) -> dict[str, int]:
             [{"user_id": i + 1, "portal_role_id": 1 + (i % 3)} for i in range(100, N_USERS)],
         )
         batch = []
-        for case_id in range(1, n_cases + 1):
+        for case_id in progress(range(1, n_cases + 1), "cases"):
             contact = rnd.randint(1, N_USERS)
             batch.append(
                 {

@@ -9,6 +9,7 @@ from engine.directory import user_by_name
 from engine.errors import InvalidInput
 from rules import explain, load_subject, visible_case
 from rules.admin import auto_follow, permit_case_type, permit_customers, set_portal_access
+from rules.levels import ACTIONS
 from rules.restriction import hide_from_portal, restrict
 from rules.views import add_view, views_for
 
@@ -24,7 +25,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = access.add_parser("explain", help="why a user may or may not act on a case")
     p.add_argument("--user", required=True)
     p.add_argument("--case", required=True, dest="number")
-    p.add_argument("--action", dest="what", default="read")
+    p.add_argument("--action", dest="what", default="read", choices=list(ACTIONS))
     p.set_defaults(handler=cmd_explain)
     p = access.add_parser("permit", help="let a group read/write a case type")
     p.add_argument("group")

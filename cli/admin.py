@@ -10,7 +10,7 @@ from engine import directory, logins, passwords
 from engine.errors import InvalidInput
 
 from .context import runtime
-from .output import emit
+from .output import done, emit
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +76,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def cmd_init(args: argparse.Namespace) -> int:
     with runtime(args) as rt:
         rt.init_schema()
-        print(f"database ready: {rt.db.url.render_as_string(hide_password=True)}")
+        url = rt.db.url.render_as_string(hide_password=True)
+        done(f"database ready: {url}", as_json=args.json, database=url, ready=True)
     return 0
 
 
@@ -150,14 +151,26 @@ def cmd_group_list(args: argparse.Namespace) -> int:
 def cmd_member_add(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         directory.add_member(work, username=args.username, group=args.group)
-    print(f"{args.username} is a member of {args.group}")
+    done(
+        f"{args.username} is a member of {args.group}",
+        as_json=args.json,
+        username=args.username,
+        group=args.group,
+        member=True,
+    )
     return 0
 
 
 def cmd_member_remove(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         directory.remove_member(work, username=args.username, group=args.group)
-    print(f"{args.username} is no longer a member of {args.group}")
+    done(
+        f"{args.username} is no longer a member of {args.group}",
+        as_json=args.json,
+        username=args.username,
+        group=args.group,
+        member=False,
+    )
     return 0
 
 

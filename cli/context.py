@@ -1,10 +1,10 @@
-"""Shared helpers for commands: the runtime, the acting user, JSON arguments."""
+"""Shared helpers for commands: the runtime, the acting user, JSON and id arguments."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,10 +30,48 @@ def json_object(text: str | None, what: str = "--data") -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{what} is not valid JSON", {what: exc.msg}) from None
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise InvalidInput(f"{what} is not valid JSON", {what: f"{exc.msg} ({where})"}) from None
     if not isinstance(value, dict):
         raise InvalidInput(f"{what} must be a JSON object", {what: "expected {...}"})
     return value
+
+
+#: The largest number an id or version column holds (PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
+
+def _whole_number(what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to :data:`MAX_ID`, else a usage error.
+
+    Checked here, naming the argument, because a number past the column's range makes
+    the database itself fail (PostgreSQL: "integer out of range").
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= MAX_ID:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what} (a whole number from 1 to {MAX_ID})"
+            )
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+#: A task, contact or message id argument.
+row_id = _whole_number("an id")
+#: A case type's version number argument.
+version_number = _whole_number("a version number")
+
+
+def outbox_key(text: str) -> int | str:
+    """An outbox message named by its row id or its Message-ID."""
+    return row_id(text) if text.isdigit() else text
 
 
 def add_as(parser: argparse.ArgumentParser, required: bool = True) -> None:

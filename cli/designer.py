@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine import deploy as deploying
 from engine import deploy_preview, migration, scenarios
@@ -14,7 +15,7 @@ from engine.errors import DefinitionError, Problem
 from mail.settings import MailSettings
 from rules.policies import RulesPolicies
 
-from .context import runtime
+from .context import runtime, version_number
 from .output import ProgressBar, emit
 
 
@@ -46,7 +47,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = commands.add_parser("migrate", help="move running cases onto another version, in bulk")
     p.add_argument("--type", dest="key", required=True, help="case-type key, e.g. SUPPORT")
-    p.add_argument("--to", dest="version", type=int, required=True, help="version number")
+    p.add_argument(
+        "--to", dest="version", type=version_number, required=True, help="version number"
+    )
     p.add_argument("--dry-run", action="store_true", help="report who could move; change nothing")
     p.set_defaults(handler=cmd_migrate)
 
@@ -143,20 +146,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return _deploy_dry_run(args, config)
     with runtime(args) as rt, rt.unit() as work:
         result = deploying.deploy(work, bpmn_path=args.file, config=config)
-    for note in result.notes:
-        print(note)
     verb = "deployed" if result.created else "unchanged, already deployed as"
-    if args.json:
+    if args.json:  # the notes go into the document: standard output is JSON alone
         emit(
             {
                 "case_type": result.case_type,
                 "version": result.version,
                 "created": result.created,
                 "view_only": result.view_only,
+                "notes": [str(note) for note in result.notes],
             },
             as_json=True,
         )
     else:
+        for note in result.notes:
+            print(note)
         viewing = " for viewing only (the process is not executable)" if result.view_only else ""
         print(f"{result.case_type}: {verb} version {result.version}{viewing}")
     return 0
@@ -166,11 +170,11 @@ def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
     with runtime(args) as rt, rt.unit() as work:
         compiled = deploying.compile_for(work, args.file, config)
         preview = deploy_preview.preview_deploy(work, compiled)
+    if args.json:
+        emit({**preview.to_dict(), "notes": [str(n) for n in compiled.notes]}, as_json=True)
+        return 0
     for note in compiled.notes:
         print(note)
-    if args.json:
-        emit(preview.to_dict(), as_json=True)
-        return 0
     key = preview.case_type
     if preview.current is None:
         print(f"{key}: new case type; deploying would create version 1")
@@ -192,13 +196,11 @@ def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Move cases one transaction each, drawing a progress bar on standard error."""
-    bar = ProgressBar(sys.stderr, "migrating" if not args.dry_run else "checking")
-    with runtime(args) as rt:
+    """Move cases one transaction each, with a progress bar on a terminal."""
+    with runtime(args) as rt, ProgressBar("checking" if args.dry_run else "migrating") as bar:
         report = migration.migrate(
             rt, key=args.key, to_version=args.version, dry_run=args.dry_run, progress=bar
         )
-    bar.close()
     if args.json:
         emit(report.to_dict(), as_json=True)
     else:
@@ -213,20 +215,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_test_process(args: argparse.Namespace) -> int:
-    """Report each step; exit 1 at the first expectation that does not hold."""
-    failed = 0
-    for path in args.scenarios:
-        scenario = scenarios.load_scenario(path, args.file)
+    """Report each step; exit 1 when an expectation of any scenario does not hold."""
+    results = [
+        _play(scenarios.load_scenario(path, args.file), path, args.json) for path in args.scenarios
+    ]
+    if args.json:
+        emit(results, as_json=True)
+    return 0 if all(r["passed"] for r in results) else 1
+
+
+def _play(scenario: scenarios.Scenario, path: Path, quiet: bool) -> dict[str, Any]:
+    """One scenario: its steps printed as they run (unless ``quiet``) and returned."""
+    steps: list[str] = []
+    if not quiet:
         print(f"scenario {scenario.name} ({path})")
-        try:
-            scenarios.run_scenario(
-                scenario,
-                policies=RulesPolicies(MailSettings.from_env()),
-                report=lambda line: print(f"  {line}"),
-            )
-        except scenarios.ScenarioFailed as exc:
-            print(f"  FAILED {exc}")
-            failed += 1
-        else:
-            print("  passed")
-    return 1 if failed else 0
+
+    def report(line: str) -> None:
+        steps.append(line)
+        if not quiet:
+            print(f"  {line}")
+
+    failure = None
+    try:
+        scenarios.run_scenario(
+            scenario, policies=RulesPolicies(MailSettings.from_env()), report=report
+        )
+    except scenarios.ScenarioFailed as exc:
+        failure = str(exc)
+    if not quiet:
+        print(f"  FAILED {failure}" if failure else "  passed")
+    return {
+        "scenario": scenario.name,
+        "file": str(path),
+        "passed": failure is None,
+        "steps": steps,
+        "failure": failure,
+    }

@@ -5,8 +5,9 @@ and ``mail import``."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
+import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,8 +31,10 @@ from mail.settings import MailSettings
 from rules import load_subject
 from rules.pages import require_triage_decision
 
-from .context import runtime
-from .output import emit
+from . import logs
+from .context import row_id, runtime
+from .errors import MAIL_SERVER
+from .output import ProgressBar, done, emit
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,7 +90,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--mailbox")
     p.set_defaults(handler=cmd_quarantine_list)
     p = qsub.add_parser("retry", help="process a quarantined message again")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=row_id)
     p.set_defaults(handler=cmd_quarantine_retry)
     triage = sub.add_parser(
         "triage", help="mail held because it names a case its sender takes no part in"
@@ -97,11 +100,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--mailbox")
     p.set_defaults(handler=cmd_triage_list)
     p = tsub.add_parser("open", help="open a new case for the message")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=row_id)
     p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
     p.set_defaults(handler=cmd_triage_open)
     p = tsub.add_parser("thread", help="add the message to a case; its sender joins the case")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=row_id)
     p.add_argument("case", help="case number, e.g. C-000123")
     p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
     p.set_defaults(handler=cmd_triage_thread)
@@ -182,45 +185,65 @@ def cmd_domain(args: argparse.Namespace) -> int:
 def _poll_row(name: str, result: PollResult) -> dict[str, object]:
     return {
         "mailbox": name,
+        "status": "failed" if result.error else "ok",
         "fetched": result.fetched,
         "new": result.new,
         "duplicates": result.duplicates,
         "quarantined": result.quarantined,
         "resynced": result.resynced,
+        "error": result.error,
     }
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Every active mailbox; one that fails is one line on standard error and the others
+    are still polled.  Exit 9 when any mailbox failed."""
     domain = MailSettings.from_env().domain
+    if not args.once:
+        logs.for_service(args.debug)
     with runtime(args) as rt:
         rt.init_schema()
-        if args.once:
-            results = poll_all(rt, domain=domain)
-            emit(
-                [_poll_row(n, r) for n, r in results.items()],
-                as_json=args.json,
-                table=["mailbox", "fetched", "new", "duplicates", "quarantined", "resynced"],
-            )
-            return 0
-        return _watch_forever(rt, domain)
+        if not args.once:
+            return _watch_forever(rt, domain)
+        bars: list[ProgressBar] = []
+
+        def bar_for(name: str) -> ProgressBar:  # drawn only for a mailbox with new mail
+            bars.append(ProgressBar(f"mailbox {name}", unit="messages"))
+            return bars[-1]
+
+        try:
+            results = poll_all(rt, domain=domain, progress=bar_for)
+        finally:
+            for bar in bars:
+                bar.close()
+    failed = [result.error for result in results.values() if result.error]
+    for error in failed:
+        print(f"error: {error}", file=sys.stderr)
+    emit(
+        [_poll_row(n, r) for n, r in results.items()],
+        as_json=args.json,
+        table=["mailbox", "status", "fetched", "new", "duplicates", "quarantined", "resynced"],
+    )
+    return MAIL_SERVER if failed else 0
 
 
 def _watch_forever(rt: Runtime, domain: str) -> int:
-    """Every mailbox in turn (``run.py worker`` watches them side by side)."""
+    """Every mailbox in turn (``run.py worker`` watches them side by side); a mailbox whose
+    server fails is a warning and is tried again on its next turn."""
     with rt.unit() as work:
-        boxes = [(m.id, m.name, m.poll_seconds) for m in list_mailboxes(work, active_only=True)]
+        boxes = [(m.id, m.poll_seconds) for m in list_mailboxes(work, active_only=True)]
     if not boxes:
         raise InvalidInput("no active mailbox", {"mailbox": "add one with `mail mailbox add`"})
-    pollers = [(name, seconds, MailboxPoller(rt, i, domain=domain)) for i, name, seconds in boxes]
+    pollers = [(seconds, MailboxPoller(rt, i, domain=domain)) for i, seconds in boxes]
     try:
         while True:
-            for name, seconds, poller in pollers:
-                result = poller.watch(seconds / len(pollers))
-                if result.fetched:
-                    logging.getLogger("casework.mail").info("%s", _poll_row(name, result))
+            for seconds, poller in pollers:
+                started = time.monotonic()
+                poller.watch_logged(seconds / len(pollers))
+                # a server that fails at once must not make this a busy loop
+                time.sleep(max(0.0, seconds / len(pollers) - (time.monotonic() - started)))
     finally:
-        for _, _, poller in pollers:
+        for _, poller in pollers:
             poller.close()
 
 
@@ -326,7 +349,7 @@ def cmd_bounces_clear(args: argparse.Namespace) -> int:
             entity_id=args.address.strip().lower(),
             action="unblocked",
         )
-    print(f"{args.address}: mail is sent there again")
+    done(f"{args.address}: mail is sent there again", as_json=args.json, address=args.address)
     return 0
 
 

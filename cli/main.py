@@ -1,47 +1,40 @@
 """``run.py``: one entry point, sub-commands registered by the modules of this package.
 
-Errors are mapped to exit codes in one place, so scripts can tell a refused
-definition (1) from bad usage (2), a missing object (3), a forbidden action (4), a
-lost race (5), invalid input (6) and an unreachable or uninitialised database (7).
+Whatever fails ends in :mod:`cli.errors`: one line on standard error and an exit code
+from its table, so scripts can tell a refused definition from bad usage, a missing
+object, a forbidden action, a lost race, invalid input, an unusable database, a failed
+process step or a mail server that is down -- and a user never sees a traceback unless
+they ask for it with ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy.exc import OperationalError
-
-from engine.errors import (
-    CaseworkError,
-    Conflict,
-    DefinitionError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-)
-
-from . import access, admin, designer, mail, notices, services, web, work
-from .output import fail
-
-EXIT_CODES: list[tuple[type[CaseworkError], int]] = [
-    (DefinitionError, 1),
-    (NotFound, 3),
-    (Forbidden, 4),
-    (Conflict, 5),
-    (InvalidInput, 6),
-]
+from . import access, admin, designer, logs, mail, notices, services, web, work
+from .errors import EXIT_CODES, debugging, report
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="run.py", description="Casework: cases run as BPMN processes."
+        prog="run.py",
+        description="Casework: cases run as BPMN processes.",
+        epilog="exit codes: "
+        + ", ".join(f"{code} {kind}" for code, (kind, _) in EXIT_CODES.items())
+        + " (docs/operations.md explains them)",
     )
     parser.add_argument(
         "--db", help="database URL (default: $CASEWORK_DB or sqlite:///casework.db)"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show tracebacks and the libraries' own logging (or set CASEWORK_DEBUG=1)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (admin, designer, work, access, notices, services, web, mail):
         module.register(commands)
@@ -50,24 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.debug = debugging(args.debug)
+    logs.configure(args.debug)
     try:
         return int(args.handler(args) or 0)
-    except DefinitionError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except CaseworkError as exc:
-        fail(str(exc))
-        if isinstance(exc, InvalidInput):
-            for field, message in exc.errors.items():
-                print(f"  {field}: {message}", file=sys.stderr)
-        return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
-    except OperationalError as exc:
-        message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        if "no such table" in message or "does not exist" in message:
-            fail(f"the database is not set up ({message}); run `python run.py init` first")
-        else:
-            fail(f"database error: {message}")
-        return 7
-    except KeyboardInterrupt:
-        return 130
+    except BrokenPipeError as exc:
+        if _stdout_closed():  # ``run.py case list | head``: the reader has all it wanted
+            return 0
+        return report(exc, debug=args.debug, as_json=args.json, db=args.db)
+    except (Exception, KeyboardInterrupt) as exc:
+        return report(exc, debug=args.debug, as_json=args.json, db=args.db)
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of standard output went away; if so, stop writing there."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return True
+    return False

@@ -22,8 +22,8 @@ from engine.store.models import Timer
 from mail.outbox import list_messages, retry
 from rules import load_subject, visible_case
 
-from .context import add_as, runtime
-from .output import emit
+from .context import add_as, outbox_key, runtime
+from .output import done, emit
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,7 +55,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--state", choices=["pending", "sent", "failed", "held"])
     p.set_defaults(handler=cmd_outbox_list)
     p = outbox.add_parser("retry", help="send a failed message again")
-    p.add_argument("message", help="row id or Message-ID")
+    p.add_argument("message", type=outbox_key, help="row id or Message-ID")
     p.set_defaults(handler=cmd_outbox_retry)
 
 
@@ -138,7 +138,13 @@ def cmd_sla_wait(args: argparse.Namespace) -> int:
         case = visible_case(work, load_subject(work, actor), args.number, "write")
         changed = sla_clocks.set_waiting(work, case.id, args.waiting, actor_id=actor.id)
     verb = "waits on the customer" if args.waiting else "runs again"
-    print(f"{args.number} {verb}" + ("" if changed else " (no change)"))
+    done(
+        f"{args.number} {verb}" + ("" if changed else " (no change)"),
+        as_json=args.json,
+        case=args.number,
+        waiting_on_customer=args.waiting,
+        changed=changed,
+    )
     return 0
 
 
@@ -153,7 +159,13 @@ def cmd_sla_policy(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         case_type, _ = current_version_id(work, args.case_type)
         number, moved = sla_clocks.adopt_policy(work, case_type.id, definition, actor_id=None)
-    print(f"{args.case_type}: SLA policy version {number}; {moved} open case(s) re-armed")
+    done(
+        f"{args.case_type}: SLA policy version {number}; {moved} open case(s) re-armed",
+        as_json=args.json,
+        case_type=args.case_type,
+        policy_version=number,
+        cases_rearmed=moved,
+    )
     return 0
 
 
@@ -181,9 +193,8 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
-    key: int | str = int(args.message) if args.message.isdigit() else args.message
     with runtime(args) as rt, rt.unit() as work:
-        message = retry(work.session, key, now=work.now)
+        message = retry(work.session, args.message, now=work.now)
         summary = {"id": message.id, "state": message.state}
     emit(summary, as_json=args.json)
     return 0

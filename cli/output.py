@@ -1,13 +1,17 @@
-"""Printing results as aligned tables for people or JSON for scripts."""
+"""Printing results as aligned tables for people or JSON for scripts, and progress bars."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
 
 
 def _default(value: Any) -> Any:
@@ -28,6 +32,15 @@ def emit(data: Any, *, as_json: bool, table: Sequence[str] | None = None) -> Non
         if isinstance(value, list | dict):
             value = json.dumps(value, default=_default, ensure_ascii=False)
         print(f"{key + ':':<16} {'' if value is None else value}")
+
+
+def done(message: str, *, as_json: bool, **facts: Any) -> None:
+    """A command's confirmation: the sentence for people, the same facts as JSON for scripts
+    (so with ``--json`` standard output is always one JSON document)."""
+    if as_json:
+        emit(facts, as_json=True)
+    else:
+        print(message)
 
 
 def print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -51,30 +64,66 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-
-
 class ProgressBar:
-    """``label [#####     ] 512/1000 cases`` redrawn in place, at most ten times a second."""
+    """``migrating  45%|████▌     | 4500/10000 [00:12<00:15, 370 cases/s]``.
 
-    def __init__(self, stream: TextIO, label: str, width: int = 30) -> None:
-        self.stream, self.label, self.width = stream, label, width
-        self._drawn_at = 0.0
-        self._shown = False
+    Drawn on standard error only while it is a terminal: piped or redirected (a script,
+    a log file, the tests) it stays silent, so nothing but results reaches a reader.
+    Call it as ``bar(done, total)`` -- the shape of the engine's progress callbacks -- or
+    wrap an iterable with :func:`progress`.
+    """
+
+    def __init__(self, label: str, unit: str = "cases", stream: TextIO | None = None) -> None:
+        self._options = _options(label, unit, stream)
+        self._bar: tqdm[NoReturn] | None = None  # drawn at the first step, not before
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._drawn_at < 0.1:
-            return
-        self._drawn_at = now
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + " " * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} cases")
-        self.stream.flush()
-        self._shown = True
+        if self._bar is None:
+            self._bar = tqdm(total=total, **self._options)
+        elif self._bar.total != total:
+            self._bar.total = total
+        self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
-        if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress(
+    iterable: Iterable[T],
+    label: str,
+    *,
+    unit: str = "cases",
+    total: int | None = None,
+    stream: TextIO | None = None,
+) -> tqdm[T]:
+    """``iterable`` with a progress bar on a terminal (none when standard error is not one)."""
+    return tqdm(iterable, total=total, **_options(label, unit, stream))
+
+
+def _options(label: str, unit: str, stream: TextIO | None) -> dict[str, Any]:
+    stream = stream or sys.stderr
+    return {
+        "desc": label,
+        "unit": f" {unit}",
+        "file": stream,
+        "disable": None,  # tqdm's "off unless the stream is a terminal"
+        # follow the terminal's size; one that reports none (0x0, as some pseudo-terminals
+        # do) gets 80x24 instead of a bar tqdm would hide as "off the screen"
+        **({"dynamic_ncols": True} if _sized(stream) else {"ncols": 80, "nrows": 24}),
+        "mininterval": 0.2,
+    }
+
+
+def _sized(stream: TextIO) -> bool:
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # not a terminal, or no file behind it
+        return False
+    return size.columns > 0 and size.lines > 0

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,10 @@ from mail.imap import watchers
 from mail.settings import MailSettings
 from rules.admin import permit_case_type, set_portal_access
 
+from . import logs
 from .context import runtime
+from .errors import MAIL_SERVER
+from .output import done, emit
 from .ticker import TimerTicker, sweep
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
@@ -39,13 +43,30 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """``--once``: one tick; exit 9 when mail could not be sent (each failure is a warning
+    line naming the message and the server's answer; the message waits for its retry)."""
+    if not args.once:
+        logs.for_service(args.debug)
     with runtime(args) as rt:
         rt.init_schema()
         transport = MailSettings.from_env().transport()
         if args.once:
-            print(f"{sweep(rt, transport)} case(s) advanced")
-            return 0
+            swept = sweep(rt, transport)
+            done(
+                f"{swept.fired} case(s) advanced; outbox: {swept.sent} sent, {swept.failed} failed",
+                as_json=args.json,
+                cases_advanced=swept.fired,
+                mail_sent=swept.sent,
+                mail_failed=swept.failed,
+            )
+            if not swept.failed:
+                return 0
+            print(
+                f"error: {swept.failed} outbox message(s) not sent (see the warnings above); "
+                "`run.py outbox list` shows when each is retried",
+                file=sys.stderr,
+            )
+            return MAIL_SERVER
         scheduler = BlockingScheduler()
         TimerTicker(scheduler, rt, transport, args.tick).start()
         for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
@@ -122,6 +143,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "triage_note": "Check the VPN client logs",
                 },
             ).new_task_ids[0]
+    if args.json:
+        numbers = [printer.number, invoice.number, vpn.number]
+        facts = {"case_type": "SUPPORT", "version": result.version, "cases": numbers}
+        emit({**facts, "groups": DEMO_GROUPS, "customers": DEMO_CUSTOMERS}, as_json=True)
+        return 0
     staff = ", ".join(f"{u} ({g})" for g, us in DEMO_GROUPS.items() for u in us)
     print(f"Support case type deployed as version {result.version}.")
     print(f"People (password '{DEMO_PASSWORD}'): {staff}; customers carol and dave.")

@@ -10,6 +10,7 @@ by another process is noticed.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -21,7 +22,17 @@ from mail.smtp import Transport, send_due
 log = logging.getLogger("casework.worker")
 
 
-def sweep(rt: Runtime, transport: Transport) -> int:
+@dataclass(frozen=True)
+class Swept:
+    """What one tick did: cases advanced by their timers, mail sent and mail that failed
+    (each failure was logged as a warning, naming the message and the server's answer)."""
+
+    fired: int
+    sent: int
+    failed: int
+
+
+def sweep(rt: Runtime, transport: Transport) -> Swept:
     """One tick: fire due timers (each in its own transaction), then send due mail."""
     fired = timers.sweep(rt)
     for number in fired:
@@ -29,7 +40,7 @@ def sweep(rt: Runtime, transport: Transport) -> int:
     sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
     if sent or failed:
         log.info("outbox: %d sent, %d to retry or failed", sent, failed)
-    return len(fired)
+    return Swept(len(fired), sent, failed)
 
 
 class TimerTicker:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import socket
 import threading
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from engine.errors import InvalidInput
 from engine.hot_reload import watch_processes
 from mail.settings import MailSettings
 
+from . import logs
 from .context import runtime
 from .ticker import TimerTicker
 
@@ -72,9 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
     )
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("apscheduler", "spiff"):  # a line per sweep and per engine step is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.for_service(args.debug)
+    _check_address(args.host, args.port)
     with runtime(args) as rt:
         rt.init_schema()
         scheduler = None
@@ -105,3 +107,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse at once, naming it, an address that cannot be served (in use, not ours,
+    unknown host) -- uvicorn would log it and exit with a code of its own."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+        raise InvalidInput(f"cannot serve on {host}:{port}", {"--host/--port": problem}) from None

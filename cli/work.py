@@ -10,7 +10,7 @@ from engine.directory import user_by_name
 from rules import load_subject, visible_case
 from rules.pages import case_list_query, case_page
 
-from .context import add_as, json_object, runtime
+from .context import add_as, json_object, row_id, runtime
 from .output import emit
 
 TASK_COLUMNS = ["id", "case", "name", "lane", "role", "state", "claimed_by", "candidates"]
@@ -25,7 +25,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--subject", required=True)
     p.add_argument("--priority", default="normal", choices=PRIORITIES)
     p.add_argument("--data", help="process variables as a JSON object")
-    p.add_argument("--contact", type=int, help="id of the main contact")
+    p.add_argument("--contact", type=row_id, help="id of the main contact")
     add_as(p)
     p.set_defaults(handler=cmd_case_open)
     p = case.add_parser("list", help="cases the user may see, newest first")
@@ -61,21 +61,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--scope", choices=["all", "mine", "groups"], default="all")
     p.set_defaults(handler=cmd_task_list)
     p = task.add_parser("show")
-    p.add_argument("task_id", type=int)
+    p.add_argument("task_id", type=row_id)
     p.set_defaults(handler=cmd_task_show)
     for action, handler in (("claim", cmd_task_claim), ("release", cmd_task_release)):
         p = task.add_parser(action)
-        p.add_argument("task_id", type=int)
+        p.add_argument("task_id", type=row_id)
         add_as(p)
         p.set_defaults(handler=handler)
     for action, handler in (("reassign", cmd_task_reassign), ("delegate", cmd_task_delegate)):
         p = task.add_parser(action)
-        p.add_argument("task_id", type=int)
+        p.add_argument("task_id", type=row_id)
         p.add_argument("--to", required=True, metavar="USER")
         add_as(p)
         p.set_defaults(handler=handler)
     p = task.add_parser("complete")
-    p.add_argument("task_id", type=int)
+    p.add_argument("task_id", type=row_id)
     p.add_argument("--data", help="form data as a JSON object")
     add_as(p)
     p.set_defaults(handler=cmd_task_complete)

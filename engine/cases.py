@@ -118,7 +118,7 @@ def open_case(
             "raiser": raiser.username if raiser else None,
         },
     )
-    workflows.run(work, live.workflow)
+    workflows.run(work, live)
     audit.record(
         work,
         actor_id=actor_id,

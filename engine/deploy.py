@@ -55,6 +55,9 @@ def read_definition(
 
 def resolve_config(bpmn_path: Path, config_path: Path | None, key: str | None) -> CaseTypeConfig:
     """Load the case type's TOML (explicit, or beside the BPMN file) and check the key."""
+    if not bpmn_path.is_file():  # say so, rather than that its TOML is missing
+        problem = "is a directory, not a BPMN file" if bpmn_path.is_dir() else "no such file"
+        raise DefinitionError([Problem(str(bpmn_path), f"cannot read: {problem}")])
     path = config_path or config_path_for(bpmn_path)
     if not path.exists():
         raise DefinitionError(

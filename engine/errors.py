@@ -10,7 +10,19 @@ from __future__ import annotations
 
 
 class CaseworkError(Exception):
-    """Root of every error the product raises on purpose."""
+    """Root of every error the product raises on purpose.
+
+    ``message`` is the headline and :meth:`details` the named particulars (a bad field, a
+    BPMN element), kept apart so a caller can print them on lines of their own without
+    repeating them; ``str(error)`` joins both for logs.
+    """
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def details(self) -> dict[str, str]:
+        return {}
 
 
 class NotFound(CaseworkError):
@@ -30,12 +42,70 @@ class InvalidInput(CaseworkError):
 
     def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
         self.errors = dict(errors or {})
+        self._message = message
         detail = "; ".join(f"{field}: {msg}" for field, msg in self.errors.items())
         super().__init__(f"{message}: {detail}" if detail else message)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    def details(self) -> dict[str, str]:
+        return self.errors
 
 
 class ExpressionError(CaseworkError):
     """An expression or script was refused by the restricted evaluator or failed in it."""
+
+
+class ProcessError(CaseworkError):
+    """A step of a deployed process failed while the engine ran it.
+
+    A gateway condition, a script or another expression raised (most often it names a
+    variable no earlier step set).  Raised inside the unit of work, so the transaction
+    rolls back and the case stays exactly as it was; the fix is the process (deploy a
+    corrected version) or the data the step expects.  It carries what a designer needs
+    to find the fault: the BPMN element's id and name, the expression or script line.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        case: str | None = None,
+        element_id: str | None = None,
+        element_name: str | None = None,
+        code: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.reason = reason
+        self.case = case
+        self.element_id = element_id
+        self.element_name = element_name
+        self.code = code
+        self.line = line
+        where = f"{case}: " if case else ""
+        step = f" step '{element_name or element_id}'" if element_id or element_name else ""
+        self._message = f"{where}the process{step} failed: {reason}; nothing was changed"
+        detail = "; ".join(f"{k}: {v}" for k, v in self.details().items())
+        super().__init__(f"{self._message} ({detail})" if detail else self._message)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    def details(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if self.element_id:
+            found["BPMN element"] = self.element_id
+        if self.code:
+            found[f"script line {self.line}" if self.line else "expression"] = self.code
+        return found
+
+
+class StoreUnavailable(CaseworkError):
+    """The database URL names no database this installation can use (unparseable URL,
+    unknown dialect or a driver that is not installed)."""
 
 
 class DefinitionError(CaseworkError):

@@ -769,7 +769,10 @@ class SafeScriptEngine(PythonScriptEngine):
             raise
         except Exception as exc:
             raise WorkflowTaskException(
-                f"Error evaluating expression '{expression}': {exc}", task=task, exception=exc
+                f"Error evaluating expression '{expression}': {exc}",
+                task=task,
+                exception=exc,
+                error_line=expression,
             ) from exc
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:

@@ -236,7 +236,7 @@ class _Mover:
                 reset_mask=TaskState.READY,
             )
         _refuse_foreign_specs(workflow, self._allowed, self.target_number)
-        workflows.run(work, workflow)
+        workflows.run(work, live)
         if self.dry_run:
             return ref.number
         previous = source.id

@@ -436,7 +436,7 @@ def complete(
         raise Conflict(f"task {task_id} is no longer waiting in the process")
     engine_task.set_data(**values)
     live.settled.add(task.engine_task_id)
-    workflows.run(work, workflow, completing=engine_task)
+    workflows.run(work, live, completing=engine_task)
     _audit(work, task, user, "completed", {"state": "open"}, {"state": "completed", "data": values})
     created = workflows.save(work, live, actor_id=user.id)
     return Completion(task, live.ref.status, created)

@@ -69,7 +69,7 @@ def fire_case(work: UnitOfWork, case_id: int) -> str | None:
     if ref is None or ref.status != "open":
         return None
     live = workflows.load(work, ref)
-    workflows.run(work, live.workflow, refresh_timers=True)
+    workflows.run(work, live, refresh_timers=True)
     workflows.save(work, live, actor_id=None)
     return ref.number
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
@@ -30,6 +31,7 @@ from .clock import engine_time
 from .definitions.compiler import TaskRouting
 from .errors import Conflict
 from .expressions import make_script_engine
+from .process_errors import process_error
 from .runtime import CaseInfo, LoadedVersion, UnitOfWork
 from .store.fast import Prepared, prepared_insert
 from .store.models import Case, HumanTask, TaskCandidate, Timer
@@ -182,7 +184,7 @@ def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
 
 def run(
     work: UnitOfWork,
-    workflow: BpmnWorkflow,
+    live: LiveCase,
     *,
     refresh_timers: bool = False,
     completing: SpiffTask | None = None,
@@ -191,13 +193,20 @@ def run(
 
     ``completing``: a human task to run first, under the same clock -- running it starts
     the timers of the events that follow it (an intermediate timer counts from here).
+    A step of the process that fails (a gateway condition or script raising) is a
+    :class:`~engine.errors.ProcessError`; the caller's unit of work rolls back, and the
+    half-run workflow is never cached, so the case stays as it was.
     """
-    with engine_time(_FixedNow(work.now)):
-        if completing is not None:
-            completing.run()
-        if refresh_timers:
-            workflow.refresh_timers()
-        workflow.do_engine_steps()
+    workflow = live.workflow
+    try:
+        with engine_time(_FixedNow(work.now)):
+            if completing is not None:
+                completing.run()
+            if refresh_timers:
+                workflow.refresh_timers()
+            workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:  # a case being opened gets no number after all
+        raise process_error(exc, None if live.is_new else live.ref.number) from exc
 
 
 class _FixedNow:

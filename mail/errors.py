@@ -28,3 +28,17 @@ class Quarantine(MailError):
         self.reason = reason
         self.code = code
         super().__init__(f"quarantined ({code}): {reason}")
+
+
+class MailServerError(MailError):
+    """A mail server could not be reached, failed the TLS handshake or refused the login.
+
+    Not the message's fault and not ours: the operator fixes the server, the network or
+    the credentials.  ``server`` names it (``mailbox support at imap.example:993``),
+    ``problem`` says what failed, in words.
+    """
+
+    def __init__(self, server: str, problem: str) -> None:
+        self.server = server
+        self.problem = problem
+        super().__init__(f"{server}: {problem}")

@@ -29,13 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
+from mail.imap_errors import IMAP_FAILURES, imap_problem, server_errors, server_name
 from mail.intake import Outcome, Source, take_in
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ SEEN = b"\\Seen"
 BATCH = 100
 #: The longest single IDLE wait: servers drop idle connections after about 30 minutes.
 IDLE_SLICE = 300.0
+#: ``progress(done, total)``: messages of this poll taken in so far.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -61,6 +63,8 @@ class PollResult:
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     #: UIDs the search listed but the fetch did not return (expunged meanwhile, or a glitch)
     missing: list[int] = field(default_factory=list, repr=False)
+    #: why this mailbox could not be polled (server down, login refused, TLS failed)
+    error: str | None = None
 
     def add(self, other: PollResult) -> PollResult:
         self.fetched += other.fetched
@@ -128,17 +132,17 @@ class MailboxPoller:
         """Log out (quietly: the connection may be gone already)."""
         client, self._client = self._client, None
         if client is not None:
-            with contextlib.suppress(IMAPClientError, OSError):
+            with contextlib.suppress(*IMAP_FAILURES):
                 client.logout()
 
     # --- polling ------------------------------------------------------------------------
 
-    def poll_once(self) -> PollResult:
+    def poll_once(self, progress: Progress | None = None) -> PollResult:
         """Take in everything new in the folder; on any IMAP error drop the connection."""
         mailbox = self._mailbox()
         try:
-            return self._poll(mailbox, self._connection(mailbox))
-        except (IMAPClientError, OSError):
+            return self._poll(mailbox, self._connection(mailbox), progress)
+        except IMAP_FAILURES:
             self.close()
             raise
 
@@ -157,7 +161,7 @@ class MailboxPoller:
                 client.idle()
                 responses = client.idle_check(timeout=min(remaining, IDLE_SLICE))
                 client.idle_done()
-            except (IMAPClientError, OSError):
+            except IMAP_FAILURES:
                 self.close()
                 raise
             if responses:
@@ -169,19 +173,28 @@ class MailboxPoller:
         warning per attempt (the next interval tries again), not a traceback."""
         try:
             result = self.watch(seconds)
-        except (IMAPClientError, OSError) as exc:
-            log.warning("mailbox %s: IMAP failed, trying again later: %s", self.mailbox_id, exc)
+        except IMAP_FAILURES as exc:
+            log.warning("%s: IMAP failed, trying again later: %s", self.name(), imap_problem(exc))
             return
         if result.fetched:
             log.info(
-                "mailbox %s: %d new, %d duplicate(s), %d quarantined",
-                self.mailbox_id,
+                "%s: %d new, %d duplicate(s), %d quarantined",
+                self.name(),
                 result.new,
                 result.duplicates,
                 result.quarantined,
             )
 
-    def _poll(self, mailbox: Mailbox, client: IMAPClient) -> PollResult:
+    def name(self) -> str:
+        """``mailbox support (imap.example:993)``, for messages to the operator."""
+        try:
+            return server_name(self._mailbox())
+        except LookupError:
+            return f"mailbox {self.mailbox_id}"
+
+    def _poll(
+        self, mailbox: Mailbox, client: IMAPClient, progress: Progress | None = None
+    ) -> PollResult:
         info = client.select_folder(mailbox.folder)
         # a server that keeps no keywords (no \* in PERMANENTFLAGS) gets \Seen alone
         self._keywords = b"\\*" in info.get(b"PERMANENTFLAGS", (b"\\*",))
@@ -196,6 +209,8 @@ class MailboxPoller:
         for start in range(0, len(uids), self.batch):
             chunk = uids[start : start + self.batch]
             result.add(self._batch(mailbox, client, uidvalidity, chunk))
+            if progress is not None:
+                progress(start + len(chunk), len(uids))
         # never step over a message that was listed but not fetched: the next search shows
         # whether it is gone (then it is not listed again) or still waiting to be taken in
         safe = [u for u in uids if not result.missing or u < min(result.missing)]
@@ -295,17 +310,31 @@ class MailboxPoller:
                 state.last_poll_at = work.now
 
 
-def poll_all(rt: Runtime, *, domain: str) -> dict[str, PollResult]:
-    """``mail poll --once``: every active mailbox once, each with its own connection."""
+def poll_all(
+    rt: Runtime,
+    *,
+    domain: str,
+    progress: Callable[[str], Progress | None] | None = None,
+) -> dict[str, PollResult]:
+    """``mail poll --once``: every active mailbox once, each with its own connection.
+
+    A mailbox whose server is down, refuses the login or fails TLS does not stop the
+    others: its result carries the ``error`` and the next mailbox is polled.
+    ``progress(name)`` may hand out a progress callback per mailbox.
+    """
     with rt.unit() as work:
         ids = list(
-            work.session.execute(select(Mailbox.id, Mailbox.name).where(Mailbox.active)).tuples()
+            work.session.execute(
+                select(Mailbox.id, Mailbox.name).where(Mailbox.active).order_by(Mailbox.id)
+            ).tuples()
         )
     results: dict[str, PollResult] = {}
     for mailbox_id, name in ids:
         poller = MailboxPoller(rt, mailbox_id, domain=domain)
         try:
-            results[name] = poller.poll_once()
+            results[name] = poller.poll_once(progress(name) if progress else None)
+        except IMAP_FAILURES as exc:
+            results[name] = PollResult(error=f"{poller.name()}: {imap_problem(exc)}")
         finally:
             poller.close()
     return results
@@ -318,18 +347,19 @@ def fetch_again(rt: Runtime, inbound_id: int) -> bytes:
         mailbox = work.session.get(Mailbox, row.mailbox_id) if row else None
     if row is None or mailbox is None or row.uid is None or row.folder is None:
         raise NotFound(f"message {inbound_id} did not come from an IMAP folder")
-    client = connect(mailbox)
-    try:
-        info = client.select_folder(row.folder, readonly=True)
-        if int(info[b"UIDVALIDITY"]) != row.uidvalidity:
-            raise NotFound(
-                f"the folder {row.folder} was renumbered since (UIDVALIDITY changed); "
-                "find the message there and import it with `mail import`"
-            )
-        data = client.fetch([row.uid], ["RFC822.SIZE", "BODY.PEEK[]"]).get(row.uid)
-    finally:
-        with contextlib.suppress(IMAPClientError, OSError):
-            client.logout()
+    with server_errors(mailbox):
+        client = connect(mailbox)
+        try:
+            info = client.select_folder(row.folder, readonly=True)
+            if int(info[b"UIDVALIDITY"]) != row.uidvalidity:
+                raise NotFound(
+                    f"the folder {row.folder} was renumbered since (UIDVALIDITY changed); "
+                    "find the message there and import it with `mail import`"
+                )
+            data = client.fetch([row.uid], ["RFC822.SIZE", "BODY.PEEK[]"]).get(row.uid)
+        finally:
+            with contextlib.suppress(*IMAP_FAILURES):
+                client.logout()
     if not data:
         raise NotFound(f"message {inbound_id} is no longer in {row.folder}")
     if int(data[b"RFC822.SIZE"]) > mailbox.max_bytes:

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.errors import InvalidInput
+
 from .smtp import MaildirTransport, SmtpSettings, SmtpTransport, Transport
 
 
@@ -30,7 +32,7 @@ class MailSettings:
         if env.get("CASEWORK_SMTP_HOST"):
             smtp = SmtpSettings(
                 host=env["CASEWORK_SMTP_HOST"],
-                port=int(env.get("CASEWORK_SMTP_PORT", "25")),
+                port=_port(env.get("CASEWORK_SMTP_PORT", "25")),
                 starttls=env.get("CASEWORK_SMTP_STARTTLS", "") in ("1", "true", "yes"),
                 username=env.get("CASEWORK_SMTP_USER") or None,
                 password=env.get("CASEWORK_SMTP_PASSWORD") or None,
@@ -45,3 +47,12 @@ class MailSettings:
 
     def transport(self) -> Transport:
         return SmtpTransport(self.smtp) if self.smtp else MaildirTransport(self.maildir)
+
+
+def _port(text: str) -> int:
+    """``CASEWORK_SMTP_PORT``; a value that is no port is named, not a ValueError."""
+    if text.isdigit() and 1 <= int(text) <= 65535:
+        return int(text)
+    raise InvalidInput(
+        "invalid mail settings", {"CASEWORK_SMTP_PORT": f"must be a port number, not {text!r}"}
+    )

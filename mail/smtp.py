@@ -146,6 +146,13 @@ def send_due(
         try:
             transport.send(email)
         except TransportError as exc:
+            log.warning(
+                "outbox message %s to %s not sent (%s): %s",
+                row_id,
+                email["To"],
+                "given up" if exc.permanent else "will be retried",
+                exc,
+            )
             _record(session_factory, row_id, now, exc, exc.permanent)
             failed += 1
         except Exception as exc:  # a transport bug must not stop the other messages

@@ -1,4 +1,5 @@
-"""Engine errors as HTTP answers: 404 not found, 403 forbidden, 409 conflict, 422 invalid.
+"""Engine errors as HTTP answers: 404 not found, 403 forbidden, 409 conflict, 422 invalid
+(or a process step that failed).
 
 API paths answer JSON; pages answer the error page (or the login page when the
 visitor is not logged in).  Anything unexpected is logged and answered 500 with no
@@ -19,6 +20,7 @@ from engine.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    ProcessError,
 )
 from engine.throttle import TooManyAttempts
 
@@ -32,6 +34,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (Conflict, 409),
     (InvalidInput, 422),
     (DefinitionError, 422),
+    (ProcessError, 422),  # a step of the process failed; the case is as it was
 ]
 
 
@@ -45,8 +48,8 @@ def status_of(exc: Exception) -> int:
 
 def body_of(exc: Exception) -> dict[str, object]:
     body: dict[str, object] = {"detail": str(exc)}
-    if isinstance(exc, InvalidInput):
-        body["errors"] = exc.errors
+    if isinstance(exc, InvalidInput | ProcessError):
+        body["errors"] = exc.details()
     if isinstance(exc, DefinitionError):
         body["errors"] = {f"problem {i}": str(p) for i, p in enumerate(exc.problems, 1)}
     return body

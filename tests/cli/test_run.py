@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -36,6 +40,32 @@ class Cli:
 
     def json(self, *args: str) -> object:
         return json.loads(self("--json", *args).stdout)
+
+    def in_terminal(self, *args: str) -> tuple[int, str, str]:
+        """Run with standard error on a pseudo-terminal, as a person at a shell sees it:
+        exit code, standard output (piped) and what the terminal showed."""
+        controller, terminal = pty.openpty()
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), *args],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        shown = bytearray()
+        while True:  # read as it is drawn: a full terminal buffer would block the command
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(controller)
+        stdout = process.stdout.read().decode() if process.stdout else ""
+        return process.wait(timeout=120), stdout, shown.decode(errors="replace")
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import directory, posts
+from engine import deploy, directory, posts
 from engine.tokens import TOKEN_USE_PRECISION
+from rules.admin import permit_case_type
 from rules.levels import ACTIONS
+from tests.conftest import ROOT
 from tests.web.conftest import Site
 
 
@@ -134,6 +136,32 @@ def test_bad_bodies_answer_422_with_field_errors(site: Site):
     assert my_task(alice, number, "Triage case")["state"] == "open"
     nul = alice.post(f"/api/cases/{number}/posts", json={"body": "a\x00b"})
     assert nul.status_code == 422 and "body" in nul.json()["errors"]
+
+
+def test_a_process_step_that_fails_answers_422_naming_it_and_changes_nothing(site: Site):
+    approval = ROOT / "tests" / "engine" / "processes" / "approval.bpmn"
+    with site.runtime.unit() as work:
+        config = deploy.resolve_config(approval, None, "APPROVAL")
+        deploy.deploy(work, bpmn_path=approval, config=config)
+        permit_case_type(work, group="service-desk", case_type="APPROVAL", write=True)
+    alice = site.login("alice")
+    refused = alice.post("/api/cases", json={"case_type": "APPROVAL", "subject": "Laptop"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["BPMN element"] == "Script_Total"
+    answer = alice.post(
+        "/api/cases", json={"case_type": "APPROVAL", "subject": "Laptop", "data": {"amount": 9}}
+    )
+    assert answer.status_code == 201, answer.text
+    number = answer.json()["number"]
+    review = my_task(alice, number, "Review the request")
+    failed = alice.post(f"/api/tasks/{review['id']}/complete", json={"data": {}})
+    assert failed.status_code == 422
+    assert "the process step 'Approved?' failed" in failed.json()["detail"]
+    assert failed.json()["errors"] == {
+        "BPMN element": "Gateway_Approved",
+        "expression": "approved == True and total < limit",
+    }
+    assert my_task(alice, number, "Review the request")["state"] == "open"
 
 
 def test_conflicts_answer_409(site: Site):
