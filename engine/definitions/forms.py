@@ -1,7 +1,9 @@
 """Task forms declared in the BPMN file with ``camunda:formData``.
 
 Camunda Modeler writes form fields as ``camunda:formField`` elements (id, label,
-type, defaultValue, enum values, validation constraints).  We keep them as plain
+type, defaultValue, enum values, validation constraints, and extension properties: a
+``public`` property of ``true`` shows the field to customers, ``open`` also lets them set
+it when they open a case).  We keep them as plain
 :class:`FormField` objects stored in the task spec's extensions, and validate
 submitted data against them before anything reaches the workflow: a bad submission
 lists every bad field at once and stores nothing.
@@ -20,6 +22,9 @@ from engine.errors import InvalidInput
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 FIELD_TYPES = ("string", "long", "boolean", "enum", "date")
+#: Values of a form field's ``public`` property: hidden from customers (the default), shown
+#: to them, or shown and settable when a customer opens a case (start forms only).
+PUBLIC_VALUES = ("false", "true", "open")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -35,6 +40,7 @@ class FormField:
     default: Any = None
     enum_values: tuple[tuple[str, str], ...] = ()
     constraints: dict[str, str] = field(default_factory=dict)
+    public: str = "false"  # see PUBLIC_VALUES
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than dataclasses.asdict, which deep-copies field by field:
@@ -47,6 +53,7 @@ class FormField:
             "default": copy.deepcopy(self.default),
             "enum_values": [list(pair) for pair in self.enum_values],
             "constraints": dict(self.constraints),
+            "public": self.public,
         }
 
     @classmethod
@@ -60,6 +67,7 @@ class FormField:
             default=data.get("default"),
             enum_values=values,
             constraints=dict(data.get("constraints") or {}),
+            public=str(data.get("public", "false")),
         )
 
     def coerce(self, raw: Any) -> Any:
@@ -161,6 +169,8 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
     for node in task_node.xpath(
         "./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=ns
     ):
+        if not isinstance(node, etree._Element):
+            continue
         constraints = {
             c.get("name"): c.get("config", "")
             for c in node.xpath("./camunda:validation/camunda:constraint", namespaces=ns)
@@ -170,6 +180,12 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
             (v.get("id", ""), v.get("name") or v.get("id", ""))
             for v in node.xpath("./camunda:value", namespaces=ns)
         )
+        # the modeler writes a form field's properties with ``id``; process properties use
+        # ``name``: accept either
+        properties = {
+            (p.get("id") or p.get("name") or ""): p.get("value", "")
+            for p in node.xpath("./camunda:properties/camunda:property", namespaces=ns)
+        }
         fields.append(
             FormField(
                 id=node.get("id", ""),
@@ -179,6 +195,7 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
                 default=node.get("defaultValue"),
                 enum_values=values,
                 constraints={k: v for k, v in constraints.items() if k != "required"},
+                public=properties.get("public", "false").strip().lower() or "false",
             )
         )
     return fields
@@ -195,6 +212,11 @@ def check_form_fields(fields: list[FormField]) -> list[str]:
         if f.id in seen:
             problems.append(f"form field '{f.id}' is declared twice")
         seen.add(f.id)
+        if f.public not in PUBLIC_VALUES:
+            problems.append(
+                f"form field '{f.id}': property public is '{f.public}'; "
+                f"values: {', '.join(PUBLIC_VALUES)}"
+            )
         if f.type not in FIELD_TYPES:
             problems.append(
                 f"form field '{f.id}' has type '{f.type}'; supported: {', '.join(FIELD_TYPES)}"
