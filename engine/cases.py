@@ -62,7 +62,7 @@ def open_case(
     priority: str = "normal",
     main_contact_id: int | None = None,
     actor_id: int | None = None,
-) -> Case:
+) -> OpenedCase:
     """Open a case and run its process to the first wait state, all in this transaction."""
     errors = {}
     subject = (subject or "").strip()

@@ -166,9 +166,34 @@ class InboxItem:
     version_id: int  # of the case: its routing says who the task is for and its form
 
 
-def inbox(work: UnitOfWork, user: User, *, scope: str = "all", limit: int = 100) -> list[InboxItem]:
-    """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``."""
-    return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+_SCOPES: dict[str, Any] = {
+    "all": None,
+    "mine": HumanTask.claimed_by_id == _UID,
+    "groups": HumanTask.claimed_by_id.is_(None),
+}
+
+
+def inbox(
+    work: UnitOfWork,
+    user: User,
+    *,
+    scope: str = "all",
+    limit: int = 100,
+    cases: ColumnElement[bool] | None = None,
+) -> list[InboxItem]:
+    """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``.
+
+    ``cases`` narrows them to the cases a condition over ``Case`` holds for: the caller's
+    visibility rules (a task of a case its candidate may not see is not theirs to see).
+    Without it this is the engine's own view, for trusted callers.
+    """
+    if cases is None:
+        return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+    query = _TASK_LIST.where(eligible(_UID), cases)
+    if _SCOPES[scope] is not None:
+        query = query.where(_SCOPES[scope])
+    rows = work.session.execute(query.limit(limit), {"uid": user.id}).all()
+    return _items([tuple(row) for row in rows])
 
 
 def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:

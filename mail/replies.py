@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from engine.cases import case_data
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseContact, CaseType, Contact, StreamPost, User
@@ -26,6 +27,7 @@ from mail.outbox import queue_notice
 from mail.thread_keys import reply_address
 from mail.tokens import case_token
 from rules.decisions import can
+from rules.public import customer_fields, staff_name, version_of
 from rules.subject import load_subject
 
 ACK_LIMIT_PER_DAY = 10
@@ -56,7 +58,7 @@ def queue_case_reply(
     context = {
         **_case_context(work, case),
         "body": post.body,
-        "author": author.display_name or author.username,
+        "author": staff_name(version_of(work, case)),  # customers never see agents' names
     }
     for address in sorted(recipients):
         _queue(
@@ -143,11 +145,14 @@ def _mailbox_for(work: UnitOfWork, case: Case) -> Mailbox | None:
 
 
 def _case_context(work: UnitOfWork, case: Case) -> dict[str, object]:
+    """What every mail to a customer may say about the case: its number, subject, type,
+    and the case type's public fields (never an internal variable)."""
     type_name = work.session.scalar(select(CaseType.name).where(CaseType.id == case.case_type_id))
     return {
         "case_number": case.number,
         "case_subject": case.subject,
         "case_type_name": type_name or "",
+        "fields": customer_fields(version_of(work, case), case_data(work, case)),
     }
 
 

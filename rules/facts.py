@@ -28,6 +28,8 @@ class CaseFacts:
     grants: tuple[tuple[int | None, int | None, str], ...]  # (user_id, group_id, level)
     collaborators: frozenset[int]
     task_user: bool  # the subject may act on an open task of the case
+    escalated: bool = False  # ... and one of those tasks is an escalation task
+    holds_task: bool = False  # the subject has claimed an open task of the case
 
 
 # Prepared once: the facts are read for every case a request decides on, five small
@@ -41,9 +43,21 @@ _GRANTS = Prepared(
     select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(CaseGrant.case_id == _CASE)
 )
 _COLLABORATORS = Prepared(select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == _CASE))
-_TASK_USER = Prepared(
-    select(HumanTask.id)
+#: The open tasks of the case the subject may act on, escalation tasks first (one read
+#: answers both "task user?" and "escalated?").
+_MY_OPEN_TASK = Prepared(
+    select(HumanTask.role)
     .where(HumanTask.case_id == _CASE, HumanTask.state == "open", eligible(bindparam("uid")))
+    .order_by((HumanTask.role == "escalation").desc())
+    .limit(1)
+)
+_HELD_TASK = Prepared(
+    select(HumanTask.id)
+    .where(
+        HumanTask.case_id == _CASE,
+        HumanTask.state == "open",
+        HumanTask.claimed_by_id == bindparam("uid"),
+    )
     .limit(1)
 )
 
@@ -53,6 +67,7 @@ def load_facts(work: UnitOfWork, case: Case, subject: Subject) -> CaseFacts:
     this = {"case_id": case.id}
     access = _ACCESS.first(session, this)
     restricted, hidden = (bool(access[0]), bool(access[1])) if access else (False, False)
+    my_task = _MY_OPEN_TASK.first(session, {**this, "uid": subject.user_id})
     return CaseFacts(
         case_id=case.id,
         case_type_id=case.case_type_id,
@@ -64,5 +79,7 @@ def load_facts(work: UnitOfWork, case: Case, subject: Subject) -> CaseFacts:
         hidden_from_portal=hidden,
         grants=tuple(_GRANTS.rows(session, this)),
         collaborators=frozenset(row[0] for row in _COLLABORATORS.rows(session, this)),
-        task_user=_TASK_USER.first(session, {**this, "uid": subject.user_id}) is not None,
+        task_user=my_task is not None,
+        escalated=my_task is not None and my_task[0] == "escalation",
+        holds_task=_HELD_TASK.first(session, {**this, "uid": subject.user_id}) is not None,
     )

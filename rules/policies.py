@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 
 from engine import sla_clocks
+from engine.cases import case_data
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
@@ -33,6 +34,7 @@ from mail.settings import MailSettings
 
 from . import assignment
 from .decisions import can
+from .public import customer_fields, customer_side, staff_name, version_of
 from .subject import load_subject
 
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
@@ -56,9 +58,9 @@ class RulesPolicies(CasePolicies):
         row = work.session.get(Case, case.id)
         assert row is not None
         groups = case.version.config.groups_for_role("escalation")
-        recipients = set(
+        people = list(
             work.session.scalars(
-                select(User.email)
+                select(User)
                 .join(Membership, Membership.user_id == User.id)
                 .join(Group, Group.id == Membership.group_id)
                 .where(Group.name.in_(groups), User.is_active.is_(True), User.email.is_not(None))
@@ -68,7 +70,11 @@ class RulesPolicies(CasePolicies):
         if kind == "warning" and row.assignee_id is not None:
             assignee = work.session.get(User, row.assignee_id)
             if assignee is not None and assignee.email:
-                recipients.add(assignee.email)
+                people.append(assignee)
+        # a notice names the case: only to those the decision lets see it
+        recipients = {
+            u.email for u in people if u.email and can(work, load_subject(work, u), "summary", row)
+        }
         context = {
             "case_number": row.number,
             "case_subject": row.subject,
@@ -220,27 +226,35 @@ class RulesPolicies(CasePolicies):
         action: str,
         skip: int | None,
     ) -> None:
-        """A notification row per follower who may see it, and a mail when they have an
-        address (queued in this transaction; never twice for the same event)."""
-        context: dict[str, object] = {
-            "case_number": case.number,
-            "case_subject": case.subject,
-            "case_url": f"{self.mail.base_url}/cases/{case.number}",
-        }
-        if post_id is not None:
-            post = work.session.get(StreamPost, post_id)
-            assert post is not None
-            author = work.session.get(User, post.author_id) if post.author_id else None
-            context.update(
-                author=author.display_name if author else "Casework",
-                body=post.body[:2000],
-                internal=post.internal,
-            )
+        """A notification row per follower the decision lets see it, and a mail when they
+        have an address (queued in this transaction; never twice for the same event).
+        Customers get the customer view: the portal link, the case type's public fields,
+        and the staff name instead of an agent's."""
+        base: dict[str, object] = {"case_number": case.number, "case_subject": case.subject}
+        post = work.session.get(StreamPost, post_id) if post_id is not None else None
+        author = work.session.get(User, post.author_id) if post and post.author_id else None
+        version = version_of(work, case)
         for user_id in work.session.scalars(
             select(CaseFollower.user_id).where(CaseFollower.case_id == case.id)
         ):
-            if user_id == skip or not self._may(work, user_id, action, case):
+            user = work.session.get(User, user_id)
+            if user_id == skip or user is None:
                 continue
+            subject = load_subject(work, user)
+            if not can(work, subject, action, case):
+                continue
+            customer = subject.portal is not None
+            context = {
+                **base,
+                "case_url": f"{self.mail.base_url}{'/portal' if customer else ''}"
+                f"/cases/{case.number}",
+                "fields": customer_fields(version, case_data(work, case)) if customer else [],
+            }
+            if post is not None:
+                name = author.display_name or author.username if author else "Casework"
+                if customer and author and not customer_side(work, {author.id}):
+                    name = staff_name(version)
+                context.update(author=name, body=post.body[:2000], internal=post.internal)
             work.session.add(
                 Notification(
                     user_id=user_id,
@@ -250,8 +264,7 @@ class RulesPolicies(CasePolicies):
                     created_at=work.now,
                 )
             )
-            user = work.session.get(User, user_id)
-            if user is not None and user.email:
+            if user.email:
                 queue_notice(
                     work.session,
                     case_id=case.id,

@@ -41,12 +41,22 @@ ROLE_LEVELS = {"manager": "write", "monitor": "read", "escalation": "read"}
 
 @dataclass(frozen=True)
 class Portal:
-    """A customer's portal access: own cases, or all of their customer (and its children)."""
+    """A customer's portal access (seed 003): View and Edit levels ``own`` (cases naming
+    them) or ``all`` (every case of their customer); with both at ``all`` the parent
+    toggle lets them view, never edit, the cases of their customer's child customers.
+    ``case_types`` are the keys of the case types the portal role lets them open."""
 
     view_all: bool
     edit_all: bool
     parent_visibility: bool
-    customer_groups: frozenset[int]  # groups whose cases "all" shows
+    own_customers: frozenset[int]  # the customer groups of the user's own contacts
+    child_customers: frozenset[int]  # their descendants, when the parent toggle is on
+    case_types: frozenset[str] = frozenset()
+
+    @property
+    def customer_groups(self) -> frozenset[int]:
+        """Every customer group whose cases the "all" view level shows."""
+        return self.own_customers | self.child_customers
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class Subject:
     group_ids: frozenset[int]
     readable_types: frozenset[int]
     writable_types: frozenset[int]
+    denied_types: frozenset[int]  # an explicit "no" level (ALL: "no" for every type)
     customer_groups: frozenset[int]
     resource_types: frozenset[str]
     contact_ids: frozenset[int]
@@ -68,6 +79,13 @@ class Subject:
 
     def writes_type(self, case_type_id: int) -> bool:
         return self.writable_types == ALL or case_type_id in self.writable_types
+
+    def denies_type(self, case_type_id: int) -> bool:
+        """The user's roles give no access to the type: no read level and an explicit "no"
+        (seed 000: collaborators read "provided their access level ... is other than no")."""
+        if self.reads_type(case_type_id):
+            return False
+        return self.denied_types == ALL or case_type_id in self.denied_types
 
     def reads_customer(self, customer_group_id: int | None) -> bool:
         if customer_group_id is None:
@@ -82,7 +100,7 @@ _UID = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
 _GROUPS = Prepared(select(Membership.group_id).where(Membership.user_id == _UID))
 _TYPE_PERMISSIONS = Prepared(
-    select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
+    select(CaseTypePermission.case_type_id, CaseTypePermission.level).where(
         CaseTypePermission.group_id.in_(_MY_GROUPS)
     )
 )
@@ -100,7 +118,12 @@ _CURRENT_CONFIGS = Prepared(
     )
 )
 _PORTAL_ROLE = Prepared(
-    select(PortalRole.view_level, PortalRole.edit_level, PortalRole.parent_visibility)
+    select(
+        PortalRole.view_level,
+        PortalRole.edit_level,
+        PortalRole.parent_visibility,
+        PortalRole.case_types,
+    )
     .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
     .where(PortalMembership.user_id == _UID)
 )
@@ -117,14 +140,20 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
     groups = frozenset(_column(_GROUPS, session, mine))
     readable: set[int] = set()
     writable: set[int] = set()
-    all_read = all_write = False
-    for type_id, can_write in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
+    denied: set[int] = set()
+    all_read = all_write = all_denied = False
+    for type_id, level in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
         if type_id is None:
-            all_read, all_write = True, all_write or can_write
-        else:
+            all_read = all_read or level in ("read", "write")
+            all_write = all_write or level == "write"
+            all_denied = all_denied or level == "no"
+            continue
+        if level in ("read", "write"):
             readable.add(type_id)
-            if can_write:
-                writable.add(type_id)
+        if level == "write":
+            writable.add(type_id)
+        if level == "no":
+            denied.add(type_id)
     roles_by_type = _case_type_roles(work, user.id) if groups else {}
     for type_id, roles in roles_by_type.items():
         levels = {ROLE_LEVELS[r] for r in roles if r in ROLE_LEVELS}
@@ -141,10 +170,12 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         group_ids=groups,
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
+        denied_types=ALL if all_denied else frozenset(denied),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
         resource_types=frozenset(_column(_RESOURCE_PERMISSIONS, session, mine) if groups else ()),
         contact_ids=frozenset(c for c, _ in contacts),
-        portal=_portal(work, user, {g for _, g in contacts}),
+        # Administrators act as agents: they are never limited to a portal role.
+        portal=None if user.is_admin else _portal(work, user, {g for _, g in contacts}),
         roles_by_type=roles_by_type,
     )
 
@@ -165,15 +196,15 @@ def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal |
     row = _PORTAL_ROLE.first(work.session, {"uid": user.id})
     if row is None:
         return None
-    view_level, edit_level, parent_visibility = row
-    visible = set(customer_groups)
-    if parent_visibility:
-        visible |= _descendants(work, customer_groups)
+    view_level, edit_level, parent_visibility, case_types = row
+    children = _descendants(work, customer_groups) if parent_visibility else set()
     return Portal(
         view_all=view_level == "all",
         edit_all=edit_level == "all",
         parent_visibility=bool(parent_visibility),
-        customer_groups=frozenset(visible),
+        own_customers=frozenset(customer_groups),
+        child_customers=frozenset(children - customer_groups),
+        case_types=frozenset(case_types or ()),
     )
 
 

@@ -15,7 +15,7 @@ from engine import directory
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
 from rules import contact_filter
-from rules.pages import openable_types
+from rules.case_acts import openable_types
 
 from ..auth import Actor, acting
 from ..routing import UnitRoute
