@@ -12,6 +12,7 @@ from pathlib import Path
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine import deploy, directory
+from engine.cases import OpenedCase
 from engine.errors import Conflict
 from mail.imap import watchers
 from mail.settings import MailSettings
@@ -90,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             people = {name: directory.user_by_name(work, name) for name in ("carol", "dave")}
             portal = {name: load_subject(work, user) for name, user in people.items()}
 
-            def raise_case(name: str, title: str) -> case_acts.OpenedCase:
+            def raise_case(name: str, title: str) -> OpenedCase:
                 return case_acts.open_case(
                     work, portal[name], people[name], case_type="SUPPORT", title=title
                 )

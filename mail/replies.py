@@ -37,20 +37,20 @@ MAX_REFERENCES = 20
 
 def queue_case_reply(
     work: UnitOfWork, case_id: int, post_id: int, internal: bool, domain: str
-) -> int:
-    """Mail an agent's public post to the case's raiser and contacts; how many were queued."""
+) -> set[str]:
+    """Mail an agent's public post to the case's raiser and contacts; the addresses queued."""
     if internal:
-        return 0
+        return set()
     case = work.session.get(Case, case_id)
     post = work.session.get(StreamPost, post_id)
     if case is None or post is None or post.author_id is None:
-        return 0
+        return set()
     author = work.session.get(User, post.author_id)
     if author is None or not _is_agent(work, author, case):
-        return 0
+        return set()
     mailbox = _mailbox_for(work, case)
     if mailbox is None:
-        return 0
+        return set()
     recipients = customer_addresses(work, case) - {
         (author.email or "").lower(),
         mailbox.group_address,
@@ -72,7 +72,7 @@ def queue_case_reply(
             dedupe=f"case_reply:post={post.id}:to={address}",
             automatic=False,
         )
-    return len(recipients)
+    return recipients
 
 
 def queue_acknowledgement(work: UnitOfWork, case_id: int, to: str, domain: str) -> bool:

@@ -51,7 +51,7 @@ def require(work: UnitOfWork, subject: Subject, case: Case, action: str) -> Deci
         return decision
     if action != "summary" and decide(subject, facts, "summary").allowed:
         raise Forbidden(
-            f"{subject.username} may not {need(action).what} on {case.number}: {decision.reason}"
+            f"{subject.username} may not {need(action).what} ({case.number}): {decision.reason}"
         )
     raise NotFound(f"no case {case.number}")
 

@@ -17,7 +17,13 @@ from engine import sla_clocks
 from engine.cases import case_data
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
-from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
+from engine.store.access import (
+    AutoFollow,
+    CaseCollaborator,
+    CaseFollower,
+    Notification,
+    PortalMembership,
+)
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import (
     Case,
@@ -40,6 +46,9 @@ from .subject import load_subject
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
 _ANY_FOLLOWER = (
     select(CaseFollower.user_id).where(CaseFollower.case_id == bindparam("case_id")).limit(1)
+)
+_PORTAL_USER = Prepared(
+    select(PortalMembership.user_id).where(PortalMembership.user_id == bindparam("uid"))
 )
 _AUTO_FOLLOWERS = Prepared(
     select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
@@ -131,9 +140,16 @@ class RulesPolicies(CasePolicies):
             _ADD_COLLABORATORS.execute_many(
                 work.session, [{"case_id": case.id, "user_id": u} for u in collaborators]
             )
+        following: set[int] = set()
+        if case.raiser_id is not None and _PORTAL_USER.first(work.session, {"uid": case.raiser_id}):
+            # seed 000: portal users follow the cases they create (what they hear of is
+            # still decided per post, see _notify)
+            work.session.add(CaseFollower(case_id=case.id, user_id=case.raiser_id))
+            following.add(case.raiser_id)
         followers = [
             user_id
             for (user_id,) in _AUTO_FOLLOWERS.rows(work.session, {"type_id": case.case_type_id})
+            if user_id not in following
         ]
         if not followers:
             return
@@ -181,8 +197,8 @@ class RulesPolicies(CasePolicies):
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         self._answer_customer(work, case_id, post_id, internal)
-        self._notify_followers(work, case_id, post_id, internal)
-        queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
+        mailed = queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
+        self._notify_followers(work, case_id, post_id, internal, mailed)
 
     @staticmethod
     def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
@@ -207,15 +223,17 @@ class RulesPolicies(CasePolicies):
             sla_clocks.responded(work, case_id)
 
     def _notify_followers(
-        self, work: UnitOfWork, case_id: int, post_id: int, internal: bool
+        self, work: UnitOfWork, case_id: int, post_id: int, internal: bool, mailed: set[str]
     ) -> None:
+        """Followers hear of a post they may read, except its author; an address the
+        customer answer went to already gets no second mail of it."""
         if work.session.scalar(_ANY_FOLLOWER, {"case_id": case_id}) is None:
             return
         case = work.session.get(Case, case_id)
-        assert case is not None
-        self._notify(
-            work, case, "post_added", post_id, "read_internal" if internal else "read", skip=None
-        )
+        post = work.session.get(StreamPost, post_id)
+        assert case is not None and post is not None
+        action = "read_internal" if internal else "read"
+        self._notify(work, case, "post_added", post_id, action, skip=post.author_id, mailed=mailed)
 
     def _notify(
         self,
@@ -225,6 +243,7 @@ class RulesPolicies(CasePolicies):
         post_id: int | None,
         action: str,
         skip: int | None,
+        mailed: set[str] | None = None,
     ) -> None:
         """A notification row per follower the decision lets see it, and a mail when they
         have an address (queued in this transaction; never twice for the same event).
@@ -264,7 +283,7 @@ class RulesPolicies(CasePolicies):
                     created_at=work.now,
                 )
             )
-            if user.email:
+            if user.email and user.email.strip().lower() not in (mailed or set()):
                 queue_notice(
                     work.session,
                     case_id=case.id,

@@ -19,6 +19,7 @@ from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, HumanTask, User
 
+from .case_acts import require
 from .case_view import task_views
 from .decision import decide
 from .facts import load_facts
@@ -103,11 +104,13 @@ def complete(
 def hand_over(
     work: UnitOfWork, subject: Subject, user: User, task_id: int, to: User, *, delegate: bool
 ) -> tasks.TaskRow:
-    """Reassign or delegate a task: the new holder must be allowed to see its case too."""
+    """Reassign or delegate a task (agents' work): the decision must allow it, and the new
+    holder must be allowed to see the case too."""
     task = require_visible_task(work, subject, task_id)
-    other = load_subject(work, to)
     case = work.session.get(Case, task.case_id)
     assert case is not None
+    require(work, subject, case, "delegate" if delegate else "reassign")
+    other = load_subject(work, to)
     if not decide(other, load_facts(work, case, other), "summary").allowed:
         raise Forbidden(
             f"{to.username} may not act on task {task_id} '{task.name}': they may not see its case"

@@ -159,6 +159,12 @@ def validate_form(fields: list[FormField], data: dict[str, Any]) -> dict[str, An
     return cleaned
 
 
+def _elements(node: etree._Element, path: str, ns: dict[str, str]) -> list[etree._Element]:
+    """The elements an XPath finds (an XPath may also answer text or numbers: none here)."""
+    found = node.xpath(path, namespaces=ns)
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
+
+
 def parse_form_fields(task_node: etree._Element) -> list[FormField]:
     """Read ``camunda:formData/formField`` children of a BPMN task element."""
     ns = {
@@ -166,30 +172,28 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
         "bpmn": task_node.nsmap.get("bpmn") or task_node.tag[1:].split("}")[0],
     }
     fields = []
-    for node in task_node.xpath(
-        "./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=ns
+    for node in _elements(
+        task_node, "./bpmn:extensionElements/camunda:formData/camunda:formField", ns
     ):
-        if not isinstance(node, etree._Element):
-            continue
         constraints = {
-            c.get("name"): c.get("config", "")
-            for c in node.xpath("./camunda:validation/camunda:constraint", namespaces=ns)
+            str(c.get("name")): c.get("config", "")
+            for c in _elements(node, "./camunda:validation/camunda:constraint", ns)
             if c.get("name")
         }
         values = tuple(
-            (v.get("id", ""), v.get("name") or v.get("id", ""))
-            for v in node.xpath("./camunda:value", namespaces=ns)
+            (str(v.get("id", "")), str(v.get("name") or v.get("id", "")))
+            for v in _elements(node, "./camunda:value", ns)
         )
         # the modeler writes a form field's properties with ``id``; process properties use
         # ``name``: accept either
         properties = {
             (p.get("id") or p.get("name") or ""): p.get("value", "")
-            for p in node.xpath("./camunda:properties/camunda:property", namespaces=ns)
+            for p in _elements(node, "./camunda:properties/camunda:property", ns)
         }
         fields.append(
             FormField(
                 id=node.get("id", ""),
-                label=node.get("label") or node.get("id", ""),
+                label=str(node.get("label") or node.get("id", "")),
                 type=node.get("type") or "string",
                 required="required" in constraints,
                 default=node.get("defaultValue"),
