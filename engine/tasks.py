@@ -189,11 +189,18 @@ def inbox(
     """
     if cases is None:
         return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+    query = _inbox_within(scope, cases)
+    return _items(query.rows(work.session, {"uid": user.id, "limit": limit}))
+
+
+@lru_cache(maxsize=1024)
+def _inbox_within(scope: str, cases: ColumnElement[bool]) -> Prepared:
+    """The inbox statement narrowed by ``cases``, built and compiled once per condition
+    (callers keep their conditions, so a user's inbox is built on their first request)."""
     query = _TASK_LIST.where(eligible(_UID), cases)
     if _SCOPES[scope] is not None:
         query = query.where(_SCOPES[scope])
-    rows = work.session.execute(query.limit(limit), {"uid": user.id}).all()
-    return _items([tuple(row) for row in rows])
+    return Prepared(query.limit(bindparam("limit")))
 
 
 def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:
@@ -202,6 +209,15 @@ def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:
         InboxItem(TaskRow(*row[:width]), row[width] or "", row[width + 1], row[width + 2])
         for row in rows
     ]
+
+
+def task_row(values: tuple[Any, ...]) -> TaskRow:
+    """A task read as the plain columns of ``human_tasks``, in table order."""
+    return TaskRow(*values[: len(_TASK_COLUMNS)])
+
+
+#: The columns of a task row in table order (what :func:`task_row` takes).
+TASK_COLUMNS = tuple(_TASK_COLUMNS)
 
 
 def get_task(work: UnitOfWork, task_id: int) -> HumanTask:

@@ -7,7 +7,8 @@ filters work from the same facts without querying them again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -72,7 +73,6 @@ class Subject:
     resource_types: frozenset[str]
     contact_ids: frozenset[int]
     portal: Portal | None = None
-    roles_by_type: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def reads_type(self, case_type_id: int) -> bool:
         return self.readable_types == ALL or case_type_id in self.readable_types
@@ -112,10 +112,13 @@ _RESOURCE_PERMISSIONS = Prepared(
 )
 _CONTACTS = Prepared(select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID))
 _GROUP_NAMES = Prepared(select(Group.name).where(Group.id.in_(_MY_GROUPS)))
-_CURRENT_CONFIGS = Prepared(
-    select(CaseType.id, CaseTypeVersion.config).join(
+_CURRENT_VERSIONS = Prepared(
+    select(CaseType.id, CaseTypeVersion.id, CaseTypeVersion.content_hash).join(
         CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
     )
+)
+_VERSION_CONFIG = Prepared(
+    select(CaseTypeVersion.config).where(CaseTypeVersion.id == bindparam("version_id"))
 )
 _PORTAL_ROLE = Prepared(
     select(
@@ -176,7 +179,6 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         contact_ids=frozenset(c for c, _ in contacts),
         # Administrators act as agents: they are never limited to a portal role.
         portal=None if user.is_admin else _portal(work, user, {g for _, g in contacts}),
-        roles_by_type=roles_by_type,
     )
 
 
@@ -184,12 +186,41 @@ def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]
     """Roles the user's groups hold in each case type's current version."""
     names = set(_column(_GROUP_NAMES, work.session, {"uid": user_id}))
     result: dict[int, frozenset[str]] = {}
-    for type_id, config in _CURRENT_CONFIGS.rows(work.session, {}):
-        roles = config["case_type"].get("roles", {})
-        held = frozenset(role for role, members in roles.items() if names & set(members))
+    for type_id, version_id, content_hash in _CURRENT_VERSIONS.rows(work.session, {}):
+        roles = _VERSION_ROLES.get(content_hash)
+        if roles is None:  # a version's roles never change: read its config once
+            config = _VERSION_CONFIG.first(work.session, {"version_id": version_id})
+            stored = config[0]["case_type"].get("roles", {}) if config else {}
+            roles = {role: frozenset(groups) for role, groups in stored.items()}
+            _VERSION_ROLES.put(content_hash, roles)
+        held = frozenset(role for role, members in roles.items() if names & members)
         if held:
             result[type_id] = held
     return result
+
+
+class _RolesByVersion:
+    """The roles of a version's TOML by the version's content hash (which covers its TOML,
+    so equal hashes mean equal roles, in any database): a subject is loaded on most
+    requests, and parsing every case type's stored config each time cost more than all
+    of the subject's queries together."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._found: dict[str, dict[str, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, content_hash: str) -> dict[str, frozenset[str]] | None:
+        return self._found.get(content_hash)
+
+    def put(self, content_hash: str, roles: dict[str, frozenset[str]]) -> None:
+        with self._lock:
+            if len(self._found) >= self._size:
+                self._found.pop(next(iter(self._found)))
+            self._found[content_hash] = roles
+
+
+_VERSION_ROLES = _RolesByVersion()
 
 
 def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:

@@ -10,25 +10,27 @@ they may act on a task they can see is the engine's candidate check.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from engine import tasks, views
 from engine.errors import Forbidden, NotFound
 from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User
 
 from .case_acts import require
 from .case_view import task_views
 from .decision import decide
-from .facts import load_facts
+from .facts import facts_of
 from .levels import Level
 from .subject import Subject, load_subject
 from .visibility import case_filter
 
 
-def visible_tasks(subject: Subject) -> Any:
+def visible_tasks(subject: Subject) -> ColumnElement[bool]:
     """SQL over ``Case``: the cases whose tasks the subject may see."""
     return case_filter(subject, Level.SUMMARY)
 
@@ -48,17 +50,23 @@ def inbox_rows(
     return task_views(work, subject, user, rows)
 
 
-def require_visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> HumanTask:
+def require_visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> tasks.TaskRow:
     """The task, when the subject may see its case; "not found" (as for a missing id)
     otherwise."""
-    task = work.session.scalar(
-        select(HumanTask)
-        .join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.id == task_id, visible_tasks(subject))
-    )
-    if task is None:
+    found = _visible_task(subject).first(work.session, {"task_id": task_id})
+    if found is None:
         raise NotFound(f"no task {task_id}")
-    return task
+    return tasks.task_row(found)
+
+
+@lru_cache(maxsize=1024)
+def _visible_task(subject: Subject) -> Prepared:
+    """The task by id when its case is visible to ``subject`` (compiled once per subject)."""
+    return Prepared(
+        select(*tasks.TASK_COLUMNS)
+        .join(Case, Case.id == HumanTask.case_id)
+        .where(HumanTask.id == bindparam("task_id"), visible_tasks(subject))
+    )
 
 
 def show_task(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> dict[str, Any]:
@@ -72,9 +80,7 @@ def open_tasks_for(
     """The open tasks of a case this subject may see after acting: all of them for those
     who see the case's actions, only their own for everyone else (and with ``mine_only``)."""
     items = tasks.case_tasks(work, case_id)
-    case = work.session.get(Case, case_id)
-    assert case is not None
-    facts = load_facts(work, case, subject)
+    facts = facts_of(work, case_id, subject)
     if mine_only or "case_actions" not in decide(subject, facts, "summary").sections:
         items = [i for i in items if tasks.is_eligible(work, i.task.id, user)]
     return task_views(work, subject, user, views.task_summaries(work, items))
@@ -111,7 +117,7 @@ def hand_over(
     assert case is not None
     require(work, subject, case, "delegate" if delegate else "reassign")
     other = load_subject(work, to)
-    if not decide(other, load_facts(work, case, other), "summary").allowed:
+    if not decide(other, facts_of(work, task.case_id, other), "summary").allowed:
         raise Forbidden(
             f"{to.username} may not act on task {task_id} '{task.name}': they may not see its case"
         )

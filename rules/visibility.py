@@ -32,9 +32,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
@@ -250,7 +262,18 @@ def _ids_clause(
 ) -> ColumnElement[bool]:
     if ids == ALL:
         return true()
-    return column.in_(sorted(ids)) if ids else false()
+    return _in(column, ids) if ids else false()
+
+
+def _ids(ids: frozenset[int] | set[int]) -> list[ColumnElement[int]]:
+    """Ids written into the SQL itself (they are integers from the database): the clause
+    is kept per subject and its statements are compiled once (``Prepared``), which cannot
+    expand a list parameter."""
+    return [literal_column(str(int(i))) for i in sorted(ids)]
+
+
+def _in(column: ColumnElement[Any] | InstrumentedAttribute[Any], ids: Any) -> ColumnElement[bool]:
+    return column.in_(_ids(ids))
 
 
 def _restricted() -> ColumnElement[bool]:
@@ -270,10 +293,10 @@ def _grant_ids(s: Subject, level: Level, *, individually: bool = False) -> Selec
     """Ids of cases whose grants give the subject at least ``level`` (any level: ``NONE``)."""
     who = CaseGrant.user_id == s.user_id
     if s.group_ids and not individually:
-        who = or_(who, CaseGrant.group_id.in_(sorted(s.group_ids)))
+        who = or_(who, _in(CaseGrant.group_id, s.group_ids))
     query = select(CaseGrant.case_id).where(who)
     if level > Level.NONE:
-        query = query.where(CaseGrant.level.in_(_grant_levels(level)))
+        query = query.where(or_(*(CaseGrant.level == name for name in _grant_levels(level))))
     return query
 
 
@@ -296,7 +319,7 @@ def _not_denied(s: Subject) -> ColumnElement[bool]:
     readable = _ids_clause(Case.case_type_id, s.readable_types)
     if s.denied_types == ALL:
         return readable
-    return or_(readable, Case.case_type_id.not_in(sorted(s.denied_types)))
+    return or_(readable, Case.case_type_id.not_in(_ids(s.denied_types)))
 
 
 def _agent_sql(s: Subject, level: Level) -> ColumnElement[bool]:
@@ -329,8 +352,8 @@ def _own_sources(s: Subject) -> list[Select[tuple[int]]]:
     contacts = sorted(s.contact_ids)
     sources = [select(Case.id).where(Case.raiser_id == s.user_id)]
     if contacts:
-        sources.append(select(Case.id).where(Case.main_contact_id.in_(contacts)))
-        sources.append(select(CaseContact.case_id).where(CaseContact.contact_id.in_(contacts)))
+        sources.append(select(Case.id).where(_in(Case.main_contact_id, contacts)))
+        sources.append(select(CaseContact.case_id).where(_in(CaseContact.contact_id, contacts)))
     return sources
 
 
@@ -343,7 +366,7 @@ def _shared(s: Subject, level: Level) -> ColumnElement[bool]:
         groups |= p.own_customers
     if p.view_all and level <= Level.READ:
         groups |= p.child_customers
-    return Case.customer_group_id.in_(sorted(groups)) if groups else false()
+    return _in(Case.customer_group_id, groups) if groups else false()
 
 
 def _admin_sql(s: Subject, level: Level) -> ColumnElement[bool]:
@@ -353,8 +376,13 @@ def _admin_sql(s: Subject, level: Level) -> ColumnElement[bool]:
     return or_(~_restricted(), ~named, enough)
 
 
+@lru_cache(maxsize=1024)
 def case_filter(subject: Subject, level: Level = Level.READ) -> ColumnElement[bool]:
-    """SQL ``WHERE`` clause over ``cases``: the subject has at least ``level`` access."""
+    """SQL ``WHERE`` clause over ``cases``: the subject has at least ``level`` access.
+
+    Kept per subject (its every permission is part of its identity, so a changed permission
+    is a new subject): building the clause costs more than running it, and the inbox and
+    every task action ask it on each request."""
     if level <= Level.NONE:
         return true()
     if subject.is_admin:
