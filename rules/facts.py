@@ -66,11 +66,16 @@ _HELD_TASK = Prepared(
 class CaseColumns(Protocol):
     """The columns of a case the rules read (a ``Case`` row has them)."""
 
-    id: int
-    case_type_id: int
-    customer_group_id: int | None
-    raiser_id: int | None
-    main_contact_id: int | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def case_type_id(self) -> int: ...
+    @property
+    def customer_group_id(self) -> int | None: ...
+    @property
+    def raiser_id(self) -> int | None: ...
+    @property
+    def main_contact_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
