@@ -63,7 +63,8 @@ def cmd_sla_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         if args.as_user:
             subject = load_subject(work, user_by_name(work, args.as_user))
-            case, _ = case_acts.case_for_action(work, subject, args.number, "read")
+            # service levels are the agents' business (the portal never shows them)
+            case, _ = case_acts.case_for_action(work, subject, args.number, "read_internal")
         else:
             case = case_by_number(work, args.number)
         shown = sla_clocks.clocks(work, case.id)

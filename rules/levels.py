@@ -38,7 +38,9 @@ class Need:
 ACTIONS: dict[str, Need] = {
     "summary": Need(Level.SUMMARY, what="see the case summary"),
     "read": Need(Level.READ, what="read the case"),
-    "read_internal": Need(Level.READ, agents_only=True, what="read internal posts"),
+    "read_internal": Need(
+        Level.READ, agents_only=True, what="read the case's internal posts and service levels"
+    ),
     "post": Need(Level.STREAM, what="post to the stream"),
     "post_internal": Need(Level.STREAM, agents_only=True, what="post internal notes"),
     "write": Need(Level.WRITE, agents_only=True, what="change the case"),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select
 
 from engine import tasks, views
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User
@@ -103,8 +103,23 @@ def complete(
     task_id: int,
     data: dict[str, Any] | None = None,
 ) -> tasks.Completion:
-    require_visible_task(work, subject, task_id)
+    task = require_visible_task(work, subject, task_id)
+    if subject.portal is not None and data:
+        _customer_may_set(work, task, data)
     return tasks.complete(work, task_id=task_id, user=user, data=data)
+
+
+def _customer_may_set(work: UnitOfWork, task: tasks.TaskRow, data: dict[str, Any]) -> None:
+    """A customer sets only what the task's form declares: a task without a form (which
+    agents may complete with any variables) takes no data from them."""
+    version_id = work.session.scalar(select(Case.version_id).where(Case.id == task.case_id))
+    assert version_id is not None
+    route = work.runtime.version(work.session, version_id).routing.get(task.element_id)
+    if route is None or not route.form:
+        raise InvalidInput(
+            "cannot complete the task",
+            {str(k): "is not a field of this task's form" for k in data},
+        )
 
 
 def hand_over(

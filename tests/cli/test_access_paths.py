@@ -182,3 +182,9 @@ def test_explain_covers_every_action_and_says_which_rule_decided(
     code, err = run(desk, capsys, "access", "explain", "--user", "alice", "--case", desk.own,
                     "--as", "carol")  # fmt: skip
     assert code == 4 and "only administrators" in err
+
+
+def test_service_levels_are_for_agents(desk: Desk, capsys: pytest.CaptureFixture[str]):
+    code, err = run(desk, capsys, "sla", "show", desk.own, "--as", "carol")
+    assert code == 4 and "customers never read the case's internal posts" in err
+    assert run(desk, capsys, "sla", "show", desk.own, "--as", "alice")[0] == 0

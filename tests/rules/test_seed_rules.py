@@ -330,3 +330,17 @@ def test_explain_answers_every_action_and_section_naming_the_rule(world: World):
     for bad in (("fly", None), ("read", "basement")):
         with pytest.raises(InvalidInput):
             _decision(world, "mona", "c", *bad)
+
+
+def test_a_customer_sets_only_what_a_tasks_form_declares(world: World):
+    """Customers never set internal variables: a task without a form takes no data from
+    them (agents may complete such a task with any variables)."""
+    _base(world)
+    world.user("pat")
+    world.contact("pat", "acme", user="pat")
+    world.portal("pat", types=("Support",))
+    world.case("mine", "Support", contact="pat")
+    task = world.task("mine", role="owner", owner=True)
+    with pytest.raises(InvalidInput) as refused:
+        _do(world, "pat", lambda w, s, u: task_acts.complete(w, s, u, task, {"priority": "x"}))
+    assert refused.value.errors == {"priority": "is not a field of this task's form"}
