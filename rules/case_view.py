@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import or_, select
+
 from engine import cases, posts, tasks, views
 from engine.errors import NotFound
 from engine.runtime import UnitOfWork
-from engine.store.models import Case, User
+from engine.store.models import Case, CaseContact, Contact, User
 
 from .decision import Decision, decide
-from .decisions import posts_at_level
+from .decisions import contact_filter, posts_at_level, related_cases_query
 from .facts import CaseFacts, load_facts
 from .levels import ACTIONS, Level
 from .public import agent_fields, customer_fields, customer_side, staff_name, version_of
@@ -101,6 +103,28 @@ def _stream(
     ]
 
 
+def _contacts(work: UnitOfWork, subject: Subject, case: Case) -> list[dict[str, Any]]:
+    """The case's main and additional contacts the subject may read (seed 002: the case
+    stays visible, contacts of customer groups they may not read are left out)."""
+    rows = work.session.scalars(
+        select(Contact)
+        .where(
+            or_(
+                Contact.id == case.main_contact_id,
+                Contact.id.in_(
+                    select(CaseContact.contact_id).where(CaseContact.case_id == case.id)
+                ),
+            ),
+            contact_filter(subject),
+        )
+        .order_by(Contact.id)
+    )
+    return [
+        {"id": c.id, "name": c.name, "email": c.email, "main": c.id == case.main_contact_id}
+        for c in rows
+    ]
+
+
 def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> dict[str, Any]:
     """The case as this subject may see it: the sections its roles allow, the tasks it may
     act on (all of them for those with case actions), the stream without what it may not
@@ -133,6 +157,15 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
     communications = "communications" in shown
     detail["stream"] = (
         _stream(work, subject, case, decision.level, customer) if communications else []
+    )
+    detail["contacts"] = _contacts(work, subject, case) if "contact_details" in shown else []
+    detail["related"] = (
+        [
+            summary_for(work, subject, c)
+            for c in work.session.scalars(related_cases_query(subject, case.id))
+        ]
+        if "linked_cases" in shown
+        else []
     )
     detail["sections"] = sorted(shown)
     detail["allowed"] = allowed_actions(subject, facts)

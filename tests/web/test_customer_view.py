@@ -166,3 +166,37 @@ def test_a_portal_case_names_its_customer_so_the_customer_group_rule_applies(sit
     gina = site.login("gina")
     assert gina.get("/api/cases").json() == []
     assert gina.get(f"/api/cases/{number}").status_code == 404
+
+
+def test_sections_decide_who_sees_contacts_and_linked_cases_seed_001_002(site: Site):
+    from engine import cases as engine_cases
+    from rules.admin import permit_case_type, permit_customers
+
+    carol = site.login("carol")
+    mine = open_case(carol, "Mine")["number"]
+    other = open_case(site.login("dave"), "Dave's")["number"]
+    with site.runtime.unit() as work:
+        gus = directory.add_contact(work, name="Gus", customer_group="Globex")
+        case = engine_cases.case_by_number(work, mine)
+        engine_cases.add_case_contact(work, case, gus.id, actor_id=None)
+        engine_cases.link_cases(
+            work, case.id, engine_cases.case_by_number(work, other).id, actor_id=None, reason="x"
+        )
+        directory.add_group(work, name="acme-desk")
+        directory.add_user(work, username="ada", password="correct horse battery")
+        directory.add_member(work, username="ada", group="acme-desk")
+        permit_case_type(work, group="acme-desk", case_type="SUPPORT", write=True)
+        permit_customers(work, group="acme-desk", customer="Acme")
+    seen = {
+        who: site.login(who).get(f"/api/cases/{mine}").json() for who in ("alice", "ada", "carol")
+    }
+    assert [(c["name"], c["main"]) for c in seen["alice"]["contacts"]] == [
+        ("Carol", True),
+        ("Gus", False),
+    ]
+    assert [c["name"] for c in seen["ada"]["contacts"]] == ["Carol"]  # not Globex's Gus
+    assert [r["number"] for r in seen["alice"]["related"]] == [other]
+    assert seen["ada"]["related"] == []  # Dave's case is Globex's: not shown to her
+    assert seen["carol"]["contacts"] == [] and seen["carol"]["related"] == []  # owner sections
+    page = browser_login(site, "carol", "/portal").get(f"/portal/cases/{mine}").text
+    assert "Gus" not in page and other not in page

@@ -19,8 +19,8 @@ from engine.errors import Conflict, InvalidInput
 from engine.logins import end_session
 from engine.store.access import CaseAccess
 from engine.store.models import Case
-from rules import related_cases_query, task_acts
-from rules.case_view import case_page, summary_for
+from rules import task_acts
+from rules.case_view import case_page
 
 from ..api.tokens import password_login, set_session_cookie
 from ..auth import SESSION_COOKIE, Actor, acting
@@ -139,10 +139,7 @@ def case_context(
         "can_close": "close" in allowed,
         "can_hide": "hide" in allowed,
         "hidden_from_portal": bool(access and access.hidden_from_portal),
-        "related": [
-            summary_for(me.work, me.subject, c)
-            for c in me.work.session.scalars(related_cases_query(me.subject, case.id))
-        ],
+        "related": detail["related"],
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
     }
