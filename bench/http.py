@@ -40,7 +40,7 @@ from engine import deploy, directory  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
 from engine.tokens import issue_token  # noqa: E402
-from rules.admin import permit_case_type, set_portal_access  # noqa: E402
+from rules.admin import permit_case_type, permit_customers, set_portal_access  # noqa: E402
 
 PASSWORD = "bench password"
 STEPS = [  # (task name, who completes it, form data)
@@ -63,12 +63,20 @@ def seed(url: str) -> dict[str, str]:
         directory.add_member(work, username="alice", group="service-desk")
         directory.add_customer_group(work, name="Acme")
         directory.add_contact(work, name="Carol", customer_group="Acme", username="carol")
-        set_portal_access(work, username="carol", view="own", edit="own", parent_visibility=False)
         bpmn = ROOT / "processes" / "support.bpmn"
         config = deploy.resolve_config(bpmn, None, "SUPPORT")
         deploy.deploy(work, bpmn_path=bpmn, config=config)
     with rt.unit() as work:
+        set_portal_access(
+            work,
+            username="carol",
+            view="own",
+            edit="own",
+            parent_visibility=False,
+            case_types=["SUPPORT"],
+        )
         permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
+        permit_customers(work, group="service-desk", customer=None)
         for name in ("alice", "carol"):
             _, tokens[name] = issue_token(
                 work, user=directory.user_by_name(work, name), name="bench"

@@ -109,8 +109,8 @@ def populate(rt: Runtime, n_cases: int, seed: int = 7) -> dict[str, int]:
         )
         c.execute(
             insert(t(CaseTypePermission)),
-            [{"group_id": 1, "case_type_id": k, "can_write": True} for k in range(1, 6)]
-            + [{"group_id": 2, "case_type_id": None, "can_write": False}],
+            [{"group_id": 1, "case_type_id": k, "level": "write"} for k in range(1, 6)]
+            + [{"group_id": 2, "case_type_id": None, "level": "read"}],
         )
         c.execute(
             insert(t(CustomerPermission)),

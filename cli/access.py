@@ -7,10 +7,18 @@ import argparse
 from engine.cases import case_by_number
 from engine.directory import user_by_name
 from engine.errors import InvalidInput
-from rules import explain, load_subject, visible_case
-from rules.admin import auto_follow, permit_case_type, permit_customers, set_portal_access
+from rules import case_acts, load_subject
+from rules.admin import (
+    TYPE_LEVELS,
+    auto_follow,
+    permit_case_type,
+    permit_customers,
+    set_portal_access,
+)
+from rules.case_acts import explain_for
 from rules.levels import ACTIONS
-from rules.restriction import hide_from_portal, restrict
+from rules.restriction import grant, restrict, unrestrict
+from rules.sections import SECTIONS
 from rules.views import add_view, views_for
 
 from .context import add_as, runtime
@@ -26,11 +34,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--user", required=True)
     p.add_argument("--case", required=True, dest="number")
     p.add_argument("--action", dest="what", default="read", choices=list(ACTIONS))
+    p.add_argument("--section", choices=list(SECTIONS))
+    add_as(p, required=False)  # who asks: themselves, or an administrator about anyone
     p.set_defaults(handler=cmd_explain)
-    p = access.add_parser("permit", help="let a group read/write a case type")
+    p = access.add_parser("permit", help="set a group's level on a case type")
     p.add_argument("group")
     p.add_argument("--type", dest="case_type", required=True, help="case-type key, or 'all'")
-    p.add_argument("--write", action="store_true")
+    p.add_argument("--level", choices=TYPE_LEVELS, help="default read; 'no' keeps them out")
+    p.add_argument("--write", action="store_true", help="the same as --level write")
     p.set_defaults(handler=cmd_permit)
     p = access.add_parser("customers", help="let a group read a customer group's cases")
     p.add_argument("group")
@@ -40,19 +51,30 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("username")
     p.add_argument("--view", choices=["own", "all"], default="own")
     p.add_argument("--edit", choices=["own", "all"], default="own")
-    p.add_argument("--parent", action="store_true", help="also see child customers' cases")
-    p.set_defaults(handler=cmd_portal)
-    p = access.add_parser("restrict", help="restrict a case to explicit grants (admins only)")
-    p.add_argument("number")
     p.add_argument(
-        "--grant",
-        action="append",
-        default=[],
-        metavar="user:NAME:LEVEL",
-        help="user:NAME:read|full or group:NAME:read|full; none = admins only",
+        "--parent", action="store_true", help="view child customers' cases (needs all/all)"
     )
+    p.add_argument("--types", default="", help="comma-separated case types they may open")
+    p.set_defaults(handler=cmd_portal)
+    for name, help_text in (
+        ("restrict", "restrict a case to explicit grants (admins only)"),
+        ("grant", "add case-level grants; restricts the case if it is not (admins only)"),
+    ):
+        p = access.add_parser(name, help=help_text)
+        p.add_argument("number")
+        p.add_argument(
+            "--grant",
+            action="append",
+            default=[],
+            metavar="user:NAME:LEVEL",
+            help="user:NAME:read|full or group:NAME:read|full; none = admins only",
+        )
+        add_as(p)
+        p.set_defaults(handler=cmd_restrict if name == "restrict" else cmd_grant)
+    p = access.add_parser("unrestrict", help="lift a case's restriction (admins only)")
+    p.add_argument("number")
     add_as(p)
-    p.set_defaults(handler=cmd_restrict)
+    p.set_defaults(handler=cmd_unrestrict)
     p = access.add_parser("hide", help="hide a case from the customer portal")
     p.add_argument("number")
     p.add_argument("--show", action="store_true", help="show it again")
@@ -136,13 +158,11 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        subject = load_subject(work, user_by_name(work, args.user))
-        decision = explain(work, subject, case_by_number(work, args.number), args.what)
+        asker = load_subject(work, user_by_name(work, args.as_user)) if args.as_user else None
+        target = load_subject(work, user_by_name(work, args.user))
+        decision = explain_for(work, asker, target, args.number, args.what, args.section)
     if args.json:
-        emit(
-            decision.as_dict(),
-            as_json=True,
-        )
+        emit(decision.as_dict(), as_json=True)
     else:
         print("\n".join(decision.lines()))
     return 0 if decision.allowed else 4
@@ -150,9 +170,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_permit(args: argparse.Namespace) -> int:
     case_type = None if args.case_type == "all" else args.case_type
+    level = args.level or ("write" if args.write else "read")
     with runtime(args) as rt, rt.unit() as work:
-        permit_case_type(work, group=args.group, case_type=case_type, write=args.write)
-    print(f"{args.group} may {'write' if args.write else 'read'} {args.case_type} cases")
+        permit_case_type(work, group=args.group, case_type=case_type, level=level)
+    print(f"{args.group}: level {level} on {args.case_type} cases")
     return 0
 
 
@@ -172,10 +193,12 @@ def cmd_portal(args: argparse.Namespace) -> int:
             view=args.view,
             edit=args.edit,
             parent_visibility=args.parent,
+            case_types=_csv(args.types),
         )
     print(
         f"{args.username}: portal view {args.view}, edit {args.edit}"
         + (", parent customers see child cases" if args.parent else "")
+        + (f", opens {args.types}" if args.types else ", opens no case type")
     )
     return 0
 
@@ -197,8 +220,7 @@ def cmd_restrict(args: argparse.Namespace) -> int:
     users, groups = _grants(args.grant)
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        case = visible_case(work, subject, args.number)
-        restrict(work, subject, case, users=users, groups=groups)
+        restrict(work, subject, case_by_number(work, args.number), users=users, groups=groups)
     print(
         f"{args.number} is restricted to "
         + (", ".join(args.grant) if args.grant else "administrators")
@@ -206,10 +228,31 @@ def cmd_restrict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grant(args: argparse.Namespace) -> int:
+    users, groups = _grants(args.grant)
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        restricted = grant(
+            work, subject, case_by_number(work, args.number), users=users, groups=groups
+        )
+    print(
+        f"{args.number}: granted {', '.join(args.grant)}"
+        + ("; the case is now restricted to its grants" if restricted else "")
+    )
+    return 0
+
+
+def cmd_unrestrict(args: argparse.Namespace) -> int:
+    with runtime(args) as rt, rt.unit() as work:
+        subject = load_subject(work, user_by_name(work, args.as_user))
+        unrestrict(work, subject, case_by_number(work, args.number))
+    print(f"{args.number} is no longer restricted: system permissions apply again")
+    return 0
+
+
 def cmd_hide(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        case = visible_case(work, subject, args.number, "write")
-        hide_from_portal(work, subject, case, hidden=not args.show)
+        case_acts.set_hidden(work, subject, args.number, hidden=not args.show)
     print(f"{args.number} is {'visible in' if args.show else 'hidden from'} the portal")
     return 0

@@ -20,7 +20,7 @@ from engine.errors import InvalidInput
 from engine.sla import TargetStatus
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
-from rules import load_subject, visible_case
+from rules import case_acts, load_subject
 
 from .context import add_as, outbox_key, runtime
 from .output import done, emit
@@ -62,9 +62,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def cmd_sla_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         if args.as_user:
-            case = visible_case(
-                work, load_subject(work, user_by_name(work, args.as_user)), args.number
-            )
+            subject = load_subject(work, user_by_name(work, args.as_user))
+            # service levels are the agents' business (the portal never shows them)
+            case, _ = case_acts.case_for_action(work, subject, args.number, "read_internal")
         else:
             case = case_by_number(work, args.number)
         shown = sla_clocks.clocks(work, case.id)
@@ -135,8 +135,9 @@ def _business_hours(left: timedelta) -> str:
 def cmd_sla_wait(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         actor = user_by_name(work, args.as_user)
-        case = visible_case(work, load_subject(work, actor), args.number, "write")
-        changed = sla_clocks.set_waiting(work, case.id, args.waiting, actor_id=actor.id)
+        changed = case_acts.set_waiting(
+            work, load_subject(work, actor), actor, args.number, args.waiting
+        )
     verb = "waits on the customer" if args.waiting else "runs again"
     done(
         f"{args.number} {verb}" + ("" if changed else " (no change)"),

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import cases, deploy, directory, tasks
+from engine import deploy, directory
+from engine.cases import OpenedCase
 from engine.errors import Conflict
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
 from mail.settings import MailSettings
-from rules.admin import permit_case_type, set_portal_access
+from rules import case_acts, load_subject, task_acts
+from rules.admin import permit_case_type, permit_customers, set_portal_access
 
 from . import logs
 from .context import runtime
@@ -109,34 +111,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with rt.unit() as work:
             _web_access(work)
         with rt.unit() as work:
+            # the customers open their cases in the portal, as themselves; alice triages
             people = {name: directory.user_by_name(work, name) for name in ("carol", "dave")}
-            printer = cases.open_case(
+            portal = {name: load_subject(work, user) for name, user in people.items()}
+
+            def raise_case(name: str, title: str) -> OpenedCase:
+                return case_acts.open_case(
+                    work, portal[name], people[name], case_type="SUPPORT", title=title
+                )
+
+            printer = raise_case("carol", "Printer jams on page 2")
+            invoice = raise_case("dave", "Invoice shows the wrong VAT")
+            vpn = raise_case("carol", "VPN drops every hour")
+            alice = directory.user_by_name(work, "alice")
+            investigate = task_acts.complete(
                 work,
-                case_type="SUPPORT",
-                subject="Printer jams on page 2",
-                raiser=people["carol"],
-                actor_id=people["carol"].id,
-            )
-            invoice = cases.open_case(
-                work,
-                case_type="SUPPORT",
-                priority="high",
-                subject="Invoice shows the wrong VAT",
-                raiser=people["dave"],
-                actor_id=people["dave"].id,
-            )
-            vpn = cases.open_case(
-                work,
-                case_type="SUPPORT",
-                subject="VPN drops every hour",
-                raiser=people["carol"],
-                actor_id=people["carol"].id,
-            )
-            investigate = tasks.complete(
-                work,
-                task_id=vpn.task_ids[0],
-                user=directory.user_by_name(work, "alice"),
-                data={
+                load_subject(work, alice),
+                alice,
+                vpn.task_ids[0],
+                {
                     "category": "software",
                     "priority": "high",
                     "needs_investigation": True,
@@ -158,7 +151,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     triage = printer.task_ids[0]
     print("Try:")
     print("  python run.py task list --as alice                # the service desk's inbox")
-    print(f"  python run.py task complete {triage} --as sam           # refused: not his lane")
+    print(f"  python run.py task complete {triage} --as mona          # refused: not her lane")
+    print(f"  python run.py task show {triage} --as sam               # not found: not his case")
     print(
         f'  python run.py task complete {triage} --as alice --data \'{{"needs_investigation": '
         "false}'"
@@ -175,13 +169,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _web_access(work: UnitOfWork) -> None:
     """What the web app needs on top: the service desk may open and change support cases,
-    carol and dave reach the portal as contacts of their companies, ``admin`` administers."""
+    every team reads the customers' cases (seed 002: the customer group of a case's main
+    contact must be readable too), carol and dave reach the portal as contacts of their
+    companies and may open support cases there, ``admin`` administers."""
     permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
+    for group in DEMO_GROUPS:
+        permit_customers(work, group=group, customer=None)
     for name, company in (("carol", "Acme"), ("dave", "Globex")):
         with contextlib.suppress(Conflict):  # a second demo run finds them in place
             directory.add_customer_group(work, name=company)
             directory.add_contact(work, name=name.title(), customer_group=company, username=name)
-        set_portal_access(work, username=name, view="own", edit="own", parent_visibility=False)
+        set_portal_access(
+            work,
+            username=name,
+            view="own",
+            edit="own",
+            parent_visibility=False,
+            case_types=["SUPPORT"],
+        )
     with contextlib.suppress(Conflict):
         directory.add_user(work, username="admin", password=DEMO_PASSWORD, is_admin=True)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine import cases, posts, tasks, views
+from engine import cases, views
 from engine.cases import PRIORITIES
 from engine.directory import user_by_name
-from rules import load_subject, visible_case
-from rules.pages import case_list_query, case_page
+from rules import case_acts, load_subject, task_acts
+from rules.case_view import case_page, summary_for, task_views
+from rules.pages import case_list_query
 
 from .context import add_as, json_object, row_id, runtime
 from .output import emit
@@ -23,7 +24,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = case.add_parser("open")
     p.add_argument("--type", dest="case_type", required=True, help="case-type key, e.g. SUPPORT")
     p.add_argument("--subject", required=True)
-    p.add_argument("--priority", default="normal", choices=PRIORITIES)
+    p.add_argument("--priority", choices=PRIORITIES, help="default normal (agents only)")
     p.add_argument("--data", help="process variables as a JSON object")
     p.add_argument("--contact", type=row_id, help="id of the main contact")
     add_as(p)
@@ -62,6 +63,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=cmd_task_list)
     p = task.add_parser("show")
     p.add_argument("task_id", type=row_id)
+    add_as(p)
     p.set_defaults(handler=cmd_task_show)
     for action, handler in (("claim", cmd_task_claim), ("release", cmd_task_release)):
         p = task.add_parser(action)
@@ -85,17 +87,18 @@ def cmd_case_open(args: argparse.Namespace) -> int:
     data = json_object(args.data)
     with runtime(args) as rt, rt.unit() as work:
         raiser = user_by_name(work, args.as_user)
-        opened = cases.open_case(
+        subject = load_subject(work, raiser)
+        opened = case_acts.open_case(
             work,
+            subject,
+            raiser,
             case_type=args.case_type,
-            subject=args.subject,
-            raiser=raiser,
+            title=args.subject,
             data=data,
             priority=args.priority,
-            main_contact_id=args.contact,
-            actor_id=raiser.id,
+            contact=args.contact,
         )
-        detail = views.case_detail(work, cases.case_by_number(work, opened.number))
+        detail = case_page(work, subject, raiser, opened.number)
     if args.json:
         emit(detail, as_json=True)
     else:
@@ -118,12 +121,9 @@ def cmd_case_list(args: argparse.Namespace) -> int:
             status=args.status,
             case_type=args.case_type,
         ).limit(args.limit)
-        rows = [views.case_summary(work, c) for c in work.session.scalars(query)]
-    emit(
-        rows,
-        as_json=args.json,
-        table=["number", "type", "status", "priority", "subject", "raiser", "updated_at"],
-    )
+        rows = [summary_for(work, subject, c) for c in work.session.scalars(query)]
+    columns = ["number", "type", "status", "priority", "subject", "raiser", "updated_at"]
+    emit(rows, as_json=args.json, table=[c for c in columns if not rows or c in rows[0]])
     return 0
 
 
@@ -135,10 +135,17 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         emit(detail, as_json=True)
         return 0
     tasks_, history, stream = detail.pop("tasks"), detail.pop("history"), detail.pop("stream")
+    fields = detail.pop("fields", [])
+    detail.pop("data", None)
     emit(detail, as_json=False)
     for title, rows, columns in (
-        ("Tasks", tasks_, [*TASK_COLUMNS, "completed_by"]),
-        ("Stream", stream, ["at", "internal", "body"]),
+        ("Details", fields, ["label", "display"]),
+        (
+            "Tasks",
+            tasks_,
+            [c for c in [*TASK_COLUMNS, "completed_by"] if not tasks_ or c in tasks_[0]],
+        ),
+        ("Stream", stream, ["at", "author", "internal", "body"]),
         ("History", history, ["at", "actor", "entity", "id", "action"]),
     ):
         if rows:
@@ -150,10 +157,8 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_post(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         author = user_by_name(work, args.as_user)
-        action = "post_internal" if args.internal else "post"
-        visible_case(work, load_subject(work, author), args.number, action)
-        post = posts.add_post(
-            work, number=args.number, author=author, body=args.body, internal=args.internal
+        post = case_acts.add_post(
+            work, load_subject(work, author), author, args.number, args.body, args.internal
         )
         summary = {"id": post.id, "case": args.number, "internal": post.internal}
     if args.json:
@@ -166,8 +171,9 @@ def cmd_case_post(args: argparse.Namespace) -> int:
 def cmd_case_close(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         actor = user_by_name(work, args.as_user)
-        case = cases.close_case(work, number=args.number, actor_id=actor.id, reason=args.reason)
-        summary = views.case_summary(work, case)
+        subject = load_subject(work, actor)
+        case = case_acts.close_case(work, subject, actor, args.number, args.reason)
+        summary = summary_for(work, subject, case)
     if args.json:
         emit(summary, as_json=True)
     else:
@@ -178,14 +184,15 @@ def cmd_case_close(args: argparse.Namespace) -> int:
 def cmd_task_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = user_by_name(work, args.as_user)
-        rows = views.task_summaries(work, tasks.inbox(work, user, scope=args.scope))
-    emit(rows, as_json=args.json, table=TASK_COLUMNS)
+        rows = task_acts.inbox_rows(work, load_subject(work, user), user, scope=args.scope)
+    emit(rows, as_json=args.json, table=[c for c in TASK_COLUMNS if not rows or c in rows[0]])
     return 0
 
 
 def cmd_task_show(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        detail = views.task_summary(work, tasks.get_task(work, args.task_id))
+        user = user_by_name(work, args.as_user)
+        detail = task_acts.show_task(work, load_subject(work, user), user, args.task_id)
     emit(detail, as_json=args.json)
     return 0
 
@@ -193,18 +200,20 @@ def cmd_task_show(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace, verb: str) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = user_by_name(work, args.as_user)
+        subject = load_subject(work, user)
         if verb in ("reassign", "delegate"):
-            action = tasks.reassign if verb == "reassign" else tasks.delegate
-            task = action(work, task_id=args.task_id, actor=user, to=user_by_name(work, args.to))
+            to = user_by_name(work, args.to)
+            task = task_acts.hand_over(
+                work, subject, user, args.task_id, to, delegate=verb == "delegate"
+            )
         elif verb == "complete":
-            task = tasks.complete(
-                work, task_id=args.task_id, user=user, data=json_object(args.data)
-            ).task
+            data = json_object(args.data)
+            task = task_acts.complete(work, subject, user, args.task_id, data).task
         else:
-            task = getattr(tasks, verb)(work, task_id=args.task_id, user=user)
-        summary = views.task_summary(work, task)
-        case = views.case_summary(work, cases.case_by_number(work, summary["case"]))
-        follow_up = views.task_summaries(work, tasks.case_tasks(work, task.case_id))
+            task = getattr(task_acts, verb)(work, subject, user, args.task_id)
+        summary = task_views(work, subject, user, [views.task_summary(work, task)])[0]
+        case = summary_for(work, subject, cases.case_by_number(work, summary["case"]))
+        follow_up = task_acts.open_tasks_for(work, subject, user, task.case_id)
     if args.json:
         emit({"task": summary, "case": case, "open_tasks": follow_up}, as_json=True)
         return 0
@@ -216,7 +225,8 @@ def _act(args: argparse.Namespace, verb: str) -> int:
         print(f"case {case['number']} is {case['status']}")
         if follow_up:
             print("open tasks now:")
-            emit(follow_up, as_json=False, table=TASK_COLUMNS)
+            columns = [c for c in TASK_COLUMNS if c in follow_up[0]]
+            emit(follow_up, as_json=False, table=columns)
     return 0
 
 

@@ -146,6 +146,7 @@ def store_definition(
             "case_type": config.to_dict(),
             "routing": routing,
             "start_form": [f.to_dict() for f in compiled.start_form],
+            "public_fields": [f.to_dict() for f in compiled.public_fields],
             **({"view_only": True} if compiled.view_only else {}),
         },
         spec_json=""

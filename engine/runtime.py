@@ -60,6 +60,9 @@ class LoadedVersion:
     subprocess_specs: dict[str, BpmnProcessSpec]
     routing: dict[str, TaskRouting]
     start_form: tuple[FormField, ...] = ()
+    public_fields: tuple[
+        FormField, ...
+    ] = ()  # what customers see; every other variable is internal
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,9 @@ class Runtime:
             subprocess_specs=subs,
             routing={k: TaskRouting.from_dict(v) for k, v in row.config["routing"].items()},
             start_form=tuple(FormField.from_dict(f) for f in row.config.get("start_form", ())),
+            public_fields=tuple(
+                FormField.from_dict(f) for f in row.config.get("public_fields", ())
+            ),
         )
         self._versions.put(version_id, loaded)
         return loaded

@@ -166,9 +166,41 @@ class InboxItem:
     version_id: int  # of the case: its routing says who the task is for and its form
 
 
-def inbox(work: UnitOfWork, user: User, *, scope: str = "all", limit: int = 100) -> list[InboxItem]:
-    """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``."""
-    return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+_SCOPES: dict[str, Any] = {
+    "all": None,
+    "mine": HumanTask.claimed_by_id == _UID,
+    "groups": HumanTask.claimed_by_id.is_(None),
+}
+
+
+def inbox(
+    work: UnitOfWork,
+    user: User,
+    *,
+    scope: str = "all",
+    limit: int = 100,
+    cases: ColumnElement[bool] | None = None,
+) -> list[InboxItem]:
+    """Open tasks the user may act on: ``mine`` (claimed), ``groups`` (unclaimed), ``all``.
+
+    ``cases`` narrows them to the cases a condition over ``Case`` holds for: the caller's
+    visibility rules (a task of a case its candidate may not see is not theirs to see).
+    Without it this is the engine's own view, for trusted callers.
+    """
+    if cases is None:
+        return _items(_INBOX[scope].rows(work.session, {"uid": user.id, "limit": limit}))
+    query = _inbox_within(scope, cases)
+    return _items(query.rows(work.session, {"uid": user.id, "limit": limit}))
+
+
+@lru_cache(maxsize=1024)
+def _inbox_within(scope: str, cases: ColumnElement[bool]) -> Prepared:
+    """The inbox statement narrowed by ``cases``, built and compiled once per condition
+    (callers keep their conditions, so a user's inbox is built on their first request)."""
+    query = _TASK_LIST.where(eligible(_UID), cases)
+    if _SCOPES[scope] is not None:
+        query = query.where(_SCOPES[scope])
+    return Prepared(query.limit(bindparam("limit")))
 
 
 def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:
@@ -177,6 +209,15 @@ def _items(rows: list[tuple[Any, ...]]) -> list[InboxItem]:
         InboxItem(TaskRow(*row[:width]), row[width] or "", row[width + 1], row[width + 2])
         for row in rows
     ]
+
+
+def task_row(values: tuple[Any, ...]) -> TaskRow:
+    """A task read as the plain columns of ``human_tasks``, in table order."""
+    return TaskRow(*values[: len(_TASK_COLUMNS)])
+
+
+#: The columns of a task row in table order (what :func:`task_row` takes).
+TASK_COLUMNS = tuple(_TASK_COLUMNS)
 
 
 def get_task(work: UnitOfWork, task_id: int) -> HumanTask:

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from engine.cases import case_data
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseContact, CaseType, Contact, StreamPost, User
@@ -26,6 +27,7 @@ from mail.outbox import queue_notice
 from mail.thread_keys import reply_address
 from mail.tokens import case_token
 from rules.decisions import can
+from rules.public import customer_fields, staff_name, version_of
 from rules.subject import load_subject
 
 ACK_LIMIT_PER_DAY = 10
@@ -35,20 +37,20 @@ MAX_REFERENCES = 20
 
 def queue_case_reply(
     work: UnitOfWork, case_id: int, post_id: int, internal: bool, domain: str
-) -> int:
-    """Mail an agent's public post to the case's raiser and contacts; how many were queued."""
+) -> set[str]:
+    """Mail an agent's public post to the case's raiser and contacts; the addresses queued."""
     if internal:
-        return 0
+        return set()
     case = work.session.get(Case, case_id)
     post = work.session.get(StreamPost, post_id)
     if case is None or post is None or post.author_id is None:
-        return 0
+        return set()
     author = work.session.get(User, post.author_id)
     if author is None or not _is_agent(work, author, case):
-        return 0
+        return set()
     mailbox = _mailbox_for(work, case)
     if mailbox is None:
-        return 0
+        return set()
     recipients = customer_addresses(work, case) - {
         (author.email or "").lower(),
         mailbox.group_address,
@@ -56,7 +58,7 @@ def queue_case_reply(
     context = {
         **_case_context(work, case),
         "body": post.body,
-        "author": author.display_name or author.username,
+        "author": staff_name(version_of(work, case)),  # customers never see agents' names
     }
     for address in sorted(recipients):
         _queue(
@@ -70,7 +72,7 @@ def queue_case_reply(
             dedupe=f"case_reply:post={post.id}:to={address}",
             automatic=False,
         )
-    return len(recipients)
+    return recipients
 
 
 def queue_acknowledgement(work: UnitOfWork, case_id: int, to: str, domain: str) -> bool:
@@ -143,11 +145,14 @@ def _mailbox_for(work: UnitOfWork, case: Case) -> Mailbox | None:
 
 
 def _case_context(work: UnitOfWork, case: Case) -> dict[str, object]:
+    """What every mail to a customer may say about the case: its number, subject, type,
+    and the case type's public fields (never an internal variable)."""
     type_name = work.session.scalar(select(CaseType.name).where(CaseType.id == case.case_type_id))
     return {
         "case_number": case.number,
         "case_subject": case.subject,
         "case_type_name": type_name or "",
+        "fields": customer_fields(version_of(work, case), case_data(work, case)),
     }
 
 

@@ -1,15 +1,17 @@
 """Permission rules: who sees and does what, decided in Python and enforced in SQL.
 
-``load_subject`` describes the acting user; ``can``/``explain`` decide single checks;
-``cases_query``, ``contact_filter``, ``posts_query`` and ``related_cases_query`` give
-lists filtered by the same rules (see ``rules/visibility.py`` for the rule list).
+``load_subject`` describes the acting user; ``decide`` (through ``explain`` and ``can``)
+answers every single question - (user, case, action, section) -> allowed, and which rule
+decided; ``cases_query``, ``contact_filter``, ``posts_query`` and ``related_cases_query``
+give lists filtered by the same rules (see ``rules/visibility.py`` for the rule list).
+What users *do* goes through ``rules.case_acts``, ``rules.task_acts`` and
+``rules.restriction``, never straight to the engine.
 """
 
+from .decision import Decision, decide
 from .decisions import (
-    Decision,
     additional_contacts_query,
     can,
-    case_sections,
     cases_query,
     contact_filter,
     explain,
@@ -28,9 +30,9 @@ __all__ = [
     "Subject",
     "additional_contacts_query",
     "can",
-    "case_sections",
     "cases_query",
     "contact_filter",
+    "decide",
     "explain",
     "load_subject",
     "posts_query",

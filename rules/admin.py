@@ -20,10 +20,24 @@ from engine.store.models import CaseType, CustomerGroup
 LEVELS = ("own", "all")
 
 
+TYPE_LEVELS = ("no", "read", "write")
+
+
 def permit_case_type(
-    work: UnitOfWork, *, group: str, case_type: str | None, write: bool, actor_id: int | None = None
+    work: UnitOfWork,
+    *,
+    group: str,
+    case_type: str | None,
+    write: bool = False,
+    level: str | None = None,
+    actor_id: int | None = None,
 ) -> None:
-    """Let a group read (and perhaps write) one case type, or every one when ``None``."""
+    """Set a group's level on one case type, or on every one when ``None``: ``read``,
+    ``write`` (``write=True`` for short), or ``no`` - which grants nothing and keeps the
+    group's members out of the type's cases even as collaborators (seed 000)."""
+    level = level or ("write" if write else "read")
+    if level not in TYPE_LEVELS:
+        raise InvalidInput("invalid permission", {"level": f"one of {', '.join(TYPE_LEVELS)}"})
     grp = group_by_name(work, group)
     type_id = None
     if case_type is not None:
@@ -39,16 +53,16 @@ def permit_case_type(
         )
     )
     if row is None:
-        work.session.add(CaseTypePermission(group_id=grp.id, case_type_id=type_id, can_write=write))
+        work.session.add(CaseTypePermission(group_id=grp.id, case_type_id=type_id, level=level))
     else:
-        row.can_write = write
+        row.level = level
     audit.record(
         work,
         actor_id=actor_id,
         entity="permission",
         entity_id=f"{group}:{case_type}",
         action="case_type",
-        after={"group": group, "case_type": case_type or "all", "write": write},
+        after={"group": group, "case_type": case_type or "all", "level": level},
     )
 
 
@@ -64,6 +78,15 @@ def permit_customers(
         )
         if customer_id is None:
             raise NotFound(f"no customer group '{customer}'")
+    same = CustomerPermission.customer_group_id
+    known = work.session.scalar(
+        select(CustomerPermission.id).where(
+            CustomerPermission.group_id == grp.id,
+            same.is_(None) if customer_id is None else same == customer_id,
+        )
+    )
+    if known is not None:
+        return  # granted already
     work.session.add(CustomerPermission(group_id=grp.id, customer_group_id=customer_id))
     audit.record(
         work,
@@ -82,22 +105,39 @@ def set_portal_access(
     view: str,
     edit: str,
     parent_visibility: bool,
+    case_types: list[str] | None = None,
     actor_id: int | None = None,
 ) -> None:
-    """Give a user portal access with the View and Edit levels (``own`` or ``all``)."""
+    """Give a user portal access with the View and Edit levels (``own`` or ``all``), the
+    parent toggle (only with both at ``all``, as seed 003 offers it) and the case types
+    they may open (none unless listed)."""
     bad = {
         k: f"must be one of {', '.join(LEVELS)}"
         for k, v in (("view", view), ("edit", edit))
         if v not in LEVELS
     }
+    if parent_visibility and (view, edit) != ("all", "all"):
+        bad["parent"] = "the parent toggle needs view all and edit all"
+    keys = sorted(set(case_types or ()))
+    known = set(work.session.scalars(select(CaseType.key).where(CaseType.key.in_(keys))))
+    if set(keys) - known:
+        bad["types"] = f"no case type {', '.join(sorted(set(keys) - known))}"
     if bad:
         raise InvalidInput("invalid portal access", bad)
     user = user_by_name(work, username)
-    name = f"{view}-view/{edit}-edit" + ("/parent" if parent_visibility else "")
+    name = (
+        f"{view}-view/{edit}-edit"
+        + ("/parent" if parent_visibility else "")
+        + (f"/open:{','.join(keys)}" if keys else "")
+    )
     role = work.session.scalar(select(PortalRole).where(PortalRole.name == name))
     if role is None:
         role = PortalRole(
-            name=name, view_level=view, edit_level=edit, parent_visibility=parent_visibility
+            name=name,
+            view_level=view,
+            edit_level=edit,
+            parent_visibility=parent_visibility,
+            case_types=keys,
         )
         work.session.add(role)
         work.session.flush()

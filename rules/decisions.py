@@ -7,9 +7,6 @@ prints the same reasoning the filters compile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 
 from engine.cases import case_by_number
@@ -18,88 +15,42 @@ from engine.runtime import UnitOfWork
 from engine.store.access import CaseLink, Item
 from engine.store.models import Case, CaseContact, Contact, StreamPost, User
 
-from .facts import load_facts
-from .levels import Level, needed
-from .sections import roles_on_case, sections_for
+from .decision import Decision, decide
+from .facts import CaseFacts, load_facts
+from .levels import Level, need
+from .sections import check_section
 from .subject import ALL, Subject
-from .visibility import Step, case_filter, decide
+from .visibility import case_filter
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    action: str
-    level: Level
-    trail: list[Step]
-
-    def as_dict(self) -> dict[str, Any]:
-        """The decision as plain data (the CLI's ``--json`` and the API answer this)."""
-        return {
-            "allowed": self.allowed,
-            "action": self.action,
-            "level": self.level.name.lower(),
-            "trail": [
-                {
-                    "rule": s.rule,
-                    "level": s.level.name.lower() if s.level is not None else None,
-                    "reason": s.reason,
-                    "decides": s.final,
-                }
-                for s in self.trail
-            ],
-        }
-
-    def lines(self) -> list[str]:
-        out = [
-            f"{'ALLOWED' if self.allowed else 'DENIED'}: {self.action} needs "
-            f"{needed(self.action).name.lower()}, access is {self.level.name.lower()}"
-        ]
-        for number, step in enumerate(self.trail, 1):
-            result = "n/a" if step.level is None else step.level.name.lower()
-            out.append(
-                f"  {number}. {step.rule:<13} {result:<8} {step.reason}"
-                + ("  (decides)" if step.final else "")
-            )
-        return out
+def explain(
+    work: UnitOfWork,
+    subject: Subject,
+    case: Case,
+    action: str = "read",
+    section: str | None = None,
+) -> Decision:
+    """The decision for one action (in one section) on one case, with the rule trail."""
+    need(action)  # bad input is refused before anything is read
+    check_section(section)
+    return decide(subject, load_facts(work, case, subject), action, section)
 
 
-def access_level(work: UnitOfWork, subject: Subject, case: Case) -> tuple[Level, list[Step]]:
-    return decide(subject, load_facts(work, case, subject))
-
-
-def explain(work: UnitOfWork, subject: Subject, case: Case, action: str = "read") -> Decision:
-    """The decision for one action on one case with the ordered rule trail."""
-    level, trail = access_level(work, subject, case)
-    return Decision(allows(subject, level, action), action, level, trail)
+def decide_on(
+    work: UnitOfWork, subject: Subject, case: Case, action: str = "read"
+) -> tuple[Decision, CaseFacts]:
+    """The decision and the facts it was made on (a page needs both)."""
+    facts = load_facts(work, case, subject)
+    return decide(subject, facts, action), facts
 
 
 def allows(subject: Subject, level: Level, action: str) -> bool:
-    """Whether ``level`` is enough for ``action``; internal actions never for portal users."""
-    return level >= needed(action) and not (action.endswith("_internal") and subject.portal)
-
-
-def case_sections(work: UnitOfWork, subject: Subject, case: Case) -> frozenset[str]:
-    """The sections of the case page this subject sees (GOSS permission summary)."""
-    return level_and_sections(work, subject, case)[1]
-
-
-def level_and_sections(
-    work: UnitOfWork, subject: Subject, case: Case
-) -> tuple[Level, frozenset[str]]:
-    """The subject's access level and case-page sections from one reading of the facts
-    (a page needs both; reading the facts is the costly part)."""
-    facts = load_facts(work, case, subject)
-    level, _ = decide(subject, facts)
-    owner = facts.raiser_id == subject.user_id or bool(
-        subject.contact_ids & ({facts.main_contact_id} | facts.contact_ids)
-    )
-    roles = roles_on_case(
-        is_admin=subject.is_admin,
-        level=level,
-        type_roles=subject.roles_by_type.get(case.case_type_id, frozenset()),
-        is_owner=owner,
-    )
-    return level, sections_for(roles)
+    """Whether ``level`` is enough for ``action`` by level and audience alone (no facts):
+    the SQL side of :func:`decide` for lists that filter by an action's level."""
+    wanted = need(action)
+    if wanted.agents_only and subject.portal is not None:
+        return False
+    return level >= wanted.level and not (wanted.admin_only and not subject.is_admin)
 
 
 def can(work: UnitOfWork, subject: Subject, action: str, case: Case) -> bool:
@@ -206,7 +157,7 @@ def posts_at_level(
     """The posts (with their authors' usernames) :func:`posts_query` gives, for a case whose
     access level the caller has already decided: a case page decides it once, and then need
     not compile the visibility filter into the query a second time."""
-    if level < Level.READ:
+    if not allows(subject, level, "read"):
         return []
     query = _POSTS_WITH_AUTHORS if reads_internal_posts(subject) else _PUBLIC_POSTS_WITH_AUTHORS
     return [(post, author) for post, author in work.session.execute(query, {"case_id": case_id})]

@@ -1,40 +1,85 @@
 """Access levels and the actions they allow.
 
-A user's access to a case is one level; every action needs a minimum level.  Keeping
-this a total order makes "what may this user do here" one comparison, in Python and
-in SQL alike.
+A user's access to a case is one level; every action needs a minimum level (and some
+actions more: agents only, administrators only, an open task of one's own).  Keeping the
+levels a total order makes "what may this user do here" one comparison, in Python and in
+SQL alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import Literal, get_args
+
+from engine.errors import InvalidInput
 
 
 class Level(IntEnum):
     NONE = 0
     SUMMARY = 1  # task users: the case summary shown with their task
-    READ = 2
-    WRITE = 3
+    READ = 2  # monitors: view only
+    STREAM = 3  # read and post to the stream: collaborators, owners, customers who may edit
+    WRITE = 4  # work the case: managers
 
 
-#: What a user may do to a case (and ask about, through the API's access explanation).
-Action = Literal["summary", "read", "read_internal", "post", "write", "post_internal", "close"]
+@dataclass(frozen=True)
+class Need:
+    """What one action needs beyond a level."""
 
-#: Action -> the level it needs.  ``read_internal`` also needs a non-portal user.
-ACTIONS: dict[str, Level] = {
-    "summary": Level.SUMMARY,
-    "read": Level.READ,
-    "read_internal": Level.READ,
-    "post": Level.READ,
-    "write": Level.WRITE,
-    "post_internal": Level.WRITE,
-    "close": Level.WRITE,
+    level: Level
+    agents_only: bool = False  # never for portal users (customers)
+    admin_only: bool = False
+    task: bool = False  # acts on a task: the user must be a candidate of an open task
+    what: str = ""
+
+
+#: Every action a user can take on a case, and what it needs.  ``edit`` and ``write`` are
+#: the same action under the two names people use for it.
+ACTIONS: dict[str, Need] = {
+    "summary": Need(Level.SUMMARY, what="see the case summary"),
+    "read": Need(Level.READ, what="read the case"),
+    "read_internal": Need(
+        Level.READ, agents_only=True, what="read the case's internal posts and service levels"
+    ),
+    "post": Need(Level.STREAM, what="post to the stream"),
+    "post_internal": Need(Level.STREAM, agents_only=True, what="post internal notes"),
+    "write": Need(Level.WRITE, agents_only=True, what="change the case"),
+    "edit": Need(Level.WRITE, agents_only=True, what="change the case"),
+    "close": Need(Level.WRITE, agents_only=True, what="close the case"),
+    "hide": Need(Level.WRITE, agents_only=True, what="hide the case from the portal"),
+    "claim": Need(Level.SUMMARY, task=True, what="claim a task"),
+    "release": Need(Level.SUMMARY, task=True, what="release a task"),
+    "complete": Need(Level.SUMMARY, task=True, what="complete a task"),
+    "reassign": Need(Level.SUMMARY, agents_only=True, task=True, what="reassign a task"),
+    "delegate": Need(Level.SUMMARY, agents_only=True, task=True, what="delegate a task"),
+    "restrict": Need(Level.READ, admin_only=True, what="restrict access to the case"),
+    "unrestrict": Need(Level.READ, admin_only=True, what="lift the case's restriction"),
+    "grant": Need(Level.READ, admin_only=True, what="grant case-level permissions"),
+    "explain": Need(Level.SUMMARY, what="see why they have the access they have"),
 }
 
+#: The action names as a type, for the API's parameter (checked against ACTIONS below).
+Action = Literal[
+    "summary", "read", "read_internal", "post", "post_internal", "write", "edit", "close",
+    "hide", "claim", "release", "complete", "reassign", "delegate", "restrict", "unrestrict",
+    "grant", "explain",
+]  # fmt: skip
+assert set(get_args(Action)) == set(ACTIONS), "Action and ACTIONS name the same actions"
 
-def needed(action: str) -> Level:
+#: Task actions an administrator may take on any task of a case they can see.
+ADMIN_TASK_ACTIONS = frozenset({"reassign", "release"})
+
+
+def need(action: str) -> Need:
+    """What ``action`` needs; an unknown action is bad input naming the known ones."""
     try:
         return ACTIONS[action]
     except KeyError:
-        raise ValueError(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}") from None
+        raise InvalidInput(
+            f"unknown action {action!r}", {"action": f"one of {', '.join(ACTIONS)}"}
+        ) from None
+
+
+def needed(action: str) -> Level:
+    return need(action).level

@@ -14,9 +14,16 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 
 from engine import sla_clocks
+from engine.cases import case_data
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
-from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
+from engine.store.access import (
+    AutoFollow,
+    CaseCollaborator,
+    CaseFollower,
+    Notification,
+    PortalMembership,
+)
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import (
     Case,
@@ -33,11 +40,15 @@ from mail.settings import MailSettings
 
 from . import assignment
 from .decisions import can
+from .public import customer_fields, customer_side, staff_name, version_of
 from .subject import load_subject
 
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
 _ANY_FOLLOWER = (
     select(CaseFollower.user_id).where(CaseFollower.case_id == bindparam("case_id")).limit(1)
+)
+_PORTAL_USER = Prepared(
+    select(PortalMembership.user_id).where(PortalMembership.user_id == bindparam("uid"))
 )
 _AUTO_FOLLOWERS = Prepared(
     select(AutoFollow.user_id).where(AutoFollow.case_type_id == bindparam("type_id"))
@@ -56,21 +67,23 @@ class RulesPolicies(CasePolicies):
         row = work.session.get(Case, case.id)
         assert row is not None
         groups = case.version.config.groups_for_role("escalation")
-        recipients = {
-            email
-            for email in work.session.scalars(
-                select(User.email)
+        people = list(
+            work.session.scalars(
+                select(User)
                 .join(Membership, Membership.user_id == User.id)
                 .join(Group, Group.id == Membership.group_id)
                 .where(Group.name.in_(groups), User.is_active.is_(True), User.email.is_not(None))
             )
-            if email is not None  # the query's own filter, restated for the type checker
-        }
+        )
         kind = "breach" if notice.threshold >= 1.0 else "warning"
         if kind == "warning" and row.assignee_id is not None:
             assignee = work.session.get(User, row.assignee_id)
             if assignee is not None and assignee.email:
-                recipients.add(assignee.email)
+                people.append(assignee)
+        # a notice names the case: only to those the decision lets see it
+        recipients = {
+            u.email for u in people if u.email and can(work, load_subject(work, u), "summary", row)
+        }
         context = {
             "case_number": row.number,
             "case_subject": row.subject,
@@ -127,9 +140,16 @@ class RulesPolicies(CasePolicies):
             _ADD_COLLABORATORS.execute_many(
                 work.session, [{"case_id": case.id, "user_id": u} for u in collaborators]
             )
+        following: set[int] = set()
+        if case.raiser_id is not None and _PORTAL_USER.first(work.session, {"uid": case.raiser_id}):
+            # seed 000: portal users follow the cases they create (what they hear of is
+            # still decided per post, see _notify)
+            work.session.add(CaseFollower(case_id=case.id, user_id=case.raiser_id))
+            following.add(case.raiser_id)
         followers = [
             user_id
             for (user_id,) in _AUTO_FOLLOWERS.rows(work.session, {"type_id": case.case_type_id})
+            if user_id not in following
         ]
         if not followers:
             return
@@ -177,8 +197,8 @@ class RulesPolicies(CasePolicies):
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         self._answer_customer(work, case_id, post_id, internal)
-        self._notify_followers(work, case_id, post_id, internal)
-        queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
+        mailed = queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
+        self._notify_followers(work, case_id, post_id, internal, mailed)
 
     @staticmethod
     def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
@@ -203,15 +223,17 @@ class RulesPolicies(CasePolicies):
             sla_clocks.responded(work, case_id)
 
     def _notify_followers(
-        self, work: UnitOfWork, case_id: int, post_id: int, internal: bool
+        self, work: UnitOfWork, case_id: int, post_id: int, internal: bool, mailed: set[str]
     ) -> None:
+        """Followers hear of a post they may read, except its author; an address the
+        customer answer went to already gets no second mail of it."""
         if work.session.scalar(_ANY_FOLLOWER, {"case_id": case_id}) is None:
             return
         case = work.session.get(Case, case_id)
-        assert case is not None
-        self._notify(
-            work, case, "post_added", post_id, "read_internal" if internal else "read", skip=None
-        )
+        post = work.session.get(StreamPost, post_id)
+        assert case is not None and post is not None
+        action = "read_internal" if internal else "read"
+        self._notify(work, case, "post_added", post_id, action, skip=post.author_id, mailed=mailed)
 
     def _notify(
         self,
@@ -221,28 +243,37 @@ class RulesPolicies(CasePolicies):
         post_id: int | None,
         action: str,
         skip: int | None,
+        mailed: set[str] | None = None,
     ) -> None:
-        """A notification row per follower who may see it, and a mail when they have an
-        address (queued in this transaction; never twice for the same event)."""
-        context: dict[str, object] = {
-            "case_number": case.number,
-            "case_subject": case.subject,
-            "case_url": f"{self.mail.base_url}/cases/{case.number}",
-        }
-        if post_id is not None:
-            post = work.session.get(StreamPost, post_id)
-            assert post is not None
-            author = work.session.get(User, post.author_id) if post.author_id else None
-            context.update(
-                author=author.display_name if author else "Casework",
-                body=post.body[:2000],
-                internal=post.internal,
-            )
+        """A notification row per follower the decision lets see it, and a mail when they
+        have an address (queued in this transaction; never twice for the same event).
+        Customers get the customer view: the portal link, the case type's public fields,
+        and the staff name instead of an agent's."""
+        base: dict[str, object] = {"case_number": case.number, "case_subject": case.subject}
+        post = work.session.get(StreamPost, post_id) if post_id is not None else None
+        author = work.session.get(User, post.author_id) if post and post.author_id else None
+        version = version_of(work, case)
         for user_id in work.session.scalars(
             select(CaseFollower.user_id).where(CaseFollower.case_id == case.id)
         ):
-            if user_id == skip or not self._may(work, user_id, action, case):
+            user = work.session.get(User, user_id)
+            if user_id == skip or user is None:
                 continue
+            subject = load_subject(work, user)
+            if not can(work, subject, action, case):
+                continue
+            customer = subject.portal is not None
+            context = {
+                **base,
+                "case_url": f"{self.mail.base_url}{'/portal' if customer else ''}"
+                f"/cases/{case.number}",
+                "fields": customer_fields(version, case_data(work, case)) if customer else [],
+            }
+            if post is not None:
+                name = author.display_name or author.username if author else "Casework"
+                if customer and author and not customer_side(work, {author.id}):
+                    name = staff_name(version)
+                context.update(author=name, body=post.body[:2000], internal=post.internal)
             work.session.add(
                 Notification(
                     user_id=user_id,
@@ -252,8 +283,7 @@ class RulesPolicies(CasePolicies):
                     created_at=work.now,
                 )
             )
-            user = work.session.get(User, user_id)
-            if user is not None and user.email:
+            if user.email and user.email.strip().lower() not in (mailed or set()):
                 queue_notice(
                     work.session,
                     case_id=case.id,

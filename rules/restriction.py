@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from engine import audit
-from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.errors import Conflict, InvalidInput
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseGrant, CaseItem, Item, WorkTaskAttachment
 from engine.store.models import Case, Group, User
 
+from .case_acts import require
 from .subject import Subject
 
 
@@ -63,6 +64,52 @@ def restriction_blockers(work: UnitOfWork, case: Case) -> list[str]:
     return reasons
 
 
+def _grant_rows(
+    work: UnitOfWork,
+    case: Case,
+    users: Iterable[tuple[str, str]],
+    groups: Iterable[tuple[str, str]],
+) -> list[CaseGrant]:
+    """Grant rows for (name, level) pairs; bad names and levels are named, all at once."""
+    session = work.session
+    grants, errors = [], {}
+    for kind, model, entries in (("user", User, users), ("group", Group, groups)):
+        name_col = User.username if model is User else Group.name
+        for name, level in entries:
+            if level not in ("read", "full"):
+                errors[name] = "level must be read or full"
+                continue
+            target = session.scalar(select(model.id).where(name_col == name))
+            if target is None:
+                errors[name] = f"no {kind} of that name"
+                continue
+            grants.append(
+                CaseGrant(
+                    case_id=case.id,
+                    level=level,
+                    user_id=target if kind == "user" else None,
+                    group_id=target if kind == "group" else None,
+                )
+            )
+    if errors:
+        raise InvalidInput("invalid grant", errors)
+    return grants
+
+
+def _record(
+    work: UnitOfWork, subject: Subject, case: Case, action: str, after: dict[str, object]
+) -> None:
+    audit.record(
+        work,
+        actor_id=subject.user_id,
+        entity="case",
+        entity_id=case.number or case.id,
+        case_id=case.id,
+        action=action,
+        after=after,
+    )
+
+
 def restrict(
     work: UnitOfWork,
     subject: Subject,
@@ -73,62 +120,87 @@ def restrict(
 ) -> None:
     """Restrict a case to the given (name, level) grants; levels are ``read`` or ``full``.
 
-    Only administrators may do this; with no grants only administrators see the case.
+    Only administrators may do this (seed 004, rule 1); with no grants only administrators
+    see the case (rule 4).  Refused when the case cannot be kept restricted (rule 5).
     """
-    if not subject.is_admin:
-        raise Forbidden("only administrators may restrict access to a case")
+    require(work, subject, case, "restrict")
+    users, groups = list(users), list(groups)
     blockers = restriction_blockers(work, case)
     if blockers:
         raise Conflict(f"case {case.number} cannot be restricted: " + "; ".join(blockers))
-    session = work.session
-    grants = []
-    for kind, model, entries in (("user", User, users), ("group", Group, groups)):
-        name_col = User.username if model is User else Group.name
-        for name, level in entries:
-            if level not in ("read", "full"):
-                raise InvalidInput("invalid grant", {name: "level must be read or full"})
-            target = session.scalar(select(model.id).where(name_col == name))
-            if target is None:
-                raise InvalidInput("invalid grant", {name: f"no {kind} of that name"})
-            grants.append(
-                CaseGrant(
-                    case_id=case.id,
-                    level=level,
-                    user_id=target if kind == "user" else None,
-                    group_id=target if kind == "group" else None,
-                )
-            )
-    access = session.get(CaseAccess, case.id) or CaseAccess(case_id=case.id)
+    grants = _grant_rows(work, case, users, groups)
+    access = work.session.get(CaseAccess, case.id) or CaseAccess(case_id=case.id)
     access.restricted, access.restricted_by_id, access.restricted_at = (
         True,
         subject.user_id,
         work.now,
     )
-    session.add(access)
-    session.add_all(grants)
-    audit.record(
+    work.session.add(access)
+    work.session.add_all(grants)
+    _record(
         work,
-        actor_id=subject.user_id,
-        entity="case",
-        entity_id=case.number or case.id,
-        case_id=case.id,
-        action="restricted",
-        after={"users": [list(u) for u in users], "groups": [list(g) for g in groups]},
+        subject,
+        case,
+        "restricted",
+        {"users": [list(u) for u in users], "groups": [list(g) for g in groups]},
     )
 
 
-def hide_from_portal(work: UnitOfWork, subject: Subject, case: Case, hidden: bool = True) -> None:
-    if not (subject.is_admin or subject.writes_type(case.case_type_id)):
-        raise Forbidden("only users who may change the case can hide it from the portal")
-    access = work.session.get(CaseAccess, case.id) or CaseAccess(case_id=case.id)
-    access.hidden_from_portal = hidden
-    work.session.add(access)
-    audit.record(
+def grant(
+    work: UnitOfWork,
+    subject: Subject,
+    case: Case,
+    *,
+    users: Iterable[tuple[str, str]] = (),
+    groups: Iterable[tuple[str, str]] = (),
+) -> bool:
+    """Grant case-level permissions.  They replace system permissions (seed 004, rule 3),
+    so granting on a case that is not restricted restricts it (with rule 5's refusals);
+    on a restricted case the grants are added.  True when this restricted the case."""
+    users, groups = list(users), list(groups)
+    if not (users or groups):
+        raise InvalidInput("nothing to grant", {"grant": "name a user or a group"})
+    require(work, subject, case, "grant")
+    access = work.session.get(CaseAccess, case.id)
+    if access is None or not access.restricted:
+        restrict(work, subject, case, users=users, groups=groups)
+        return True
+    work.session.add_all(_grant_rows(work, case, users, groups))
+    _record(
         work,
-        actor_id=subject.user_id,
-        entity="case",
-        entity_id=case.number or case.id,
-        case_id=case.id,
-        action="portal_visibility",
-        after={"hidden": hidden},
+        subject,
+        case,
+        "granted",
+        {"users": [list(u) for u in users], "groups": [list(g) for g in groups]},
+    )
+    return False
+
+
+def unrestrict(work: UnitOfWork, subject: Subject, case: Case) -> None:
+    """Lift a case's restriction: its grants go and system permissions apply again.
+    Administrators only, audited with the grants that were removed."""
+    require(work, subject, case, "unrestrict")
+    access = work.session.get(CaseAccess, case.id)
+    if access is None or not access.restricted:
+        raise Conflict(f"case {case.number} is not restricted")
+    removed = work.session.execute(
+        select(User.username, Group.name, CaseGrant.level)
+        .select_from(CaseGrant)
+        .outerjoin(User, User.id == CaseGrant.user_id)
+        .outerjoin(Group, Group.id == CaseGrant.group_id)
+        .where(CaseGrant.case_id == case.id)
+        .order_by(CaseGrant.id)
+    ).all()
+    work.session.execute(delete(CaseGrant).where(CaseGrant.case_id == case.id))
+    access.restricted, access.restricted_by_id, access.restricted_at = False, None, None
+    _record(
+        work,
+        subject,
+        case,
+        "unrestricted",
+        {
+            "removed": [
+                [("user:" + u) if u else ("group:" + (g or "?")), level] for u, g, level in removed
+            ]
+        },
     )

@@ -1,19 +1,26 @@
-"""Which sections of a case page each role sees (the GOSS permission summary).
+"""Which sections of a case page each role sees (the GOSS permission summary, seed 001).
 
-Sections: the read-only case details (original submission), case actions,
-contacting the owner, communications, contact details, linked cases and additional
-details.  Managers see and use everything; monitors see but act on little; owners
-see their submission and the communications; task users see a summary through
-their task.
+Sections: the read-only case details (original submission), case actions, contacting
+the owner, communications, contact details, linked cases and additional details.
+Managers see and use everything; monitors see but act on little; owners see their
+submission and the communications; task users see a summary through their task.
+
+The roles a user holds *on one case* come from the rules that gave them access to it
+(see :func:`roles_of`), so sections never widen what the access decision allows: a
+manager of the case type who is granted read-only on a restricted case sees what a
+monitor sees.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
+
+from engine.errors import InvalidInput
 
 from .levels import Level
 
-SECTIONS = (
+Section = Literal[
     "case_details",
     "case_actions",
     "contact_owner",
@@ -21,38 +28,53 @@ SECTIONS = (
     "contact_details",
     "linked_cases",
     "additional_details",
-)
+]
+SECTIONS: tuple[str, ...] = get_args(Section)
 
+_VIEWER = frozenset(
+    {"case_details", "communications", "contact_details", "linked_cases", "additional_details"}
+)
 DEFAULT_MATRIX: dict[str, frozenset[str]] = {
     "admin": frozenset(SECTIONS),
     "manager": frozenset(SECTIONS),
-    "monitor": frozenset(
-        {"case_details", "communications", "contact_details", "linked_cases", "additional_details"}
-    ),
-    "escalation": frozenset(
-        {"case_details", "communications", "contact_details", "linked_cases", "additional_details"}
-    ),
+    "monitor": _VIEWER,
+    "escalation": frozenset(SECTIONS),  # while escalated they work the case
     "owner": frozenset({"case_details", "communications"}),
     "task_user": frozenset({"case_details"}),
 }
 
 
-def roles_on_case(
-    *, is_admin: bool, level: Level, type_roles: frozenset[str], is_owner: bool
-) -> frozenset[str]:
-    """The roles that decide the sections a user sees on one case."""
-    roles = set(type_roles & {"manager", "monitor", "escalation"})
-    if is_admin:
-        roles.add("admin")
-    if level >= Level.WRITE and not roles:
-        roles.add("manager")  # write permission without a case-type role acts as a manager
-    elif level >= Level.READ and not roles and not is_owner:
-        roles.add("monitor")
-    if is_owner:
-        roles.add("owner")
-    if level == Level.SUMMARY:
-        roles = {"task_user"}
-    return frozenset(roles) if level > Level.NONE else frozenset()
+def check_section(section: str | None) -> None:
+    """An unknown section is bad input naming the known ones."""
+    if section is not None and section not in SECTIONS:
+        raise InvalidInput(
+            f"unknown section {section!r}", {"section": f"one of {', '.join(SECTIONS)}"}
+        )
+
+
+def role_of(rule: str, level: Level) -> str | None:
+    """The page role a rule's grant of ``level`` plays (None: it grants nothing)."""
+    if level <= Level.NONE:
+        return None
+    if rule in ("portal", "raiser"):
+        return "owner"
+    if rule == "task_user":
+        return "task_user"
+    if rule == "admin":
+        return "admin"
+    if rule == "escalation":
+        return "escalation"
+    if level >= Level.WRITE:
+        return "manager"  # the system rule or a full grant
+    if level == Level.STREAM and rule == "restriction":
+        return "owner"  # a customer's full grant: read and post, as on their own case
+    return "monitor"  # read by the system rule, a read grant, a collaborator
+
+
+def roles_of(steps: Iterable[tuple[str, Level | None]]) -> frozenset[str]:
+    """The roles of every rule that gave access (the deciding rule alone when one decides)."""
+    roles = {role_of(rule, level) for rule, level in steps if level is not None}
+    return frozenset(r for r in roles if r is not None)
 
 
 def sections_for(

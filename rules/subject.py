@@ -7,7 +7,8 @@ filters work from the same facts without querying them again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, select
@@ -41,12 +42,22 @@ ROLE_LEVELS = {"manager": "write", "monitor": "read", "escalation": "read"}
 
 @dataclass(frozen=True)
 class Portal:
-    """A customer's portal access: own cases, or all of their customer (and its children)."""
+    """A customer's portal access (seed 003): View and Edit levels ``own`` (cases naming
+    them) or ``all`` (every case of their customer); with both at ``all`` the parent
+    toggle lets them view, never edit, the cases of their customer's child customers.
+    ``case_types`` are the keys of the case types the portal role lets them open."""
 
     view_all: bool
     edit_all: bool
     parent_visibility: bool
-    customer_groups: frozenset[int]  # groups whose cases "all" shows
+    own_customers: frozenset[int]  # the customer groups of the user's own contacts
+    child_customers: frozenset[int]  # their descendants, when the parent toggle is on
+    case_types: frozenset[str] = frozenset()
+
+    @property
+    def customer_groups(self) -> frozenset[int]:
+        """Every customer group whose cases the "all" view level shows."""
+        return self.own_customers | self.child_customers
 
 
 @dataclass(frozen=True)
@@ -57,17 +68,24 @@ class Subject:
     group_ids: frozenset[int]
     readable_types: frozenset[int]
     writable_types: frozenset[int]
+    denied_types: frozenset[int]  # an explicit "no" level (ALL: "no" for every type)
     customer_groups: frozenset[int]
     resource_types: frozenset[str]
     contact_ids: frozenset[int]
     portal: Portal | None = None
-    roles_by_type: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def reads_type(self, case_type_id: int) -> bool:
         return self.readable_types == ALL or case_type_id in self.readable_types
 
     def writes_type(self, case_type_id: int) -> bool:
         return self.writable_types == ALL or case_type_id in self.writable_types
+
+    def denies_type(self, case_type_id: int) -> bool:
+        """The user's roles give no access to the type: no read level and an explicit "no"
+        (seed 000: collaborators read "provided their access level ... is other than no")."""
+        if self.reads_type(case_type_id):
+            return False
+        return self.denied_types == ALL or case_type_id in self.denied_types
 
     def reads_customer(self, customer_group_id: int | None) -> bool:
         if customer_group_id is None:
@@ -82,7 +100,7 @@ _UID: BindParameter[int] = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
 _GROUPS = Prepared(select(Membership.group_id).where(Membership.user_id == _UID))
 _TYPE_PERMISSIONS = Prepared(
-    select(CaseTypePermission.case_type_id, CaseTypePermission.can_write).where(
+    select(CaseTypePermission.case_type_id, CaseTypePermission.level).where(
         CaseTypePermission.group_id.in_(_MY_GROUPS)
     )
 )
@@ -94,13 +112,21 @@ _RESOURCE_PERMISSIONS = Prepared(
 )
 _CONTACTS = Prepared(select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID))
 _GROUP_NAMES = Prepared(select(Group.name).where(Group.id.in_(_MY_GROUPS)))
-_CURRENT_CONFIGS = Prepared(
-    select(CaseType.id, CaseTypeVersion.config).join(
+_CURRENT_VERSIONS = Prepared(
+    select(CaseType.id, CaseTypeVersion.id, CaseTypeVersion.content_hash).join(
         CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
     )
 )
+_VERSION_CONFIG = Prepared(
+    select(CaseTypeVersion.config).where(CaseTypeVersion.id == bindparam("version_id"))
+)
 _PORTAL_ROLE = Prepared(
-    select(PortalRole.view_level, PortalRole.edit_level, PortalRole.parent_visibility)
+    select(
+        PortalRole.view_level,
+        PortalRole.edit_level,
+        PortalRole.parent_visibility,
+        PortalRole.case_types,
+    )
     .join(PortalMembership, PortalMembership.portal_role_id == PortalRole.id)
     .where(PortalMembership.user_id == _UID)
 )
@@ -117,14 +143,20 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
     groups = frozenset(_column(_GROUPS, session, mine))
     readable: set[int] = set()
     writable: set[int] = set()
-    all_read = all_write = False
-    for type_id, can_write in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
+    denied: set[int] = set()
+    all_read = all_write = all_denied = False
+    for type_id, level in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
         if type_id is None:
-            all_read, all_write = True, all_write or can_write
-        else:
+            all_read = all_read or level in ("read", "write")
+            all_write = all_write or level == "write"
+            all_denied = all_denied or level == "no"
+            continue
+        if level in ("read", "write"):
             readable.add(type_id)
-            if can_write:
-                writable.add(type_id)
+        if level == "write":
+            writable.add(type_id)
+        if level == "no":
+            denied.add(type_id)
     roles_by_type = _case_type_roles(work, user.id) if groups else {}
     for type_id, roles in roles_by_type.items():
         levels = {ROLE_LEVELS[r] for r in roles if r in ROLE_LEVELS}
@@ -141,11 +173,12 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         group_ids=groups,
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
+        denied_types=ALL if all_denied else frozenset(denied),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
         resource_types=frozenset(_column(_RESOURCE_PERMISSIONS, session, mine) if groups else ()),
         contact_ids=frozenset(c for c, _ in contacts),
-        portal=_portal(work, user, {g for _, g in contacts}),
-        roles_by_type=roles_by_type,
+        # Administrators act as agents: they are never limited to a portal role.
+        portal=None if user.is_admin else _portal(work, user, {g for _, g in contacts}),
     )
 
 
@@ -153,27 +186,56 @@ def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]
     """Roles the user's groups hold in each case type's current version."""
     names = set(_column(_GROUP_NAMES, work.session, {"uid": user_id}))
     result: dict[int, frozenset[str]] = {}
-    for type_id, config in _CURRENT_CONFIGS.rows(work.session, {}):
-        roles = config["case_type"].get("roles", {})
-        held = frozenset(role for role, members in roles.items() if names & set(members))
+    for type_id, version_id, content_hash in _CURRENT_VERSIONS.rows(work.session, {}):
+        roles = _VERSION_ROLES.get(content_hash)
+        if roles is None:  # a version's roles never change: read its config once
+            config = _VERSION_CONFIG.first(work.session, {"version_id": version_id})
+            stored = config[0]["case_type"].get("roles", {}) if config else {}
+            roles = {role: frozenset(groups) for role, groups in stored.items()}
+            _VERSION_ROLES.put(content_hash, roles)
+        held = frozenset(role for role, members in roles.items() if names & members)
         if held:
             result[type_id] = held
     return result
+
+
+class _RolesByVersion:
+    """The roles of a version's TOML by the version's content hash (which covers its TOML,
+    so equal hashes mean equal roles, in any database): a subject is loaded on most
+    requests, and parsing every case type's stored config each time cost more than all
+    of the subject's queries together."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._found: dict[str, dict[str, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, content_hash: str) -> dict[str, frozenset[str]] | None:
+        return self._found.get(content_hash)
+
+    def put(self, content_hash: str, roles: dict[str, frozenset[str]]) -> None:
+        with self._lock:
+            if len(self._found) >= self._size:
+                self._found.pop(next(iter(self._found)))
+            self._found[content_hash] = roles
+
+
+_VERSION_ROLES = _RolesByVersion()
 
 
 def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
     row = _PORTAL_ROLE.first(work.session, {"uid": user.id})
     if row is None:
         return None
-    view_level, edit_level, parent_visibility = row
-    visible = set(customer_groups)
-    if parent_visibility:
-        visible |= _descendants(work, customer_groups)
+    view_level, edit_level, parent_visibility, case_types = row
+    children = _descendants(work, customer_groups) if parent_visibility else set()
     return Portal(
         view_all=view_level == "all",
         edit_all=edit_level == "all",
         parent_visibility=bool(parent_visibility),
-        customer_groups=frozenset(visible),
+        own_customers=frozenset(customer_groups),
+        child_customers=frozenset(children - customer_groups),
+        case_types=frozenset(case_types or ()),
     )
 
 

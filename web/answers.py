@@ -171,17 +171,20 @@ class FormField(Answer):
 
 
 class TaskSummary(Answer):
+    """A task; customers get what to do and its form, not who else may do it (the
+    element, lane, role and candidates are then left out)."""
+
     id: int
     case: str
     name: str
-    element: str
-    lane: str | None
-    role: str | None
+    element: str | None = None
+    lane: str | None = None
+    role: str | None = None
     state: str
     claimed_by: str | None
     completed_by: str | None
     created_at: datetime
-    candidates: list[str]
+    candidates: list[str] = []
     form: list[FormField]
 
 
@@ -192,17 +195,20 @@ class TaskAnswer(Answer):
 
 
 class CaseSummary(Answer):
+    """A case in a list; customers never get staff names or internal timers (``raiser``,
+    ``assignee`` and ``next_timer_due`` are then left out)."""
+
     number: str
     subject: str
     status: str
     type: str | None
     priority: str
-    raiser: str | None
-    assignee: str | None
+    raiser: str | None = None
+    assignee: str | None = None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-    next_timer_due: datetime | None
+    next_timer_due: datetime | None = None
 
 
 class OpenedCase(CaseSummary):
@@ -237,6 +243,24 @@ class HistoryEntry(Answer):
     after: Any = None
 
 
+class FieldValue(Answer):
+    """A process variable as a person reads it: label and display text from the case type
+    (customers get only the case type's public fields)."""
+
+    id: str
+    label: str
+    type: str
+    value: Any
+    display: str
+
+
+class CaseContact(Answer):
+    id: int
+    name: str
+    email: str | None
+    main: bool
+
+
 class CasePage(Answer):
     """A case as the caller may see it: fields of sections the caller may not see are left
     out (a customer sees number, subject, status, type, priority and the stream)."""
@@ -253,9 +277,12 @@ class CasePage(Answer):
     closed_at: datetime | None = None
     next_timer_due: datetime | None = None
     data: dict[str, Any] | None = None
+    fields: list[FieldValue] = []
     tasks: list[TaskSummary]
-    history: list[HistoryEntry]
+    history: list[HistoryEntry] = []
     stream: list[StreamPost]
+    contacts: list[CaseContact] = []
+    related: list[CaseSummary] = []
     sections: list[str]
     allowed: list[str]
 
@@ -275,8 +302,24 @@ class TrailStep(Answer):
 class Decision(Answer):
     allowed: bool
     action: str
+    section: str | None
     level: str
+    needs: str
+    decided_by: str
+    reason: str
+    sections: list[str]
     trail: list[TrailStep]
+
+
+class Granted(Answer):
+    number: str
+    restricted: bool
+    newly_restricted: bool
+
+
+class RestrictionLifted(Answer):
+    number: str
+    restricted: bool
 
 
 # --- mail triage ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -112,6 +112,8 @@ class CompiledDefinition:
     content_hash: str
     routing: dict[str, TaskRouting]
     start_form: tuple[FormField, ...] = ()
+    #: the process variables customers see (``public`` "true" or "open"); all else is internal
+    public_fields: tuple[FormField, ...] = ()
     notes: list[Problem] = field(default_factory=list)
     #: The process is not executable: the diagram is stored, no case can run on it.
     view_only: bool = False
@@ -174,6 +176,7 @@ def compile_definition(
         spec, subprocess_specs, process, config, known_groups, known_users, out
     )
     start_form = _start_form(process, out)
+    public = public_fields(start_form, routing, config, out)
     problems = _ordered(out.problems, source)
     if out.errors or (spec is None and not out.view_only):
         raise DefinitionError(problems)
@@ -187,6 +190,7 @@ def compile_definition(
         content_hash=content_hash(bpmn_xml, config),
         routing=routing,
         start_form=start_form,
+        public_fields=public,
         notes=problems,
         view_only=out.view_only,
     )
@@ -204,6 +208,57 @@ def _start_form(process: etree._Element, out: Collector) -> tuple[FormField, ...
     for problem in check_form_fields(list(fields)):
         out.add(problem, node=starts[0])
     return fields
+
+
+def public_fields(
+    start_form: tuple[FormField, ...],
+    routing: dict[str, TaskRouting],
+    config: CaseTypeConfig,
+    out: Collector,
+) -> tuple[FormField, ...]:
+    """The fields customers see: form fields marked ``public`` in the BPMN file and the
+    TOML's ``[portal.fields]`` (whose labels win), checked against each other.  ``open``
+    (customers may set it when opening a case) only makes sense on the start form."""
+    declared: dict[str, FormField] = {f.id: f for f in start_form}
+    found: dict[str, FormField] = {f.id: f for f in start_form if f.public in ("true", "open")}
+    for route in routing.values():
+        for f in route.form:
+            declared.setdefault(f.id, f)
+            if f.public == "open":
+                out.add(
+                    f"form field '{f.id}' of task '{route.name}' is public = open, which only "
+                    "the start event's form may be (customers set it when they open a case); "
+                    "use public = true",
+                    element_id=route.element_id,
+                )
+            if f.public in ("true", "open") and f.id not in found:
+                found[f.id] = replace(f, public="true")
+    starting = {f.id for f in start_form}
+    for name, spec in config.portal_fields.items():
+        form = declared.get(name)
+        where = f"portal field '{name}'"
+        if form is not None and spec.get("type") not in (None, form.type):
+            out.add(
+                f"{where} has type '{spec['type']}' but the form field '{name}' is "
+                f"'{form.type}'; leave the type out or make them agree",
+                file=config.source,
+            )
+        if spec.get("open") and start_form and name not in starting:
+            out.add(
+                f"{where} is open for customers but the start event's form does not declare "
+                f"'{name}', so a new case cannot take it; add it to the start form",
+                file=config.source,
+            )
+        was = found.get(name)
+        found[name] = FormField(
+            id=name,
+            label=spec["label"],
+            type=form.type if form else spec.get("type") or "string",
+            enum_values=form.enum_values if form else (),
+            constraints=dict(form.constraints) if form else {},
+            public="open" if spec.get("open") else (was.public if was else "true"),
+        )
+    return tuple(found.values())
 
 
 def _read_xml(bpmn_xml: bytes, out: Collector) -> etree._Element | None:

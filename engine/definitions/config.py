@@ -19,9 +19,12 @@ from typing import Any
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
 
+from .forms import FIELD_TYPES
 from .mail_templates import read_templates
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
+DEFAULT_STAFF_NAME = "Support team"
+_VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,19}$")
 
@@ -46,6 +49,11 @@ class CaseTypeConfig:
     manual_steps: dict[str, str] = field(default_factory=dict)
     #: the case type's own notice templates by file name (see ``mail_templates.py``)
     mail_templates: dict[str, str] = field(default_factory=dict)
+    #: ``[portal.fields]``: process variables customers see, ``{name: {label, type, open}}``
+    #: (every other variable is internal); ``open`` ones they may set when opening a case
+    portal_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: how the people who work the case are named to customers (``[portal] staff_name``)
+    staff_name: str = DEFAULT_STAFF_NAME
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +62,10 @@ class CaseTypeConfig:
             optional["manual_steps"] = dict(self.manual_steps)
         if self.mail_templates:
             optional["mail_templates"] = dict(self.mail_templates)
+        if self.portal_fields:
+            optional["portal_fields"] = {k: dict(v) for k, v in self.portal_fields.items()}
+        if self.staff_name != DEFAULT_STAFF_NAME:
+            optional["staff_name"] = self.staff_name
         return {
             **optional,
             "key": self.key,
@@ -81,6 +93,8 @@ class CaseTypeConfig:
             sla=dict(data.get("sla") or {}),
             manual_steps=dict(data.get("manual_steps") or {}),
             mail_templates=dict(data.get("mail_templates") or {}),
+            portal_fields={k: dict(v) for k, v in (data.get("portal_fields") or {}).items()},
+            staff_name=str(data.get("staff_name") or DEFAULT_STAFF_NAME),
             source=source,
         )
 
@@ -191,6 +205,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += _check_manual_steps(manual_steps)
     assignment = raw.get("assignment", {})
     problems += _check_assignment(assignment)
+    portal_fields, staff_name, portal_problems = read_portal(raw.get("portal", {}))
+    problems += portal_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -211,6 +227,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         assignment=dict(assignment) if isinstance(assignment, dict) else {},
         sla=sla,
         manual_steps=dict(manual_steps),
+        portal_fields=portal_fields,
+        staff_name=staff_name,
         source=source,
     )
 
@@ -250,3 +268,49 @@ def _check_assignment(assignment: Any) -> list[str]:
         else:
             problems.append(f"[assignment] has unknown key {key!r}; keys: cases, tasks")
     return problems
+
+
+_FIELD_KEYS = ("label", "type", "open")
+
+
+def read_portal(portal: Any) -> tuple[dict[str, dict[str, Any]], str, list[str]]:
+    """``[portal]``: ``staff_name`` and ``[portal.fields]``, the process variables customers
+    see (every other one stays internal), each ``{label = "...", type = "...", open = bool}``."""
+    if not isinstance(portal, dict):
+        return {}, DEFAULT_STAFF_NAME, ["[portal] must be a table"]
+    problems = [
+        f"[portal] has unknown key '{key}'; keys: staff_name, fields"
+        for key in portal
+        if key not in ("staff_name", "fields")
+    ]
+    staff_name = portal.get("staff_name", DEFAULT_STAFF_NAME)
+    if not isinstance(staff_name, str) or not staff_name.strip() or len(staff_name) > 100:
+        problems.append("portal.staff_name must be a name of 1 to 100 characters")
+        staff_name = DEFAULT_STAFF_NAME
+    fields = portal.get("fields", {})
+    if not isinstance(fields, dict):
+        return {}, staff_name, [*problems, "[portal.fields] must be a table of fields"]
+    found: dict[str, dict[str, Any]] = {}
+    for name, spec in fields.items():
+        where = f"portal field '{name}'"
+        if not _VARIABLE.match(name):
+            problems.append(f"{where}: a name is a letter, then letters, digits or _")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f'{where} must be a table: {name} = {{label = "...", type = "string"}}')
+            continue
+        problems += [
+            f"{where} has unknown key '{key}'; keys: {', '.join(_FIELD_KEYS)}"
+            for key in spec
+            if key not in _FIELD_KEYS
+        ]
+        label, kind, is_open = spec.get("label"), spec.get("type"), spec.get("open", False)
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f'{where} needs a label customers read (label = "...")')
+        if kind is not None and kind not in FIELD_TYPES:
+            problems.append(f"{where} has type '{kind}'; types: {', '.join(FIELD_TYPES)}")
+        if not isinstance(is_open, bool):
+            problems.append(f"{where}: open must be true or false")
+        # the type may be left to the BPMN form field of the same name (None until compiled)
+        found[name] = {"label": str(label or name), "type": kind, "open": is_open is True}
+    return found, staff_name.strip(), problems

@@ -1,7 +1,9 @@
 """Task forms declared in the BPMN file with ``camunda:formData``.
 
 Camunda Modeler writes form fields as ``camunda:formField`` elements (id, label,
-type, defaultValue, enum values, validation constraints).  We keep them as plain
+type, defaultValue, enum values, validation constraints, and extension properties: a
+``public`` property of ``true`` shows the field to customers, ``open`` also lets them set
+it when they open a case).  We keep them as plain
 :class:`FormField` objects stored in the task spec's extensions, and validate
 submitted data against them before anything reaches the workflow: a bad submission
 lists every bad field at once and stores nothing.
@@ -22,6 +24,9 @@ from .tree import elements
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 FIELD_TYPES = ("string", "long", "boolean", "enum", "date")
+#: Values of a form field's ``public`` property: hidden from customers (the default), shown
+#: to them, or shown and settable when a customer opens a case (start forms only).
+PUBLIC_VALUES = ("false", "true", "open")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -37,6 +42,7 @@ class FormField:
     default: Any = None
     enum_values: tuple[tuple[str, str], ...] = ()
     constraints: dict[str, str] = field(default_factory=dict)
+    public: str = "false"  # see PUBLIC_VALUES
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than dataclasses.asdict, which deep-copies field by field:
@@ -49,6 +55,7 @@ class FormField:
             "default": copy.deepcopy(self.default),
             "enum_values": [list(pair) for pair in self.enum_values],
             "constraints": dict(self.constraints),
+            "public": self.public,
         }
 
     @classmethod
@@ -62,6 +69,7 @@ class FormField:
             default=data.get("default"),
             enum_values=values,
             constraints=dict(data.get("constraints") or {}),
+            public=str(data.get("public", "false")),
         )
 
     def coerce(self, raw: Any) -> Any:
@@ -155,6 +163,12 @@ def validate_form(fields: list[FormField], data: dict[str, Any]) -> dict[str, An
     return cleaned
 
 
+def _elements(node: etree._Element, path: str, ns: dict[str, str]) -> list[etree._Element]:
+    """The elements an XPath finds (an XPath may also answer text or numbers: none here)."""
+    found = node.xpath(path, namespaces=ns)
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
+
+
 def parse_form_fields(task_node: etree._Element) -> list[FormField]:
     """Read ``camunda:formData/formField`` children of a BPMN task element."""
     ns = {
@@ -174,6 +188,12 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
             (v.get("id", ""), v.get("name") or v.get("id") or "")
             for v in elements(node, "./camunda:value", ns)
         )
+        # the modeler writes a form field's properties with ``id``; process properties use
+        # ``name``: accept either
+        properties = {
+            (p.get("id") or p.get("name") or ""): p.get("value", "")
+            for p in _elements(node, "./camunda:properties/camunda:property", ns)
+        }
         fields.append(
             FormField(
                 id=node.get("id", ""),
@@ -183,6 +203,7 @@ def parse_form_fields(task_node: etree._Element) -> list[FormField]:
                 default=node.get("defaultValue"),
                 enum_values=values,
                 constraints={k: v for k, v in constraints.items() if k != "required"},
+                public=properties.get("public", "false").strip().lower() or "false",
             )
         )
     return fields
@@ -199,6 +220,11 @@ def check_form_fields(fields: list[FormField]) -> list[str]:
         if f.id in seen:
             problems.append(f"form field '{f.id}' is declared twice")
         seen.add(f.id)
+        if f.public not in PUBLIC_VALUES:
+            problems.append(
+                f"form field '{f.id}': property public is '{f.public}'; "
+                f"values: {', '.join(PUBLIC_VALUES)}"
+            )
         if f.type not in FIELD_TYPES:
             problems.append(
                 f"form field '{f.id}' has type '{f.type}'; supported: {', '.join(FIELD_TYPES)}"

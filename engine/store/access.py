@@ -18,7 +18,9 @@ from .models import Base
 
 
 class PortalRole(Base):
-    """What a customer sees in the portal: own cases or all of their customer's."""
+    """What a customer sees in the portal (own cases or all of their customer's), may edit,
+    and which case types they may open (seed: "Permission to create Cases can be granted in
+    a Portal Role")."""
 
     __tablename__ = "portal_roles"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,6 +28,7 @@ class PortalRole(Base):
     view_level: Mapped[str] = mapped_column(String(10), default="own")  # own | all
     edit_level: Mapped[str] = mapped_column(String(10), default="own")  # own | all
     parent_visibility: Mapped[bool] = mapped_column(Boolean, default=False)
+    case_types: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys customers open
 
 
 class PortalMembership(Base):
@@ -39,14 +42,19 @@ class PortalMembership(Base):
 
 
 class CaseTypePermission(Base):
-    """A group may read (and perhaps write) cases of one case type, or of all when NULL."""
+    """A group's level on one case type, or on all when NULL: ``read``, ``write``, or ``no``.
+
+    ``no`` grants nothing; it records that the group's roles give no access to the type,
+    which is what keeps a collaborator out (a collaborator reads a case unless their roles'
+    level for its type is "no").  The highest level of any of a user's groups counts.
+    """
 
     __tablename__ = "case_type_permissions"
     __table_args__ = (UniqueConstraint("group_id", "case_type_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     case_type_id: Mapped[int | None] = mapped_column(ForeignKey("case_types.id"))
-    can_write: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[str] = mapped_column(String(10), default="read")  # no | read | write
 
 
 class CustomerPermission(Base):

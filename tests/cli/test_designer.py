@@ -41,7 +41,7 @@ def test_validate_prints_only_problem_lines_and_works_without_a_toml(tmp_path: P
         line.startswith(f"{lone}:62:5: error: Task_Investigate: service task 'Investigate' has no")
         for line in lines
     ), lines
-    assert any(f"{lone}:134:" in line and 'fix: write "PT4H" in quotes' in line for line in lines)
+    assert any(f"{lone}:137:" in line and 'fix: write "PT4H" in quotes' in line for line in lines)
     assert "1 refused" in result.stderr
     missing = cli("validate", str(tmp_path / "gone.bpmn"), ok=False)
     assert (

@@ -83,8 +83,13 @@ def test_it_runs_the_demo_and_an_agent_drives_a_case_to_completion(cli: Cli):
         "manager",
         ["service-desk"],
     )
-    refused = cli("task", "complete", str(triage["id"]), "--as", "sam", ok=False)
+    refused = cli("task", "complete", str(triage["id"]), "--as", "mona", ok=False)
     assert refused.returncode == 4 and "may not act on task" in refused.stderr
+    # sam may not even see the case: its task is "not found", like a missing one
+    unseen = cli("task", "complete", str(triage["id"]), "--as", "sam", ok=False)
+    missing = cli("task", "complete", "999999", "--as", "sam", ok=False)
+    assert (unseen.returncode, missing.returncode) == (3, 3)
+    assert unseen.stderr.replace(str(triage["id"]), "N") == missing.stderr.replace("999999", "N")
     bad = cli(
         "task",
         "complete",

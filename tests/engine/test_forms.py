@@ -80,6 +80,7 @@ def test_a_field_survives_its_stored_form_with_every_attribute():
         default="low",
         enum_values=(("low", "Low"), ("high", "High")),
         constraints={"maxlength": "10"},
+        public="true",
     )
     stored = field.to_dict()
     assert stored == {
@@ -90,5 +91,6 @@ def test_a_field_survives_its_stored_form_with_every_attribute():
         "default": "low",
         "enum_values": [["low", "Low"], ["high", "High"]],
         "constraints": {"maxlength": "10"},
+        "public": "true",
     }
     assert FormField.from_dict(stored) == field

@@ -9,7 +9,7 @@ from engine.runtime import Runtime
 from engine.store.models import Case, User
 from rules import Level, load_subject
 from rules.facts import load_facts
-from rules.visibility import case_filter, decide
+from rules.visibility import case_filter, decide_level
 from tests.rules.world import World
 
 
@@ -31,7 +31,7 @@ def visible(world: World, user: str, level: Level = Level.READ) -> set[str]:
         python = {
             case.id
             for case in work.session.scalars(select(Case).where(Case.id.in_(list(names))))
-            if decide(subject, load_facts(work, case, subject))[0] >= level
+            if decide_level(subject, load_facts(work, case, subject))[0] >= level
         }
     assert sql == python, f"SQL {sorted(sql)} != rules {sorted(python)} for {user} at {level!r}"
     return {names[i] for i in sql}

@@ -102,14 +102,16 @@ def test_it_notifies_followers_only_of_what_they_may_read(rt):
     case_id, number = _open(rt)
     with rt.unit() as work:
         carol = directory.user_by_name(work, "carol")
-        work.session.add(CaseFollower(case_id=case_id, user_id=carol.id))
+        # seed 000: a portal user follows the case they created, by themselves
+        assert work.session.get(CaseFollower, (case_id, carol.id)) is not None
         alice = directory.user_by_name(work, "alice")
         posts.add_post(work, number=number, author=alice, body="public answer")
         posts.add_post(work, number=number, author=alice, body="internal note", internal=True)
     with rt.unit() as work:
         mails = sorted((m.recipients[0], m.kind, m.subject) for m in list_messages(work.session))
     assert mails == [
-        ("carol@example.com", "post_added", f"[{number}] New message from Alice: x"),
+        # a customer reads the case type's staff name, never an agent's
+        ("carol@example.com", "post_added", f"[{number}] New message from Support team: x"),
         ("mona@example.com", "case_opened", f"[{number}] New case: x"),
         ("mona@example.com", "post_added", f"[{number}] Internal note from Alice: x"),
         ("mona@example.com", "post_added", f"[{number}] New message from Alice: x"),

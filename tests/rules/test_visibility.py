@@ -97,16 +97,18 @@ def test_it_grants_restricted_cases_to_groups_with_a_level(world: World):
     assert visible(world, "rae", Level.WRITE) == {"r"}
 
 
-def test_it_gives_collaborators_read_only_when_their_role_grants_access(world: World):
+def test_it_gives_collaborators_read_and_stream_unless_their_level_is_no_seed_000(world: World):
     _base(world)
     world.permit("support", types=("Products",))
+    world.permit("support", types=("Sales",), level="no")
     world.user("col", groups=("support",))
-    world.user("nobody")
+    world.user("nobody")  # no role at all: still a collaborator's read and stream access
     world.contact("end", "endcust")
     world.case("p", "Products", contact="end", collaborators=("col", "nobody"))
     world.case("s", "Sales", contact="end", collaborators=("col",))
-    assert visible(world, "col") == {"p"}
-    assert visible(world, "nobody") == set()
+    assert visible(world, "col") == {"p"}  # the level "no" for Sales keeps them out
+    assert visible(world, "nobody", Level.STREAM) == {"p"}
+    assert visible(world, "col", Level.STREAM) == {"p"}
     assert visible(world, "col", Level.WRITE) == set()
 
 
@@ -138,24 +140,28 @@ def test_it_gives_portal_contacts_their_own_cases_only_at_the_own_level(world: W
     world.case("colleagues", "Sales", contact="colleague")
     world.case("raised", "Sales", raiser="pat")
     assert visible(world, "pat") == {"main", "additional", "raised"}
-    assert visible(world, "pat", Level.WRITE) == {"main", "additional", "raised"}
+    assert visible(world, "pat", Level.STREAM) == {"main", "additional", "raised"}
+    assert visible(world, "pat", Level.WRITE) == set()  # customers never work a case
 
 
 def test_it_gives_portal_view_all_the_customers_cases_and_parent_toggle_the_children(
     world: World,
 ):
     _base(world)
-    for name, parent in (("pia", False), ("paul", True)):
+    for name, edit, parent in (("pia", "own", False), ("paul", "all", True)):
         world.user(name)
         world.contact(name, "reseller", user=name)
-        world.portal(name, view="all", edit="own", parent=parent)
+        world.portal(name, view="all", edit=edit, parent=parent)
     world.contact("child-contact", "reseller_child")
     world.contact("peer", "reseller")
     world.case("peer-case", "Sales", contact="peer")
     world.case("child-case", "Sales", contact="child-contact")
     world.case("hidden", "Sales", contact="peer", hidden=True)
     assert visible(world, "pia") == {"peer-case"}
+    assert visible(world, "pia", Level.STREAM) == set()  # edit "own": view only here
     assert visible(world, "paul") == {"peer-case", "child-case"}
+    # edit "all" lets paul post on his customer's cases; a child's cases are view only
+    assert visible(world, "paul", Level.STREAM) == {"peer-case"}
     assert visible(world, "paul", Level.WRITE) == set()
 
 
@@ -182,13 +188,16 @@ def test_it_explains_each_decision_with_the_rule_trail(world: World):
     assert "read permission for the case type but not for the customer group" in text
     assert [step.rule for step in decision.trail] == [
         "admin",
+        "portal_hidden",
         "restriction",
         "portal",
         "system",
+        "escalation",
         "collaborator",
         "raiser",
         "task_user",
     ]
+    assert decision.rule == "none"  # no rule gives ann access to that case
 
 
 def test_it_keeps_internal_posts_from_portal_users(world: World):

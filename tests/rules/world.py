@@ -7,8 +7,11 @@ rules read only case columns, access tables, memberships and open task rows.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from engine import deploy
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.access import (
     CaseAccess,
@@ -32,8 +35,25 @@ from engine.store.models import (
     TaskCandidate,
     User,
 )
+from tests.conftest import PROCESSES
 
 _ids = itertools.count(1)
+
+
+_SPEC_JSON: list[str] = []
+
+
+def _spec_json(work: UnitOfWork) -> str:
+    """A runnable spec for a world's case type (the shipped process; the rules never read
+    it, but reading a task or a case's fields loads its version), serialized once."""
+    if not _SPEC_JSON:
+        config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")
+        compiled = deploy.read_definition(PROCESSES / "support.bpmn", config)
+        assert compiled.spec is not None
+        _SPEC_JSON.append(
+            work.runtime.serializer.spec_to_json(compiled.spec, compiled.subprocess_specs)
+        )
+    return _SPEC_JSON[0]
 
 
 def unique(prefix: str) -> str:
@@ -51,9 +71,28 @@ class World:
     contacts: dict[str, int] = field(default_factory=dict)
     types: dict[str, int] = field(default_factory=dict)
     cases: dict[str, int] = field(default_factory=dict)
+    _work: UnitOfWork | None = None
+
+    @contextmanager
+    def _unit(self) -> Iterator[UnitOfWork]:
+        if self._work is not None:
+            yield self._work
+            return
+        with self.rt.unit() as work:
+            yield work
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Build everything inside in one transaction (a large world builds fast)."""
+        with self.rt.unit() as work:
+            self._work = work
+            try:
+                yield
+            finally:
+                self._work = None
 
     def user(self, name: str, *, admin: bool = False, groups: tuple[str, ...] = ()) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             user = User(
                 username=unique(name),
                 display_name=name,
@@ -71,7 +110,7 @@ class World:
         return user.id
 
     def group(self, name: str) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             group = Group(name=unique(name), created_at=work.now)
             work.session.add(group)
             work.session.flush()
@@ -79,7 +118,7 @@ class World:
         return group.id
 
     def customer(self, name: str, parent: str | None = None) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             row = CustomerGroup(name=unique(name), parent_id=self.customers.get(parent or ""))
             work.session.add(row)
             work.session.flush()
@@ -87,7 +126,7 @@ class World:
         return row.id
 
     def contact(self, name: str, customer: str, user: str | None = None) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             row = Contact(
                 name=name,
                 customer_group_id=self.customers[customer],
@@ -99,14 +138,18 @@ class World:
         return row.id
 
     def case_type(self, name: str, roles: dict[str, tuple[str, ...]] | None = None) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             names = {g: work.session.get(Group, gid).name for g, gid in self.groups.items()}
-            kind = CaseType(key=unique("T").upper(), name=name, prefix="T", created_at=work.now)
+            key = unique("T").upper()
+            kind = CaseType(key=key, name=name, prefix="T", created_at=work.now)
             work.session.add(kind)
             work.session.flush()
             config = {
                 "case_type": {
-                    "roles": {r: [names[g] for g in gs] for r, gs in (roles or {}).items()}
+                    "key": key,
+                    "name": name,
+                    "prefix": "T",
+                    "roles": {r: [names[g] for g in gs] for r, gs in (roles or {}).items()},
                 },
                 "routing": {},
             }
@@ -118,7 +161,7 @@ class World:
                 source_name="-",
                 bpmn_xml="",
                 config=config,
-                spec_json="",
+                spec_json=_spec_json(work),
                 deployed_at=work.now,
             )
             work.session.add(version)
@@ -133,14 +176,15 @@ class World:
         *,
         types: tuple[str | None, ...] = (),
         write: bool = False,
+        level: str | None = None,
         customers: tuple[str | None, ...] = (),
     ) -> None:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             for t in types:
                 work.session.add(
                     CaseTypePermission(
                         group_id=self.groups[group],
-                        can_write=write,
+                        level=level or ("write" if write else "read"),
                         case_type_id=None if t is None else self.types[t],
                     )
                 )
@@ -153,11 +197,22 @@ class World:
                 )
 
     def portal(
-        self, user: str, *, view: str = "own", edit: str = "own", parent: bool = False
+        self,
+        user: str,
+        *,
+        view: str = "own",
+        edit: str = "own",
+        parent: bool = False,
+        types: tuple[str, ...] = (),
     ) -> None:
-        with self.rt.unit() as work:
+        with self._unit() as work:
+            keys = [work.session.get(CaseType, self.types[t]).key for t in types]
             role = PortalRole(
-                name=unique("portal"), view_level=view, edit_level=edit, parent_visibility=parent
+                name=unique("portal"),
+                view_level=view,
+                edit_level=edit,
+                parent_visibility=parent,
+                case_types=keys,
             )
             work.session.add(role)
             work.session.flush()
@@ -177,7 +232,7 @@ class World:
         collaborators: tuple[str, ...] = (),
         task_groups: tuple[str, ...] = (),
     ) -> int:
-        with self.rt.unit() as work:
+        with self._unit() as work:
             contact_row = work.session.get(Contact, self.contacts[contact]) if contact else None
             row = Case(
                 subject=name,
@@ -214,24 +269,47 @@ class World:
                 )
             for who in collaborators:
                 work.session.add(CaseCollaborator(case_id=row.id, user_id=self.users[who]))
-            if task_groups:
-                task = HumanTask(
-                    case_id=row.id,
-                    engine_task_id=unique("e"),
-                    element_id="t",
-                    name="Task",
-                    state="open",
-                    created_at=work.now,
-                    row_version=1,
-                )
-                work.session.add(task)
-                work.session.flush()
-                for g in task_groups:
-                    work.session.add(
-                        TaskCandidate(task_id=task.id, kind="group", group_id=self.groups[g])
-                    )
             self.cases[name] = row.id
+        if task_groups:
+            self.task(name, groups=task_groups)
         return row.id
+
+    def task(
+        self,
+        case: str,
+        *,
+        role: str | None = None,
+        groups: tuple[str, ...] = (),
+        users: tuple[str, ...] = (),
+        owner: bool = False,
+        claimed_by: str | None = None,
+        state: str = "open",
+    ) -> int:
+        """A task row of ``case`` in a lane playing ``role``, for candidate groups, users
+        and/or the case's owner (as the engine mirrors a human task)."""
+        with self._unit() as work:
+            task = HumanTask(
+                case_id=self.cases[case],
+                engine_task_id=unique("e"),
+                element_id="t",
+                name=f"Task ({role or 'manager'})",
+                role=role,
+                state=state,
+                claimed_by_id=self.users[claimed_by] if claimed_by else None,
+                created_at=work.now,
+                row_version=1,
+            )
+            work.session.add(task)
+            work.session.flush()
+            for g in groups:
+                work.session.add(
+                    TaskCandidate(task_id=task.id, kind="group", group_id=self.groups[g])
+                )
+            for u in users:
+                work.session.add(TaskCandidate(task_id=task.id, kind="user", user_id=self.users[u]))
+            if owner:
+                work.session.add(TaskCandidate(task_id=task.id, kind="owner"))
+            return task.id
 
     def _version(self, work: UnitOfWork, case_type: str) -> int:
         kind = work.session.get(CaseType, self.types[case_type])

@@ -17,7 +17,7 @@ from engine import deploy, directory
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings
-from rules.admin import permit_case_type, set_portal_access
+from rules.admin import permit_case_type, permit_customers, set_portal_access
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES
 from web.app import create_app
@@ -59,11 +59,21 @@ def seed(rt: Runtime) -> None:
             directory.add_user(work, username=name, password=PASSWORD)
             directory.add_customer_group(work, name=customer)
             directory.add_contact(work, name=name.title(), customer_group=customer, username=name)
-            set_portal_access(work, username=name, view="own", edit="own", parent_visibility=False)
         config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")
         deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
     with rt.unit() as work:
+        for name in CUSTOMERS:  # customers open support cases in the portal
+            set_portal_access(
+                work,
+                username=name,
+                view="own",
+                edit="own",
+                parent_visibility=False,
+                case_types=["SUPPORT"],
+            )
         permit_case_type(work, group="service-desk", case_type="SUPPORT", write=True)
+        for group in GROUPS:  # the customers' cases name their contact: seed 002
+            permit_customers(work, group=group, customer=None)
 
 
 @pytest.fixture

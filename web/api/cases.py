@@ -6,30 +6,34 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
-from engine import cases, posts, tasks, views
-from engine.cases import case_by_number
+from engine import cases, posts
 from engine.directory import user_by_name
 from engine.errors import Forbidden, NotFound
 from engine.store.models import PostAttachment, StreamPost
-from rules import explain, load_subject, posts_query, visible_case
+from rules import case_acts, load_subject, posts_query, task_acts
+from rules.case_view import case_page, summary_for
 from rules.levels import Action
-from rules.pages import case_for_action, case_list_query, case_page, require_openable
-from rules.restriction import hide_from_portal
+from rules.pages import case_list_query
+from rules.restriction import grant, unrestrict
+from rules.sections import Section
 
 from ..answers import (
     CasePage,
     CaseSummary,
     Decision,
+    Granted,
     OpenedCase,
     PortalVisibilityAnswer,
     Post,
+    RestrictionLifted,
     errors,
     links,
 )
 from ..auth import SIGNED_IN, acting
 from ..routing import UnitRoute
-from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Text
+from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Strict, Text
 from .params import CaseNumber, Id
 
 router = APIRouter(
@@ -43,11 +47,24 @@ SearchText = Annotated[Text, Query(max_length=200)]
 _NUMBER = {"number": "$response.body#/number"}
 
 
+class Grant(Strict):
+    name: Annotated[Text, Field(min_length=1, max_length=150)]
+    level: Literal["read", "full"]
+
+
+class Grants(Strict):
+    """Case-level grants: users and groups by name, each ``read`` or ``full``."""
+
+    users: Annotated[list[Grant], Field(default_factory=list, max_length=100)]
+    groups: Annotated[list[Grant], Field(default_factory=list, max_length=100)]
+
+
 @router.post(
     "",
     status_code=201,
     summary="Open a case; answers it with the tasks now mine",
     response_model=OpenedCase,
+    response_model_exclude_unset=True,
     responses={
         **errors(409),
         **links(
@@ -65,27 +82,22 @@ _NUMBER = {"number": "$response.body#/number"}
 )
 def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
     with acting(request) as me:
-        require_openable(me.work, me.subject, body.case_type)
-        opened = cases.open_case(
+        opened = case_acts.open_case(
             me.work,
+            me.subject,
+            me.user,
             case_type=body.case_type,
-            subject=body.subject,
-            raiser=me.user,
+            title=body.subject,
             data=body.data,
-            priority=body.priority,
-            main_contact_id=body.contact,
-            actor_id=me.user.id,
+            # a priority only when one was sent: customers may not choose it
+            priority=body.priority if "priority" in body.model_fields_set else None,
+            contact=body.contact,
         )
         case = cases.case_by_number(me.work, opened.number)
         return {
-            **views.case_summary(me.work, case),
-            "tasks": views.task_summaries(
-                me.work,
-                [
-                    item
-                    for item in tasks.case_tasks(me.work, case.id)
-                    if tasks.is_eligible(me.work, item.task.id, me.user)
-                ],
+            **summary_for(me.work, me.subject, case),
+            "tasks": task_acts.open_tasks_for(
+                me.work, me.subject, me.user, case.id, mine_only=True
             ),
         }
 
@@ -94,6 +106,7 @@ def open_case(request: Request, body: OpenCase) -> dict[str, Any]:
     "",
     summary="Cases I may see, newest first (a named view, or a search)",
     response_model=list[CaseSummary],
+    response_model_exclude_unset=True,
     responses=links(200, Show=("show_case", {"number": "$response.body#/0/number"})),
 )
 def list_cases(
@@ -117,7 +130,7 @@ def list_cases(
             case_type=case_type,
         )
         rows = me.work.session.scalars(query.limit(limit).offset(offset))
-        return [views.case_summary(me.work, c) for c in rows]
+        return [summary_for(me.work, me.subject, c) for c in rows]
 
 
 @router.get(
@@ -135,13 +148,13 @@ def show_case(request: Request, number: CaseNumber) -> dict[str, Any]:
     "/{number}/close",
     summary="Close a case with no open tasks",
     response_model=CaseSummary,
+    response_model_exclude_unset=True,
     responses=errors(409),
 )
 def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[str, Any]:
     with acting(request) as me:
-        case_for_action(me.work, me.subject, number, "close")
-        closed = cases.close_case(me.work, number=number, actor_id=me.user.id, reason=body.reason)
-        return views.case_summary(me.work, closed)
+        closed = case_acts.close_case(me.work, me.subject, me.user, number, body.reason)
+        return summary_for(me.work, me.subject, closed)
 
 
 @router.post(
@@ -154,9 +167,41 @@ def portal_visibility(
     request: Request, number: CaseNumber, body: PortalVisibility
 ) -> dict[str, Any]:
     with acting(request) as me:
-        case = case_for_action(me.work, me.subject, number, "write")
-        hide_from_portal(me.work, me.subject, case, hidden=body.hidden)
+        case_acts.set_hidden(me.work, me.subject, number, body.hidden)
         return {"number": number, "hidden_from_portal": body.hidden}
+
+
+@router.post(
+    "/{number}/grants",
+    tags=["access"],
+    summary="Grant case-level permissions (administrators); restricts the case if it is not",
+    response_model=Granted,
+    responses=errors(409),
+)
+def add_grants(request: Request, number: CaseNumber, body: Grants) -> dict[str, Any]:
+    with acting(request) as me:
+        case = cases.case_by_number(me.work, number)
+        restricted = grant(
+            me.work,
+            me.subject,
+            case,
+            users=[(g.name, g.level) for g in body.users],
+            groups=[(g.name, g.level) for g in body.groups],
+        )
+        return {"number": number, "restricted": True, "newly_restricted": restricted}
+
+
+@router.delete(
+    "/{number}/restriction",
+    tags=["access"],
+    summary="Lift a case's restriction (administrators); its grants are removed",
+    response_model=RestrictionLifted,
+    responses=errors(409),
+)
+def lift_restriction(request: Request, number: CaseNumber) -> dict[str, Any]:
+    with acting(request) as me:
+        unrestrict(me.work, me.subject, cases.case_by_number(me.work, number))
+        return {"number": number, "restricted": False}
 
 
 @router.get(
@@ -176,7 +221,7 @@ def portal_visibility(
 )
 def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     with acting(request) as me:
-        case = visible_case(me.work, me.subject, number, "read")
+        case, _ = case_acts.case_for_action(me.work, me.subject, number, "read")
         shown = list(me.work.session.scalars(posts_query(me.subject, case.id)))
         files = posts.attachments_of(me.work, [p.id for p in shown])
         return [
@@ -204,7 +249,7 @@ def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
 )
 def download_attachment(request: Request, number: CaseNumber, attachment_id: Id) -> Response:
     with acting(request) as me:
-        case = visible_case(me.work, me.subject, number, "read")
+        case, _ = case_acts.case_for_action(me.work, me.subject, number, "read")
         row = me.work.session.get(PostAttachment, attachment_id)
         readable = row is not None and me.work.session.scalar(
             posts_query(me.subject, case.id)
@@ -233,9 +278,8 @@ def download_attachment(request: Request, number: CaseNumber, attachment_id: Id)
 )
 def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, Any]:
     with acting(request) as me:
-        case_for_action(me.work, me.subject, number, "post_internal" if body.internal else "post")
-        post = posts.add_post(
-            me.work, number=number, author=me.user, body=body.body, internal=body.internal
+        post = case_acts.add_post(
+            me.work, me.subject, me.user, number, body.body, internal=body.internal
         )
         return {"id": post.id, "at": post.created_at, "internal": post.internal, "body": post.body}
 
@@ -250,16 +294,15 @@ def explain_access(
     request: Request,
     number: CaseNumber,
     action: Action = "read",
+    section: Section | None = None,
     user: Annotated[Text | None, Query(max_length=150)] = None,
 ) -> dict[str, Any]:
     """Explains the acting user's own access; administrators may ask about anyone."""
     with acting(request) as me:
-        if user is None or user == me.user.username:
-            case = visible_case(me.work, me.subject, number, "summary")
-            decision = explain(me.work, me.subject, case, action)
-        else:
+        target = me.subject
+        if user is not None and user != me.user.username:
             if not me.subject.is_admin:
                 raise Forbidden("only administrators may explain another user's access")
-            other = load_subject(me.work, user_by_name(me.work, user))
-            decision = explain(me.work, other, case_by_number(me.work, number), action)
+            target = load_subject(me.work, user_by_name(me.work, user))
+        decision = case_acts.explain_for(me.work, me.subject, target, number, action, section)
         return decision.as_dict()

@@ -16,7 +16,7 @@ from engine import directory, logins, passwords
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
 from rules import contact_filter
-from rules.pages import openable_types
+from rules.case_acts import openable_types
 
 from ..answers import (
     CaseTypeRow,

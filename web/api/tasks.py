@@ -1,7 +1,9 @@
 """The task inbox over JSON: my tasks and my groups' tasks, claim, release, complete.
 
-A task of a case the user cannot see at all answers 404 like a forged id; a task the
+A task of a case the user may not see at all answers 404 like a forged id; a task the
 user can see but is not a candidate for answers 403 (the engine says who it is for).
+Everything goes through ``rules.task_acts``, so the inbox and the actions ask the same
+decision as every other entry point.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from engine import tasks, views
-from rules.pages import require_visible_task
+from engine import views
+from rules import task_acts
+from rules.case_view import task_views
 
 from ..answers import TaskAnswer, TaskSummary, errors, links
 from ..auth import SIGNED_IN, Actor, acting
@@ -32,6 +35,7 @@ router = APIRouter(
     "",
     summary="Open tasks: mine (claimed), groups (unclaimed, for my groups), or all",
     response_model=list[TaskSummary],
+    response_model_exclude_unset=True,
     responses=links(
         200,
         Show=("show_task", {"task_id": "$response.body#/0/id"}),
@@ -45,28 +49,26 @@ def inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     with acting(request) as me:
-        return views.task_summaries(
-            me.work, tasks.inbox(me.work, me.user, scope=scope, limit=limit)
-        )
+        return task_acts.inbox_rows(me.work, me.subject, me.user, scope=scope, limit=limit)
 
 
 @router.get(
     "/{task_id}",
     summary="One task with its form",
     response_model=TaskSummary,
+    response_model_exclude_unset=True,
     responses=errors(404),
 )
 def show_task(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        require_visible_task(me.work, me.user, task_id)
-        return views.task_summary(me.work, tasks.get_task(me.work, task_id))
+        return task_acts.show_task(me.work, me.subject, me.user, task_id)
 
 
 def _answer(me: Actor, task: Any) -> dict[str, Any]:
-    summary = views.task_summary(me.work, task)
+    summary = task_views(me.work, me.subject, me.user, [views.task_summary(me.work, task)])[0]
     return {
         "task": summary,
-        "open_tasks": views.task_summaries(me.work, tasks.case_tasks(me.work, task.case_id)),
+        "open_tasks": task_acts.open_tasks_for(me.work, me.subject, me.user, task.case_id),
     }
 
 
@@ -74,6 +76,7 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
     "/{task_id}/claim",
     summary="Take a task so others see it is being worked on",
     response_model=TaskAnswer,
+    response_model_exclude_unset=True,
     responses={
         **errors(404, 409),
         **links(
@@ -85,26 +88,26 @@ def _answer(me: Actor, task: Any) -> dict[str, Any]:
 )
 def claim(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        require_visible_task(me.work, me.user, task_id)
-        return _answer(me, tasks.claim(me.work, task_id=task_id, user=me.user))
+        return _answer(me, task_acts.claim(me.work, me.subject, me.user, task_id))
 
 
 @router.post(
     "/{task_id}/release",
     summary="Give a claimed task back to its groups",
     response_model=TaskAnswer,
+    response_model_exclude_unset=True,
     responses=errors(404, 409),
 )
 def release(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
-        require_visible_task(me.work, me.user, task_id)
-        return _answer(me, tasks.release(me.work, task_id=task_id, user=me.user))
+        return _answer(me, task_acts.release(me.work, me.subject, me.user, task_id))
 
 
 @router.post(
     "/{task_id}/complete",
     summary="Complete a task with its form data",
     response_model=TaskAnswer,
+    response_model_exclude_unset=True,
     responses={
         **errors(404, 409),
         **links(200, Next=("claim", {"task_id": "$response.body#/open_tasks/0/id"})),
@@ -112,8 +115,7 @@ def release(request: Request, task_id: Id) -> dict[str, Any]:
 )
 def complete(request: Request, task_id: Id, body: CompleteTask) -> dict[str, Any]:
     with acting(request) as me:
-        require_visible_task(me.work, me.user, task_id)
-        done = tasks.complete(me.work, task_id=task_id, user=me.user, data=body.data)
+        done = task_acts.complete(me.work, me.subject, me.user, task_id, body.data)
         answer = _answer(me, done.task)
         answer["case_status"] = done.case_status
         return answer

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import cases, posts, tasks, views
+from engine import cases
 from engine.errors import InvalidInput
-from rules.pages import case_for_action, case_list_query, openable_types, require_openable
-from rules.restriction import hide_from_portal
+from rules import case_acts, task_acts
+from rules.case_view import summary_for
+from rules.pages import case_list_query
+from rules.public import opening_form
 from rules.views import views_for
 
 from ..api.params import CASE_NUMBER
@@ -57,7 +59,7 @@ def inbox(request: Request) -> Response:
                     "name": item.task.name,
                     "created_at": item.task.created_at,
                 }
-                for item in tasks.inbox(me.work, me.user, scope=scope, limit=200)
+                for item in task_acts.inbox(me.work, me.subject, me.user, scope=scope, limit=200)
             ]
         context = {
             **base_context(me, False),
@@ -86,7 +88,9 @@ def case_list(
             priority=priority if priority in cases.PRIORITIES else None,
             status=status if status in ("open", "closed") else None,
         )
-        rows = [views.case_summary(me.work, c) for c in me.work.session.scalars(query.limit(100))]
+        rows = [
+            summary_for(me.work, me.subject, c) for c in me.work.session.scalars(query.limit(100))
+        ]
         context = {
             **base_context(me, False),
             "rows": rows,
@@ -104,13 +108,13 @@ def new_case_page(
     request: Request, me: Actor, portal: bool, chosen: str = "", **extra: Any
 ) -> Response:
     """The new-case form; the chosen case type's start form (``camunda:formField`` on its
-    start event) is part of it."""
-    kinds = openable_types(me.work, me.subject)
+    start event) is part of it - for customers only the fields the type opens to them."""
+    kinds = case_acts.openable_types(me.work, me.subject)
     kind = next((k for k in kinds if k.key == chosen), kinds[0] if kinds else None)
     start_form = []
     if kind is not None and kind.current_version_id is not None:
         version = me.work.runtime.version(me.work.session, kind.current_version_id)
-        start_form = [f.to_dict() for f in version.start_form]
+        start_form = [f.to_dict() for f in opening_form(version, customer=portal)]
     values = extra.pop("values", {})
     context = {
         **base_context(me, portal),
@@ -142,19 +146,17 @@ async def open_from_form(request: Request, portal: bool) -> Response:
         with acting(request, form.get("csrf_token")) as me:
             if (me.subject.portal is not None) != portal:
                 raise NotAuthenticated("wrong area")
-            case_type = form.get("case_type", "")
-            require_openable(me.work, me.subject, case_type)
-            opened = cases.open_case(
+            opened = case_acts.open_case(
                 me.work,
-                case_type=case_type,
-                subject=form.get("subject", ""),
-                raiser=me.user,
-                priority="normal" if portal else form.get("priority", "normal"),
+                me.subject,
+                me.user,
+                case_type=form.get("case_type", ""),
+                title=form.get("subject", ""),
+                priority=form.get("priority") or None,
                 data=task_form_data(form),
-                actor_id=me.user.id,
             )
             if form.get("body", "").strip():
-                posts.add_post(me.work, number=opened.number, author=me.user, body=form["body"])
+                case_acts.add_post(me.work, me.subject, me.user, opened.number, form["body"])
         return RedirectResponse(f"{base}/{opened.number}", status_code=303)
 
     try:
@@ -198,10 +200,8 @@ async def post_from_form(request: Request, number: str, portal: bool) -> Respons
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            action = "post_internal" if internal else "post"
-            case_for_action(me.work, me.subject, number, action)
-            posts.add_post(
-                me.work, number=number, author=me.user, body=form.get("body", ""), internal=internal
+            case_acts.add_post(
+                me.work, me.subject, me.user, number, form.get("body", ""), internal=internal
             )
         return RedirectResponse(f"{base}/{number}", status_code=303)
 
@@ -219,8 +219,7 @@ async def close(request: Request, number: Number) -> Response:
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            case_for_action(me.work, me.subject, number, "close")
-            cases.close_case(me.work, number=number, actor_id=me.user.id, reason="closed by hand")
+            case_acts.close_case(me.work, me.subject, me.user, number, "closed by hand")
         return RedirectResponse(f"/cases/{number}", status_code=303)
 
     return await run_in_threadpool(work)
@@ -233,8 +232,7 @@ async def portal_visibility(request: Request, number: Number) -> Response:
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            case = case_for_action(me.work, me.subject, number, "write")
-            hide_from_portal(me.work, me.subject, case, hidden=form.get("hidden") == "true")
+            case_acts.set_hidden(me.work, me.subject, number, form.get("hidden") == "true")
         return RedirectResponse(f"/cases/{number}", status_code=303)
 
     return await run_in_threadpool(work)

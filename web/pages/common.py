@@ -20,8 +20,8 @@ from engine.logins import end_session
 from engine.store.access import CaseAccess
 from engine.store.models import Case
 from engine.throttle import TooManyAttempts
-from rules import related_cases_query
-from rules.pages import case_page, visible_task
+from rules import task_acts
+from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
 from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie
@@ -141,14 +141,11 @@ def case_context(
         "stream": stream,
         "show_internal": show_internal,
         "can_post": "post" in allowed,
-        "can_post_internal": not portal and "post_internal" in allowed,
-        "can_close": not portal and "close" in allowed,
-        "can_hide": not portal and "write" in allowed,
+        "can_post_internal": "post_internal" in allowed,
+        "can_close": "close" in allowed,
+        "can_hide": "hide" in allowed,
         "hidden_from_portal": bool(access and access.hidden_from_portal),
-        "related": [
-            views.case_summary(me.work, c)
-            for c in me.work.session.scalars(related_cases_query(me.subject, case.id))
-        ],
+        "related": detail["related"],
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
     }
@@ -167,12 +164,12 @@ async def task_action(
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            task = visible_task(me.work, me.user, task_id)
+            task = task_acts.require_visible_task(me.work, me.subject, task_id)
             number = views.task_summary(me.work, task)["case"]
             if verb == "complete":
-                tasks.complete(me.work, task_id=task_id, user=me.user, data=task_form_data(form))
+                task_acts.complete(me.work, me.subject, me.user, task_id, task_form_data(form))
             else:
-                getattr(tasks, verb)(me.work, task_id=task_id, user=me.user)
+                getattr(task_acts, verb)(me.work, me.subject, me.user, task_id)
         return RedirectResponse(f"{base}/{number}#task-{task_id}", status_code=303)
 
     try:
@@ -195,7 +192,7 @@ def _case_again(
     message, errors = problem
     values = task_form_data(form)
     with acting(request, form.get("csrf_token")) as me:
-        task = visible_task(me.work, me.user, task_id)
+        task = task_acts.require_visible_task(me.work, me.subject, task_id)
         number = views.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
     context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from engine import views
+from rules.case_view import customer_summary
 from rules.pages import case_list_query
 
 from ..auth import Actor, NotAuthenticated, acting
@@ -34,7 +34,7 @@ def my_cases(request: Request) -> Response:
     with acting(request) as me:
         customer(me)
         query = case_list_query(me.work, me.subject).limit(200)
-        rows = [views.case_summary(me.work, c) for c in me.work.session.scalars(query)]
+        rows = [customer_summary(me.work, c) for c in me.work.session.scalars(query)]
         context = {
             **base_context(me, True),
             "rows": rows,

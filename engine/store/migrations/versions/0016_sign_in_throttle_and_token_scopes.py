@@ -1,7 +1,7 @@
 """sign-in throttle per user name and address; API tokens with parent, expiry and scopes
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from datetime import UTC, datetime, timedelta
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
