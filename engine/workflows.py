@@ -30,9 +30,9 @@ from . import audit, sla_clocks
 from .clock import engine_time
 from .definitions.compiler import TaskRouting
 from .errors import Conflict
-from .expressions import make_script_engine
 from .process_errors import process_error
 from .runtime import CaseInfo, LoadedVersion, UnitOfWork
+from .sandbox.environment import make_script_engine
 from .store.fast import Prepared, prepared_insert
 from .store.models import Case, HumanTask, TaskCandidate, Timer
 

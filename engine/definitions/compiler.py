@@ -26,8 +26,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DefinitionError, Problem
+from engine.sandbox import camunda
 
-from . import juel
 from .collector import Collector
 from .config import CaseTypeConfig
 from .expression_checks import check_condition_variables, check_expressions, check_gateways
@@ -480,8 +480,8 @@ def _route_human_tasks(
 
 def _is_initiator(assignee: str) -> bool:
     try:
-        return juel.is_juel(assignee) and juel.to_python(assignee) in INITIATOR
-    except juel.JuelError:
+        return camunda.is_juel(assignee) and camunda.to_python(assignee) in INITIATOR
+    except camunda.JuelError:
         return False
 
 
@@ -505,14 +505,14 @@ def _route_one(
     if assignee and _is_initiator(assignee):
         # Camunda's idiom for "whoever started the process": the case's owner.
         return TaskRouting(element_id, name, lane, role, owner=True, form=form)
-    if assignee and juel.is_juel(assignee):
+    if assignee and camunda.is_juel(assignee):
         out.add(
             f"task '{name}': assignee {assignee!r} is an expression; name a user, or write "
             "${initiator} for whoever raised the case",
             element_id=element_id,
         )
         return None
-    computed = [c for c in ext["candidateGroups"] + ext["candidateUsers"] if juel.is_juel(c)]
+    computed = [c for c in ext["candidateGroups"] + ext["candidateUsers"] if camunda.is_juel(c)]
     if computed:
         out.add(
             f"task '{name}': candidates {', '.join(computed)} are expressions, which Casework "

@@ -100,7 +100,7 @@ def test_it_keeps_running_cases_on_their_version(support: Support, tmp_path: Pat
 
 def test_it_evaluates_datetime_now_in_expressions_with_the_injected_clock(clock):
     from engine.clock import engine_time
-    from engine.expressions import SafeEnvironment
+    from engine.sandbox.environment import SafeEnvironment
 
     with engine_time(clock):
         value = SafeEnvironment().evaluate("datetime.now(timezone.utc).isoformat()", {})
