@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import cases, deploy, directory, migration, tasks  # noqa: E402
+from engine import deploy, directory, migration  # noqa: E402
+from engine.run import cases, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, User  # noqa: E402
 from tests.engine.conftest import seed_directory  # noqa: E402

@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import cases, deploy, directory, timers  # noqa: E402
+from engine import deploy, directory  # noqa: E402
 from engine.clock import ManualClock, SystemClock  # noqa: E402
+from engine.run import cases, timers  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, Timer  # noqa: E402
 from engine.store.outbox import OutboxMessage  # noqa: E402

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import cases, deploy, directory, tasks
+from engine import deploy, directory
 from engine.errors import Conflict
+from engine.run import cases, tasks
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
 from mail.settings import MailSettings

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from . import audit, sla_clocks
 from .definitions.compiler import CompiledDefinition, compile_definition
 from .definitions.config import CaseTypeConfig, load_config
-from .errors import DefinitionError, NotFound, Problem
+from .errors import DefinitionError, Problem
 from .runtime import UnitOfWork
-from .store.fast import Prepared
 from .store.models import CaseType, CaseTypeVersion, Group, User
 
 
@@ -171,28 +169,3 @@ def store_definition(
         },
     )
     return DeployResult(config.key, number, version.id, True, compiled.notes, compiled.view_only)
-
-
-class DeployedType(NamedTuple):
-    """The columns of a case type that opening a case needs."""
-
-    id: int
-    key: str
-    prefix: str
-    current_version_id: int | None
-
-
-_CASE_TYPE_BY_KEY = Prepared(
-    select(CaseType.id, CaseType.key, CaseType.prefix, CaseType.current_version_id).where(
-        CaseType.key == bindparam("key")
-    )
-)
-
-
-def current_version_id(work: UnitOfWork, key: str) -> tuple[DeployedType, int]:
-    """The case type ``key`` and the version new cases of it run on."""
-    row = _CASE_TYPE_BY_KEY.first(work.session, {"key": key})
-    case_type = DeployedType(*row) if row else None
-    if case_type is None or case_type.current_version_id is None:
-        raise NotFound(f"no case type '{key}' is deployed")
-    return case_type, case_type.current_version_id

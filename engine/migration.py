@@ -30,7 +30,9 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select, update
 
-from . import audit, workflows
+from engine import audit
+from engine.run import workflows
+
 from .errors import Conflict, InvalidInput, NotFound
 from .runtime import LoadedVersion, Runtime, UnitOfWork
 from .store.fast import Prepared

@@ -48,7 +48,9 @@ from typing import Any, NoReturn
 
 from sqlalchemy import select
 
-from . import cases, deploy, directory, tasks, timers
+from engine import deploy, directory
+from engine.run import cases, tasks, timers
+
 from .clock import ManualClock
 from .errors import CaseworkError, DefinitionError, Problem
 from .runtime import CasePolicies, Runtime

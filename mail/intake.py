@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine import audit, cases, posts
+from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.run import cases, posts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case

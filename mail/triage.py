@@ -17,8 +17,9 @@ from collections.abc import Collection
 
 from sqlalchemy import select
 
-from engine import audit, cases
+from engine import audit
 from engine.errors import Conflict, NotFound
+from engine.run import cases
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import User

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 
-from engine.cases import case_by_number
 from engine.errors import NotFound
+from engine.run.cases import case_by_number
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseLink, Item
 from engine.store.models import Case, CaseContact, Contact, StreamPost, User

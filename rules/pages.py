@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from engine import cases, posts, tasks, views
 from engine.errors import Forbidden, NotFound
+from engine.run import cases, posts, tasks
+from engine.run import summaries as views
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, User

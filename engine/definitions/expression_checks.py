@@ -195,7 +195,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
     return not message
 
 
-#: Variables every case starts with (see ``engine.cases.open_case``).
+#: Variables every case starts with (see ``engine.run.cases.open_case``).
 CASE_VARIABLES = frozenset({"subject", "priority", "case_number", "raiser"})
 
 

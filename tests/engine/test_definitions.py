@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cases, deploy, directory
+from engine import deploy, directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
+from engine.run import cases
 from tests.conftest import PROCESSES
 
 CONFIG = CaseTypeConfig(

@@ -10,10 +10,11 @@ from dataclasses import replace
 
 import pytest
 
-from engine import cases, deploy, directory
+from engine import deploy, directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
+from engine.run import cases
 from tests.engine.test_definitions import CONFIG, LANES, bpmn, task
 
 

@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from engine.deploy import current_version_id
 from engine.hot_reload import deploy_changed, watch_processes
+from engine.run.case_types import current_version_id
 from engine.runtime import Runtime
 from engine.store.models import CaseTypeVersion
 from tests.conftest import PROCESSES

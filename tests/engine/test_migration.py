@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from engine import cases, deploy, deploy_preview, migration, tasks
+from engine import deploy, deploy_preview, migration
 from engine.definitions.config import CaseTypeConfig
 from engine.directory import user_by_name
+from engine.run import case_types, cases, tasks
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
 from tests.engine.conftest import Support
 from tests.engine.process_variants import renamed_and_added, without_investigation
@@ -63,7 +64,7 @@ def test_dry_run_deploy_shows_the_changes_and_the_cases_they_touch(support: Supp
     assert (preview.stuck, preview.config_changes) == (0, [])
     with support.runtime.unit() as work:
         assert work.session.scalar(select(Case.version_id)) is not None
-        assert deploy.current_version_id(work, "SUPPORT")[0].current_version_id == 1
+        assert case_types.current_version_id(work, "SUPPORT")[0].current_version_id == 1
 
 
 def test_running_cases_move_to_a_version_with_a_renamed_and_an_added_task(
@@ -95,7 +96,7 @@ def test_running_cases_move_to_a_version_with_a_renamed_and_an_added_task(
         timers = work.session.scalars(_WAITING.where(Case.number == at_triage)).all()
         assert list(timers) == [due_before]
         versions = set(work.session.scalars(select(Case.version_id)))
-        assert versions == {deploy.current_version_id(work, "SUPPORT")[1]}
+        assert versions == {case_types.current_version_id(work, "SUPPORT")[1]}
         moved = work.session.scalars(select(AuditEntry).where(AuditEntry.action == "migrated"))
         assert len(list(moved)) == 2
     assert [t.element_id for t in _open_tasks(support, at_propose)] == ["Task_Propose"]
@@ -134,7 +135,7 @@ def test_a_case_waiting_in_a_removed_task_is_reported_and_left_untouched(
     with support.runtime.unit() as work:
         case = work.session.scalar(select(Case).where(Case.number == investigating))
         assert (case.workflow_state, case.row_version) == tuple(before)
-        assert case.version_id != deploy.current_version_id(work, "SUPPORT")[1]
+        assert case.version_id != case_types.current_version_id(work, "SUPPORT")[1]
     assert [t.name for t in _open_tasks(support, investigating)] == ["Investigate"]
 
 

@@ -13,7 +13,7 @@ import engine.store.mailbox
 import engine.store.outbox
 import engine.store.sla
 import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables
-from engine import timers
+from engine.run import timers
 from engine.runtime import Runtime
 from engine.store.db import _MIGRATIONS
 from engine.store.models import Base

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases, deploy, sla_clocks, tasks, timers
+from engine import deploy, sla_clocks
 from engine.clock import ManualClock
+from engine.run import cases, tasks, timers
 from engine.runtime import CaseInfo, CasePolicies, Runtime, SlaNotice, UnitOfWork
 from engine.store.models import Timer
 from tests.conftest import PROCESSES, support_toml

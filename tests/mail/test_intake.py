@@ -11,7 +11,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from engine import cases, directory, posts
+from engine import directory
+from engine.run import cases, posts
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import (
     AuditEntry,

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, deploy, directory
+from engine import deploy, directory
 from engine.errors import InvalidInput
+from engine.run import cases
 from engine.runtime import Runtime
 from engine.store.outbox import OutboxMessage
 from mail.outbox import (

@@ -10,8 +10,8 @@ from email.message import Message
 import pytest
 from sqlalchemy import select
 
-from engine import posts
 from engine.directory import user_by_name
+from engine.run import posts
 from engine.store.mailbox import Mailbox
 from engine.store.outbox import OutboxMessage
 from mail.replies import ACK_LIMIT_PER_DAY

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases, deploy, directory, posts, tasks
+from engine import deploy, directory
 from engine.clock import ManualClock
 from engine.errors import Conflict, NotFound
+from engine.run import cases, posts, tasks
 from engine.runtime import Runtime
 from engine.store.access import CaseCollaborator, CaseFollower, Notification
 from engine.store.models import HumanTask, User

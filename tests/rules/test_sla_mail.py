@@ -11,9 +11,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import cases, deploy, directory, posts, sla_clocks, timers
+from engine import deploy, directory, sla_clocks
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
+from engine.run import cases, posts, timers
 from engine.runtime import Runtime
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage

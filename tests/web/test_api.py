@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import deploy, directory, posts
+from engine import deploy, directory
+from engine.run import posts
 from engine.tokens import TOKEN_USE_PRECISION
 from rules.admin import permit_case_type
 from rules.levels import ACTIONS

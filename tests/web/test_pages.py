@@ -6,7 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine import cases, directory, posts, sla_clocks
+from engine import directory, sla_clocks
+from engine.run import cases, posts
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 

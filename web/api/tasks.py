@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from engine import tasks, views
+from engine.run import summaries as views
+from engine.run import tasks
 from rules.pages import require_visible_task
 
 from ..answers import TaskAnswer, TaskSummary, errors, links

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import cases, posts, tasks, views
 from engine.errors import InvalidInput
+from engine.run import cases, posts, tasks
+from engine.run import summaries as views
 from rules.pages import case_for_action, case_list_query, openable_types, require_openable
 from rules.restriction import hide_from_portal
 from rules.views import views_for

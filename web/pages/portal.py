@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from engine import views
+from engine.run import summaries as views
 from rules.pages import case_list_query
 
 from ..auth import Actor, NotAuthenticated, acting

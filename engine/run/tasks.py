@@ -28,13 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from . import audit, workflows
-from .cases import check_process_data
-from .definitions.forms import validate_form
-from .errors import Conflict, Forbidden, NotFound
-from .runtime import UnitOfWork
-from .store.fast import Prepared
-from .store.models import (
+from engine import audit
+from engine.definitions.forms import validate_form
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.run import workflows
+from engine.run.cases import check_process_data
+from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
+from engine.store.models import (
     Case,
     CaseContact,
     Contact,

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from . import sla_clocks, workflows
-from .errors import Conflict
-from .runtime import Runtime, UnitOfWork
-from .store.db import changed_rows
-from .store.models import TIMER_IS_WAITING, Timer
+from engine import sla_clocks
+from engine.errors import Conflict
+from engine.run import workflows
+from engine.runtime import Runtime, UnitOfWork
+from engine.store.db import changed_rows
+from engine.store.models import TIMER_IS_WAITING, Timer
 
 log = logging.getLogger(__name__)
 

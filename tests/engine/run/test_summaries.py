@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import directory, views
+from engine import directory
+from engine.run import summaries
 from engine.runtime import Runtime
 
 
@@ -13,5 +14,5 @@ def test_people_are_named_by_username_however_many(runtime: Runtime, count: int)
     with runtime.unit() as work:
         ids = [directory.add_user(work, username=f"user{n}").id for n in range(count)]
     with runtime.unit() as work:
-        named = views._usernames(work, [*ids, None, ids[0]])  # gaps and repeats are fine
+        named = summaries._usernames(work, [*ids, None, ids[0]])  # gaps and repeats are fine
     assert named == {user_id: f"user{n}" for n, user_id in enumerate(ids)}

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import cases, deploy, tasks, timers, workflows
+from engine import deploy
 from engine.errors import Conflict
+from engine.run import cases, tasks, timers, workflows
 from engine.store.models import HumanTask, Timer
 from tests.conftest import PROCESSES
 from tests.engine.conftest import Support

@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import select, text
 
-from engine import cases, directory, posts, tasks
+from engine import directory
 from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.run import cases, posts, tasks
 from engine.store.models import AuditEntry, Case, CaseContact, HumanTask
 from rules import load_subject, posts_query
 from rules.admin import set_portal_access

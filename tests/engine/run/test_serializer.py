@@ -17,9 +17,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.serializer import CaseSerializer
+from engine.run.serializer import CaseSerializer
 
-SUPPORT = Path(__file__).resolve().parents[2] / "processes" / "support.bpmn"
+SUPPORT = Path(__file__).resolve().parents[3] / "processes" / "support.bpmn"
 STEPS = [
     ("Triage case", {"category": "hardware", "needs_investigation": False}),
     ("Propose resolution", {"resolution": "Replace the roller"}),

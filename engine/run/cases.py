@@ -8,14 +8,15 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import bindparam, func, select
 
-from . import audit, workflows
-from .definitions.forms import validate_form
-from .deploy import current_version_id
-from .errors import Conflict, InvalidInput, NotFound
-from .runtime import CaseInfo, UnitOfWork
-from .store.access import CaseLink
-from .store.fast import prepared_insert
-from .store.models import Case, CaseContact, Contact, HumanTask, User
+from engine import audit
+from engine.definitions.forms import validate_form
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.run import workflows
+from engine.run.case_types import current_version_id
+from engine.runtime import CaseInfo, UnitOfWork
+from engine.store.access import CaseLink
+from engine.store.fast import prepared_insert
+from engine.store.models import Case, CaseContact, Contact, HumanTask, User
 
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[str, ...] = get_args(Priority)

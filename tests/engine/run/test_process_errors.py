@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, deploy, directory, tasks
+from engine import deploy, directory
 from engine.errors import ProcessError
+from engine.run import cases, tasks
 from engine.runtime import Runtime
 from engine.store.models import AuditEntry, Case, HumanTask
 from tests.engine.conftest import seed_directory
 
-HERE = Path(__file__).parent / "processes"
+HERE = Path(__file__).parents[1] / "processes"
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from . import audit
-from .cases import case_by_number
-from .errors import InvalidInput
-from .runtime import UnitOfWork
-from .store.models import PostAttachment, StreamPost, User
+from engine import audit
+from engine.errors import InvalidInput
+from engine.run.cases import case_by_number
+from engine.runtime import UnitOfWork
+from engine.store.models import PostAttachment, StreamPost, User
 
 MAX_BODY = 100_000
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")

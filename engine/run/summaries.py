@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
-from .errors import NotFound
-from .runtime import UnitOfWork
-from .store.fast import Prepared
-from .store.models import AuditEntry, Case, CaseType, HumanTask, User
+from engine.errors import NotFound
+from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
+from engine.store.models import AuditEntry, Case, CaseType, HumanTask, User
 
 if TYPE_CHECKING:
-    from .tasks import InboxItem, TaskRow
+    from engine.run.tasks import InboxItem, TaskRow
 
 _USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
 #: A summary names one or two people (raiser and assignee, who claimed and who completed):

@@ -26,15 +26,15 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
-from . import audit, sla_clocks
-from .clock import engine_time
-from .definitions.compiler import TaskRouting
-from .errors import Conflict
-from .process_errors import process_error
-from .runtime import CaseInfo, LoadedVersion, UnitOfWork
-from .sandbox.environment import make_script_engine
-from .store.fast import Prepared, prepared_insert
-from .store.models import Case, HumanTask, TaskCandidate, Timer
+from engine import audit, sla_clocks
+from engine.clock import engine_time
+from engine.definitions.compiler import TaskRouting
+from engine.errors import Conflict
+from engine.run.process_errors import process_error
+from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
+from engine.sandbox.environment import make_script_engine
+from engine.store.fast import Prepared, prepared_insert
+from engine.store.models import Case, HumanTask, TaskCandidate, Timer
 
 # Statements on the hot path are built once: building a SQLAlchemy statement costs
 # far more than executing a cached one.

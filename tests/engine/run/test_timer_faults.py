@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import cases, deploy, directory, timers
+from engine import deploy, directory
 from engine.clock import ManualClock, SystemClock
+from engine.run import cases, timers
 from engine.runtime import Runtime
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage

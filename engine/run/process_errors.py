@@ -15,7 +15,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .errors import CaseworkError, ProcessError
+from engine.errors import CaseworkError, ProcessError
 
 
 def process_error(exc: SpiffWorkflowException, case: str | None) -> ProcessError:

@@ -32,7 +32,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-#: Bumped whenever the layout of what we store changes; see ``engine/serializer.py``.
+#: Bumped whenever the layout of what we store changes; see ``engine/run/serializer.py``.
 STATE_FORMAT = "casework-1"
 
 
