@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import sla_clocks
 from engine.directory import user_by_name
 from engine.errors import InvalidInput
 from engine.run.case_types import current_version_id
 from engine.run.cases import case_by_number
 from engine.sla import TargetStatus
+from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
 from rules import load_subject, visible_case

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import audit, sla_clocks
+from engine import audit
+from engine.sla import clocks as sla_clocks
+
 from .definitions.compiler import CompiledDefinition, compile_definition
 from .definitions.config import CaseTypeConfig, load_config
 from .errors import DefinitionError, Problem

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 
-from engine import sla_clocks
 from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
+from engine.sla import clocks as sla_clocks
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import (

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from engine import sla_clocks
 from engine.errors import Conflict
 from engine.run import workflows
 from engine.runtime import Runtime, UnitOfWork
+from engine.sla import clocks as sla_clocks
 from engine.store.db import changed_rows
 from engine.store.models import TIMER_IS_WAITING, Timer
 

@@ -26,13 +26,14 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
-from engine import audit, sla_clocks
+from engine import audit
 from engine.clock import engine_time
 from engine.definitions.compiler import TaskRouting
 from engine.errors import Conflict
 from engine.run.process_errors import process_error
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
+from engine.sla import clocks as sla_clocks
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import Case, HumanTask, TaskCandidate, Timer
 

@@ -11,11 +11,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import deploy, directory, sla_clocks
+from engine import deploy, directory
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
 from engine.run import cases, posts, timers
 from engine.runtime import Runtime
+from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings

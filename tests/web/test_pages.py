@@ -6,8 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine import directory, sla_clocks
+from engine import directory
 from engine.run import cases, posts
+from engine.sla import clocks as sla_clocks
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 

@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from . import audit
-from .errors import InvalidInput, NotFound
-from .runtime import CaseInfo, LoadedPolicy, SlaNotice, UnitOfWork
-from .sla import (
+from engine import audit
+from engine.errors import InvalidInput, NotFound
+from engine.runtime import CaseInfo, LoadedPolicy, SlaNotice, UnitOfWork
+from engine.sla import (
     ClockEvent,
     TargetStatus,
     due_moments,
@@ -32,9 +32,9 @@ from .sla import (
     read_section,
     started,
 )
-from .store.fast import Prepared, prepared_insert
-from .store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
-from .store.sla import CaseSla, SlaEvent, SlaPolicyVersion
+from engine.store.fast import Prepared, prepared_insert
+from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
+from engine.store.sla import CaseSla, SlaEvent, SlaPolicyVersion
 
 #: (role, BPMN id, name) of an open human task
 OpenTask = tuple[str | None, str, str]
