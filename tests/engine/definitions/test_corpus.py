@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.triage import corpus_files, triage
+from engine.definitions.file_outcomes import corpus_files, triage
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
 from engine.run import cases
-from tests.engine.test_definitions import CONFIG, LANES, bpmn, task
+from tests.engine.definitions.test_definitions import CONFIG, LANES, bpmn, task
 
 
 def report(data: bytes, config: CaseTypeConfig = CONFIG) -> list[str]:
