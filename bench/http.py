@@ -36,7 +36,8 @@ import httpx  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from cli.output import progress  # noqa: E402
-from engine import deploy, directory  # noqa: E402
+from designer import deploy  # noqa: E402
+from engine import directory  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
 from engine.tokens import issue_token  # noqa: E402

@@ -37,7 +37,8 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import deploy, directory  # noqa: E402
+from designer import deploy  # noqa: E402
+from engine import directory  # noqa: E402
 from engine.run import cases, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case  # noqa: E402

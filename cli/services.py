@@ -12,7 +12,8 @@ from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.errors import Conflict
 from engine.run import cases, tasks
 from engine.runtime import UnitOfWork

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.errors import InvalidInput
 from engine.run import cases
 from engine.runtime import Runtime

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.clock import ManualClock
 from engine.errors import Conflict, NotFound
 from engine.run import cases, posts, tasks
@@ -19,8 +20,7 @@ from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
 from rules.policies import RulesPolicies
 from rules.views import add_view, view_query, views_for
-from tests.conftest import PROCESSES, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory, support_toml
 
 
 @pytest.fixture

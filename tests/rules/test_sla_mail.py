@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
 from engine.run import cases, posts, timers
@@ -22,8 +23,7 @@ from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
 from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory, support_toml
 
 SLA = """
 [sla.calendar]

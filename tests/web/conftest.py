@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings

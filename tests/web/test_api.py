@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.run import posts
 from engine.tokens import TOKEN_USE_PRECISION
 from rules.admin import permit_case_type

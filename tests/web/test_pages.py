@@ -159,7 +159,7 @@ def test_agents_and_customers_stay_in_their_areas(site: Site):
 
 
 def test_a_start_form_is_part_of_the_new_case_page(site: Site, tmp_path):
-    from engine import deploy
+    from designer import deploy
 
     source = (PROCESSES / "support.bpmn").read_text()
     start = '<bpmn:startEvent id="StartEvent_CaseRaised" name="Case raised">'

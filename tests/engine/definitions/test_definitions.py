@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
@@ -221,7 +222,7 @@ def test_it_checks_the_config_and_names_the_bad_keys():
 
 
 def test_it_compiles_the_shipped_support_process():
-    from engine.deploy import read_definition, resolve_config
+    from designer.deploy import read_definition, resolve_config
 
     path = PROCESSES / "support.bpmn"
     compiled = read_definition(path, resolve_config(path, None, "SUPPORT"))

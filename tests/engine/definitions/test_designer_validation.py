@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
@@ -289,7 +290,7 @@ def test_computed_candidates_are_refused_with_what_to_write():
 
 
 def test_problems_of_the_toml_point_at_its_lines(tmp_path):
-    from engine.deploy import read_definition, resolve_config
+    from designer.deploy import read_definition, resolve_config
 
     bpmn_path = tmp_path / "t.bpmn"
     bpmn_path.write_bytes(bpmn(task()))

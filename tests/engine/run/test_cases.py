@@ -13,7 +13,7 @@ from engine.run import cases, posts, tasks
 from engine.store.models import AuditEntry, Case, CaseContact, HumanTask
 from rules import load_subject, posts_query
 from rules.admin import set_portal_access
-from tests.engine.conftest import Support
+from tests.conftest import Support
 
 
 def _open(support: Support, subject: str = "Printer jams", raiser: str = "carol") -> str:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import deploy
+from designer import deploy
 from engine.errors import Conflict
 from engine.run import cases, tasks, timers, workflows
 from engine.store.models import HumanTask, Timer
-from tests.conftest import PROCESSES
-from tests.engine.conftest import Support
+from tests.conftest import PROCESSES, Support
 
 
 def _open(support: Support) -> tuple[str, int]:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.errors import ProcessError
 from engine.run import cases, tasks
 from engine.runtime import Runtime
 from engine.store.models import AuditEntry, Case, HumanTask
-from tests.engine.conftest import seed_directory
+from tests.conftest import seed_directory
 
 HERE = Path(__file__).parents[1] / "processes"
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
 from engine.clock import ManualClock, SystemClock
 from engine.run import cases, timers
 from engine.runtime import Runtime
@@ -35,8 +36,7 @@ from mail.outbox import CLAIM_LEASE
 from mail.settings import MailSettings
 from mail.smtp import MaildirTransport, send_due
 from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, ROOT, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, ROOT, seed_directory, support_toml
 from tests.scratch_db import scratch_schema
 
 pytestmark = pytest.mark.integration

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import deploy
+from designer import deploy
 from engine.clock import ManualClock
 from engine.run import cases, tasks, timers
 from engine.runtime import Runtime
 from engine.store.models import Timer
-from tests.engine.conftest import seed_directory
+from tests.conftest import seed_directory
 
 HERE = Path(__file__).parents[1] / "processes"
 

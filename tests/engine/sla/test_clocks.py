@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import deploy
+from designer import deploy
 from engine.clock import ManualClock
 from engine.run import cases, tasks, timers
 from engine.runtime import CaseInfo, CasePolicies, Runtime, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
-from tests.conftest import PROCESSES, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory, support_toml
 
 SLA = """
 [sla.calendar]

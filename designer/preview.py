@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .definitions.compiler import CompiledDefinition
-from .runtime import UnitOfWork
-from .store.models import Case, CaseType, CaseTypeVersion, HumanTask
-from .version_diff import VersionDiff, diff_versions
+from designer.version_diff import VersionDiff, diff_versions
+from engine.definitions.compiler import CompiledDefinition
+from engine.runtime import UnitOfWork
+from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask
 
 
 def open_cases_by_version(work: UnitOfWork, case_type_id: int) -> dict[int, int]:

@@ -31,12 +31,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select, update
 
 from engine import audit
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import workflows
-
-from .errors import Conflict, InvalidInput, NotFound
-from .runtime import LoadedVersion, Runtime, UnitOfWork
-from .store.fast import Prepared
-from .store.models import Case, CaseType, CaseTypeVersion, HumanTask, TaskCandidate
+from engine.runtime import LoadedVersion, Runtime, UnitOfWork
+from engine.store.fast import Prepared
+from engine.store.models import Case, CaseType, CaseTypeVersion, HumanTask, TaskCandidate
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]

@@ -48,14 +48,14 @@ from typing import Any, NoReturn
 
 from sqlalchemy import select
 
-from engine import deploy, directory
+from designer import deploy
+from engine import directory
+from engine.clock import ManualClock
+from engine.errors import CaseworkError, DefinitionError, Problem
 from engine.run import cases, tasks, timers
-
-from .clock import ManualClock
-from .errors import CaseworkError, DefinitionError, Problem
-from .runtime import CasePolicies, Runtime
-from .sla.durations import parse_duration
-from .store.outbox import OutboxMessage
+from engine.runtime import CasePolicies, Runtime
+from engine.sla.durations import parse_duration
+from engine.store.outbox import OutboxMessage
 
 RAISER = "raiser"
 MAIL_DOMAIN = "scenario.test"

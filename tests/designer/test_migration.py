@@ -7,13 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from engine import deploy, deploy_preview, migration
+from designer import deploy, migration
+from designer.preview import preview_deploy
 from engine.definitions.config import CaseTypeConfig
 from engine.directory import user_by_name
 from engine.run import case_types, cases, tasks
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
-from tests.engine.conftest import Support
-from tests.engine.process_variants import renamed_and_added, without_investigation
+from tests.conftest import Support
+from tests.designer.process_variants import renamed_and_added, without_investigation
 
 _WAITING = (
     select(Timer.due_at)
@@ -54,9 +55,7 @@ def test_dry_run_deploy_shows_the_changes_and_the_cases_they_touch(support: Supp
     compiled_path.write_bytes(without_investigation())
     config = deploy.resolve_config(Path("processes/support.bpmn"), None, "SUPPORT")
     with support.runtime.unit() as work:
-        preview = deploy_preview.preview_deploy(
-            work, deploy.compile_for(work, compiled_path, config)
-        )
+        preview = preview_deploy(work, deploy.compile_for(work, compiled_path, config))
     assert (preview.current, preview.same_as, preview.open_cases) == (1, None, 1)
     assert preview.diff is not None
     assert preview.diff.removed == ["Task_Investigate 'Investigate'"]

@@ -7,12 +7,11 @@ import threading
 import time
 from pathlib import Path
 
-from engine.hot_reload import deploy_changed, watch_processes
+from designer.hot_reload import deploy_changed, watch_processes
 from engine.run.case_types import current_version_id
 from engine.runtime import Runtime
 from engine.store.models import CaseTypeVersion
-from tests.conftest import PROCESSES
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory
 
 
 def _current(runtime: Runtime) -> int:

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .deploy import config_path_for, deploy, resolve_config
-from .errors import CaseworkError, DefinitionError
-from .runtime import Runtime
+from designer.deploy import config_path_for, deploy, resolve_config
+from engine.errors import CaseworkError, DefinitionError
+from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Report = Callable[[str], None]

@@ -13,13 +13,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine import audit
+from engine.definitions.compiler import CompiledDefinition, compile_definition
+from engine.definitions.config import CaseTypeConfig, load_config
+from engine.errors import DefinitionError, Problem
+from engine.runtime import UnitOfWork
 from engine.sla import clocks as sla_clocks
-
-from .definitions.compiler import CompiledDefinition, compile_definition
-from .definitions.config import CaseTypeConfig, load_config
-from .errors import DefinitionError, Problem
-from .runtime import UnitOfWork
-from .store.models import CaseType, CaseTypeVersion, Group, User
+from engine.store.models import CaseType, CaseTypeVersion, Group, User
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 
-from .definitions.parser import BPMN_NS
+from engine.definitions.parser import BPMN_NS
 
 #: Attributes every structural change touches; the flow lines already say it.
 _STRUCTURAL = {"inputs", "outputs", "cond_task_specs", "default_task_spec"}

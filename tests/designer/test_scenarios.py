@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from designer.scenarios import ScenarioFailed, load_scenario, run_scenario, scenario_files
 from engine.errors import DefinitionError
-from engine.scenarios import ScenarioFailed, load_scenario, run_scenario, scenario_files
 from mail.settings import MailSettings
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES
