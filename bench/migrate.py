@@ -25,10 +25,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
 from designer import deploy, migration  # noqa: E402
-from engine import directory  # noqa: E402
 from engine.run import cases, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, User  # noqa: E402
+from people import directory  # noqa: E402
 from tests.conftest import seed_directory  # noqa: E402
 from tests.designer.process_variants import renamed_and_added  # noqa: E402
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from engine.directory import user_by_name
 from engine.errors import InvalidInput
 from engine.run.cases import case_by_number
+from people.directory import user_by_name
 from rules import explain, load_subject, visible_case
 from rules.admin import auto_follow, permit_case_type, permit_customers, set_portal_access
 from rules.levels import ACTIONS

@@ -13,7 +13,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import audit
-from engine.directory import user_by_name
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
 from engine.store.mailbox import REFUSED_MATCH, InboundMessage, Mailbox
@@ -28,6 +27,7 @@ from mail.mailboxes import (
     mailbox_by_name,
 )
 from mail.settings import MailSettings
+from people.directory import user_by_name
 from rules import load_subject
 from rules.pages import require_triage_decision
 

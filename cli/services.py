@@ -13,12 +13,12 @@ from pathlib import Path
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from designer import deploy
-from engine import directory
 from engine.errors import Conflict
 from engine.run import cases, tasks
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
 from mail.settings import MailSettings
+from people import directory
 from rules.admin import permit_case_type, set_portal_access
 
 from . import logs

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from engine.directory import user_by_name
 from engine.run import cases, posts, tasks
 from engine.run import summaries as views
 from engine.run.cases import PRIORITIES
+from people.directory import user_by_name
 from rules import load_subject, visible_case
 from rules.pages import case_list_query, case_page
 

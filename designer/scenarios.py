@@ -49,13 +49,13 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.errors import CaseworkError, DefinitionError, Problem
 from engine.run import cases, tasks, timers
 from engine.runtime import CasePolicies, Runtime
 from engine.sla.durations import parse_duration
 from engine.store.outbox import OutboxMessage
+from people import directory
 
 RAISER = "raiser"
 MAIL_DOMAIN = "scenario.test"

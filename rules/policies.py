@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 
-from engine.directory import group_by_name
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.access import AutoFollow, CaseCollaborator, CaseFollower, Notification
@@ -30,6 +29,7 @@ from engine.store.models import (
 from mail.outbox import queue_notice
 from mail.replies import queue_case_reply
 from mail.settings import MailSettings
+from people.directory import group_by_name
 
 from . import assignment
 from .decisions import can

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from engine.store.models import User
+from people import directory
 from tests.real_parts import missing
 from tests.scratch_db import PG_URL, scratch_schema, unreachable
 

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from designer import deploy, migration
 from designer.preview import preview_deploy
 from engine.definitions.config import CaseTypeConfig
-from engine.directory import user_by_name
 from engine.run import case_types, cases, tasks
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
+from people.directory import user_by_name
 from tests.conftest import Support
 from tests.designer.process_variants import renamed_and_added, without_investigation
 

@@ -8,9 +8,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from engine import directory
 from engine.runtime import Runtime
 from engine.store.checkpoints import BACKSTOP_PAGES, Checkpointer, start_checkpointer
+from people import directory
 
 
 def _users_in_file_alone(db: Path, copy: Path) -> set[str]:

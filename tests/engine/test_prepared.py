@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, select
 
-from engine import directory
 from engine.runtime import Runtime
 from engine.store.fast import Prepared
 from engine.store.models import User
+from people import directory
 
 _PEOPLE = select(User.username, User.is_admin, User.created_at).where(
     User.username.in_(["root", "agent"])

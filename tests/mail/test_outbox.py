@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from designer import deploy
-from engine import directory
 from engine.errors import InvalidInput
 from engine.run import cases
 from engine.runtime import Runtime
@@ -32,6 +31,7 @@ from mail.outbox import (
     retry,
 )
 from mail.render import render_notice
+from people import directory
 from tests.conftest import PROCESSES
 
 TOKEN = "k3x9q2m7w1"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import directory
 from engine.errors import Conflict, InvalidInput
 from engine.store.mailbox import InboundMessage
 from engine.store.models import AuditEntry, CaseContact, Contact
 from mail import triage
 from mail.mailboxes import add_mailbox
+from people import directory
 from tests.mail.helpers import build
 from tests.mail.world import DOMAIN, Desk, make_desk, support_mailbox
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from engine.store.mailbox import InboundMessage, Mailbox
@@ -16,6 +15,7 @@ from engine.store.models import Case, StreamPost
 from mail.intake import Outcome, Source, take_in
 from mail.mailboxes import MailboxSpec, add_mailbox
 from mail.settings import MailSettings
+from people import directory
 from rules.admin import permit_customers
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES, seed_directory

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.errors import Conflict, NotFound
 from engine.run import cases, posts, tasks
@@ -16,6 +15,7 @@ from engine.runtime import Runtime
 from engine.store.access import CaseCollaborator, CaseFollower, Notification
 from engine.store.models import HumanTask, User
 from mail.outbox import list_messages
+from people import directory
 from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
 from rules.policies import RulesPolicies

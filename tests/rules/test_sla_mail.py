@@ -12,7 +12,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
 from engine.run import cases, posts, timers
@@ -22,6 +21,7 @@ from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
+from people import directory
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES, seed_directory, support_toml
 

@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings
+from people import directory
 from rules.admin import permit_case_type, set_portal_access
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES

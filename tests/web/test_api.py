@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from designer import deploy
-from engine import directory
 from engine.run import posts
-from engine.tokens import TOKEN_USE_PRECISION
+from people import directory
+from people.tokens import TOKEN_USE_PRECISION
 from rules.admin import permit_case_type
 from rules.levels import ACTIONS
 from tests.conftest import ROOT

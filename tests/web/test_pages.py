@@ -6,9 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine import directory
 from engine.run import cases, posts
 from engine.sla import clocks as sla_clocks
+from people import directory
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 
@@ -98,7 +98,7 @@ def test_the_portal_shows_no_internal_posts_and_no_hidden_cases(site: Site):
         data={"csrf_token": token, "body": "customer is rude", "internal": "true"},
     )
     alice.post(f"/cases/{number}/posts", data={"csrf_token": token, "body": "Invoice attached"})
-    from engine.directory import user_by_name
+    from people.directory import user_by_name
     from rules import load_subject, visible_case
     from rules.restriction import hide_from_portal
 

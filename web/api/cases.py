@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 
-from engine.directory import user_by_name
 from engine.errors import Forbidden, NotFound
 from engine.run import cases, posts, tasks
 from engine.run import summaries as views
 from engine.run.cases import case_by_number
 from engine.store.models import PostAttachment, StreamPost
+from people.directory import user_by_name
 from rules import explain, load_subject, posts_query, visible_case
 from rules.levels import Action
 from rules.pages import case_for_action, case_list_query, case_page, require_openable

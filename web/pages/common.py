@@ -15,12 +15,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput
-from engine.logins import end_session
 from engine.run import summaries as views
 from engine.run import tasks
 from engine.store.access import CaseAccess
 from engine.store.models import Case
-from engine.throttle import TooManyAttempts
+from people.logins import end_session
+from people.throttle import TooManyAttempts
 from rules import related_cases_query
 from rules.pages import case_page, visible_task
 

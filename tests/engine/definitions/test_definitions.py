@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from designer import deploy
-from engine import directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
 from engine.run import cases
+from people import directory
 from tests.conftest import PROCESSES
 
 CONFIG = CaseTypeConfig(

@@ -11,11 +11,11 @@ from dataclasses import replace
 import pytest
 
 from designer import deploy
-from engine import directory
 from engine.definitions.compiler import compile_definition
 from engine.definitions.config import CaseTypeConfig, parse_config
 from engine.errors import DefinitionError, InvalidInput
 from engine.run import cases
+from people import directory
 from tests.engine.definitions.test_definitions import CONFIG, LANES, bpmn, task
 
 

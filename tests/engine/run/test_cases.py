@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import select, text
 
-from engine import directory
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.run import cases, posts, tasks
 from engine.store.models import AuditEntry, Case, CaseContact, HumanTask
+from people import directory
 from rules import load_subject, posts_query
 from rules.admin import set_portal_access
 from tests.conftest import Support

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from designer import deploy
-from engine import directory
 from engine.errors import ProcessError
 from engine.run import cases, tasks
 from engine.runtime import Runtime
 from engine.store.models import AuditEntry, Case, HumanTask
+from people import directory
 from tests.conftest import seed_directory
 
 HERE = Path(__file__).parents[1] / "processes"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import directory
 from engine.run import summaries
 from engine.runtime import Runtime
+from people import directory
 
 
 @pytest.mark.parametrize("count", [1, 2, 4, 5, 9])

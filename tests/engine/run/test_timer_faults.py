@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from designer import deploy
-from engine import directory
 from engine.clock import ManualClock, SystemClock
 from engine.run import cases, timers
 from engine.runtime import Runtime
@@ -35,6 +34,7 @@ from engine.store.outbox import OutboxMessage
 from mail.outbox import CLAIM_LEASE
 from mail.settings import MailSettings
 from mail.smtp import MaildirTransport, send_due
+from people import directory
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES, ROOT, seed_directory, support_toml
 from tests.scratch_db import scratch_schema

@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from .errors import InvalidInput
+from engine.errors import InvalidInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1000  # argon2 takes any length; this only bounds the work per request

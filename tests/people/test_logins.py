@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from engine import directory, logins, tokens
 from engine.runtime import Runtime
 from engine.store.models import User
+from people import directory, logins, tokens
 
 
 def _alice(runtime: Runtime) -> tuple[str, str]:

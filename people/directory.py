@@ -10,11 +10,12 @@ import re
 
 from sqlalchemy import bindparam, delete, select
 
-from . import audit, passwords
-from .errors import Conflict, InvalidInput, NotFound
-from .runtime import UnitOfWork
-from .store.db import changed_rows
-from .store.models import Contact, CustomerGroup, Group, Membership, User
+from engine import audit
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.runtime import UnitOfWork
+from engine.store.db import changed_rows
+from engine.store.models import Contact, CustomerGroup, Group, Membership, User
+from people import passwords
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
 

@@ -20,13 +20,13 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import CTE
 
-from . import audit
-from .errors import Forbidden, InvalidInput, NotFound
-from .logins import USER_COLUMNS, digest, loaded_user
-from .runtime import UnitOfWork
-from .store.fast import Prepared
-from .store.models import User
-from .store.web import ApiToken
+from engine import audit
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
+from engine.store.models import User
+from engine.store.web import ApiToken
+from people.logins import USER_COLUMNS, digest, loaded_user
 
 SCOPES = ("read", "write", "admin")
 DEFAULT_LIFETIME = timedelta(days=90)

@@ -3,7 +3,7 @@
 A sign-in runs in three steps so that the slow password hash never holds a transaction
 (or, on SQLite, the server's one-writer gate): :func:`begin_sign_in` counts the attempt
 and reads the stored hash in one unit, :func:`check` runs argon2 outside any unit (for
-unknown and inactive users too, against a dummy hash: see ``engine/passwords.py``), and
+unknown and inactive users too, against a dummy hash: see ``people/passwords.py``), and
 :func:`finish_sign_in` starts the session in a second unit.
 
 Secrets handed to clients (session cookies, API tokens) are random and stored only as
@@ -21,12 +21,13 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from . import audit, passwords
-from .runtime import UnitOfWork
-from .store.fast import Prepared
-from .store.models import User
-from .store.web import WebSession
-from .throttle import LoginLimits, count_attempt, forgive
+from engine import audit
+from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
+from engine.store.models import User
+from engine.store.web import WebSession
+from people import passwords
+from people.throttle import LoginLimits, count_attempt, forgive
 
 SESSION_LIFETIME = timedelta(hours=12)
 

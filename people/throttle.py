@@ -25,9 +25,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .errors import Forbidden
-from .runtime import UnitOfWork
-from .store.web import LoginThrottle
+from engine.errors import Forbidden
+from engine.runtime import UnitOfWork
+from engine.store.web import LoginThrottle
 
 
 class TooManyAttempts(Forbidden):
