@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mail import parse_message
-from mail.quotes import fold_quotes
+from mail.message import parse_message
+from mail.message.quotes import fold_quotes
 from tests.mail.helpers import build
 
 GMAIL = """Yes, it works again. Thanks!

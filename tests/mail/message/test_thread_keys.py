@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mail import make_message_id, parse_message, reply_address, thread_candidates
+from mail.message import make_message_id, parse_message, reply_address, thread_candidates
 from tests.mail.helpers import build
 
 SUBJECT_KEY = re.compile(r"\[(C-\d{6})\]")

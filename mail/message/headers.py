@@ -12,7 +12,7 @@ import re
 from email.message import Message
 from email.utils import getaddresses
 
-from mail.charsets import clean_text, decode_words
+from mail.message.charsets import clean_text, decode_words
 
 _FOLD = re.compile(r"\r?\n[ \t]*|\r[ \t]*")
 _MSG_ID = re.compile(r"<([^<>\s]{1,900})>")

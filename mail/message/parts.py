@@ -16,8 +16,8 @@ from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 
-from mail.charsets import decode_bytes, decode_words
-from mail.headers import raw_values
+from mail.message.charsets import decode_bytes, decode_words
+from mail.message.headers import raw_values
 
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?\s*([\w.:-]{1,40})", re.I)
 _RAW_NAME = re.compile(r"\b(?:file)?name\s*=\s*(?:\"([^\"]*)\"|([^\s;]+))", re.I)

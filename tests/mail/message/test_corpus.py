@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mail import Quarantine, classify, parse_message, thread_candidates
+from mail.message import Quarantine, classify, parse_message, thread_candidates
 from tests.mail.helpers import (
     MAIL_CORPUS,
     assert_storable,

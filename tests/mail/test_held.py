@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.errors import Conflict, InvalidInput
 from engine.store.mailbox import InboundMessage
 from engine.store.models import AuditEntry, CaseContact, Contact
-from mail import triage
+from mail import held as triage
 from mail.mailboxes import add_mailbox
 from people import directory
 from tests.mail.helpers import build

@@ -9,8 +9,8 @@ from email import policy
 
 import pytest
 
-import mail.parse
-from mail import Quarantine, parse_message
+import mail.message.parse
+from mail.message import Quarantine, parse_message
 from tests.mail.helpers import build
 
 
@@ -321,20 +321,20 @@ def test_it_falls_back_to_compat32_when_the_modern_parser_raises():
 
 
 def test_it_quarantines_when_both_policies_fail(monkeypatch: pytest.MonkeyPatch):
-    real = mail.parse._extract
+    real = mail.message.parse._extract
 
     def failing(msg, parser, size, limits):
         if parser == "default":
             raise RuntimeError("modern parser broke")
         return real(msg, parser, size, limits)
 
-    monkeypatch.setattr(mail.parse, "_extract", failing)
+    monkeypatch.setattr(mail.message.parse, "_extract", failing)
     assert parse_message(build()).parser == "compat32"
 
     def always(msg, parser, size, limits):
         raise KeyError(parser)
 
-    monkeypatch.setattr(mail.parse, "_extract", always)
+    monkeypatch.setattr(mail.message.parse, "_extract", always)
     with pytest.raises(Quarantine) as refused:
         parse_message(build())
     assert refused.value.code == "unparseable"

@@ -25,7 +25,7 @@ from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import User
 from mail.intake import Outcome, deliver, outcome_of
 from mail.match import Match
-from mail.parse import parse_message
+from mail.message.parse import parse_message
 from mail.senders import find_sender
 
 

@@ -19,8 +19,8 @@ from email.parser import BytesParser
 from email.policy import compat32
 from typing import Literal
 
-from mail.headers import first, message_ids
-from mail.parse import ParsedMail
+from mail.message.headers import first, message_ids
+from mail.message.parse import ParsedMail
 
 Kind = Literal["human", "auto_reply", "bounce", "list", "loop"]
 

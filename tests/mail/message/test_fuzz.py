@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mail import Quarantine, classify, parse_message, thread_candidates
+from mail.message import Quarantine, classify, parse_message, thread_candidates
 from tests.mail.helpers import assert_storable, build
 
 SEEDS = [

@@ -15,8 +15,8 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 
-from mail.charsets import clean_text, decode_bytes
-from mail.headers import first, message_ids
+from mail.message.charsets import clean_text, decode_bytes
+from mail.message.headers import first, message_ids
 
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _ORIGINAL_TYPES = {

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from mail.parse import ParsedMail
+from mail.message.parse import ParsedMail
 
 TOKEN_PATTERN = r"[a-z0-9]{8,64}"
 _TOKEN = re.compile(TOKEN_PATTERN)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mail import classify, make_message_id, parse_message
-from mail.classify import RULES
+from mail.message import classify, make_message_id, parse_message
+from mail.message.classify import RULES
 from tests.mail.helpers import build
 
 OURS = {"casework.example"}
