@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from engine.run.serializer import CaseSerializer
 
 from .clock import Clock, SystemClock
-from .definitions.compiler import TaskRouting
 from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
+from .definitions.routing import TaskRouting
 from .errors import Conflict, InvalidInput
 from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select, update
 
 from engine import audit
 from engine.clock import engine_time
-from engine.definitions.compiler import TaskRouting
+from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
 from engine.run.process_errors import process_error
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
