@@ -6,8 +6,8 @@ so this function has a single contract: it returns a complete, immutable
 The stdlib parser runs with ``policy.default``; because that policy parses lazily and
 some real mail makes it raise later (``Content-Type: ;base64*`` -> IndexError), the
 whole extraction is retried with ``compat32`` before giving up.  Headers and charsets
-are decoded by our own lenient code (:mod:`mail.headers`, :mod:`mail.charsets`) so
-both policies give the same answer.
+are decoded by our own lenient code (:mod:`mail.message.headers`,
+:mod:`mail.message.charsets`) so both policies give the same answer.
 """
 
 from __future__ import annotations
