@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cli.output import progress  # noqa: E402
-from engine.definitions.triage import corpus_files, triage  # noqa: E402
+from engine.definitions.file_outcomes import corpus_files, triage  # noqa: E402
 
 #: The issue's target: at least 90 % deploy or are refused with a precise message.
 TARGET_HANDLED_PCT = 90.0

@@ -36,10 +36,11 @@ import httpx  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from cli.output import progress  # noqa: E402
-from engine import deploy, directory  # noqa: E402
+from designer import deploy  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
-from engine.tokens import issue_token  # noqa: E402
+from people import directory  # noqa: E402
+from people.tokens import issue_token  # noqa: E402
 from rules.admin import permit_case_type, permit_customers, set_portal_access  # noqa: E402
 
 PASSWORD = "bench password"

@@ -37,9 +37,11 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import cases, deploy, directory, tasks  # noqa: E402
+from designer import deploy  # noqa: E402
+from engine.run import cases, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case  # noqa: E402
+from people import directory  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
 from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 

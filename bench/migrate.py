@@ -4,7 +4,7 @@ Opens N cases of the shipped support process on a fresh SQLite database (half wa
 in triage with their 4-hour timer armed and claimed by an agent, half past triage
 waiting for a proposal), deploys a second version in which triage is relabelled,
 "Propose resolution" has a new BPMN id and a survey task follows the customer's
-confirmation, then times ``engine.migration.migrate`` moving every case (one
+confirmation, then times ``designer.migration.migrate`` moving every case (one
 transaction per case, task and timer rows re-synced, one audit entry per case).
 
 Usage: python bench/migrate.py [--quick] [--cases N]
@@ -24,11 +24,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import cases, deploy, directory, migration, tasks  # noqa: E402
+from designer import deploy, migration  # noqa: E402
+from engine.run import cases, tasks  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, User  # noqa: E402
-from tests.engine.conftest import seed_directory  # noqa: E402
-from tests.engine.process_variants import renamed_and_added  # noqa: E402
+from people import directory  # noqa: E402
+from tests.conftest import seed_directory  # noqa: E402
+from tests.designer.process_variants import renamed_and_added  # noqa: E402
 
 # 100 cases/s moves 10,000 running cases in under two minutes: a deploy of a fixed
 # process reaches a busy service desk's whole backlog within a coffee break, without

@@ -32,14 +32,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from cli.output import ProgressBar  # noqa: E402
-from engine import cases, deploy, directory, timers  # noqa: E402
+from designer import deploy  # noqa: E402
 from engine.clock import ManualClock, SystemClock  # noqa: E402
+from engine.run import cases, timers  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, Timer  # noqa: E402
 from engine.store.outbox import OutboxMessage  # noqa: E402
+from people import directory  # noqa: E402
 from rules.policies import RulesPolicies  # noqa: E402
-from tests.conftest import support_toml  # noqa: E402
-from tests.engine.conftest import seed_directory  # noqa: E402
+from tests.conftest import seed_directory, support_toml  # noqa: E402
 from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cases import case_by_number
-from engine.directory import user_by_name
 from engine.errors import InvalidInput
+from engine.run.cases import case_by_number
+from people.directory import user_by_name
 from rules import case_acts, load_subject
 from rules.admin import (
     TYPE_LEVELS,

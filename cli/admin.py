@@ -6,8 +6,8 @@ import argparse
 import getpass
 import sys
 
-from engine import directory, logins, passwords
 from engine.errors import InvalidInput
+from people import directory, logins, passwords
 
 from .context import runtime
 from .output import done, emit

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine import deploy as deploying
-from engine import deploy_preview, migration, scenarios
+from designer import deploy as deploying
+from designer import migration, scenarios
+from designer.preview import preview_deploy
 from engine.definitions.config import CaseTypeConfig, draft_config
 from engine.definitions.locate import lane_names
 from engine.errors import DefinitionError, Problem
@@ -169,7 +170,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def _deploy_dry_run(args: argparse.Namespace, config: CaseTypeConfig) -> int:
     with runtime(args) as rt, rt.unit() as work:
         compiled = deploying.compile_for(work, args.file, config)
-        preview = deploy_preview.preview_deploy(work, compiled)
+        preview = preview_deploy(work, compiled)
     if args.json:
         emit({**preview.to_dict(), "notes": [str(n) for n in compiled.notes]}, as_json=True)
         return 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, ProgrammingError
 
+from designer.scenarios import ScenarioFailed
 from engine.errors import (
     CaseworkError,
     Conflict,
@@ -31,7 +32,6 @@ from engine.errors import (
     ProcessError,
     StoreUnavailable,
 )
-from engine.scenarios import ScenarioFailed
 from engine.store.db import database_url
 from mail.errors import MailServerError
 from mail.smtp import TransportError

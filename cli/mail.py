@@ -13,11 +13,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import audit
-from engine.directory import user_by_name
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
 from engine.store.mailbox import REFUSED_MATCH, InboundMessage, Mailbox
-from mail import bounces, triage
+from mail import bounces, held
 from mail.imap import MailboxPoller, PollResult, fetch_again, poll_all
 from mail.intake import Outcome, retry, take_in
 from mail.mailboxes import (
@@ -28,6 +27,7 @@ from mail.mailboxes import (
     mailbox_by_name,
 )
 from mail.settings import MailSettings
+from people.directory import user_by_name
 from rules import load_subject
 from rules.pages import require_triage_decision
 
@@ -296,7 +296,7 @@ def cmd_triage_list(args: argparse.Namespace) -> int:
                 "subject": row.subject,
                 "refused": row.attempted_match,
             }
-            for row, _mailbox in triage.held(work, mailbox_id=mailbox_id)
+            for row, _mailbox in held.held(work, mailbox_id=mailbox_id)
         ]
     emit(rows, as_json=args.json, table=["id", "received_at", "from", "subject", "refused"])
     return 0
@@ -307,7 +307,7 @@ def cmd_triage_open(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         agent = user_by_name(work, args.as_user)
         require_triage_decision(work, load_subject(work, agent), args.id, into=None)
-        outcome = triage.open_case_for(work, args.id, agent=agent, domain=domain)
+        outcome = held.open_case_for(work, args.id, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0
 
@@ -317,7 +317,7 @@ def cmd_triage_thread(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         agent = user_by_name(work, args.as_user)
         require_triage_decision(work, load_subject(work, agent), args.id, into=args.case)
-        outcome = triage.thread_into(work, args.id, number=args.case, agent=agent, domain=domain)
+        outcome = held.thread_into(work, args.id, number=args.case, agent=agent, domain=domain)
     _print_outcome(outcome, as_json=args.json)
     return 0
 

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import sla_clocks
-from engine.cases import case_by_number
-from engine.deploy import current_version_id
-from engine.directory import user_by_name
 from engine.errors import InvalidInput
+from engine.run.case_types import current_version_id
+from engine.run.cases import case_by_number
 from engine.sla import TargetStatus
+from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
+from people.directory import user_by_name
 from rules import case_acts, load_subject
 
 from .context import add_as, outbox_key, runtime

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import deploy, directory
-from engine.cases import OpenedCase
+from designer import deploy
 from engine.errors import Conflict
+from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
 from mail.settings import MailSettings
+from people import directory
 from rules import case_acts, load_subject, task_acts
 from rules.admin import permit_case_type, permit_customers, set_portal_access
 

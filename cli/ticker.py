@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from engine import timers
+from engine.run import timers
 from engine.runtime import Runtime
 from mail.smtp import Transport, send_due
 

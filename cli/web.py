@@ -17,8 +17,8 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from designer.hot_reload import watch_processes
 from engine.errors import InvalidInput
-from engine.hot_reload import watch_processes
 from mail.settings import MailSettings
 
 from . import logs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from engine import cases, views
-from engine.cases import PRIORITIES
-from engine.directory import user_by_name
+from engine.run import cases
+from engine.run import summaries as views
+from engine.run.cases import PRIORITIES
+from people.directory import user_by_name
 from rules import case_acts, load_subject, task_acts
 from rules.case_view import case_page, summary_for, task_views
 from rules.pages import case_list_query

@@ -28,12 +28,13 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from engine.run.serializer import CaseSerializer
+
 from .clock import Clock, SystemClock
-from .definitions.compiler import TaskRouting
 from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
+from .definitions.routing import TaskRouting
 from .errors import Conflict, InvalidInput
-from .serializer import CaseSerializer
 from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer
 from .store.db import make_engine, make_sessionmaker, upgrade

@@ -1,29 +1,10 @@
-"""Email-to-case intake, pure core: bytes in, decisions out; no IMAP, no database.
+"""Mail in and out of cases.
 
-* :func:`parse_message` turns raw RFC 5322 bytes into an immutable :class:`ParsedMail`
-  or raises :class:`Quarantine` with a reason -- never any other exception.
-* :func:`classify` says whether a human wrote it or it is an auto-reply, a bounce,
-  list traffic or our own mail looping back.
-* :func:`thread_candidates` lists the keys (reply token, referenced Message-IDs,
-  case number in the subject) by which a later step finds the case it belongs to;
-  :func:`make_message_id` and :func:`reply_address` create the tokens we send out.
+``mail.message`` is the pure part (parsing, charsets, quotes, classification, thread
+keys: bytes in, decisions out).  The rest is stateful: ``intake`` (a message into a
+case, deduplicated), ``imap`` and ``mailboxes`` (group mailboxes polled over IMAP),
+``match``, ``senders`` and ``tokens`` (which case and which person a message belongs
+to), ``held`` (mail held for an agent to decide), ``replies`` and ``outbox`` (mail out,
+queued in the causing transaction), ``smtp`` (sending it), ``render`` (notice
+templates), ``bounces`` and ``settings``.
 """
-
-from mail.classify import Classification, classify
-from mail.errors import MailError, Quarantine
-from mail.parse import Attachment, ParsedMail, parse_message
-from mail.thread_keys import ThreadKey, make_message_id, reply_address, thread_candidates
-
-__all__ = [
-    "Attachment",
-    "Classification",
-    "MailError",
-    "ParsedMail",
-    "Quarantine",
-    "ThreadKey",
-    "classify",
-    "make_message_id",
-    "parse_message",
-    "reply_address",
-    "thread_candidates",
-]

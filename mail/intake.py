@@ -16,7 +16,7 @@ What happens to a message:
   case raised by the sender (a new contact when the address is unknown);
 * a person's mail naming a case its sender takes no part in: a new case with the refused
   attempt recorded, or -- when its mailbox says so -- ``triage``, held untouched until an
-  agent opens a case for it or threads it into a case (``mail/triage.py``).
+  agent opens a case for it or threads it into a case (``mail/held.py``).
 
 An unexpected failure while processing rolls the unit back and quarantines the message in a
 second transaction with the error as the reason; a lost race or an unreachable database is
@@ -31,21 +31,22 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine import audit, cases, posts
+from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.run import cases, posts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
 from mail import bounces
-from mail.classify import classify
 from mail.errors import Quarantine
-from mail.fingerprint import Fingerprint
 from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
+from mail.message.classify import classify
+from mail.message.fingerprint import Fingerprint
+from mail.message.parse import ParsedMail, parse_message
+from mail.message.thread_keys import thread_candidates
 from mail.outbox import LOOP_HEADER
-from mail.parse import ParsedMail, parse_message
 from mail.replies import queue_acknowledgement
 from mail.senders import Sender, create_sender, find_sender
-from mail.thread_keys import thread_candidates
 
 log = logging.getLogger(__name__)
 NO_SUBJECT = "(no subject)"

@@ -1,6 +1,6 @@
 """Which case a message belongs to, and whether its sender may join it.
 
-The keys come from :func:`mail.thread_keys.thread_candidates`, strongest first (token,
+The keys come from :func:`mail.message.thread_keys.thread_candidates`, strongest first (token,
 references, subject number).  A key only counts when the sender takes part in the case
 -- its raiser, main or additional contact, a collaborator, its assignee, or an agent who
 may write it -- so another customer quoting a case number opens a new case instead of
@@ -20,9 +20,9 @@ from engine.store.access import CaseCollaborator
 from engine.store.mailbox import InboundMessage
 from engine.store.models import Case, CaseContact, User
 from engine.store.outbox import OutboxMessage
-from mail.parse import ParsedMail
+from mail.message.parse import ParsedMail
+from mail.message.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
 from mail.senders import Sender
-from mail.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
 from mail.tokens import case_for_token
 from rules.decisions import can
 from rules.subject import load_subject

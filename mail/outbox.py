@@ -50,7 +50,7 @@ AUTO_HEADERS = {
 }
 LOOP_HEADER = "X-Casework-Loop"
 
-# the same shapes mail.thread_keys accepts, so replies to our notices thread by token
+# the same shapes mail.message.thread_keys accepts, so replies to our notices thread by token
 _TOKEN = re.compile(r"[a-z0-9]{8,64}")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*")
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,29}")

@@ -18,13 +18,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine.cases import case_data
+from engine.run.cases import case_data
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseContact, CaseType, Contact, StreamPost, User
 from engine.store.outbox import OutboxMessage
+from mail.message.thread_keys import reply_address
 from mail.outbox import queue_notice
-from mail.thread_keys import reply_address
 from mail.tokens import case_token
 from rules.decisions import can
 from rules.public import customer_fields, staff_name, version_of

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
-from engine import directory
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import Mailbox, MailDomainRule
 from engine.store.models import Contact, CustomerGroup, User
+from people import directory
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine import audit
-from engine.directory import group_by_name, user_by_name
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.access import (
@@ -16,6 +15,7 @@ from engine.store.access import (
     PortalRole,
 )
 from engine.store.models import CaseType, CustomerGroup
+from people.directory import group_by_name, user_by_name
 
 LEVELS = ("own", "all")
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from engine import audit, cases, posts, sla_clocks
-from engine.cases import OpenedCase
-from engine.deploy import current_version_id
+from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.run import cases, posts
+from engine.run.case_types import current_version_id
+from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
+from engine.sla import clocks as sla_clocks
 from engine.store.access import CaseAccess
 from engine.store.models import Case, CaseType, CaseTypeVersion, Contact, StreamPost, User
 

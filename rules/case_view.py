@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from engine import cases, posts, tasks, views
 from engine.errors import NotFound
+from engine.run import cases, posts, tasks
+from engine.run import summaries as views
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
 

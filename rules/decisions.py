@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 
-from engine.cases import case_by_number
 from engine.errors import NotFound
+from engine.run.cases import case_by_number
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseLink, Item
 from engine.store.models import Case, CaseContact, Contact, StreamPost, User

@@ -7,11 +7,11 @@ from typing import Protocol
 
 from sqlalchemy import BindParameter, bindparam, select
 
+from engine.run.tasks import eligible
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.fast import Prepared
 from engine.store.models import Case, CaseContact, HumanTask
-from engine.tasks import eligible
 
 from .subject import Subject
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 
-from engine import sla_clocks
-from engine.cases import case_data
-from engine.directory import group_by_name
+from engine.run.cases import case_data
 from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
+from engine.sla import clocks as sla_clocks
 from engine.store.access import (
     AutoFollow,
     CaseCollaborator,
@@ -37,6 +36,7 @@ from engine.store.models import (
 from mail.outbox import queue_notice
 from mail.replies import queue_case_reply
 from mail.settings import MailSettings
+from people.directory import group_by_name
 
 from . import assignment
 from .decisions import can

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from engine.cases import check_process_data
 from engine.definitions.forms import FormField, validate_form
 from engine.errors import InvalidInput
+from engine.run.cases import check_process_data
 from engine.runtime import LoadedVersion, UnitOfWork
 from engine.store.access import PortalMembership
 from engine.store.models import Case, Contact

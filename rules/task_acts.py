@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, select
 
-from engine import tasks, views
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.run import summaries as views
+from engine.run import tasks
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User

@@ -49,9 +49,9 @@ from sqlalchemy import (
     union_all,
 )
 
+from engine.run.tasks import eligible
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.models import Case, CaseContact, HumanTask
-from engine.tasks import eligible
 
 from .facts import CaseFacts
 from .levels import Level

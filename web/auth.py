@@ -18,11 +18,11 @@ from typing import Literal
 from fastapi import Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 
-from engine import logins, passwords
 from engine.errors import Forbidden, InvalidInput
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.models import User
-from engine.tokens import SCOPES, token_user
+from people import logins, passwords
+from people.tokens import SCOPES, token_user
 from rules import Subject, load_subject
 
 from .settings import WebSettings

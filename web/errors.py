@@ -22,7 +22,7 @@ from engine.errors import (
     NotFound,
     ProcessError,
 )
-from engine.throttle import TooManyAttempts
+from people.throttle import TooManyAttempts
 
 from .auth import NotAuthenticated
 from .render import render

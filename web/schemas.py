@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from engine.cases import Priority
-from engine.passwords import MAX_LENGTH as PASSWORD_MAX
-from engine.tokens import MAX_LIFETIME, SCOPES
+from engine.run.cases import Priority
+from people.passwords import MAX_LENGTH as PASSWORD_MAX
+from people.tokens import MAX_LIFETIME, SCOPES
 
 from .api.params import CASE_NUMBER
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.throttle import LoginLimits
+from people.throttle import LoginLimits
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class WebSettings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
         """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1`` and the
-        ``CASEWORK_LOGIN_*`` limits (see ``engine/throttle.py``)."""
+        ``CASEWORK_LOGIN_*`` limits (see ``people/throttle.py``)."""
         env = dict(os.environ if env is None else env)
         return cls(
             forwarded_allow_ips=env.get("CASEWORK_FORWARDED_ALLOW_IPS") or None,

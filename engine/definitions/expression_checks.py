@@ -14,9 +14,10 @@ import re
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.expressions import BUILTINS, check_expression, check_script
+from engine.sandbox import camunda
+from engine.sandbox.guards import BUILTINS
+from engine.sandbox.policy import check_expression, check_script
 
-from . import juel
 from .collector import Collector
 from .config import CaseTypeConfig
 from .forms import parse_form_fields
@@ -168,10 +169,10 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
             element_id=element_id,
         )
         return False
-    if juel.is_juel(text):
+    if camunda.is_juel(text):
         try:
-            python = juel.to_python(text)
-        except juel.JuelError as exc:
+            python = camunda.to_python(text)
+        except camunda.JuelError as exc:
             out.add(
                 f"{what} {text!r} uses Camunda expression language we do not translate "
                 f"({exc}); write it as a Python expression over the process variables",
@@ -194,7 +195,7 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
     return not message
 
 
-#: Variables every case starts with (see ``engine.cases.open_case``).
+#: Variables every case starts with (see ``engine.run.cases.open_case``).
 CASE_VARIABLES = frozenset({"subject", "priority", "case_number", "raiser"})
 
 

@@ -1,9 +1,12 @@
-"""SLA time arithmetic: business calendars and target clocks (pure; no database, no I/O).
+"""SLA time arithmetic: business calendars and target clocks, and the clocks of cases.
 
 Case types promise targets -- first response, next update, resolution -- measured in
 *business time*: the opening hours of a calendar in the customer's time zone, minus
-holidays, and minus the time a case waits on the customer.  This package answers only
-"when" questions; storing timer rows and firing them belongs to the engine's timers.
+holidays, and minus the time a case waits on the customer.  Every module here but one
+is pure (no database, no I/O) and answers only "when" questions; the names below are
+theirs.  ``clocks`` is the one part that touches the store: a case's clock history, its
+policy version and the SLA timer rows it implies (imported as ``engine.sla.clocks``,
+never from this package's namespace, so the pure part loads without the store).
 
 A policy as read from a case type's TOML::
 

@@ -8,7 +8,10 @@ statement, compiled once per dialect; its parameters are converted by the column
 types' own bind processors (so values are stored exactly as SQLAlchemy would store
 them) and it runs on the DBAPI cursor of the session's current transaction.  Hot
 reads use :meth:`Prepared.rows`, which converts each column with its type's own result
-processor (a datetime comes back as the same aware datetime the ORM would give).
+processor (a datetime comes back as the same aware datetime the ORM would give).  Both
+kinds of processor come from SQLAlchemy's public API (``type.dialect_impl(dialect)``),
+fetched once per statement and dialect (``tests/engine/store/test_round_trip.py`` checks
+every column type the models use against the ORM, on both databases).
 Anything not on the hot path keeps using SQLAlchemy as usual.
 """
 
@@ -24,6 +27,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 _CONNECTION = "casework.prepared_connection"  # session.info key: (transaction, dbapi, dialect)
 
@@ -34,7 +38,7 @@ class _Compiled:
     names: tuple[str, ...] | None  # positional order (qmark), or None for named styles
     defaults: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
-    results: tuple[Callable[[Any], Any] | None, ...]  # per result column
+    columns: tuple[TypeEngine[Any], ...]  # the dialect's type of each result column
 
 
 class Prepared:
@@ -43,6 +47,7 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        self._results: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
         self._lock = threading.Lock()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -57,14 +62,14 @@ class Prepared:
                 raise TypeError("a prepared statement cannot expand IN lists; use the session")
             processors = {}
             for name, bind in compiled.binds.items():
-                processor = bind.type._cached_bind_processor(dialect)
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
             positional = (
                 compiled.positiontup if dialect.paramstyle in ("qmark", "numeric") else None
             )
-            results = tuple(
-                column.type._cached_result_processor(dialect, None)
+            columns = tuple(
+                column.type.dialect_impl(dialect)
                 for column in getattr(self.statement, "selected_columns", ())
             )
             found = _Compiled(
@@ -72,7 +77,7 @@ class Prepared:
                 tuple(positional) if positional else None,
                 compiled.construct_params(_check=False),
                 processors,
-                results,
+                columns,
             )
             self._compiled[dialect.name] = found
         return found
@@ -133,9 +138,18 @@ class Prepared:
         cursor, dialect = self._cursor(session)
         compiled = self._compile(dialect)
         cursor.execute(compiled.sql, self._args(compiled, params))
+        results = self._results.get(dialect.name)
+        if results is None:
+            # A type may need the driver's type code of the column (a PostgreSQL float or
+            # numeric column does), which only the executed cursor knows.  The codes of a
+            # statement's columns are constants, so the processors are fetched once.
+            results = tuple(
+                impl.result_processor(dialect, described[1])
+                for impl, described in zip(compiled.columns, cursor.description, strict=True)
+            )
+            self._results[dialect.name] = results
         fetched = cursor.fetchall()
         cursor.close()
-        results = compiled.results
         if not any(results):
             return [tuple(row) for row in fetched]
         return [

@@ -51,7 +51,7 @@ class ApiToken(Base):
 
 class LoginThrottle(Base):
     """Recent failed sign-ins under one key: a user name (``user:alice``) or a client
-    address (``address:192.0.2.7``); see ``engine/throttle.py``."""
+    address (``address:192.0.2.7``); see ``people/throttle.py``."""
 
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(220), primary_key=True)

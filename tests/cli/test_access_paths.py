@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from engine import cases, directory
 from engine.clock import ManualClock
+from engine.run import cases
 from engine.runtime import Runtime
 from mail.settings import MailSettings
+from people import directory
 from rules import case_acts, load_subject
 from rules.policies import RulesPolicies
 from rules.restriction import restrict

@@ -11,7 +11,7 @@ from lxml import etree
 
 from tests.cli.test_run import Cli
 from tests.conftest import PROCESSES
-from tests.engine.process_variants import without_investigation
+from tests.designer.process_variants import without_investigation
 
 pytestmark = pytest.mark.integration
 

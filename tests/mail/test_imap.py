@@ -18,7 +18,7 @@ from mail.intake import retry
 from mail.tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
 from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
-from tests.mail.test_corpus import expected_kind
+from tests.mail.message.test_corpus import expected_kind
 from tests.mail.world import DOMAIN, Desk, make_desk
 
 pytestmark = pytest.mark.integration

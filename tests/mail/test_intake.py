@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from engine import cases, directory, posts
+from engine.run import cases, posts
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import (
     AuditEntry,
@@ -23,6 +23,7 @@ from engine.store.models import (
 )
 from mail.mailboxes import add_domain_rule
 from mail.tokens import case_token
+from people import directory
 from rules import load_subject, related_cases_query
 from tests.mail.helpers import build
 from tests.mail.world import Desk, make_desk

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from tests.mail.test_fuzz import HEADER_NAMES, SEEDS
+from tests.mail.message.test_fuzz import HEADER_NAMES, SEEDS
 from tests.mail.world import Desk, make_desk
 
 

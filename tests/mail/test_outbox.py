@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, deploy, directory
+from designer import deploy
 from engine.errors import InvalidInput
+from engine.run import cases
 from engine.runtime import Runtime
 from engine.store.outbox import OutboxMessage
 from mail.outbox import (
@@ -30,6 +31,7 @@ from mail.outbox import (
     retry,
 )
 from mail.render import render_notice
+from people import directory
 from tests.conftest import PROCESSES
 
 TOKEN = "k3x9q2m7w1"

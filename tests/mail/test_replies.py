@@ -10,12 +10,12 @@ from email.message import Message
 import pytest
 from sqlalchemy import select
 
-from engine import posts
-from engine.directory import user_by_name
+from engine.run import posts
 from engine.store.mailbox import Mailbox
 from engine.store.outbox import OutboxMessage
 from mail.replies import ACK_LIMIT_PER_DAY
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
+from people.directory import user_by_name
 from tests.mail.helpers import build
 from tests.mail.world import DOMAIN, Desk, make_desk
 from tests.rules.test_sla_mail import smtp  # noqa: F401 - the aiosmtpd fixture

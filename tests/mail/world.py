@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from engine import deploy, directory
+from designer import deploy
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from engine.store.mailbox import InboundMessage, Mailbox
@@ -15,10 +15,10 @@ from engine.store.models import Case, StreamPost
 from mail.intake import Outcome, Source, take_in
 from mail.mailboxes import MailboxSpec, add_mailbox
 from mail.settings import MailSettings
+from people import directory
 from rules.admin import permit_customers
 from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory
 
 DOMAIN = "casework.example"
 GROUP_ADDRESS = "support@casework.example"

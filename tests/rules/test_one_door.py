@@ -14,10 +14,18 @@ from tests.conftest import ROOT
 
 #: engine module -> functions that change cases or tasks (or list tasks unfiltered)
 GUARDED = {
-    "engine.cases": {"open_case", "close_case", "add_case_contact", "link_cases"},
-    "engine.posts": {"add_post", "attach"},
-    "engine.tasks": {"claim", "release", "reassign", "delegate", "complete", "inbox", "get_task"},
-    "engine.sla_clocks": {"set_waiting"},
+    "engine.run.cases": {"open_case", "close_case", "add_case_contact", "link_cases"},
+    "engine.run.posts": {"add_post", "attach"},
+    "engine.run.tasks": {
+        "claim",
+        "release",
+        "reassign",
+        "delegate",
+        "complete",
+        "inbox",
+        "get_task",
+    },
+    "engine.sla.clocks": {"set_waiting"},
 }
 
 
@@ -67,10 +75,10 @@ def test_cli_and_web_never_call_the_engines_changing_functions_directly():
 def test_the_check_finds_a_direct_call():
     """The scan itself works: a handler calling the engine is named with its line."""
     source = (
-        "from engine import tasks\nfrom engine.cases import close_case as shut\n"
+        "from engine.run import tasks\nfrom engine.run.cases import close_case as shut\n"
         "def h(work, user):\n    tasks.complete(work, task_id=1, user=user)\n    shut(work)\n"
     )
     assert _direct_calls(source, "cli/sample.py") == [
-        "cli/sample.py:4: engine.tasks.complete",
-        "cli/sample.py:5: engine.cases.close_case",
+        "cli/sample.py:4: engine.run.tasks.complete",
+        "cli/sample.py:5: engine.run.cases.close_case",
     ]

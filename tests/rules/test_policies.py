@@ -7,19 +7,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import cases, deploy, directory, posts, tasks
+from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import Conflict, NotFound
+from engine.run import cases, posts, tasks
 from engine.runtime import Runtime
 from engine.store.access import CaseCollaborator, CaseFollower, Notification
 from engine.store.models import HumanTask, User
 from mail.outbox import list_messages
+from people import directory
 from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
 from rules.policies import RulesPolicies
 from rules.views import add_view, view_query, views_for
-from tests.conftest import PROCESSES, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory, support_toml
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine import tasks
 from engine.errors import CaseworkError, Conflict, Forbidden, InvalidInput, NotFound
+from engine.run import tasks
 from engine.store.models import Case, Group, HumanTask, User
 from rules import Level, case_acts, load_subject, task_acts
 from rules.decision import decide

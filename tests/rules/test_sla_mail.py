@@ -11,17 +11,19 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from engine import cases, deploy, directory, posts, sla_clocks, timers
+from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
+from engine.run import cases, posts, timers
 from engine.runtime import Runtime
+from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
+from people import directory
 from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, support_toml
-from tests.engine.conftest import seed_directory
+from tests.conftest import PROCESSES, seed_directory, support_toml
 
 SLA = """
 [sla.calendar]

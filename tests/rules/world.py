@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from engine import deploy
+from designer import deploy
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.access import (
     CaseAccess,

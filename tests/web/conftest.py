@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from engine import deploy, directory
+from designer import deploy
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings
+from people import directory
 from rules.admin import permit_case_type, permit_customers, set_portal_access
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES

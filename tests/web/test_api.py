@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import deploy, directory, posts
-from engine.tokens import TOKEN_USE_PRECISION
+from designer import deploy
+from engine.run import posts
+from people import directory
+from people.tokens import TOKEN_USE_PRECISION
 from rules.admin import permit_case_type
 from rules.levels import ACTIONS
 from tests.conftest import ROOT

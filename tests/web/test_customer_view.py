@@ -9,9 +9,9 @@ import json
 
 from sqlalchemy import select
 
-from engine import directory
 from engine.store.models import Contact
 from engine.store.outbox import OutboxMessage
+from people import directory
 from rules.admin import set_portal_access
 from tests.web.conftest import Site
 from tests.web.test_api import my_task, open_case
@@ -149,7 +149,7 @@ def test_customers_open_cases_only_as_themselves_with_fields_opened_to_them(site
 def test_a_portal_case_names_its_customer_so_the_customer_group_rule_applies(site: Site):
     number = open_case(site.login("carol"), "Mine")["number"]
     with site.runtime.unit() as work:
-        from engine.cases import case_by_number
+        from engine.run.cases import case_by_number
 
         case = case_by_number(work, number)
         contact = work.session.get(Contact, case.main_contact_id)
@@ -169,7 +169,7 @@ def test_a_portal_case_names_its_customer_so_the_customer_group_rule_applies(sit
 
 
 def test_sections_decide_who_sees_contacts_and_linked_cases_seed_001_002(site: Site):
-    from engine import cases as engine_cases
+    from engine.run import cases as engine_cases
     from rules.admin import permit_case_type, permit_customers
 
     carol = site.login("carol")

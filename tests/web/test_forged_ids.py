@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from engine import cases
-from engine.directory import user_by_name
+from engine.run import cases
+from people.directory import user_by_name
 from rules import case_acts, load_subject
 from rules.restriction import restrict
 from tests.web.conftest import Site

@@ -6,7 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine import cases, directory, posts, sla_clocks
+from engine.run import cases, posts
+from engine.sla import clocks as sla_clocks
+from people import directory
 from tests.conftest import PROCESSES
 from tests.web.conftest import PASSWORD, Site
 
@@ -96,7 +98,7 @@ def test_the_portal_shows_no_internal_posts_and_no_hidden_cases(site: Site):
         data={"csrf_token": token, "body": "customer is rude", "internal": "true"},
     )
     alice.post(f"/cases/{number}/posts", data={"csrf_token": token, "body": "Invoice attached"})
-    from engine.directory import user_by_name
+    from people.directory import user_by_name
     from rules import case_acts, load_subject
 
     with site.runtime.unit() as work:
@@ -156,7 +158,7 @@ def test_agents_and_customers_stay_in_their_areas(site: Site):
 
 
 def test_a_start_form_is_part_of_the_new_case_page(site: Site, tmp_path):
-    from engine import deploy
+    from designer import deploy
 
     source = (PROCESSES / "support.bpmn").read_text()
     start = '<bpmn:startEvent id="StartEvent_CaseRaised" name="Case raised">'

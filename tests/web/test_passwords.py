@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from engine import directory, passwords
 from engine.errors import InvalidInput
+from people import directory, passwords
 from tests.web.conftest import PASSWORD, Site
 from tests.web.test_pages import browser_login, csrf_of
 

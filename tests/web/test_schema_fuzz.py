@@ -23,10 +23,10 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings, strategies
 
-from engine import tokens
-from engine.directory import user_by_name
 from engine.runtime import Runtime
 from mail.settings import MailSettings
+from people import tokens
+from people.directory import user_by_name
 from rules.policies import RulesPolicies
 from tests.web.conftest import seed
 from web.app import create_app

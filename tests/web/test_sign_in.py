@@ -17,8 +17,8 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from engine import directory
-from engine.throttle import LoginLimits
+from people import directory
+from people.throttle import LoginLimits
 from tests.web.conftest import PASSWORD, Site
 from tests.web.serving import served
 from web.app import create_app

@@ -8,10 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from engine import cases, posts
-from engine.directory import user_by_name
 from engine.errors import Forbidden, NotFound
+from engine.run import cases, posts
 from engine.store.models import PostAttachment, StreamPost
+from people.directory import user_by_name
 from rules import case_acts, load_subject, posts_query, task_acts
 from rules.case_view import case_page, summary_for
 from rules.levels import Action

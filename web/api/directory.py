@@ -12,9 +12,9 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from engine import directory, logins, passwords
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
+from people import directory, logins, passwords
 from rules import contact_filter
 from rules.case_acts import openable_types
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import logins
+from people import logins
 
 from ..answers import PasswordChanged, SignedIn, SignedOut, errors
 from ..auth import (

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from engine import views
+from engine.run import summaries as views
 from rules import task_acts
 from rules.case_view import task_views
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from engine import tokens
 from engine.errors import Forbidden
+from people import tokens
 
 from ..answers import NewTokenAnswer, Revoked, Token, errors, links
 from ..auth import SIGNED_IN, acting

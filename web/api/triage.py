@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from engine.store.mailbox import InboundMessage, Mailbox
-from mail import triage
+from mail import held as triage
 from mail.errors import Quarantine
 from mail.intake import Outcome, post_body
-from mail.parse import parse_message
+from mail.message.parse import parse_message
 from mail.settings import MailSettings
 from rules.pages import require_triage_decision, workable_type_keys
 

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import tokens
 from engine.errors import InvalidInput
-from engine.passwords import MIN_LENGTH
-from engine.tokens import DEFAULT_LIFETIME, MAX_LIFETIME, SCOPES
+from people import tokens
+from people.passwords import MIN_LENGTH
+from people.tokens import DEFAULT_LIFETIME, MAX_LIFETIME, SCOPES
 
 from ..api.params import Id
 from ..api.session import set_session_cookie

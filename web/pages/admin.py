@@ -9,9 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from engine import directory, logins, passwords
 from engine.errors import NotFound
 from engine.store.models import CaseType, CaseTypeVersion
+from people import directory, logins, passwords
 
 from ..api.directory import require_admin
 from ..auth import acting

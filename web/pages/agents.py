@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import cases
 from engine.errors import InvalidInput
+from engine.run import cases
 from rules import case_acts, task_acts
 from rules.case_view import summary_for
 from rules.pages import case_list_query

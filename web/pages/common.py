@@ -14,12 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import tasks, views
 from engine.errors import Conflict, InvalidInput
-from engine.logins import end_session
+from engine.run import summaries as views
+from engine.run import tasks
 from engine.store.access import CaseAccess
 from engine.store.models import Case
-from engine.throttle import TooManyAttempts
+from people.logins import end_session
+from people.throttle import TooManyAttempts
 from rules import task_acts
 from rules.case_view import case_page
 

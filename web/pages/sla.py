@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from engine import sla_clocks
 from engine.runtime import UnitOfWork
+from engine.sla import clocks as sla_clocks
 
 
 def _span(delta: timedelta) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import InvalidInput
-from mail import triage
+from mail import held as triage
 from mail.settings import MailSettings
 from rules.pages import require_triage_decision, workable_type_keys
 

@@ -1,0 +1,134 @@
+"""Firing due timers.
+
+Every timer a case waits on is a row of ``timers`` (written by ``workflows.save``),
+indexed by state and due time, so a sweep reads only what is due and never loads a
+case that is not.  Several workers may sweep at once on PostgreSQL: ``FOR UPDATE SKIP
+LOCKED`` hands each due row to one of them, and a case advanced by two workers at the
+same moment is stored once (the other gets a conflict and leaves the row for the
+next sweep, which then finds it settled).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from engine.errors import Conflict
+from engine.run import workflows
+from engine.runtime import Runtime, UnitOfWork
+from engine.sla import clocks as sla_clocks
+from engine.store.db import changed_rows
+from engine.store.models import TIMER_IS_WAITING, Timer
+
+log = logging.getLogger(__name__)
+
+
+def due_cases(work: UnitOfWork, *, limit: int = 100) -> list[int]:
+    """Ids of cases with a due BPMN timer, earliest first (read only, no locks)."""
+    query = (
+        select(Timer.case_id)
+        .where(TIMER_IS_WAITING, Timer.source == "bpmn", Timer.due_at <= work.now)
+        .order_by(Timer.due_at)
+        .limit(limit)
+    )
+    return list(dict.fromkeys(work.session.scalars(query)))
+
+
+def _claim(work: UnitOfWork, case_id: int) -> bool:
+    """Take the case's due timers for this transaction; False if another worker has them.
+
+    PostgreSQL locks the rows and skips rows another worker holds.  SQLite has one
+    writer: a conditional UPDATE takes the write lock, so a second worker waits and
+    then finds the timers settled.
+    """
+    due = (
+        Timer.case_id == case_id,
+        Timer.state == "waiting",
+        Timer.source == "bpmn",
+        Timer.due_at <= work.now,
+    )
+    if work.session.get_bind().dialect.name == "postgresql":
+        claimed = select(Timer.id).where(*due).with_for_update(skip_locked=True)
+        return work.session.scalars(claimed).first() is not None
+    touched = changed_rows(
+        work.session,
+        update(Timer)
+        .where(*due)
+        .values(attempts=Timer.attempts + 1)
+        .execution_options(synchronize_session=False),
+    )
+    return touched > 0
+
+
+def fire_case(work: UnitOfWork, case_id: int) -> str | None:
+    """Advance one case past its due timers; ``None`` when another worker has them."""
+    if not _claim(work, case_id):
+        return None
+    ref = workflows.case_ref(work, case_id)
+    if ref is None or ref.status != "open":
+        return None
+    live = workflows.load(work, ref)
+    workflows.run(work, live, refresh_timers=True)
+    workflows.save(work, live, actor_id=None)
+    return ref.number
+
+
+#: How long a timer whose firing failed waits before the next attempt.
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def postpone(
+    work: UnitOfWork, *, timer_ids: list[int] | None = None, case_id: int | None = None
+) -> None:
+    """Push failed due timers back by :data:`RETRY_AFTER` and count the attempt, so a
+    broken case is retried later instead of failing every sweep."""
+    due = [TIMER_IS_WAITING, Timer.due_at <= work.now]
+    if timer_ids is not None:
+        due.append(Timer.id.in_(timer_ids))
+    else:  # a case's BPMN timers; its SLA rows fire on their own
+        due += [Timer.case_id == case_id, Timer.source == "bpmn"]
+    work.session.execute(
+        update(Timer)
+        .where(*due)
+        .values(due_at=work.now + RETRY_AFTER, attempts=Timer.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
+    """One timer sweep, the worker's job: each due case or SLA threshold in its own
+    transaction, so one failure or lost race never holds back the others."""
+    with runtime.unit() as work:
+        case_ids = due_cases(work, limit=limit)
+        sla_ids = sla_clocks.due(work, limit=limit)
+    for timer_id in sla_ids:
+        try:
+            with runtime.unit() as work:
+                sla_clocks.fire(work, timer_id)
+        except Exception:
+            log.exception("SLA timer %s failed; retrying in %s", timer_id, RETRY_AFTER)
+            with runtime.unit() as work:
+                postpone(work, timer_ids=[timer_id])
+    fired = []
+    for case_id in case_ids:
+        try:
+            with runtime.unit() as work:
+                number = fire_case(work, case_id)
+        except Conflict:
+            continue  # advanced elsewhere at the same moment; nothing of ours was stored
+        except Exception:
+            log.exception("timers of case %s failed; retrying in %s", case_id, RETRY_AFTER)
+            with runtime.unit() as work:
+                postpone(work, case_id=case_id)
+            continue
+        if number:
+            fired.append(number)
+    return fired
+
+
+def next_due(work: UnitOfWork) -> datetime | None:
+    """When the earliest waiting timer falls due (one index probe), so a worker can wake
+    up for it instead of waiting for its next tick."""
+    return work.session.scalar(select(func.min(Timer.due_at)).where(TIMER_IS_WAITING))
