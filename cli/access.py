@@ -22,7 +22,7 @@ from rules.sections import SECTIONS
 from rules.views import add_view, views_for
 
 from .context import add_as, runtime
-from .output import emit
+from .output import done, emit
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -128,7 +128,12 @@ def cmd_view_add(args: argparse.Namespace) -> int:
             filters=filters,
             groups=_csv(args.groups),
         )
-    print(f"view {args.name} offered to {args.groups}")
+    done(
+        f"view {args.name} offered to {args.groups}",
+        as_json=args.json,
+        view=args.name,
+        groups=_csv(args.groups),
+    )
     return 0
 
 
@@ -152,7 +157,12 @@ def cmd_follow(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = user_by_name(work, args.as_user)
         auto_follow(work, user_id=user.id, case_type=args.case_type)
-    print(f"{args.as_user} follows new {args.case_type} cases they may see")
+    done(
+        f"{args.as_user} follows new {args.case_type} cases they may see",
+        as_json=args.json,
+        user=args.as_user,
+        follows=args.case_type,
+    )
     return 0
 
 
@@ -173,7 +183,13 @@ def cmd_permit(args: argparse.Namespace) -> int:
     level = args.level or ("write" if args.write else "read")
     with runtime(args) as rt, rt.unit() as work:
         permit_case_type(work, group=args.group, case_type=case_type, level=level)
-    print(f"{args.group}: level {level} on {args.case_type} cases")
+    done(
+        f"{args.group}: level {level} on {args.case_type} cases",
+        as_json=args.json,
+        group=args.group,
+        case_type=args.case_type,
+        level=level,
+    )
     return 0
 
 
@@ -181,7 +197,12 @@ def cmd_customers(args: argparse.Namespace) -> int:
     customer = None if args.customer == "all" else args.customer
     with runtime(args) as rt, rt.unit() as work:
         permit_customers(work, group=args.group, customer=customer)
-    print(f"{args.group} may read cases of customer group {args.customer}")
+    done(
+        f"{args.group} may read cases of customer group {args.customer}",
+        as_json=args.json,
+        group=args.group,
+        customer_group=args.customer,
+    )
     return 0
 
 
@@ -195,10 +216,16 @@ def cmd_portal(args: argparse.Namespace) -> int:
             parent_visibility=args.parent,
             case_types=_csv(args.types),
         )
-    print(
+    done(
         f"{args.username}: portal view {args.view}, edit {args.edit}"
         + (", parent customers see child cases" if args.parent else "")
-        + (f", opens {args.types}" if args.types else ", opens no case type")
+        + (f", opens {args.types}" if args.types else ", opens no case type"),
+        as_json=args.json,
+        user=args.username,
+        view=args.view,
+        edit=args.edit,
+        parent_visibility=args.parent,
+        case_types=_csv(args.types),
     )
     return 0
 
@@ -221,9 +248,13 @@ def cmd_restrict(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
         restrict(work, subject, case_by_number(work, args.number), users=users, groups=groups)
-    print(
+    done(
         f"{args.number} is restricted to "
-        + (", ".join(args.grant) if args.grant else "administrators")
+        + (", ".join(args.grant) if args.grant else "administrators"),
+        as_json=args.json,
+        case=args.number,
+        restricted=True,
+        grants=args.grant,
     )
     return 0
 
@@ -235,9 +266,13 @@ def cmd_grant(args: argparse.Namespace) -> int:
         restricted = grant(
             work, subject, case_by_number(work, args.number), users=users, groups=groups
         )
-    print(
+    done(
         f"{args.number}: granted {', '.join(args.grant)}"
-        + ("; the case is now restricted to its grants" if restricted else "")
+        + ("; the case is now restricted to its grants" if restricted else ""),
+        as_json=args.json,
+        case=args.number,
+        grants=args.grant,
+        newly_restricted=restricted,
     )
     return 0
 
@@ -246,7 +281,12 @@ def cmd_unrestrict(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
         unrestrict(work, subject, case_by_number(work, args.number))
-    print(f"{args.number} is no longer restricted: system permissions apply again")
+    done(
+        f"{args.number} is no longer restricted: system permissions apply again",
+        as_json=args.json,
+        case=args.number,
+        restricted=False,
+    )
     return 0
 
 
@@ -254,5 +294,10 @@ def cmd_hide(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
         case_acts.set_hidden(work, subject, args.number, hidden=not args.show)
-    print(f"{args.number} is {'visible in' if args.show else 'hidden from'} the portal")
+    done(
+        f"{args.number} is {'visible in' if args.show else 'hidden from'} the portal",
+        as_json=args.json,
+        case=args.number,
+        hidden_from_portal=not args.show,
+    )
     return 0

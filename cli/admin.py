@@ -127,7 +127,12 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = directory.user_by_name(work, args.username)
         logins.replace_password(work, user, new_hash, actor_id=None, reset=True)
-    print(f"password of {args.username} changed; their web sessions have ended")
+    done(
+        f"password of {args.username} changed; their web sessions have ended",
+        as_json=args.json,
+        user=args.username,
+        sessions_ended=True,
+    )
     return 0
 
 

@@ -67,6 +67,8 @@ def _whole_number(what: str) -> Callable[[str], int]:
 row_id = _whole_number("an id")
 #: A case type's version number argument.
 version_number = _whole_number("a version number")
+#: How many rows a listing prints at most.
+row_limit = _whole_number("a row limit")
 
 
 def outbox_key(text: str) -> int | str:

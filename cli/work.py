@@ -12,7 +12,7 @@ from rules import case_acts, load_subject, task_acts
 from rules.case_view import case_page, summary_for, task_views
 from rules.pages import case_list_query
 
-from .context import add_as, json_object, row_id, runtime
+from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
 
 TASK_COLUMNS = ["id", "case", "name", "lane", "role", "state", "claimed_by", "candidates"]
@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = case.add_parser("list", help="cases the user may see, newest first")
     p.add_argument("--status", choices=["open", "closed"])
     p.add_argument("--type", dest="case_type")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=row_limit, default=50)
     p.add_argument("--view", help="a named view offered to the user's groups")
     p.add_argument("--search", default="", help="words of the subject or the case number")
     p.add_argument("--priority", choices=PRIORITIES)

@@ -88,6 +88,14 @@ def test_forged_ids_name_the_missing_object(run: Run):
         assert "Traceback" not in result.stderr
 
 
+def test_a_limit_below_one_is_a_usage_error(lite: Run):
+    lite("demo")
+    for limit in ("-5", "0", "ten"):
+        result = lite("case", "list", "--limit", limit, "--as", "alice", ok=False)
+        assert result.returncode == 2 and result.stdout == ""
+        assert f"argument --limit: {limit!r} is not a row limit" in result.stderr
+
+
 def test_bad_json_is_named_once(lite: Run):
     lite("demo")
     line = refused(lite, 6, "task", "complete", "1", "--as", "alice", "--data", "{bad")
@@ -248,6 +256,15 @@ def test_json_output_is_the_document_alone_and_migrations_are_quiet(run: Run, tm
         ("sla", "wait", "C-000001", "--as", "alice"),
         ("worker", "--once"),
         ("mail", "poll", "--once"),
+        ("access", "permit", "specialists", "--type", "SUPPORT", "--level", "read"),
+        ("access", "customers", "specialists", "--customer", "all"),
+        ("access", "portal", "carol", "--view", "own", "--edit", "own"),
+        ("access", "hide", "C-000001", "--as", "alice"),
+        ("access", "restrict", "C-000002", "--grant", "user:alice:full", "--as", "admin"),
+        ("access", "grant", "C-000002", "--grant", "user:bob:read", "--as", "admin"),
+        ("access", "unrestrict", "C-000002", "--as", "admin"),
+        ("view", "add", "mine", "--groups", "specialists"),
+        ("follow", "--type", "SUPPORT", "--as", "alice"),
         ("deploy", str(PROCESSES / "support.bpmn")),
         (
             "test-process",
