@@ -26,7 +26,7 @@ from . import logs
 from .context import runtime
 from .errors import MAIL_SERVER
 from .output import done, emit
-from .ticker import TimerTicker, sweep
+from .ticker import Heartbeat, TimerTicker, sweep
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 log = logging.getLogger("casework.worker")
@@ -54,7 +54,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         rt.init_schema()
         transport = MailSettings.from_env().transport()
         if args.once:
-            swept = sweep(rt, transport)
+            swept = sweep(rt, transport, Heartbeat(rt))
             done(
                 f"{swept.fired} case(s) advanced; outbox: {swept.sent} sent, {swept.failed} failed",
                 as_json=args.json,
@@ -71,7 +71,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             )
             return MAIL_SERVER
         scheduler = BlockingScheduler()
-        TimerTicker(scheduler, rt, transport, args.tick).start()
+        ticker = TimerTicker(scheduler, rt, transport, args.tick)
+        ticker.start()
         for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
             scheduler.add_job(  # IDLE fills most of the interval where the server has it
                 poller.watch_logged,
@@ -87,6 +88,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         log.info("worker started: sweeping due timers every %.1f s", args.tick)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
+        ticker.heartbeat.stop()
     return 0
 
 

@@ -17,6 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from engine.run import timers
 from engine.runtime import Runtime
+from engine.store import health
 from mail.smtp import Transport, send_due
 
 log = logging.getLogger("casework.worker")
@@ -32,14 +33,32 @@ class Swept:
     failed: int
 
 
-def sweep(rt: Runtime, transport: Transport) -> Swept:
-    """One tick: fire due timers (each in its own transaction), then send due mail."""
+class Heartbeat:
+    """This process's name in ``worker_heartbeats``; ``/ready`` reads the newest beat."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt, self.started_at = rt, rt.clock.now()
+        self.name = health.worker_name(self.started_at)
+
+    def beat(self) -> None:
+        with self.rt.unit() as work:
+            health.beat(work.session, self.name, self.started_at, self.rt.clock.now())
+
+    def stop(self) -> None:
+        with self.rt.unit() as work:
+            health.forget_worker(work.session, self.name)
+
+
+def sweep(rt: Runtime, transport: Transport, heartbeat: Heartbeat | None = None) -> Swept:
+    """One tick: fire due timers (each in its own transaction), send due mail, then beat."""
     fired = timers.sweep(rt)
     for number in fired:
         log.info("timer fired on %s", number)
     sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
     if sent or failed:
         log.info("outbox: %d sent, %d to retry or failed", sent, failed)
+    if heartbeat is not None:
+        heartbeat.beat()
     return Swept(len(fired), sent, failed)
 
 
@@ -51,6 +70,7 @@ class TimerTicker:
     ) -> None:
         self.scheduler, self.rt, self.transport = scheduler, rt, transport
         self.tick = timedelta(seconds=tick)
+        self.heartbeat = Heartbeat(rt)
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -64,7 +84,7 @@ class TimerTicker:
         )
 
     def run(self) -> None:
-        sweep(self.rt, self.transport)
+        sweep(self.rt, self.transport, self.heartbeat)
         with self.rt.unit() as work:
             due = timers.next_due(work)
         now = datetime.now(UTC)

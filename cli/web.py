@@ -82,7 +82,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         scheduler = None
         if not args.no_worker:
             scheduler = BackgroundScheduler()
-            TimerTicker(scheduler, rt, MailSettings.from_env().transport(), args.tick).start()
+            ticker = TimerTicker(scheduler, rt, MailSettings.from_env().transport(), args.tick)
+            ticker.start()
             scheduler.start()
             log.info("sweeping due timers every %.1f s in this process", args.tick)
         stop_watching = threading.Event()
@@ -106,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             stop_watching.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
+                ticker.heartbeat.stop()
     return 0
 
 

@@ -341,3 +341,23 @@ class TriageOutcome(Answer):
     state: str
     case: str | None
     matched_by: str | None
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class Alive(Answer):
+    status: str
+
+
+class CheckResult(Answer):
+    name: str
+    ok: bool
+    detail: str
+
+
+class Readiness(Answer):
+    """``ready`` is true only when every check passed; 503 otherwise, with the same body."""
+
+    ready: bool
+    checks: list[CheckResult]

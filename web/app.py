@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import fastapi_offline
@@ -18,11 +19,13 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from engine.run.workload import Workload, workload
 from engine.runtime import Runtime
 
 from . import docs, errors
-from .api import cases, directory, session, tasks, tokens, triage
+from .api import cases, directory, health, session, tasks, tokens, triage
 from .headers import SecurityHeaders
+from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
 from .settings import WebSettings
 
@@ -55,7 +58,16 @@ class App(FastAPI):
     """FastAPI with the security headers outside everything, errors included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        timed = LatencyMiddleware(super().build_middleware_stack(), self.state.metrics)
+        return SecurityHeaders(timed)
+
+
+def _workload_reader(runtime: Runtime) -> Callable[[], Workload]:
+    def read() -> Workload:
+        with runtime.sessions() as session:
+            return workload(session, runtime.clock.now())
+
+    return read
 
 
 def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI:
@@ -75,9 +87,10 @@ def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI
     app.state.unit_gate = threading.Lock() if sqlite else contextlib.nullcontext()
     app.state.inline_units = sqlite  # see routing.py: no thread pool for serialized units
     app.state.templates = make_environment()
+    app.state.metrics = AppMetrics(_workload_reader(runtime))
     errors.install(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    for module in (session, tokens, cases, tasks, directory, triage, docs):
+    for module in (session, tokens, cases, tasks, directory, triage, docs, health):
         app.include_router(module.router)
     from .pages import register as register_pages
 

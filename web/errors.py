@@ -38,8 +38,13 @@ STATUS: list[tuple[type[Exception], int]] = [
 ]
 
 
+#: Machine endpoints outside /api that answer in JSON or plain text, never with a page.
+MACHINE_PATHS = ("/metrics", "/ready", "/health")
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    path = request.url.path
+    return path.startswith("/api/") or path in MACHINE_PATHS
 
 
 def status_of(exc: Exception) -> int:

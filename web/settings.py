@@ -27,16 +27,21 @@ class WebSettings:
     forwarded_allow_ips: str | None = None
     secure_cookies: bool = False
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    #: ``/ready`` fails when no worker (``run.py worker`` or ``serve``'s own) beat within
+    #: this many seconds; 0 leaves workers out of readiness (a web-only deployment).
+    ready_heartbeat_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
-        """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1`` and the
-        ``CASEWORK_LOGIN_*`` limits (see ``people/throttle.py``)."""
+        """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1``,
+        ``CASEWORK_READY_HEARTBEAT_SECONDS`` and the ``CASEWORK_LOGIN_*`` limits (see
+        ``people/throttle.py``)."""
         env = dict(os.environ if env is None else env)
         return cls(
             forwarded_allow_ips=env.get("CASEWORK_FORWARDED_ALLOW_IPS") or None,
             secure_cookies=env.get("CASEWORK_SECURE_COOKIES") == "1",
             login_limits=LoginLimits.from_env(env),
+            ready_heartbeat_seconds=int(env.get("CASEWORK_READY_HEARTBEAT_SECONDS", "60")),
         )
 
 

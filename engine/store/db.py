@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, make_url, text
@@ -115,13 +116,34 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
-    from alembic import command  # imported here: only ``init`` and first starts need it
-    from alembic.config import Config
+def _alembic_config() -> Any:
+    from alembic.config import Config  # imported here: only ``init``, starts and checks need it
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def schema_heads() -> set[str]:
+    """The newest Alembic revisions this code knows."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def schema_revisions(engine: Engine) -> set[str]:
+    """The revisions the database says it is at (empty for a database never initialised)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
+    from alembic import command  # imported here: only ``init`` and first starts need it
+
+    config = _alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             schema = connection.execute(text("select current_schema()")).scalar()

@@ -306,3 +306,41 @@ def test_user_passwords_meet_the_policy_from_the_command_line(cli: Cli):
         cli("user", "passwd", "nobody", "--password", "amber glacier 19 foxes", ok=False).returncode
         == 3
     )
+
+
+def test_a_running_worker_keeps_the_installation_ready_and_leaves_cleanly_on_sigterm(
+    cli: Cli,
+):
+    from datetime import UTC, datetime, timedelta
+
+    from engine.store.db import make_engine
+    from engine.store.health import readiness
+
+    cli("init")
+    engine = make_engine(cli.env["CASEWORK_DB"])
+
+    def worker_check() -> tuple[bool, str]:
+        check = readiness(engine, datetime.now(UTC), timedelta(seconds=30))[-1]
+        assert check.name == "worker"
+        return check.ok, check.detail
+
+    assert worker_check() == (False, "no worker has ever beaten")
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "worker", "--tick", "0.2"],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not worker_check()[0] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker_check()[0], worker_check()[1]
+    finally:
+        worker.terminate()  # SIGTERM: finish the tick, remove the heartbeat, exit 0
+        code = worker.wait(timeout=60)
+    assert code == 0, worker.stderr.read() if worker.stderr else ""
+    assert worker_check() == (False, "no worker has ever beaten")
+    engine.dispose()

@@ -30,6 +30,7 @@ from people.directory import user_by_name
 from rules.policies import RulesPolicies
 from tests.web.conftest import seed
 from web.app import create_app
+from web.settings import WebSettings
 
 # positive_data_acceptance expects every schema-valid request to succeed; the permission
 # rules and the workflow (a form field's allowed values, a closed case) refuse many of
@@ -73,7 +74,8 @@ def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
     rt.init_schema()
     seed(rt)
     rt.close()
-    app = create_app(_runtime(pristine, tmp_path))
+    # no worker runs beside the fuzzed app: /ready checks the database and schema only
+    app = create_app(_runtime(pristine, tmp_path), WebSettings(ready_heartbeat_seconds=0))
     found = Fuzzed(schemathesis.openapi.from_asgi("/openapi.json", app), app, pristine, tmp_path)
     found.reset()
 

@@ -4,6 +4,7 @@ from alembic import context
 
 import engine.store.access
 import engine.store.mailbox
+import engine.store.operations
 import engine.store.outbox
 import engine.store.sla
 import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables on Base.metadata

@@ -1,0 +1,51 @@
+"""How much work the installation holds right now: the figures ``/metrics`` exports.
+
+Read from the database at scrape time, not counted in process memory, so every web
+process reports the same numbers however many workers and servers share the database.
+Each figure is one indexed aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
+from engine.store.outbox import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Cases by status, open tasks, timers waiting and overdue, and the mail outbox."""
+
+    cases: dict[str, int]
+    open_tasks: int
+    timers_waiting: int
+    timers_late: int
+    outbox: dict[str, int]
+    oldest_pending_mail_seconds: float
+
+
+def workload(session: Session, now: datetime) -> Workload:
+    by_status = select(Case.status, func.count()).group_by(Case.status)
+    cases = {str(status): int(count) for status, count in session.execute(by_status)}
+    open_tasks = session.scalar(
+        select(func.count()).select_from(HumanTask).where(HumanTask.state == "open")
+    )
+    waiting = select(func.count()).select_from(Timer).where(TIMER_IS_WAITING)
+    by_state = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    outbox = {str(state): int(count) for state, count in session.execute(by_state)}
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending")
+    )
+    return Workload(
+        cases=cases,
+        open_tasks=int(open_tasks or 0),
+        timers_waiting=int(session.scalar(waiting) or 0),
+        timers_late=int(session.scalar(waiting.where(Timer.due_at < now)) or 0),
+        outbox=outbox,
+        oldest_pending_mail_seconds=(now - oldest).total_seconds() if oldest else 0.0,
+    )
