@@ -171,6 +171,7 @@ def test_a_forged_missing_or_foreign_state_is_refused(make_sso):
     refused(forged, 400, "did not start in this browser")
     params = _started(sso)
     refused(sso.client.get(callback, params={"code": params["code"]}), 400, "did not start")
+    refused(sso.client.get(callback, params={**params, "state": "état"}), 400, "did not start")
     # the victim's browser, sent an attacker's callback: the state is not in its cookie
     params = _started(sso)
     with httpx.Client(follow_redirects=True) as victim:

@@ -130,7 +130,8 @@ def _finish(request: Request) -> tuple[str, str]:
     if error := _param(request, "error"):
         detail = _param(request, "error_description")
         raise Failed(403, f"{provider.settings.name} did not sign you in: {detail or error}")
-    if pending is None or not expected or not hmac.compare_digest(state, expected):
+    same_browser = hmac.compare_digest(state.encode(), expected.encode())
+    if pending is None or not expected or not same_browser:
         raise Failed(
             400, "this sign-in did not start in this browser, was used already or has expired"
         )
