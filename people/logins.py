@@ -77,6 +77,19 @@ def signed_in_user(work: UnitOfWork, attempt: SignIn) -> User | None:
     return user
 
 
+def record_sign_in(work: UnitOfWork, user: User, method: str, **details: object) -> None:
+    """Audit a sign-in (``method``: ``password`` or ``identity provider``), whichever way
+    it came, so the trail shows every session's start in one form."""
+    audit.record(
+        work,
+        actor_id=user.id,
+        entity="user",
+        entity_id=user.id,
+        action="signed in",
+        after={"method": method, **details},
+    )
+
+
 @dataclass(frozen=True)
 class NewSession:
     """The cookie value (shown once) and the CSRF token forms must echo."""

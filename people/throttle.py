@@ -84,14 +84,19 @@ class LoginLimits:
         return last + wait
 
 
-def _keys(username: str, address: str) -> list[tuple[str, str]]:
+def _keys(username: str | None, address: str) -> list[tuple[str, str]]:
     # always in this order, so two attempts lock their rows in the same order
-    return [("user", f"user:{username[:150]}"), ("address", f"address:{address[:64]}")]
+    named = [("user", f"user:{username[:150]}")] if username is not None else []
+    return [*named, ("address", f"address:{address[:64]}")]
 
 
-def count_attempt(work: UnitOfWork, limits: LoginLimits, *, username: str, address: str) -> None:
+def count_attempt(
+    work: UnitOfWork, limits: LoginLimits, *, username: str | None, address: str
+) -> None:
     """Count an attempt as a failure, or raise :class:`TooManyAttempts` (counting nothing:
-    the caller's unit rolls back) while the user name or the address is backing off."""
+    the caller's unit rolls back) while the user name or the address is backing off.
+    ``username=None`` counts the address only: a sign-in through an identity provider
+    learns the name only once the provider has vouched for it."""
     rows = []
     postgresql = work.session.get_bind().dialect.name == "postgresql"
     insert = pg_insert if postgresql else sqlite_insert
@@ -121,11 +126,12 @@ def count_attempt(work: UnitOfWork, limits: LoginLimits, *, username: str, addre
         row.last_failure_at = work.now
 
 
-def forgive(work: UnitOfWork, *, username: str, address: str) -> None:
+def forgive(work: UnitOfWork, *, username: str | None, address: str) -> None:
     """A sign-in succeeded: the user name's failures are forgotten and the attempt counted
     against the address is taken back (its earlier failures stay)."""
-    (_, user_key), (_, address_key) = _keys(username, address)
-    work.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
+    *named, (_, address_key) = _keys(username, address)
+    for _, user_key in named:
+        work.session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key))
     row = work.session.scalar(
         select(LoginThrottle).where(LoginThrottle.key == address_key).with_for_update()
     )

@@ -28,6 +28,8 @@ from .headers import SecurityHeaders
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
 from .settings import WebSettings
+from .sso import pages as sso_pages
+from .sso.provider import Provider
 
 STATIC = Path(__file__).parent / "static"
 # Swagger UI, served from the installed package: the docs page needs no outside request
@@ -82,7 +84,8 @@ def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI
         generate_unique_id_function=_operation_id,
     )
     app.state.runtime = runtime
-    app.state.settings = settings or WebSettings()
+    app.state.settings = settings = settings or WebSettings()
+    app.state.oidc = Provider(settings.oidc) if settings.oidc else None
     sqlite = runtime.db.dialect.name == "sqlite"
     app.state.unit_gate = threading.Lock() if sqlite else contextlib.nullcontext()
     app.state.inline_units = sqlite  # see routing.py: no thread pool for serialized units
@@ -90,7 +93,7 @@ def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI
     app.state.metrics = AppMetrics(_workload_reader(runtime))
     errors.install(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    for module in (session, tokens, cases, tasks, directory, triage, docs, health):
+    for module in (session, tokens, cases, tasks, directory, triage, docs, health, sso_pages):
         app.include_router(module.router)
     from .pages import register as register_pages
 

@@ -165,7 +165,11 @@ def password_sign_in(request: Request, username: str, password: str) -> logins.N
     attempt = _checked(request, username, password, "password")
     with unit(request) as work:
         user = logins.signed_in_user(work, attempt)
-        started = logins.start_session(work, user) if user else None
+        if user is None:
+            started = None
+        else:
+            logins.record_sign_in(work, user, "password")
+            started = logins.start_session(work, user)
     if started is None:
         raise InvalidInput("sign-in failed", {"password": "wrong username or password"})
     return started

@@ -16,13 +16,16 @@ from typing import Any
 
 from people.throttle import LoginLimits
 
+from .sso.settings import OidcSettings
+
 
 @dataclass(frozen=True)
 class WebSettings:
     """``forwarded_allow_ips``: addresses or networks of trusted reverse proxies
     (comma-separated, as uvicorn takes them), None for none.  ``secure_cookies`` marks
     cookies Secure even on plain HTTP (TLS ended by a proxy that is not trusted);
-    over HTTPS they are Secure anyway."""
+    over HTTPS they are Secure anyway.  ``oidc``: sign-in through an identity provider,
+    None (the default) for passwords only."""
 
     forwarded_allow_ips: str | None = None
     secure_cookies: bool = False
@@ -30,18 +33,21 @@ class WebSettings:
     #: ``/ready`` fails when no worker (``run.py worker`` or ``serve``'s own) beat within
     #: this many seconds; 0 leaves workers out of readiness (a web-only deployment).
     ready_heartbeat_seconds: int = 60
+    oidc: OidcSettings | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
         """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1``,
-        ``CASEWORK_READY_HEARTBEAT_SECONDS`` and the ``CASEWORK_LOGIN_*`` limits (see
-        ``people/throttle.py``)."""
+        ``CASEWORK_READY_HEARTBEAT_SECONDS``, the ``CASEWORK_LOGIN_*`` limits (see
+        ``people/throttle.py``) and the ``CASEWORK_OIDC_*`` identity provider (see
+        ``web/sso/settings.py``)."""
         env = dict(os.environ if env is None else env)
         return cls(
             forwarded_allow_ips=env.get("CASEWORK_FORWARDED_ALLOW_IPS") or None,
             secure_cookies=env.get("CASEWORK_SECURE_COOKIES") == "1",
             login_limits=LoginLimits.from_env(env),
             ready_heartbeat_seconds=int(env.get("CASEWORK_READY_HEARTBEAT_SECONDS", "60")),
+            oidc=OidcSettings.from_env(env),
         )
 
 

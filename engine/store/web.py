@@ -1,4 +1,5 @@
-"""Tables of the web layer: browser sessions, API tokens and the sign-in throttle.
+"""Tables of the web layer: browser sessions, API tokens, the sign-in throttle and sign-ins
+through an identity provider (OpenID Connect).
 
 Only hashes of secrets are stored (SHA-256 of a random token), so a leaked
 database does not let anyone act as a user.  Failed sign-ins are counted in rows
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -59,4 +60,32 @@ class LoginThrottle(Base):
     last_failure_at: Mapped[datetime]
 
 
-__all__ = ["ApiToken", "LoginThrottle", "WebSession"]
+class ProviderSignIn(Base):
+    """A sign-in sent to the identity provider and not yet back: the hash of its ``state``
+    (also in the browser's cookie), the ``nonce`` the ID token must carry and the PKCE
+    verifier.  Used once; the secrets never leave the server except the state."""
+
+    __tablename__ = "provider_sign_ins"
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ProviderIdentity(Base):
+    """A provider account (issuer and ``sub``, which the provider never reassigns) linked
+    to the Casework user it signs in as: a renamed provider account keeps its user, and a
+    new account given an old name cannot take over someone else's."""
+
+    __tablename__ = "provider_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime]
+
+
+__all__ = ["ApiToken", "LoginThrottle", "ProviderIdentity", "ProviderSignIn", "WebSession"]

@@ -25,7 +25,7 @@ from rules import task_acts
 from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
-from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie
+from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie, settings_of
 from ..diagram import case_diagram
 from ..render import render
 from .sla import clock_lines
@@ -54,10 +54,17 @@ def base_context(me: Actor, portal: bool) -> dict[str, Any]:
 
 def login_page(request: Request, action: str, portal: bool, **extra: Any) -> Response:
     token = secrets.token_urlsafe(24)
+    oidc = settings_of(request).oidc
     response = render(
         request,
         "login.html",
-        {"action": action, "portal": portal, "csrf": token, **extra},
+        {
+            "action": action,
+            "portal": portal,
+            "csrf": token,
+            "provider": oidc.name if oidc else None,
+            **extra,
+        },
         status=422 if extra.get("error") else 200,
     )
     set_cookie(request, response, LOGIN_COOKIE, token, samesite="strict")
