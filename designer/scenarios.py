@@ -51,7 +51,7 @@ from sqlalchemy import select
 from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import CaseworkError, DefinitionError, Problem
-from engine.run import cases, tasks, timers
+from engine.run import cases, task_queries, tasks, timers
 from engine.runtime import CasePolicies, Runtime
 from engine.sla.durations import parse_duration
 from engine.store.outbox import OutboxMessage
@@ -253,7 +253,9 @@ class _Player:
     def open_tasks(self) -> list[Any]:
         with self.runtime.unit() as work:
             case = cases.case_by_number(work, self.number)
-            return [i.task for i in tasks.case_tasks(work, case.id) if i.task.state == "open"]
+            return [
+                i.task for i in task_queries.case_tasks(work, case.id) if i.task.state == "open"
+            ]
 
     def check(self, step: Step) -> None:
         expect = step.expect

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine.errors import NotFound
-from engine.run import cases, posts, tasks
+from engine.run import cases, posts, task_queries
 from engine.run import summaries as views
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
@@ -152,7 +152,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
             detail["tasks"] = [
                 t
                 for t in detail["tasks"]
-                if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
+                if t["state"] == "open" and task_queries.is_eligible(work, t["id"], user)
             ]
         detail["tasks"] = task_views(work, subject, user, detail["tasks"])
     communications = "communications" in shown

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput
 from engine.run import summaries as views
-from engine.run import tasks
+from engine.run import task_queries
 from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
@@ -128,7 +128,7 @@ def case_context(
     detail = case_page(me.work, me.subject, me.user, number)
     case = me.work.session.query(Case).filter(Case.number == number).one()
     open_tasks = [t for t in detail["tasks"] if t["state"] == "open"]
-    eligible = {t["id"] for t in open_tasks if tasks.is_eligible(me.work, t["id"], me.user)}
+    eligible = {t["id"] for t in open_tasks if task_queries.is_eligible(me.work, t["id"], me.user)}
     stream = [p for p in detail["stream"] if show_internal or not p["internal"]]
     full = "case_details" in detail["sections"] and not portal
     allowed = set(detail["allowed"])
