@@ -15,7 +15,6 @@ from mail import held as triage
 from mail.errors import Quarantine
 from mail.intake import Outcome, post_body
 from mail.message.parse import parse_message
-from mail.settings import MailSettings
 from rules.pages import require_triage_decision, workable_type_keys
 
 from ..answers import HeldMail, TriageOutcome, errors, links
@@ -87,7 +86,7 @@ def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_triage_decision(me.work, me.subject, inbound_id, into=None)
         outcome = triage.open_case_for(
-            me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
+            me.work, inbound_id, agent=me.user, domain=request.app.state.mail.domain
         )
         return outcome_row(outcome)
 
@@ -107,6 +106,6 @@ def thread(request: Request, inbound_id: Id, body: ThreadInto) -> dict[str, Any]
             inbound_id,
             number=body.case,
             agent=me.user,
-            domain=MailSettings.from_env().domain,
+            domain=request.app.state.mail.domain,
         )
         return outcome_row(outcome)

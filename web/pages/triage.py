@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import InvalidInput
 from mail import held as triage
-from mail.settings import MailSettings
 from rules.pages import require_triage_decision, workable_type_keys
 
 from ..api.params import CASE_NUMBER, Id
@@ -45,7 +44,7 @@ async def open_case(request: Request, inbound_id: Id) -> Response:
         with acting(request, form.get("csrf_token")) as me:
             require_triage_decision(me.work, me.subject, inbound_id, into=None)
             outcome = triage.open_case_for(
-                me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
+                me.work, inbound_id, agent=me.user, domain=request.app.state.mail.domain
             )
         return RedirectResponse(f"/cases/{outcome.case_number}", status_code=303)
 
@@ -69,7 +68,7 @@ async def thread(request: Request, inbound_id: Id) -> Response:
                 inbound_id,
                 number=number,
                 agent=me.user,
-                domain=MailSettings.from_env().domain,
+                domain=request.app.state.mail.domain,
             )
         return RedirectResponse(f"/cases/{number}", status_code=303)
 

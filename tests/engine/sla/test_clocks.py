@@ -12,7 +12,7 @@ from sqlalchemy import select
 from designer import deploy
 from engine.clock import ManualClock
 from engine.run import cases, task_queries, tasks, timers
-from engine.runtime import CaseInfo, CasePolicies, Runtime, SlaNotice, UnitOfWork
+from engine.runtime import CaseHooks, CaseInfo, Runtime, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from tests.conftest import PROCESSES, seed_directory, support_toml
@@ -29,7 +29,7 @@ within = "PT8H"
 """
 
 
-class Recorder(CasePolicies):
+class Recorder(CaseHooks):
     def __init__(self) -> None:
         self.calls: list[tuple[int, str, float]] = []
         self.lock = threading.Lock()
@@ -42,7 +42,7 @@ class Recorder(CasePolicies):
 @pytest.fixture
 def sla(db_url: str, tmp_path: Path, clock: ManualClock):
     recorder = Recorder()
-    rt = Runtime(db_url, clock=clock, policies=recorder)
+    rt = Runtime(db_url, clock=clock, hooks=recorder)
     rt.init_schema()
     users = seed_directory(rt)
     config_path = tmp_path / "support.toml"
