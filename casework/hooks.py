@@ -42,7 +42,7 @@ from mail.replies import queue_case_reply
 from mail.settings import MailSettings
 from people.directory import group_by_name
 from rules import assignment
-from rules.decisions import can
+from rules.checks import can
 from rules.public import customer_fields, customer_side, staff_name, version_of
 from rules.subject import load_subject
 

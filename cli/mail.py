@@ -28,7 +28,7 @@ from mail.mailboxes import (
 )
 from people.directory import user_by_name
 from rules import load_subject
-from rules.pages import require_triage_decision
+from rules.case_lists import require_triage_decision
 
 from . import logs
 from .context import application, row_id, runtime

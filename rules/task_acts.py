@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.run import summaries as views
-from engine.run import task_queries, tasks
+from engine.run import summaries, task_queries, tasks
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User
@@ -47,7 +46,7 @@ def inbox_rows(
     work: UnitOfWork, subject: Subject, user: User, *, scope: str = "all", limit: int = 100
 ) -> list[dict[str, Any]]:
     """The inbox as rows for the CLI and the API (customers: their own view of a task)."""
-    rows = views.task_summaries(work, inbox(work, subject, user, scope=scope, limit=limit))
+    rows = summaries.task_summaries(work, inbox(work, subject, user, scope=scope, limit=limit))
     return task_views(work, subject, user, rows)
 
 
@@ -72,7 +71,7 @@ def _visible_task(subject: Subject) -> Prepared:
 
 def show_task(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> dict[str, Any]:
     task = require_visible_task(work, subject, task_id)
-    return task_views(work, subject, user, [views.task_summary(work, task)])[0]
+    return task_views(work, subject, user, [summaries.task_summary(work, task)])[0]
 
 
 def open_tasks_for(
@@ -84,7 +83,7 @@ def open_tasks_for(
     facts = facts_of(work, case_id, subject)
     if mine_only or "case_actions" not in decide(subject, facts, "summary").sections:
         items = [i for i in items if task_queries.is_eligible(work, i.task.id, user)]
-    return task_views(work, subject, user, views.task_summaries(work, items))
+    return task_views(work, subject, user, summaries.task_summaries(work, items))
 
 
 def claim(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> task_queries.TaskRow:

@@ -23,8 +23,8 @@ from casework.compose import App
 
 from . import docs, errors
 from .api import cases, directory, session, tasks, tokens, triage
-from .headers import SecurityHeaders
 from .render import make_environment
+from .security_headers import SecurityHeaders
 from .settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"

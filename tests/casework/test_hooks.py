@@ -17,7 +17,7 @@ from mail.outbox import list_messages
 from people import directory
 from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
-from rules.views import add_view, view_query, views_for
+from rules.saved_views import add_view, view_query, views_for
 from tests.conftest import PROCESSES, seed_directory, support_toml, wired_app
 
 

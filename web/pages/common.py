@@ -15,8 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput
-from engine.run import summaries as views
-from engine.run import task_queries
+from engine.run import summaries, task_queries
 from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
@@ -166,7 +165,7 @@ async def task_action(
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             task = task_acts.require_visible_task(me.work, me.subject, task_id)
-            number = views.task_summary(me.work, task)["case"]
+            number = summaries.task_summary(me.work, task)["case"]
             if verb == "complete":
                 task_acts.complete(me.work, me.subject, me.user, task_id, task_form_data(form))
             else:
@@ -194,7 +193,7 @@ def _case_again(
     values = task_form_data(form)
     with acting(request, form.get("csrf_token")) as me:
         task = task_acts.require_visible_task(me.work, me.subject, task_id)
-        number = views.task_summary(me.work, task)["case"]
+        number = summaries.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
     context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
     return render(request, "case.html", context, status=422)

@@ -1,4 +1,4 @@
-"""Tables of the web layer: browser sessions, API tokens and the sign-in throttle.
+"""Sign-in credentials: browser sessions, API tokens and the sign-in throttle (``people``).
 
 Only hashes of secrets are stored (SHA-256 of a random token), so a leaked
 database does not let anyone act as a user.  Failed sign-ins are counted in rows
