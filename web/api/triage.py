@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 
 import mail.held
 from engine.store.mailbox import InboundMessage, Mailbox
-from mail.errors import Quarantine
 from mail.intake import Outcome, post_body
 from mail.message.parse import parse_message
+from mail.message.quarantine import Quarantine
 from rules.case_lists import require_triage_decision, workable_type_keys
 
 from ..answers import HeldMail, TriageOutcome, errors, links
