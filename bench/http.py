@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from cli.output import progress  # noqa: E402
 from designer import deploy  # noqa: E402
-from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, HumanTask, TaskCandidate  # noqa: E402
 from people import directory  # noqa: E402
 from people.tokens import issue_token  # noqa: E402
@@ -53,7 +54,7 @@ STEPS = [  # (task name, who completes it, form data)
 
 def seed(url: str) -> dict[str, str]:
     """Groups, agents, a portal customer, the support case type; an API token per person."""
-    rt = Runtime(url)
+    rt = build_app(AppConfig(database_url=url)).runtime
     rt.init_schema()
     tokens = {}
     with rt.unit() as work:
@@ -173,7 +174,7 @@ def run_clients(target, count: int, clients: int, *args) -> float:  # type: igno
 def bulk_fill(url: str, total: int) -> list[str]:
     """``total`` cases copied from one real closed case, 1% with an open triage task for the
     service desk; returns some case numbers to read."""
-    rt = Runtime(url)
+    rt = build_app(AppConfig(database_url=url)).runtime
     with rt.unit() as work:
         template = work.session.scalar(select(Case).where(Case.status == "closed").limit(1))
         task = work.session.scalar(

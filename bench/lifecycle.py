@@ -36,13 +36,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from cli.output import ProgressBar  # noqa: E402
 from designer import deploy  # noqa: E402
 from engine.run import cases, tasks  # noqa: E402
-from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case  # noqa: E402
 from people import directory  # noqa: E402
-from rules.policies import RulesPolicies  # noqa: E402
 from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 
 BPMN = ROOT / "processes" / "support.bpmn"
@@ -110,7 +110,7 @@ class ProductLoop:
     """The engine API, every step its own transaction, each answering what is now waiting."""
 
     def __init__(self, url: str) -> None:
-        self.rt = Runtime(url, policies=RulesPolicies())
+        self.rt = build_app(AppConfig(database_url=url)).runtime
         self.rt.init_schema()
         with self.rt.unit() as work:
             for group, members in {

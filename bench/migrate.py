@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from cli.output import ProgressBar  # noqa: E402
 from designer import deploy, migration  # noqa: E402
 from engine.run import cases, tasks  # noqa: E402
@@ -77,7 +79,9 @@ def main() -> int:
     args = parser.parse_args()
     n = args.cases or (1_000 if args.quick else 10_000)
     with tempfile.TemporaryDirectory() as tmp:
-        rt = Runtime(f"sqlite:///{Path(tmp) / 'bench.db'}", workflow_cache_size=0)
+        rt = build_app(
+            AppConfig(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", workflow_cache_size=0)
+        ).runtime
         rt.init_schema()
         started = time.perf_counter()
         populate(rt, n)

@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from cli.output import ProgressBar  # noqa: E402
 from designer import deploy  # noqa: E402
 from engine.clock import ManualClock, SystemClock  # noqa: E402
@@ -39,7 +41,6 @@ from engine.runtime import Runtime  # noqa: E402
 from engine.store.models import Case, Timer  # noqa: E402
 from engine.store.outbox import OutboxMessage  # noqa: E402
 from people import directory  # noqa: E402
-from rules.policies import RulesPolicies  # noqa: E402
 from tests.conftest import seed_directory, support_toml  # noqa: E402
 from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
 
@@ -55,7 +56,7 @@ within = "{within}"
 
 
 def setup(url: str, clock, within: str, workdir: Path) -> Runtime:
-    rt = Runtime(url, clock=clock, policies=RulesPolicies())
+    rt = build_app(AppConfig(database_url=url, clock=clock)).runtime
     rt.init_schema()
     seed_directory(rt)  # the test suite's groups and people; lee leads support
     with rt.unit() as work:

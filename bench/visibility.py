@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from cli.output import progress  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store.access import (  # noqa: E402
@@ -260,7 +262,7 @@ def plans(rt: Runtime, label: str) -> None:
 
 
 def run(url: str, label: str, n: int, runs: int) -> list[tuple[str, float]]:
-    rt = Runtime(url)
+    rt = build_app(AppConfig(database_url=url)).runtime
     rt.init_schema()
     with rt.unit() as work:
         existing = work.session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0

@@ -18,8 +18,8 @@ from rules.admin import (
 from rules.case_acts import explain_for
 from rules.levels import ACTIONS
 from rules.restriction import grant, restrict, unrestrict
+from rules.saved_views import add_view, views_for
 from rules.sections import SECTIONS
-from rules.views import add_view, views_for
 
 from .context import add_as, runtime
 from .output import done, emit

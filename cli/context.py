@@ -1,4 +1,4 @@
-"""Shared helpers for commands: the runtime, the acting user, JSON and id arguments."""
+"""Shared helpers for commands: the application, the acting user, JSON and id arguments."""
 
 from __future__ import annotations
 
@@ -8,19 +8,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from casework.compose import App, build_app
+from casework.config import AppConfig
 from engine.errors import InvalidInput
 from engine.runtime import Runtime
-from mail.settings import MailSettings
-from rules.policies import RulesPolicies
+
+
+def application(args: argparse.Namespace) -> App:
+    """The application a command runs on, configured by ``--db``, ``--debug`` and the
+    environment; use it in a ``with`` block."""
+    return build_app(AppConfig.from_args(args))
 
 
 @contextmanager
 def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
-    rt = Runtime(args.db, policies=RulesPolicies(MailSettings.from_env()))
-    try:
-        yield rt
-    finally:
-        rt.close()
+    """The application's runtime, for commands that need nothing else of it."""
+    with application(args) as app:
+        yield app.runtime
 
 
 def json_object(text: str | None, what: str = "--data") -> dict[str, Any]:

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from casework.compose import scenario_runtimes
+from casework.config import AppConfig
 from designer import deploy as deploying
 from designer import migration, scenarios
 from designer.preview import preview_deploy
 from engine.definitions.config import CaseTypeConfig, draft_config
 from engine.definitions.locate import lane_names
 from engine.errors import DefinitionError, Problem
-from mail.settings import MailSettings
-from rules.policies import RulesPolicies
 
 from .context import runtime, version_number
 from .output import ProgressBar, emit
@@ -217,15 +217,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_test_process(args: argparse.Namespace) -> int:
     """Report each step; exit 1 when an expectation of any scenario does not hold."""
+    open_runtime = scenario_runtimes(AppConfig.from_args(args))
     results = [
-        _play(scenarios.load_scenario(path, args.file), path, args.json) for path in args.scenarios
+        _play(scenarios.load_scenario(path, args.file), path, args.json, open_runtime)
+        for path in args.scenarios
     ]
     if args.json:
         emit(results, as_json=True)
     return 0 if all(r["passed"] for r in results) else 1
 
 
-def _play(scenario: scenarios.Scenario, path: Path, quiet: bool) -> dict[str, Any]:
+def _play(
+    scenario: scenarios.Scenario,
+    path: Path,
+    quiet: bool,
+    open_runtime: scenarios.RuntimeFactory,
+) -> dict[str, Any]:
     """One scenario: its steps printed as they run (unless ``quiet``) and returned."""
     steps: list[str] = []
     if not quiet:
@@ -238,9 +245,7 @@ def _play(scenario: scenarios.Scenario, path: Path, quiet: bool) -> dict[str, An
 
     failure = None
     try:
-        scenarios.run_scenario(
-            scenario, policies=RulesPolicies(MailSettings.from_env()), report=report
-        )
+        scenarios.run_scenario(scenario, open_runtime=open_runtime, report=report)
     except scenarios.ScenarioFailed as exc:
         failure = str(exc)
     if not quiet:

@@ -34,6 +34,7 @@ from engine.errors import (
 )
 from engine.store.db import database_url
 from mail.errors import MailServerError
+from mail.message.quarantine import Quarantine
 from mail.smtp import TransportError
 
 #: exit code -> (kind, meaning): the documented table, in one place.
@@ -65,6 +66,7 @@ _CODES: list[tuple[type[BaseException], int]] = [
     (MailServerError, 9),
     (TransportError, 9),
     (CaseworkError, 6),  # any other refusal is about what was asked
+    (Quarantine, 6),  # a message that cannot be taken in
     (OverflowError, 6),  # a number past what the database stores (SQLite)
 ]
 MAIL_SERVER = 9
@@ -100,6 +102,8 @@ def describe(exc: BaseException, db: str | None = None) -> Failure:
         return Failure(code, f"refused: {len(lines)} problem(s)", lines=lines)
     if isinstance(exc, CaseworkError):
         return Failure(code, exc.message, exc.details())
+    if isinstance(exc, Quarantine):
+        return Failure(code, str(exc))
     if isinstance(exc, DBAPIError):
         known = _database_failure(exc, db)
         if known is not None:

@@ -26,13 +26,12 @@ from mail.mailboxes import (
     list_mailboxes,
     mailbox_by_name,
 )
-from mail.settings import MailSettings
 from people.directory import user_by_name
 from rules import load_subject
-from rules.pages import require_triage_decision
+from rules.case_lists import require_triage_decision
 
 from . import logs
-from .context import row_id, runtime
+from .context import application, row_id, runtime
 from .errors import MAIL_SERVER
 from .output import ProgressBar, done, emit
 
@@ -198,10 +197,10 @@ def _poll_row(name: str, result: PollResult) -> dict[str, object]:
 def cmd_poll(args: argparse.Namespace) -> int:
     """Every active mailbox; one that fails is one line on standard error and the others
     are still polled.  Exit 9 when any mailbox failed."""
-    domain = MailSettings.from_env().domain
     if not args.once:
         logs.for_service(args.debug)
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt, domain = app.runtime, app.mail.domain
         rt.init_schema()
         if not args.once:
             return _watch_forever(rt, domain)
@@ -274,8 +273,8 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_retry(args: argparse.Namespace) -> int:
-    domain = MailSettings.from_env().domain
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt, domain = app.runtime, app.mail.domain
         with rt.unit() as work:
             row = work.session.get(InboundMessage, args.id)
             complete = row is None or row.raw_complete
@@ -303,8 +302,8 @@ def cmd_triage_list(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_open(args: argparse.Namespace) -> int:
-    domain = MailSettings.from_env().domain
-    with runtime(args) as rt, rt.unit() as work:
+    with application(args) as app, app.runtime.unit() as work:
+        domain = app.mail.domain
         agent = user_by_name(work, args.as_user)
         require_triage_decision(work, load_subject(work, agent), args.id, into=None)
         outcome = held.open_case_for(work, args.id, agent=agent, domain=domain)
@@ -313,8 +312,8 @@ def cmd_triage_open(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_thread(args: argparse.Namespace) -> int:
-    domain = MailSettings.from_env().domain
-    with runtime(args) as rt, rt.unit() as work:
+    with application(args) as app, app.runtime.unit() as work:
+        domain = app.mail.domain
         agent = user_by_name(work, args.as_user)
         require_triage_decision(work, load_subject(work, agent), args.id, into=args.case)
         outcome = held.thread_into(work, args.id, number=args.case, agent=agent, domain=domain)
@@ -358,11 +357,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         raw = args.file.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {args.file}", {"file": exc.strerror or str(exc)}) from None
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt = app.runtime
         rt.init_schema()
         with rt.unit() as work:
             mailbox_id = mailbox_by_name(work, args.mailbox).id
-        outcome = take_in(rt, mailbox_id, raw, domain=MailSettings.from_env().domain)
+        outcome = take_in(rt, mailbox_id, raw, domain=app.mail.domain)
     _print_outcome(outcome, as_json=args.json)
     return 6 if outcome.state == "quarantined" else 0
 

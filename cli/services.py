@@ -8,7 +8,6 @@ import logging
 import signal
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -17,18 +16,16 @@ from engine.errors import Conflict
 from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
-from mail.settings import MailSettings
 from people import directory
 from rules import case_acts, load_subject, task_acts
 from rules.admin import permit_case_type, permit_customers, set_portal_access
 
 from . import logs
-from .context import runtime
+from .context import application
 from .errors import MAIL_SERVER
 from .output import done, emit
 from .ticker import Heartbeat, TimerTicker, sweep
 
-PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 log = logging.getLogger("casework.worker")
 
 
@@ -50,9 +47,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     line naming the message and the server's answer; the message waits for its retry)."""
     if not args.once:
         logs.for_service(args.debug)
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt, transport = app.runtime, app.outbox
         rt.init_schema()
-        transport = MailSettings.from_env().transport()
         if args.once:
             swept = sweep(rt, transport, Heartbeat(rt))
             done(
@@ -73,7 +70,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         scheduler = BlockingScheduler()
         ticker = TimerTicker(scheduler, rt, transport, args.tick)
         ticker.start()
-        for name, poller, seconds in watchers(rt, domain=MailSettings.from_env().domain):
+        for name, poller, seconds in watchers(rt, domain=app.mail.domain):
             scheduler.add_job(  # IDLE fills most of the interval where the server has it
                 poller.watch_logged,
                 "interval",
@@ -104,13 +101,14 @@ DEMO_PASSWORD = "casework-demo"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt, support = app.runtime, app.config.processes / "support.bpmn"
         rt.init_schema()
         with rt.unit() as work:
             _ensure_directory(work)
-        config = deploy.resolve_config(PROCESSES / "support.bpmn", None, None)
+        config = deploy.resolve_config(support, None, None)
         with rt.unit() as work:
-            result = deploy.deploy(work, bpmn_path=PROCESSES / "support.bpmn", config=config)
+            result = deploy.deploy(work, bpmn_path=support, config=config)
         with rt.unit() as work:
             _web_access(work)
         with rt.unit() as work:

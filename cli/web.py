@@ -19,10 +19,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from designer.hot_reload import watch_processes
 from engine.errors import InvalidInput
-from mail.settings import MailSettings
 
 from . import logs
-from .context import runtime
+from .context import application
 from .ticker import TimerTicker
 
 log = logging.getLogger("casework.web")
@@ -77,12 +76,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logs.for_service(args.debug)
     _check_address(args.host, args.port)
-    with runtime(args) as rt:
+    with application(args) as app:
+        rt = app.runtime
         rt.init_schema()
         scheduler = None
         if not args.no_worker:
             scheduler = BackgroundScheduler()
-            ticker = TimerTicker(scheduler, rt, MailSettings.from_env().transport(), args.tick)
+            ticker = TimerTicker(scheduler, rt, app.outbox, args.tick)
             ticker.start()
             scheduler.start()
             log.info("sweeping due timers every %.1f s in this process", args.tick)
@@ -97,7 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ).start()
         try:
             uvicorn.run(
-                create_app(rt, settings),
+                create_app(app, settings),
                 host=args.host,
                 port=args.port,
                 log_level="warning",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.run import cases
-from engine.run import summaries as views
+from engine.run import cases, summaries
 from engine.run.cases import PRIORITIES
 from people.directory import user_by_name
 from rules import case_acts, load_subject, task_acts
+from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for, task_views
-from rules.pages import case_list_query
 
 from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
@@ -212,7 +211,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
             task = task_acts.complete(work, subject, user, args.task_id, data).task
         else:
             task = getattr(task_acts, verb)(work, subject, user, args.task_id)
-        summary = task_views(work, subject, user, [views.task_summary(work, task)])[0]
+        summary = task_views(work, subject, user, [summaries.task_summary(work, task)])[0]
         case = summary_for(work, subject, cases.case_by_number(work, summary["case"]))
         follow_up = task_acts.open_tasks_for(work, subject, user, task.case_id)
     if args.json:

@@ -41,7 +41,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -51,8 +51,8 @@ from sqlalchemy import select
 from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import CaseworkError, DefinitionError, Problem
-from engine.run import cases, tasks, timers
-from engine.runtime import CasePolicies, Runtime
+from engine.run import cases, task_queries, tasks, timers
+from engine.runtime import Runtime
 from engine.sla.durations import parse_duration
 from engine.store.outbox import OutboxMessage
 from people import directory
@@ -60,6 +60,9 @@ from people import directory
 RAISER = "raiser"
 MAIL_DOMAIN = "scenario.test"
 Report = Callable[[str], None]
+#: Opens a runtime over a database URL with a clock, wired as the application wires it
+#: (``casework.compose.scenario_runtimes`` gives the real one), and closes it afterwards.
+RuntimeFactory = Callable[[str, ManualClock], AbstractContextManager[Runtime]]
 _EXPECTATIONS = ("tasks", "lanes", "emails", "status", "data")
 
 
@@ -141,13 +144,13 @@ def _duration_ok(text: Any) -> bool:
 def run_scenario(
     scenario: Scenario,
     *,
-    policies: CasePolicies | None = None,
+    open_runtime: RuntimeFactory,
     report: Report | None = None,
 ) -> None:
     """Play a scenario on a fresh database; raise ScenarioFailed at the first broken step."""
     say = report or (lambda line: None)
     clock = ManualClock()
-    with _fresh_runtime(clock, policies) as runtime:
+    with _fresh_runtime(clock, open_runtime) as runtime:
         config = deploy.resolve_config(scenario.process, None, None)
         _seed_directory(runtime, scenario, config)
         with runtime.unit() as work:
@@ -165,14 +168,13 @@ def run_scenario(
 
 
 @contextmanager
-def _fresh_runtime(clock: ManualClock, policies: CasePolicies | None) -> Iterator[Runtime]:
-    with tempfile.TemporaryDirectory(prefix="casework-scenario-") as tmp:
-        runtime = Runtime(f"sqlite:///{Path(tmp) / 'scenario.db'}", clock=clock, policies=policies)
-        try:
-            runtime.init_schema()
-            yield runtime
-        finally:
-            runtime.close()
+def _fresh_runtime(clock: ManualClock, open_runtime: RuntimeFactory) -> Iterator[Runtime]:
+    with (
+        tempfile.TemporaryDirectory(prefix="casework-scenario-") as tmp,
+        open_runtime(f"sqlite:///{Path(tmp) / 'scenario.db'}", clock) as runtime,
+    ):
+        runtime.init_schema()
+        yield runtime
 
 
 def member(group: str) -> str:
@@ -253,7 +255,9 @@ class _Player:
     def open_tasks(self) -> list[Any]:
         with self.runtime.unit() as work:
             case = cases.case_by_number(work, self.number)
-            return [i.task for i in tasks.case_tasks(work, case.id) if i.task.state == "open"]
+            return [
+                i.task for i in task_queries.case_tasks(work, case.id) if i.task.state == "open"
+            ]
 
     def check(self, step: Step) -> None:
         expect = step.expect

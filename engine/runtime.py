@@ -4,7 +4,8 @@ A :class:`Runtime` owns what is expensive to build and safe to share: the databa
 engine, the clock, the serializer and two caches (deserialized specs per version;
 live workflows per case, keyed by the case's row version so a stale copy is never
 used; kept small, because every live workflow is thousands of objects the garbage
-collector walks).  It is created by ``run.py`` or a test, never as a module global.
+collector walks).  It is created by ``casework.compose.build_app`` (or an engine test), never as a
+module global.
 
 Every change happens in a :class:`UnitOfWork`: one session, one transaction, one
 ``now``.  Service functions take it as their first argument and never commit;
@@ -105,12 +106,13 @@ class CaseInfo:
         return self.version.case_type_id
 
 
-class CasePolicies:
+class CaseHooks:
     """What happens around the engine's own work: assignment, collaborators, followers.
 
-    The engine calls these hooks inside the same unit of work; the ``rules`` package
-    provides the real implementation, plugged in by whoever builds the runtime, so the
-    engine never imports the rules.  This base class does nothing.
+    The engine calls these hooks inside the same unit of work; the application's
+    implementation (``casework.hooks.AppHooks``, built by ``casework.compose.build_app``)
+    applies the rules and queues mail, so the engine never imports the layers above it.
+    This base class does nothing.
     """
 
     def case_opened(self, work: UnitOfWork, case: CaseInfo, actor_id: int | None) -> None:
@@ -168,9 +170,9 @@ class Runtime:
         *,
         clock: Clock | None = None,
         workflow_cache_size: int = 256,
-        policies: CasePolicies | None = None,
+        hooks: CaseHooks | None = None,
     ) -> None:
-        self.policies = policies or CasePolicies()
+        self.hooks = hooks or CaseHooks()
         self.db = make_engine(url)
         self._checkpointer = start_checkpointer(self.db)
         self.sessions = make_sessionmaker(self.db)

@@ -38,11 +38,11 @@ from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
 from mail import bounces
-from mail.errors import Quarantine
 from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
 from mail.message.classify import classify
 from mail.message.fingerprint import Fingerprint
 from mail.message.parse import ParsedMail, parse_message
+from mail.message.quarantine import Quarantine
 from mail.message.thread_keys import thread_candidates
 from mail.outbox import LOOP_HEADER
 from mail.replies import queue_acknowledgement

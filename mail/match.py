@@ -22,9 +22,9 @@ from engine.store.models import Case, CaseContact, User
 from engine.store.outbox import OutboxMessage
 from mail.message.parse import ParsedMail
 from mail.message.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
+from mail.reply_tokens import case_for_token
 from mail.senders import Sender
-from mail.tokens import case_for_token
-from rules.decisions import can
+from rules.checks import can
 from rules.subject import load_subject
 
 #: ``[C-000123]``: a case number in square brackets, as our subjects carry it.

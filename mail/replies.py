@@ -25,8 +25,8 @@ from engine.store.models import Case, CaseContact, CaseType, Contact, StreamPost
 from engine.store.outbox import OutboxMessage
 from mail.message.thread_keys import reply_address
 from mail.outbox import queue_notice
-from mail.tokens import case_token
-from rules.decisions import can
+from mail.reply_tokens import case_token
+from rules.checks import can
 from rules.public import customer_fields, staff_name, version_of
 from rules.subject import load_subject
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm.util import identity_key
 
 from engine import audit
 from engine.runtime import UnitOfWork
+from engine.store.credentials import WebSession
 from engine.store.fast import Prepared
 from engine.store.models import User
-from engine.store.web import WebSession
 from people import passwords
 from people.throttle import LoginLimits, count_attempt, forgive
 

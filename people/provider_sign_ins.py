@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from engine.runtime import UnitOfWork
-from engine.store.web import ProviderSignIn
+from engine.store.credentials import ProviderSignIn
 from people.logins import digest
 
 LIFETIME = timedelta(minutes=10)

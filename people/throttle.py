@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.errors import Forbidden
 from engine.runtime import UnitOfWork
-from engine.store.web import LoginThrottle
+from engine.store.credentials import LoginThrottle
 
 
 class TooManyAttempts(Forbidden):

@@ -23,9 +23,9 @@ from sqlalchemy.sql.expression import CTE
 from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
+from engine.store.credentials import ApiToken
 from engine.store.fast import Prepared
 from engine.store.models import User
-from engine.store.web import ApiToken
 from people.logins import USER_COLUMNS, digest, loaded_user
 
 SCOPES = ("read", "write", "admin")

@@ -8,8 +8,7 @@ What users *do* goes through ``rules.case_acts``, ``rules.task_acts`` and
 ``rules.restriction``, never straight to the engine.
 """
 
-from .decision import Decision, decide
-from .decisions import (
+from .checks import (
     additional_contacts_query,
     can,
     cases_query,
@@ -21,6 +20,7 @@ from .decisions import (
     search_query,
     visible_case,
 )
+from .decision import Decision, decide
 from .levels import Level
 from .subject import Subject, load_subject
 

@@ -23,8 +23,8 @@ from engine.sla import clocks as sla_clocks
 from engine.store.access import CaseAccess
 from engine.store.models import Case, CaseType, CaseTypeVersion, Contact, StreamPost, User
 
+from .checks import contact_filter
 from .decision import Decision, decide
-from .decisions import contact_filter
 from .facts import load_facts
 from .levels import need
 from .public import customer_opening_data

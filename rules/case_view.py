@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine.errors import NotFound
-from engine.run import cases, posts, tasks
-from engine.run import summaries as views
+from engine.run import cases, posts, summaries, task_queries
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
 
+from .checks import contact_filter, posts_at_level, related_cases_query
 from .decision import Decision, decide
-from .decisions import contact_filter, posts_at_level, related_cases_query
 from .facts import CaseFacts, load_facts
 from .levels import ACTIONS, Level
 from .public import agent_fields, customer_fields, customer_side, staff_name, version_of
@@ -47,7 +46,7 @@ def seen_case(work: UnitOfWork, subject: Subject, number: str) -> tuple[Case, De
 
 def customer_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
     """A case in a customer's list: no staff names, no internal timers."""
-    summary = views.case_summary(work, case)
+    summary = summaries.case_summary(work, case)
     return {key: summary[key] for key in _CUSTOMER_KEYS}
 
 
@@ -55,7 +54,7 @@ def summary_for(work: UnitOfWork, subject: Subject, case: Case) -> dict[str, Any
     """A case in a list, as this subject may see it."""
     if subject.portal is not None:
         return customer_summary(work, case)
-    return views.case_summary(work, case)
+    return summaries.case_summary(work, case)
 
 
 def customer_task(task: dict[str, Any], me: User) -> dict[str, Any]:
@@ -132,7 +131,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
     read, the fields it may see, and the actions the decision allows."""
     case, decision, facts = seen_case(work, subject, number)
     shown, customer = decision.sections, subject.portal is not None
-    detail = views.case_detail(work, case)
+    detail = summaries.case_detail(work, case)
     if shown <= {"case_details"}:  # a task user's summary
         detail = {k: detail[k] for k in _SUMMARY_KEYS}
         detail["tasks"], detail["history"] = [], []
@@ -152,7 +151,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
             detail["tasks"] = [
                 t
                 for t in detail["tasks"]
-                if t["state"] == "open" and tasks.is_eligible(work, t["id"], user)
+                if t["state"] == "open" and task_queries.is_eligible(work, t["id"], user)
             ]
         detail["tasks"] = task_views(work, subject, user, detail["tasks"])
     communications = "communications" in shown

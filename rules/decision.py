@@ -1,6 +1,6 @@
 """The one access decision: (user, case, action, section) -> allowed or not, and why.
 
-Every entry point asks this (through :func:`rules.decisions.explain` and the actions
+Every entry point asks this (through :func:`rules.checks.explain` and the actions
 of :mod:`rules.acts`): the level comes from the ordered rule list of
 :mod:`rules.visibility` (whose SQL twin filters every list), the action's needs from
 :mod:`rules.levels`, the sections from :mod:`rules.sections`.  The answer names the

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from sqlalchemy import BindParameter, bindparam, select
 
-from engine.run.tasks import eligible
+from engine.run.task_queries import eligible
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.fast import Prepared

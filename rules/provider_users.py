@@ -31,8 +31,8 @@ from engine.store.access import (
     PortalMembership,
     ResourcePermission,
 )
+from engine.store.credentials import ProviderIdentity
 from engine.store.models import CaseTypeVersion, Contact, Group, TaskCandidate, User
-from engine.store.web import ProviderIdentity
 from people import directory, logins
 
 from .admin import set_portal_access

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.run import summaries as views
-from engine.run import tasks
+from engine.run import summaries, task_queries, tasks
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User
@@ -38,33 +37,33 @@ def visible_tasks(subject: Subject) -> ColumnElement[bool]:
 
 def inbox(
     work: UnitOfWork, subject: Subject, user: User, *, scope: str = "all", limit: int = 100
-) -> list[tasks.InboxItem]:
+) -> list[task_queries.InboxItem]:
     """Open tasks the user may act on, of cases they may see."""
-    return tasks.inbox(work, user, scope=scope, limit=limit, cases=visible_tasks(subject))
+    return task_queries.inbox(work, user, scope=scope, limit=limit, cases=visible_tasks(subject))
 
 
 def inbox_rows(
     work: UnitOfWork, subject: Subject, user: User, *, scope: str = "all", limit: int = 100
 ) -> list[dict[str, Any]]:
     """The inbox as rows for the CLI and the API (customers: their own view of a task)."""
-    rows = views.task_summaries(work, inbox(work, subject, user, scope=scope, limit=limit))
+    rows = summaries.task_summaries(work, inbox(work, subject, user, scope=scope, limit=limit))
     return task_views(work, subject, user, rows)
 
 
-def require_visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> tasks.TaskRow:
+def require_visible_task(work: UnitOfWork, subject: Subject, task_id: int) -> task_queries.TaskRow:
     """The task, when the subject may see its case; "not found" (as for a missing id)
     otherwise."""
     found = _visible_task(subject).first(work.session, {"task_id": task_id})
     if found is None:
         raise NotFound(f"no task {task_id}")
-    return tasks.task_row(found)
+    return task_queries.task_row(found)
 
 
 @lru_cache(maxsize=1024)
 def _visible_task(subject: Subject) -> Prepared:
     """The task by id when its case is visible to ``subject`` (compiled once per subject)."""
     return Prepared(
-        select(*tasks.TASK_COLUMNS)
+        select(*task_queries.TASK_COLUMNS)
         .join(Case, Case.id == HumanTask.case_id)
         .where(HumanTask.id == bindparam("task_id"), visible_tasks(subject))
     )
@@ -72,7 +71,7 @@ def _visible_task(subject: Subject) -> Prepared:
 
 def show_task(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> dict[str, Any]:
     task = require_visible_task(work, subject, task_id)
-    return task_views(work, subject, user, [views.task_summary(work, task)])[0]
+    return task_views(work, subject, user, [summaries.task_summary(work, task)])[0]
 
 
 def open_tasks_for(
@@ -80,19 +79,19 @@ def open_tasks_for(
 ) -> list[dict[str, Any]]:
     """The open tasks of a case this subject may see after acting: all of them for those
     who see the case's actions, only their own for everyone else (and with ``mine_only``)."""
-    items = tasks.case_tasks(work, case_id)
+    items = task_queries.case_tasks(work, case_id)
     facts = facts_of(work, case_id, subject)
     if mine_only or "case_actions" not in decide(subject, facts, "summary").sections:
-        items = [i for i in items if tasks.is_eligible(work, i.task.id, user)]
-    return task_views(work, subject, user, views.task_summaries(work, items))
+        items = [i for i in items if task_queries.is_eligible(work, i.task.id, user)]
+    return task_views(work, subject, user, summaries.task_summaries(work, items))
 
 
-def claim(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> tasks.TaskRow:
+def claim(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> task_queries.TaskRow:
     require_visible_task(work, subject, task_id)
     return tasks.claim(work, task_id=task_id, user=user)
 
 
-def release(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> tasks.TaskRow:
+def release(work: UnitOfWork, subject: Subject, user: User, task_id: int) -> task_queries.TaskRow:
     require_visible_task(work, subject, task_id)
     return tasks.release(work, task_id=task_id, user=user)
 
@@ -110,7 +109,7 @@ def complete(
     return tasks.complete(work, task_id=task_id, user=user, data=data)
 
 
-def _customer_may_set(work: UnitOfWork, task: tasks.TaskRow, data: dict[str, Any]) -> None:
+def _customer_may_set(work: UnitOfWork, task: task_queries.TaskRow, data: dict[str, Any]) -> None:
     """A customer sets only what the task's form declares: a task without a form (which
     agents may complete with any variables) takes no data from them."""
     version_id = work.session.scalar(select(Case.version_id).where(Case.id == task.case_id))
@@ -125,7 +124,7 @@ def _customer_may_set(work: UnitOfWork, task: tasks.TaskRow, data: dict[str, Any
 
 def hand_over(
     work: UnitOfWork, subject: Subject, user: User, task_id: int, to: User, *, delegate: bool
-) -> tasks.TaskRow:
+) -> task_queries.TaskRow:
     """Reassign or delegate a task (agents' work): the decision must allow it, and the new
     holder must be allowed to see the case too."""
     task = require_visible_task(work, subject, task_id)

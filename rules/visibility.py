@@ -49,7 +49,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from engine.run.tasks import eligible
+from engine.run.task_queries import eligible
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.models import Case, CaseContact, HumanTask
 

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from casework.compose import App, build_app
+from casework.config import AppConfig
 from designer import deploy
-from engine.clock import ManualClock
+from engine.clock import Clock, ManualClock
 from engine.runtime import Runtime
 from engine.store.models import User
+from mail.settings import MailSettings
 from people import directory
 from tests.real_parts import missing
 from tests.scratch_db import PG_URL, scratch_schema, unreachable
@@ -52,10 +55,23 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def runtime(db_url: str, clock: ManualClock) -> Iterator[Runtime]:
+    """The engine alone (no hooks): what the engine's own tests run on."""
     rt = Runtime(db_url, clock=clock)
     rt.init_schema()
     yield rt
     rt.close()
+
+
+def wired_app(db_url: str, clock: Clock | None = None, mail: MailSettings | None = None) -> App:
+    """The application as every entry point builds it (``casework.compose.build_app``:
+    the runtime with the rules' hooks and mail), over ``db_url``, its schema created;
+    the clock is a manual one unless given."""
+    config = AppConfig(
+        database_url=db_url, clock=clock or ManualClock(), mail=mail or MailSettings()
+    )
+    app = build_app(config)
+    app.runtime.init_schema()
+    return app
 
 
 @pytest.fixture

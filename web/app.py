@@ -1,7 +1,8 @@
-"""The app factory: one FastAPI app around one Runtime (database, clock, caches).
+"""The app factory: one FastAPI app around one application (``casework.compose.App``:
+the runtime with its hooks, the mail settings).
 
-Tests build it over a throw-away database with a manual clock; ``run.py serve``
-builds it over the configured database and serves it with uvicorn.
+Tests build the application over a throw-away database with a manual clock;
+``run.py serve`` builds it from the configuration and serves this app with uvicorn.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from casework.compose import App
 from engine.run.workload import Workload, workload
 from engine.runtime import Runtime
 
 from . import docs, errors
 from .api import cases, directory, health, session, tasks, tokens, triage
-from .headers import SecurityHeaders
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
+from .security_headers import SecurityHeaders
 from .settings import WebSettings
 from .sso import pages as sso_pages
 from .sso.provider import Provider
@@ -56,7 +58,7 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-class App(FastAPI):
+class WebApp(FastAPI):
     """FastAPI with the security headers outside everything, errors included."""
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -72,10 +74,12 @@ def _workload_reader(runtime: Runtime) -> Callable[[], Workload]:
     return read
 
 
-def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI:
-    """The web app over ``runtime``; ``settings`` default to :meth:`WebSettings` defaults
-    (no trusted proxy, cookies Secure over HTTPS only, the default sign-in limits)."""
-    app = App(
+def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
+    """The web app over the application ``casework``; ``settings`` default to
+    :meth:`WebSettings` defaults (no trusted proxy, cookies Secure over HTTPS only, the
+    default sign-in limits)."""
+    runtime = casework.runtime
+    app = WebApp(
         title="Casework",
         summary="Case management: cases, tasks, streams and permissions",
         version="0.1.0",
@@ -84,6 +88,7 @@ def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI
         generate_unique_id_function=_operation_id,
     )
     app.state.runtime = runtime
+    app.state.mail = casework.mail  # the addresses and domain triage decisions use
     app.state.settings = settings = settings or WebSettings()
     app.state.oidc = Provider(settings.oidc) if settings.oidc else None
     sqlite = runtime.db.dialect.name == "sqlite"

@@ -22,6 +22,7 @@ from engine.errors import (
     NotFound,
     ProcessError,
 )
+from mail.message.quarantine import Quarantine
 from people.throttle import TooManyAttempts
 
 from .auth import NotAuthenticated
@@ -94,4 +95,5 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CaseworkError, on_engine_error)
+    app.add_exception_handler(Quarantine, on_engine_error)  # a held message that no longer parses
     app.add_exception_handler(NotAuthenticated, on_not_authenticated)

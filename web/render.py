@@ -32,4 +32,4 @@ def render(
 ) -> HTMLResponse:
     env: Environment = request.app.state.templates
     html = env.get_template(name).render(request=request, **context)
-    return HTMLResponse(html, status_code=status)  # security headers: web/headers.py
+    return HTMLResponse(html, status_code=status)  # security headers: web/security_headers.py

@@ -131,7 +131,7 @@ def open_case(
     )
     task_ids = workflows.save(work, live, actor_id=actor_id, extra={"number": ref.number})
     info = CaseInfo(case_id, version, raiser.id if raiser else None)
-    work.runtime.policies.case_opened(work, info, actor_id)
+    work.runtime.hooks.case_opened(work, info, actor_id)
     return OpenedCase(case_id, ref.number, ref.status, task_ids)
 
 

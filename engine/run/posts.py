@@ -59,7 +59,7 @@ def add_post(
         action="posted",
         after={"internal": internal, "length": len(body)},
     )
-    work.runtime.policies.post_added(work, case.id, post.id, internal)
+    work.runtime.hooks.post_added(work, case.id, post.id, internal)
     return post
 
 

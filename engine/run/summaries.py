@@ -17,7 +17,7 @@ from engine.store.fast import Prepared
 from engine.store.models import AuditEntry, Case, CaseType, HumanTask, User
 
 if TYPE_CHECKING:
-    from engine.run.tasks import InboxItem, TaskRow
+    from engine.run.task_queries import InboxItem, TaskRow
 
 _USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
 #: A summary names one or two people (raiser and assignee, who claimed and who completed):

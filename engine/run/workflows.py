@@ -312,7 +312,7 @@ def save(
             sla_clocks.sync_pause(work, case.id, open_tasks)
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
-        work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
+        work.runtime.hooks.tasks_ready(work, CaseInfo(case.id, live.version), created)
     return created
 
 

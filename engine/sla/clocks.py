@@ -390,7 +390,7 @@ def fire(work: UnitOfWork, timer_id: int) -> SlaNotice | None:
         send_after=calendar.next_open(work.now) if quiet else work.now,
     )
     version = work.runtime.version(work.session, case.version_id)
-    work.runtime.policies.sla_due(work, CaseInfo(case_id, version), notice)
+    work.runtime.hooks.sla_due(work, CaseInfo(case_id, version), notice)
     return notice
 
 

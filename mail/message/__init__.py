@@ -1,8 +1,8 @@
 """Pure message handling: bytes in, decisions out; no IMAP, no SMTP, no database.
 
 Modules: ``parse`` (with ``charsets``, ``headers``, ``parts``, ``html_text``, ``report``),
-``quotes``, ``classify``, ``fingerprint`` and ``thread_keys``; they import nothing of
-ours outside this package but the plain exception classes of ``mail.errors``.  Public:
+``quotes``, ``classify``, ``fingerprint`` and ``thread_keys``, and the one refusal,
+``quarantine``; they import nothing of ours outside this package.  Public:
 
 * :func:`parse_message` turns raw RFC 5322 bytes into an immutable :class:`ParsedMail`
   or raises :class:`Quarantine` with a reason -- never any other exception.
@@ -13,15 +13,14 @@ ours outside this package but the plain exception classes of ``mail.errors``.  P
   :func:`make_message_id` and :func:`reply_address` create the tokens we send out.
 """
 
-from mail.errors import MailError, Quarantine
 from mail.message.classify import Classification, classify
 from mail.message.parse import Attachment, ParsedMail, parse_message
+from mail.message.quarantine import Quarantine
 from mail.message.thread_keys import ThreadKey, make_message_id, reply_address, thread_candidates
 
 __all__ = [
     "Attachment",
     "Classification",
-    "MailError",
     "ParsedMail",
     "Quarantine",
     "ThreadKey",

@@ -19,11 +19,11 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
-from mail.errors import Quarantine
 from mail.message.charsets import clean_text, decode_bytes, decode_words
 from mail.message.headers import addresses, decoded_headers, first, message_ids, raw_values
 from mail.message.html_text import html_to_text, sanitize_html
 from mail.message.parts import charset, content_type, embedded_bytes, filename, payload_bytes
+from mail.message.quarantine import Quarantine
 from mail.message.quotes import Folded, fold_quotes
 from mail.message.report import DeliveryReport, read_report
 

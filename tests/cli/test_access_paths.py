@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from engine.clock import ManualClock
 from engine.run import cases
 from engine.runtime import Runtime
 from mail.settings import MailSettings
 from people import directory
 from rules import case_acts, load_subject
-from rules.policies import RulesPolicies
 from rules.restriction import restrict
+from tests.conftest import wired_app
 from tests.web.conftest import seed
 
 MISSING_CASE, MISSING_TASK = "C-999999", "999999"
@@ -44,10 +43,7 @@ def _open(rt: Runtime, who: str, title: str) -> tuple[str, str]:
 
 @pytest.fixture
 def desk(db_url: str, tmp_path: Path) -> Iterator[Desk]:
-    rt = Runtime(
-        db_url, clock=ManualClock(), policies=RulesPolicies(MailSettings(maildir=tmp_path))
-    )
-    rt.init_schema()
+    rt = wired_app(db_url, mail=MailSettings(maildir=tmp_path)).runtime
     seed(rt)
     own, _ = _open(rt, "carol", "Carol's printer")
     theirs, their_task = _open(rt, "dave", "Dave's invoice")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from designer import deploy, migration
 from designer.preview import preview_deploy
 from engine.definitions.config import CaseTypeConfig
-from engine.run import case_types, cases, tasks
+from engine.run import case_types, cases, task_queries, tasks
 from engine.store.models import AuditEntry, Case, HumanTask, Timer
 from people.directory import user_by_name
 from tests.conftest import Support
@@ -40,7 +40,7 @@ def _open(support: Support) -> str:
 def _open_tasks(support: Support, number: str) -> list[HumanTask]:
     with support.runtime.unit() as work:
         case = cases.case_by_number(work, number)
-        return [i.task for i in tasks.case_tasks(work, case.id) if i.task.state == "open"]
+        return [i.task for i in task_queries.case_tasks(work, case.id) if i.task.state == "open"]
 
 
 def _complete(support: Support, number: str, name: str, user: str, data: dict) -> None:

@@ -6,17 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from casework.compose import scenario_runtimes
+from casework.config import AppConfig
 from designer.scenarios import ScenarioFailed, load_scenario, run_scenario, scenario_files
 from engine.errors import DefinitionError
-from mail.settings import MailSettings
-from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES
+
+#: Scenario runtimes wired as ``run.py test-process`` wires them.
+WIRED = scenario_runtimes(AppConfig())
 
 
 @pytest.mark.parametrize("path", scenario_files(PROCESSES), ids=lambda p: p.name)
 def test_shipped_scenario(path: Path):
     lines: list[str] = []
-    run_scenario(load_scenario(path), policies=RulesPolicies(MailSettings()), report=lines.append)
+    run_scenario(load_scenario(path), open_runtime=WIRED, report=lines.append)
     assert lines[0].startswith("start: case C-000001") and all(
         line.endswith(": ok") for line in lines[1:]
     ), lines
@@ -41,7 +44,7 @@ tasks = ["Propose resolution"]
 """,
     )
     with pytest.raises(ScenarioFailed) as failed:
-        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"))
+        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"), open_runtime=WIRED)
     assert str(failed.value) == (
         "step 1 (complete Triage case): expected tasks ['Propose resolution'], got ['Investigate']"
     )
@@ -57,7 +60,7 @@ group = "specialists"
 """,
     )
     with pytest.raises(ScenarioFailed) as failed:
-        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"))
+        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"), open_runtime=WIRED)
     assert failed.value.step == "step 1 (complete Triage case)"
     assert "refused: " in str(failed.value) and "may not act on task" in str(failed.value)
 
@@ -129,7 +132,7 @@ emails = 3
     scenario = load_scenario(path)
     assert scenario.process == tmp_path / "desk.bpmn"
     with pytest.raises(ScenarioFailed) as failed:
-        run_scenario(scenario, policies=RulesPolicies(MailSettings()))
+        run_scenario(scenario, open_runtime=WIRED)
     assert failed.value.step == "step 2"
     assert "expected emails '3 mail(s)', got ['to support-leads-member@scenario.test: " in str(
         failed.value
@@ -139,7 +142,7 @@ emails = 3
 def test_start_data_the_start_form_refuses_fails_the_start(tmp_path: Path):
     path = _write(tmp_path, '[start]\nsubject = ""\n')
     with pytest.raises(ScenarioFailed) as failed:
-        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"))
+        run_scenario(load_scenario(path, PROCESSES / "support.bpmn"), open_runtime=WIRED)
     assert failed.value.step == "start"
     assert "the case cannot be opened: cannot open the case: subject: is required" in str(
         failed.value

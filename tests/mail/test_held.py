@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+import mail.held
 from engine.errors import Conflict, InvalidInput
 from engine.store.mailbox import InboundMessage
 from engine.store.models import AuditEntry, CaseContact, Contact
-from mail import held as triage
 from mail.mailboxes import add_mailbox
 from people import directory
 from tests.mail.helpers import build
@@ -65,7 +65,7 @@ def test_mail_naming_a_foreign_case_waits_for_triage_and_touches_nothing(desk: D
             work.session.scalar(select(Contact.id).where(Contact.email == "erik@partner.example"))
             is None
         )
-        waiting = triage.held(work)
+        waiting = mail.held.held(work)
     assert [row.id for row, _ in waiting] == [held.inbound_id]
     assert number in (waiting[0][0].attempted_match or "")
 
@@ -74,7 +74,7 @@ def test_an_agent_threads_it_into_the_case_and_the_sender_joins_that_case(desk: 
     number = _request(desk)
     held = _foreign_reply(desk, number)
     with desk.runtime.unit() as work:
-        decided = triage.thread_into(
+        decided = mail.held.thread_into(
             work, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN
         )
     assert (decided.state, decided.case_number, decided.matched_by) == (
@@ -112,7 +112,7 @@ def test_an_agent_opens_a_case_of_its_own_for_it(desk: Desk):
     number = _request(desk)
     held = _foreign_reply(desk, number)
     with desk.runtime.unit() as work:
-        decided = triage.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
+        decided = mail.held.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
     assert decided.case_number not in (None, number)
     assert decided.matched_by == "triage:alice"
     opened = desk.case(decided.case_number)
@@ -126,9 +126,11 @@ def test_a_decided_message_cannot_be_decided_again(desk: Desk):
     number = _request(desk)
     held = _foreign_reply(desk, number)
     with desk.runtime.unit() as work:
-        triage.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
+        mail.held.open_case_for(work, held.inbound_id, agent=_agent(desk), domain=DOMAIN)
     with desk.runtime.unit() as work, pytest.raises(Conflict, match="not waiting for triage"):
-        triage.thread_into(work, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN)
+        mail.held.thread_into(
+            work, held.inbound_id, number=number, agent=_agent(desk), domain=DOMAIN
+        )
     assert len(desk.posts(number)) == 1
 
 
@@ -143,7 +145,7 @@ def test_a_participant_and_a_new_request_are_never_held(desk: Desk):
     )
     assert (reply.state, reply.case_number) == ("processed", number)
     with desk.runtime.unit() as work:
-        assert triage.held(work) == []
+        assert mail.held.held(work) == []
         assert (
             work.session.scalar(select(InboundMessage.id).where(InboundMessage.state == "triage"))
             is None

@@ -15,7 +15,7 @@ from engine.errors import InvalidInput
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
 from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, connect, fetch_again
 from mail.intake import retry
-from mail.tokens import case_token
+from mail.reply_tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
 from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
 from tests.mail.message.test_corpus import expected_kind

@@ -22,7 +22,7 @@ from engine.store.models import (
     PostAttachment,
 )
 from mail.mailboxes import add_domain_rule
-from mail.tokens import case_token
+from mail.reply_tokens import case_token
 from people import directory
 from rules import load_subject, related_cases_query
 from tests.mail.helpers import build

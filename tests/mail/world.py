@@ -17,8 +17,7 @@ from mail.mailboxes import MailboxSpec, add_mailbox
 from mail.settings import MailSettings
 from people import directory
 from rules.admin import permit_customers
-from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, seed_directory
+from tests.conftest import PROCESSES, seed_directory, wired_app
 
 DOMAIN = "casework.example"
 GROUP_ADDRESS = "support@casework.example"
@@ -83,8 +82,7 @@ def make_desk(
     """Runtime with the real rules, seeded people, the support case type and a mailbox
     (``with_mailbox=False``: none yet, its id is 0)."""
     settings = MailSettings(domain=DOMAIN, sender=GROUP_ADDRESS)
-    rt = Runtime(db_url, clock=clock or ManualClock(), policies=RulesPolicies(settings))
-    rt.init_schema()
+    rt = wired_app(db_url, clock, settings).runtime
     seed_directory(rt)
     config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")
     with rt.unit() as work:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from engine.errors import CaseworkError, Conflict, Forbidden, InvalidInput, NotFound
-from engine.run import tasks
+from engine.run import task_queries
 from engine.store.models import Case, Group, HumanTask, User
 from rules import Level, case_acts, load_subject, task_acts
 from rules.decision import decide
@@ -222,7 +222,9 @@ def _check_actions(world: World, name: str, users: list[str]) -> None:
                     "unrestrict": partial(unrestrict, work, subject, case),
                     "explain": partial(case_acts.explain_for, work, subject, subject, number),
                 }
-                if tasks.case_tasks(work, case.id):  # closing is refused while tasks are open
+                if task_queries.case_tasks(
+                    work, case.id
+                ):  # closing is refused while tasks are open
                     acts["close"] = partial(case_acts.close_case, work, subject, user, number)
                 for action, act in acts.items():
                     outcome = _outcome(work, act)
@@ -290,7 +292,7 @@ def _check_inbox(world: World, name: str) -> None:
         ):
             case = work.session.get(Case, task.case_id)
             seen = decide(subject, load_facts(work, case, subject), "summary").allowed
-            if seen and tasks.is_eligible(work, task.id, user):
+            if seen and task_queries.is_eligible(work, task.id, user):
                 expected.add(task.id)
     assert inbox == expected, (name, sorted(inbox), sorted(expected))
 

@@ -15,7 +15,7 @@ from engine.store.access import CaseGrant
 from engine.store.models import AuditEntry, Case, Group, HumanTask, User
 from rules import Level, case_acts, load_subject, task_acts
 from rules.admin import set_portal_access
-from rules.decisions import explain
+from rules.checks import explain
 from rules.levels import ACTIONS
 from rules.restriction import grant, restrict, unrestrict
 from rules.sections import SECTIONS

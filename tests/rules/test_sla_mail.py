@@ -15,15 +15,13 @@ from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import DefinitionError
 from engine.run import cases, posts, timers
-from engine.runtime import Runtime
 from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
 from mail.settings import MailSettings
 from mail.smtp import SmtpSettings, SmtpTransport, send_due
 from people import directory
-from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, seed_directory, support_toml
+from tests.conftest import PROCESSES, seed_directory, support_toml, wired_app
 
 SLA = """
 [sla.calendar]
@@ -60,8 +58,7 @@ def test_it_mails_a_warning_and_a_breach_to_the_escalation_group(db_url, tmp_pat
     port, inbox = smtp
     clock = ManualClock()
     settings = MailSettings(domain="support.example", sender="support@support.example")
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(settings))
-    rt.init_schema()
+    rt = wired_app(db_url, clock, settings).runtime
     users = seed_directory(rt)
     with rt.unit() as work:
         for name in ("lee",):
@@ -105,8 +102,7 @@ def test_it_meets_first_response_and_restarts_next_update_when_an_agent_answers(
     db_url, tmp_path: Path
 ):
     clock = ManualClock()
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
-    rt.init_schema()
+    rt = wired_app(db_url, clock).runtime
     users = seed_directory(rt)
     config_path = tmp_path / "support.toml"
     config_path.write_text(
@@ -171,8 +167,7 @@ urgent_priorities = ["urgent"]
 
 
 def _quiet_runtime(db_url: str, tmp_path: Path, clock: ManualClock):
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
-    rt.init_schema()
+    rt = wired_app(db_url, clock).runtime
     users = seed_directory(rt)
     with rt.unit() as work:
         directory.user_by_name(work, "lee").email = "lee@example.com"
@@ -230,8 +225,7 @@ def test_the_customers_answer_ends_a_wait_on_the_customer(db_url, tmp_path: Path
 
 def test_a_case_type_brings_its_own_breach_template_stored_with_its_version(db_url, tmp_path: Path):
     clock = ManualClock()
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings()))
-    rt.init_schema()
+    rt = wired_app(db_url, clock).runtime
     users = seed_directory(rt)
     with rt.unit() as work:
         directory.user_by_name(work, "lee").email = "lee@example.com"

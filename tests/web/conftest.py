@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from casework.compose import App
 from designer import deploy
 from engine.clock import ManualClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings
 from people import directory
 from rules.admin import permit_case_type, permit_customers, set_portal_access
-from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES
+from tests.conftest import PROCESSES, wired_app
 from web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -35,9 +35,13 @@ CUSTOMERS = {"carol": "Acme", "dave": "Globex"}
 
 @dataclass
 class Site:
-    runtime: Runtime
+    app: App
     clock: ManualClock
     client: TestClient
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.runtime
 
     def login(self, username: str) -> TestClient:
         """A fresh client logged in as ``username`` with its CSRF header set."""
@@ -79,9 +83,7 @@ def seed(rt: Runtime) -> None:
 
 @pytest.fixture
 def site(db_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Site]:
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings(maildir=tmp_path)))
-    rt.init_schema()
-    seed(rt)
-    with TestClient(create_app(rt)) as client:
-        yield Site(rt, clock, client)
-    rt.close()
+    with wired_app(db_url, clock, MailSettings(maildir=tmp_path)) as app:
+        seed(app.runtime)
+        with TestClient(create_app(app)) as client:
+            yield Site(app, clock, client)

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from playwright import sync_api as playwright_api
 
-from engine.runtime import Runtime
 from mail.settings import MailSettings
-from rules.policies import RulesPolicies
+from tests.conftest import wired_app
 from tests.real_parts import missing
 from tests.web.conftest import PASSWORD, seed
 from tests.web.serving import served
@@ -31,14 +30,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
-    rt = Runtime(
-        f"sqlite:///{folder / 'web.db'}", policies=RulesPolicies(MailSettings(maildir=folder))
-    )
-    rt.init_schema()
-    seed(rt)
-    with served(create_app(rt)) as base:
-        yield base
-    rt.close()
+    with wired_app(f"sqlite:///{folder / 'web.db'}", mail=MailSettings(maildir=folder)) as app:
+        seed(app.runtime)
+        with served(create_app(app)) as base:
+            yield base
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from casework.compose import App
 from engine.clock import ManualClock
 from engine.runtime import Runtime
+from engine.store.credentials import WebSession
 from engine.store.models import AuditEntry, User
-from engine.store.web import WebSession
 from mail.settings import MailSettings
 from people import directory
 from people.throttle import LoginLimits
-from rules.policies import RulesPolicies
 from rules.provider_users import AccountPolicy
+from tests.conftest import wired_app
 from tests.web.conftest import seed
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider, new_key, running
 from tests.web.serving import served
@@ -54,6 +55,7 @@ class Sso:
     provider: TestProvider
     base: str
     client: httpx.Client
+    app: App
 
     def sign_in(self, **identity: Any) -> httpx.Response:
         """Follow the whole sign-in as a browser would, approving ``identity``."""
@@ -74,8 +76,8 @@ def make_sso(
     db_url: str, clock: ManualClock, tmp_path: Path, keys: dict[str, Any]
 ) -> Iterator[Callable[..., Sso]]:
     """Start Casework configured for the test provider, with ``AccountPolicy`` fields."""
-    rt = Runtime(db_url, clock=clock, policies=RulesPolicies(MailSettings(maildir=tmp_path)))
-    rt.init_schema()
+    app = wired_app(db_url, clock, MailSettings(maildir=tmp_path))
+    rt = app.runtime
     seed(rt)
     with rt.unit() as work:
         directory.add_group(work, name="newsletter")  # gives no access: not an agent group
@@ -93,18 +95,18 @@ def make_sso(
                 accounts=AccountPolicy(group_map=GROUP_MAP, **policy),
             ),
         )
-        serving = served(create_app(rt, settings))
+        serving = served(create_app(app, settings))
         base = serving.__enter__()
         client = httpx.Client(follow_redirects=True, timeout=30)
         opened.append((serving, client))
-        return Sso(rt, provider, base, client)
+        return Sso(rt, provider, base, client, app)
 
     with running(provider):
         yield make
         for serving, client in opened:
             client.close()
             serving.__exit__(None, None, None)
-    rt.close()
+    app.close()
 
 
 def refused(answer: httpx.Response, status: int, words: str) -> None:
@@ -291,7 +293,7 @@ def test_denied_consent_and_a_provider_that_is_down_end_on_a_clear_page(make_sso
             issuer=nobody_listens, client_id=CLIENT_ID, client_secret="s", name="Test IdP"
         )
     )
-    with served(create_app(sso.runtime, settings)) as base, httpx.Client() as client:
+    with served(create_app(sso.app, settings)) as base, httpx.Client() as client:
         refused(client.get(f"{base}/login/oidc"), 502, "ould not read the identity provider")
 
 

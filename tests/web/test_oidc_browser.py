@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from engine.clock import SystemClock
 from engine.runtime import Runtime
 from mail.settings import MailSettings
 from people import directory
-from rules.policies import RulesPolicies
 from rules.provider_users import AccountPolicy
+from tests.conftest import wired_app
 from tests.web.conftest import seed
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider, new_key, running
 from tests.web.serving import served
@@ -32,10 +33,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TestProvider, Runtime]]:
     folder = tmp_path_factory.mktemp("oidc-browser")
-    rt = Runtime(
-        f"sqlite:///{folder / 'web.db'}", policies=RulesPolicies(MailSettings(maildir=folder))
-    )
-    rt.init_schema()
+    url = f"sqlite:///{folder / 'web.db'}"
+    app = wired_app(url, SystemClock(), MailSettings(maildir=folder))  # the provider's time
+    rt = app.runtime
     seed(rt)
     provider = TestProvider(key=new_key("k1"), now=lambda: int(time.time()))
     with running(provider):
@@ -50,9 +50,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TestPr
                 ),
             )
         )
-        with served(create_app(rt, settings)) as base:
+        with served(create_app(app, settings)) as base:
             yield base, provider, rt
-    rt.close()
+    app.close()
 
 
 def test_chromium_signs_in_through_the_provider_and_lands_on_the_inbox(browser: Any, site):  # noqa: F811

@@ -23,11 +23,12 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings, strategies
 
+from casework.compose import App, build_app
+from casework.config import AppConfig
 from engine.runtime import Runtime
 from mail.settings import MailSettings
 from people import tokens
 from people.directory import user_by_name
-from rules.policies import RulesPolicies
 from tests.web.conftest import seed
 from web.app import create_app
 from web.settings import WebSettings
@@ -60,22 +61,21 @@ class Fuzzed:
         copy = self.folder / f"run-{self.runs}.db"
         shutil.copyfile(self.pristine, copy)
         self.runtime().close()
-        self.app.state.runtime = _runtime(copy, self.folder)
+        self.app.state.runtime = _app(copy, self.folder).runtime
 
 
-def _runtime(path: Path, folder: Path) -> Runtime:
-    return Runtime(f"sqlite:///{path}", policies=RulesPolicies(MailSettings(maildir=folder)))
+def _app(path: Path, folder: Path) -> App:
+    return build_app(AppConfig(database_url=f"sqlite:///{path}", mail=MailSettings(maildir=folder)))
 
 
 @pytest.fixture
 def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
     pristine = tmp_path / "seeded.db"
-    rt = _runtime(pristine, tmp_path)
-    rt.init_schema()
-    seed(rt)
-    rt.close()
+    with _app(pristine, tmp_path) as seeding:
+        seeding.runtime.init_schema()
+        seed(seeding.runtime)
     # no worker runs beside the fuzzed app: /ready checks the database and schema only
-    app = create_app(_runtime(pristine, tmp_path), WebSettings(ready_heartbeat_seconds=0))
+    app = create_app(_app(pristine, tmp_path), WebSettings(ready_heartbeat_seconds=0))
     found = Fuzzed(schemathesis.openapi.from_asgi("/openapi.json", app), app, pristine, tmp_path)
     found.reset()
 

@@ -79,7 +79,7 @@ def test_unknown_inactive_and_known_names_all_run_the_password_hash(site: Site, 
 
 def _app(site: Site, **limits: object) -> TestClient:
     settings = WebSettings(login_limits=LoginLimits(**limits))  # type: ignore[arg-type]
-    return TestClient(create_app(site.runtime, settings))
+    return TestClient(create_app(site.app, settings))
 
 
 def test_a_name_backs_off_exponentially_but_never_longer_than_the_cap(site: Site):
@@ -113,7 +113,7 @@ def test_spraying_one_password_over_many_names_is_limited_per_address(site: Site
 
 
 def test_a_forged_forwarded_for_does_not_move_the_address_limit(site: Site):
-    app = create_app(site.runtime, WebSettings(login_limits=LoginLimits(address_failures=3)))
+    app = create_app(site.app, WebSettings(login_limits=LoginLimits(address_failures=3)))
     with served(app) as base, httpx.Client(base_url=base) as client:
         for n, name in enumerate(("alice", "bob", "sam"), 1):
             answer = sign_in(client, name, "guess", **{"X-Forwarded-For": f"203.0.113.{n}"})
@@ -127,7 +127,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit_and_names_keep_the
         forwarded_allow_ips="127.0.0.1",
         login_limits=LoginLimits(user_failures=3, address_failures=3),
     )
-    with served(create_app(site.runtime, settings)) as base, httpx.Client(base_url=base) as proxy:
+    with served(create_app(site.app, settings)) as base, httpx.Client(base_url=base) as proxy:
         for name in ("alice", "sam", "lee"):  # one bad client behind the proxy ...
             answer = sign_in(proxy, name, "guess", **{"X-Forwarded-For": "198.51.100.66"})
             assert answer.status_code == 422
@@ -151,8 +151,8 @@ def test_cookies_are_secure_when_the_client_came_over_https(site: Site):
     cookie = sign_in(site.client, "alice", PASSWORD).headers["set-cookie"]
     assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     https = {"X-Forwarded-Proto": "https"}
-    trusting = create_app(site.runtime, WebSettings(forwarded_allow_ips="127.0.0.1"))
+    trusting = create_app(site.app, WebSettings(forwarded_allow_ips="127.0.0.1"))
     with served(trusting) as base, httpx.Client(base_url=base) as proxy:
         assert "Secure" in sign_in(proxy, "alice", PASSWORD, **https).headers["set-cookie"]
-    with served(create_app(site.runtime)) as base, httpx.Client(base_url=base) as stranger:
+    with served(create_app(site.app)) as base, httpx.Client(base_url=base) as stranger:
         assert "Secure" not in sign_in(stranger, "alice", PASSWORD, **https).headers["set-cookie"]

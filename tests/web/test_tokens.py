@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from engine.store.web import ApiToken
+from engine.store.credentials import ApiToken
 from tests.web.conftest import Site
 from tests.web.test_pages import browser_login, csrf_of
 

@@ -13,9 +13,9 @@ from engine.run import cases, posts
 from engine.store.models import PostAttachment, StreamPost
 from people.directory import user_by_name
 from rules import case_acts, load_subject, posts_query, task_acts
+from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for
 from rules.levels import Action
-from rules.pages import case_list_query
 from rules.restriction import grant, unrestrict
 from rules.sections import Section
 
@@ -32,8 +32,8 @@ from ..answers import (
     links,
 )
 from ..auth import SIGNED_IN, acting
-from ..routing import UnitRoute
 from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Strict, Text
+from ..unit_routes import UnitRoute
 from .params import CaseNumber, Id
 
 router = APIRouter(

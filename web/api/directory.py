@@ -31,8 +31,8 @@ from ..answers import (
     links,
 )
 from ..auth import SIGNED_IN, Actor, acting
-from ..routing import UnitRoute
 from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text
+from ..unit_routes import UnitRoute
 from .params import Id
 
 router = APIRouter(

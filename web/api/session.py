@@ -21,8 +21,8 @@ from ..auth import (
     password_sign_in,
     set_cookie,
 )
-from ..routing import UnitRoute
 from ..schemas import Login, NewPassword
+from ..unit_routes import UnitRoute
 
 router = APIRouter(route_class=UnitRoute, prefix="/api", tags=["authentication"])
 

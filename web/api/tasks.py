@@ -12,14 +12,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from engine.run import summaries as views
+from engine.run import summaries
 from rules import task_acts
 from rules.case_view import task_views
 
 from ..answers import TaskAnswer, TaskSummary, errors, links
 from ..auth import SIGNED_IN, Actor, acting
-from ..routing import UnitRoute
 from ..schemas import CompleteTask
+from ..unit_routes import UnitRoute
 from .params import Id
 
 router = APIRouter(
@@ -65,7 +65,7 @@ def show_task(request: Request, task_id: Id) -> dict[str, Any]:
 
 
 def _answer(me: Actor, task: Any) -> dict[str, Any]:
-    summary = task_views(me.work, me.subject, me.user, [views.task_summary(me.work, task)])[0]
+    summary = task_views(me.work, me.subject, me.user, [summaries.task_summary(me.work, task)])[0]
     return {
         "task": summary,
         "open_tasks": task_acts.open_tasks_for(me.work, me.subject, me.user, task.case_id),

@@ -17,8 +17,8 @@ from people import tokens
 
 from ..answers import NewTokenAnswer, Revoked, Token, errors, links
 from ..auth import SIGNED_IN, acting
-from ..routing import UnitRoute
 from ..schemas import NewToken
+from ..unit_routes import UnitRoute
 from .params import Id
 
 router = APIRouter(

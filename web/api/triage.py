@@ -10,18 +10,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+import mail.held
 from engine.store.mailbox import InboundMessage, Mailbox
-from mail import held as triage
-from mail.errors import Quarantine
 from mail.intake import Outcome, post_body
 from mail.message.parse import parse_message
-from mail.settings import MailSettings
-from rules.pages import require_triage_decision, workable_type_keys
+from mail.message.quarantine import Quarantine
+from rules.case_lists import require_triage_decision, workable_type_keys
 
 from ..answers import HeldMail, TriageOutcome, errors, links
 from ..auth import SIGNED_IN, acting
-from ..routing import UnitRoute
 from ..schemas import ThreadInto
+from ..unit_routes import UnitRoute
 from .params import Id
 
 router = APIRouter(
@@ -73,7 +72,7 @@ def outcome_row(outcome: Outcome) -> dict[str, Any]:
 def held(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
         keys = workable_type_keys(me.work, me.subject)
-        return [held_row(row, box) for row, box in triage.held(me.work, case_types=keys)]
+        return [held_row(row, box) for row, box in mail.held.held(me.work, case_types=keys)]
 
 
 @router.post(
@@ -86,8 +85,8 @@ def held(request: Request) -> list[dict[str, Any]]:
 def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         require_triage_decision(me.work, me.subject, inbound_id, into=None)
-        outcome = triage.open_case_for(
-            me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
+        outcome = mail.held.open_case_for(
+            me.work, inbound_id, agent=me.user, domain=request.app.state.mail.domain
         )
         return outcome_row(outcome)
 
@@ -102,11 +101,11 @@ def open_case(request: Request, inbound_id: Id) -> dict[str, Any]:
 def thread(request: Request, inbound_id: Id, body: ThreadInto) -> dict[str, Any]:
     with acting(request) as me:
         require_triage_decision(me.work, me.subject, inbound_id, into=body.case)
-        outcome = triage.thread_into(
+        outcome = mail.held.thread_into(
             me.work,
             inbound_id,
             number=body.case,
             agent=me.user,
-            domain=MailSettings.from_env().domain,
+            domain=request.app.state.mail.domain,
         )
         return outcome_row(outcome)

@@ -23,7 +23,7 @@ from ..api.params import Id
 from ..api.session import set_session_cookie
 from ..auth import Actor, acting, change_own_password
 from ..render import render
-from ..routing import UnitRoute
+from ..unit_routes import UnitRoute
 from .common import base_context, read_form
 
 router = APIRouter(route_class=UnitRoute, include_in_schema=False)

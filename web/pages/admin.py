@@ -16,7 +16,7 @@ from people import directory, logins, passwords
 from ..api.directory import require_admin
 from ..auth import acting
 from ..render import render
-from ..routing import UnitRoute
+from ..unit_routes import UnitRoute
 from .common import base_context, read_form
 
 router = APIRouter(route_class=UnitRoute, prefix="/admin", include_in_schema=False)

@@ -11,15 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import InvalidInput
 from engine.run import cases
 from rules import case_acts, task_acts
+from rules.case_lists import case_list_query
 from rules.case_view import summary_for
-from rules.pages import case_list_query
 from rules.public import opening_form
-from rules.views import views_for
+from rules.saved_views import views_for
 
 from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
-from ..routing import UnitRoute
+from ..unit_routes import UnitRoute
 from .common import (
     add_login_routes,
     base_context,

@@ -15,8 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput
-from engine.run import summaries as views
-from engine.run import tasks
+from engine.run import summaries, task_queries
 from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
@@ -135,7 +134,7 @@ def case_context(
     detail = case_page(me.work, me.subject, me.user, number)
     case = me.work.session.query(Case).filter(Case.number == number).one()
     open_tasks = [t for t in detail["tasks"] if t["state"] == "open"]
-    eligible = {t["id"] for t in open_tasks if tasks.is_eligible(me.work, t["id"], me.user)}
+    eligible = {t["id"] for t in open_tasks if task_queries.is_eligible(me.work, t["id"], me.user)}
     stream = [p for p in detail["stream"] if show_internal or not p["internal"]]
     full = "case_details" in detail["sections"] and not portal
     allowed = set(detail["allowed"])
@@ -173,7 +172,7 @@ async def task_action(
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             task = task_acts.require_visible_task(me.work, me.subject, task_id)
-            number = views.task_summary(me.work, task)["case"]
+            number = summaries.task_summary(me.work, task)["case"]
             if verb == "complete":
                 task_acts.complete(me.work, me.subject, me.user, task_id, task_form_data(form))
             else:
@@ -201,7 +200,7 @@ def _case_again(
     values = task_form_data(form)
     with acting(request, form.get("csrf_token")) as me:
         task = task_acts.require_visible_task(me.work, me.subject, task_id)
-        number = views.task_summary(me.work, task)["case"]
+        number = summaries.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
     context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
     return render(request, "case.html", context, status=422)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from rules.case_lists import case_list_query
 from rules.case_view import customer_summary
-from rules.pages import case_list_query
 
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
-from ..routing import UnitRoute
+from ..unit_routes import UnitRoute
 from .agents import Number, TaskId, Verb, Word, new_case_page, open_from_form, post_from_form
 from .common import add_login_routes, base_context, case_context, task_action
 

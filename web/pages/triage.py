@@ -11,16 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+import mail.held
 from engine.errors import InvalidInput
-from mail import held as triage
-from mail.settings import MailSettings
-from rules.pages import require_triage_decision, workable_type_keys
+from rules.case_lists import require_triage_decision, workable_type_keys
 
 from ..api.params import CASE_NUMBER, Id
 from ..api.triage import held_row
 from ..auth import acting
 from ..render import render
-from ..routing import UnitRoute
+from ..unit_routes import UnitRoute
 from .agents import agent
 from .common import base_context, read_form
 
@@ -32,7 +31,7 @@ def held(request: Request) -> Response:
     with acting(request) as me:
         agent(me)  # customers have the portal
         keys = workable_type_keys(me.work, me.subject)
-        rows = [held_row(row, box) for row, box in triage.held(me.work, case_types=keys)]
+        rows = [held_row(row, box) for row, box in mail.held.held(me.work, case_types=keys)]
         context = {**base_context(me, False), "held": rows}
     return render(request, "triage.html", context)
 
@@ -44,8 +43,8 @@ async def open_case(request: Request, inbound_id: Id) -> Response:
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             require_triage_decision(me.work, me.subject, inbound_id, into=None)
-            outcome = triage.open_case_for(
-                me.work, inbound_id, agent=me.user, domain=MailSettings.from_env().domain
+            outcome = mail.held.open_case_for(
+                me.work, inbound_id, agent=me.user, domain=request.app.state.mail.domain
             )
         return RedirectResponse(f"/cases/{outcome.case_number}", status_code=303)
 
@@ -64,12 +63,12 @@ async def thread(request: Request, inbound_id: Id) -> Response:
                     "cannot add the message", {"case": "a case number, e.g. C-000123"}
                 )
             require_triage_decision(me.work, me.subject, inbound_id, into=number)
-            triage.thread_into(
+            mail.held.thread_into(
                 me.work,
                 inbound_id,
                 number=number,
                 agent=me.user,
-                domain=MailSettings.from_env().domain,
+                domain=request.app.state.mail.domain,
             )
         return RedirectResponse(f"/cases/{number}", status_code=303)
 

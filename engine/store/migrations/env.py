@@ -3,11 +3,11 @@
 from alembic import context
 
 import engine.store.access
+import engine.store.credentials
 import engine.store.mailbox
 import engine.store.operations
 import engine.store.outbox
-import engine.store.sla
-import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables on Base.metadata
+import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.store.models import Base
 
 connection = context.config.attributes["connection"]

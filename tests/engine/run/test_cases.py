@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.run import cases, posts, tasks
+from engine.run import cases, posts, task_queries, tasks
 from engine.store.models import AuditEntry, Case, CaseContact, HumanTask
 from people import directory
 from rules import load_subject, posts_query
@@ -33,7 +33,8 @@ def _inbox(support: Support, user: str, scope: str = "all") -> list[tuple[int, s
     with support.runtime.unit() as work:
         who = directory.user_by_name(work, user)
         return [
-            (i.task.id, i.case_number, i.task.name) for i in tasks.inbox(work, who, scope=scope)
+            (i.task.id, i.case_number, i.task.name)
+            for i in task_queries.inbox(work, who, scope=scope)
         ]
 
 
@@ -45,7 +46,9 @@ def _complete(support: Support, task_id: int, user: str, data: dict | None = Non
 def _task_named(support: Support, number: str, name: str) -> int:
     with support.runtime.unit() as work:
         case = cases.case_by_number(work, number)
-        return next(i.task.id for i in tasks.case_tasks(work, case.id) if i.task.name == name)
+        return next(
+            i.task.id for i in task_queries.case_tasks(work, case.id) if i.task.name == name
+        )
 
 
 def test_it_opens_a_case_with_a_number_and_a_triage_task_for_the_service_desk(support: Support):
@@ -237,7 +240,7 @@ def test_it_gives_owner_tasks_only_to_the_raiser_and_contacts_of_that_case(suppo
         work.session.add(CaseContact(case_id=case.id, contact_id=contact.id))
     assert [t for t, _, _ in _inbox(support, "erin")] == [confirm]
     with support.runtime.unit() as work:
-        assert tasks.is_eligible(work, confirm, erin)
+        assert task_queries.is_eligible(work, confirm, erin)
 
 
 def test_it_keeps_internal_posts_out_of_the_customer_stream(support: Support):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from designer import deploy
 from engine.errors import Conflict
-from engine.run import cases, tasks, timers, workflows
+from engine.run import cases, task_queries, tasks, timers, workflows
 from engine.store.models import HumanTask, Timer
 from tests.conftest import PROCESSES, Support
 
@@ -20,7 +20,7 @@ def _open(support: Support) -> tuple[str, int]:
         case = cases.open_case(
             work, case_type="SUPPORT", subject="Race", raiser=support.users["carol"]
         )
-        return case.number, tasks.case_tasks(work, case.id)[0].task.id
+        return case.number, task_queries.case_tasks(work, case.id)[0].task.id
 
 
 def test_it_lets_exactly_one_of_two_simultaneous_completions_win(support: Support):
@@ -48,7 +48,7 @@ def test_it_lets_exactly_one_of_two_simultaneous_completions_win(support: Suppor
         assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
         with support.runtime.unit() as work:
             case = cases.case_by_number(work, number)
-            open_names = [i.task.name for i in tasks.case_tasks(work, case.id)]
+            open_names = [i.task.name for i in task_queries.case_tasks(work, case.id)]
         assert open_names == ["Propose resolution"]
 
 
@@ -59,8 +59,8 @@ def test_it_fires_the_overdue_timer_into_an_escalation_task(support: Support, cl
     assert timers.sweep(support.runtime) == [number]
     with support.runtime.unit() as work:
         case = cases.case_by_number(work, number)
-        open_tasks = {i.task.name: i.task for i in tasks.case_tasks(work, case.id)}
-        lee_sees = [i.task.name for i in tasks.inbox(work, support.users["lee"])]
+        open_tasks = {i.task.name: i.task for i in task_queries.case_tasks(work, case.id)}
+        lee_sees = [i.task.name for i in task_queries.inbox(work, support.users["lee"])]
         assert case.next_timer_due is None
     assert set(open_tasks) == {"Triage case", "Review overdue triage"}
     assert open_tasks["Review overdue triage"].role == "escalation"
@@ -91,7 +91,7 @@ def test_it_keeps_running_cases_on_their_version(support: Support, tmp_path: Pat
         old_case = cases.case_by_number(work, old_number)
         new_case = cases.case_by_number(work, new_number)
         names = {
-            c.number: [i.task.name for i in tasks.case_tasks(work, c.id)]
+            c.number: [i.task.name for i in task_queries.case_tasks(work, c.id)]
             for c in (old_case, new_case)
         }
     assert names == {old_number: ["Triage case"], new_number: ["Triage the case"]}

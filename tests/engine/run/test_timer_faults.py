@@ -32,11 +32,9 @@ from engine.runtime import Runtime
 from engine.store.models import Timer
 from engine.store.outbox import OutboxMessage
 from mail.outbox import CLAIM_LEASE
-from mail.settings import MailSettings
 from mail.smtp import MaildirTransport, send_due
 from people import directory
-from rules.policies import RulesPolicies
-from tests.conftest import PROCESSES, ROOT, seed_directory, support_toml
+from tests.conftest import PROCESSES, ROOT, seed_directory, support_toml, wired_app
 from tests.scratch_db import scratch_schema
 
 pytestmark = pytest.mark.integration
@@ -54,8 +52,7 @@ THRESHOLDS = 4
 
 def _setup(url: str, tmp_path: Path, n_cases: int) -> Runtime:
     """A support case type with four thresholds per case, ``n_cases`` cases, all due now."""
-    rt = Runtime(url, clock=SystemClock(), policies=RulesPolicies(MailSettings()))
-    rt.init_schema()
+    rt = wired_app(url, SystemClock()).runtime
     seed_directory(rt)
     with rt.unit() as work:
         directory.user_by_name(work, "lee").email = "lee@example.com"
@@ -158,7 +155,7 @@ def test_a_worker_killed_mid_tick_loses_nothing_and_sends_nothing_under_a_new_id
         worker.wait(timeout=30)
     # a surviving worker, later: leases of messages the killed one had claimed ran out
     later = ManualClock(rt.clock.now() + CLAIM_LEASE + timedelta(seconds=1))
-    survivor = Runtime(db_url, clock=later, policies=RulesPolicies(MailSettings()))
+    survivor = wired_app(db_url, later).runtime
     for _ in range(50):
         timers.sweep(survivor)
         send_due(survivor.sessions, MaildirTransport(maildir), now=later.now(), limit=500)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from designer import deploy
 from engine.clock import ManualClock
-from engine.run import cases, tasks, timers
+from engine.run import cases, task_queries, tasks, timers
 from engine.runtime import Runtime
 from engine.store.models import Timer
 from tests.conftest import seed_directory
@@ -33,12 +33,12 @@ def timed(runtime: Runtime):
 
 def _open_tasks(rt: Runtime, case_id: int) -> list[str]:
     with rt.unit() as work:
-        return sorted(item.task.name for item in tasks.case_tasks(work, case_id))
+        return sorted(item.task.name for item in task_queries.case_tasks(work, case_id))
 
 
 def _complete(rt: Runtime, users, case_id: int, name: str, who: str = "alice") -> None:
     with rt.unit() as work:
-        task = next(i.task for i in tasks.case_tasks(work, case_id) if i.task.name == name)
+        task = next(i.task for i in task_queries.case_tasks(work, case_id) if i.task.name == name)
         tasks.complete(work, task_id=task.id, user=users[who], data={})
 
 
@@ -85,7 +85,7 @@ def test_an_interrupting_timer_takes_the_work_away_but_keeps_the_reminders(
         "Take over overdue work",
     ]
     with rt.unit() as work:
-        lee = [i.task.name for i in tasks.inbox(work, users["lee"])]
+        lee = [i.task.name for i in task_queries.inbox(work, users["lee"])]
         assert lee == ["Take over overdue work"]
         assert (
             work.session.scalars(

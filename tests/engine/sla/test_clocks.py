@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from designer import deploy
 from engine.clock import ManualClock
-from engine.run import cases, tasks, timers
-from engine.runtime import CaseInfo, CasePolicies, Runtime, SlaNotice, UnitOfWork
+from engine.run import cases, task_queries, tasks, timers
+from engine.runtime import CaseHooks, CaseInfo, Runtime, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.models import Timer
 from tests.conftest import PROCESSES, seed_directory, support_toml
@@ -29,7 +29,7 @@ within = "PT8H"
 """
 
 
-class Recorder(CasePolicies):
+class Recorder(CaseHooks):
     def __init__(self) -> None:
         self.calls: list[tuple[int, str, float]] = []
         self.lock = threading.Lock()
@@ -42,7 +42,7 @@ class Recorder(CasePolicies):
 @pytest.fixture
 def sla(db_url: str, tmp_path: Path, clock: ManualClock):
     recorder = Recorder()
-    rt = Runtime(db_url, clock=clock, policies=recorder)
+    rt = Runtime(db_url, clock=clock, hooks=recorder)
     rt.init_schema()
     users = seed_directory(rt)
     config_path = tmp_path / "support.toml"
@@ -106,7 +106,7 @@ def test_it_cancels_the_remaining_targets_when_the_case_closes(sla, clock):
         ("carol", {"resolved": True}),
     ):
         with rt.unit() as work:
-            task = tasks.case_tasks(work, case_id)[0].task
+            task = task_queries.case_tasks(work, case_id)[0].task
             tasks.complete(work, task_id=task.id, user=users[user], data=data)
     clock.advance(timedelta(hours=9))
     timers.sweep(rt)
@@ -147,7 +147,7 @@ def _sla_rows(rt: Runtime, case_id: int) -> list[tuple[str, float, int, str, dat
 
 def _complete(rt: Runtime, users, case_id: int, user: str, data: dict) -> None:
     with rt.unit() as work:
-        task = tasks.case_tasks(work, case_id)[0].task
+        task = task_queries.case_tasks(work, case_id)[0].task
         tasks.complete(work, task_id=task.id, user=users[user], data=data)
 
 

@@ -9,10 +9,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 
 import engine.store.access
+import engine.store.credentials
 import engine.store.mailbox
 import engine.store.outbox
-import engine.store.sla
-import engine.store.web  # noqa: F401 - registers the outbox, SLA and web tables
+import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.run import timers
 from engine.runtime import Runtime
 from engine.store.db import _MIGRATIONS

@@ -29,10 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 import engine.store.access
+import engine.store.credentials
 import engine.store.mailbox
 import engine.store.outbox
-import engine.store.sla
-import engine.store.web  # noqa: F401 - registers every table on Base.metadata
+import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.runtime import Runtime
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import Base

@@ -16,7 +16,7 @@ from engine.runtime import UnitOfWork
 from engine.store.access import View, ViewGroup
 from engine.store.models import Case, CaseType, Group
 
-from .decisions import cases_query
+from .checks import cases_query
 from .subject import Subject
 
 SCOPES = ("open", "closed")

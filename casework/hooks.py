@@ -1,4 +1,8 @@
-"""The rules' answers to the engine's hooks: collaborators, assignment, followers.
+"""The application's answers to the engine's hooks: collaborators, assignment, followers.
+
+The engine calls :class:`~engine.runtime.CaseHooks` inside its unit of work; these
+answers need both the rules (who may see what) and mail (notices, replies to customers),
+so they live here, above both, and only :func:`casework.compose.build_app` builds them.
 
 - The creator of a case and its assignee become collaborators.
 - ``[assignment] cases`` assigns a new case to a member of a group; ``[assignment]
@@ -14,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 
 from engine.run.cases import case_data
-from engine.runtime import CaseInfo, CasePolicies, SlaNotice, UnitOfWork
+from engine.runtime import CaseHooks, CaseInfo, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.access import (
     AutoFollow,
@@ -37,11 +41,10 @@ from mail.outbox import queue_notice
 from mail.replies import queue_case_reply
 from mail.settings import MailSettings
 from people.directory import group_by_name
-
-from . import assignment
-from .decisions import can
-from .public import customer_fields, customer_side, staff_name, version_of
-from .subject import load_subject
+from rules import assignment
+from rules.checks import can
+from rules.public import customer_fields, customer_side, staff_name, version_of
+from rules.subject import load_subject
 
 _ADD_COLLABORATORS = prepared_insert(CaseCollaborator.__table__, ["case_id", "user_id"])
 _ANY_FOLLOWER = (
@@ -55,11 +58,11 @@ _AUTO_FOLLOWERS = Prepared(
 )
 
 
-class RulesPolicies(CasePolicies):
-    """Plugged into the engine's runtime by ``run.py``."""
+class AppHooks(CaseHooks):
+    """Plugged into the engine's runtime by :func:`casework.compose.build_app`."""
 
-    def __init__(self, mail: MailSettings | None = None) -> None:
-        self.mail = mail or MailSettings()
+    def __init__(self, mail: MailSettings) -> None:
+        self.mail = mail
 
     def sla_due(self, work: UnitOfWork, case: CaseInfo, notice: SlaNotice) -> None:
         """Tell the escalation groups (and, for a warning, the assignee) by mail; one notice

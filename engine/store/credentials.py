@@ -1,5 +1,5 @@
-"""Tables of the web layer: browser sessions, API tokens, the sign-in throttle and sign-ins
-through an identity provider (OpenID Connect).
+"""Sign-in credentials: browser sessions, API tokens, the sign-in throttle (``people``) and
+sign-ins through an identity provider (OpenID Connect).
 
 Only hashes of secrets are stored (SHA-256 of a random token), so a leaked
 database does not let anyone act as a user.  Failed sign-ins are counted in rows

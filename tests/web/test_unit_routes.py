@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 
-from web.routing import UnitRoute
+from web.unit_routes import UnitRoute
 
 
 def _app(inline: bool) -> FastAPI:

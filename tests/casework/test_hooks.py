@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from designer import deploy
-from engine.clock import ManualClock
 from engine.errors import Conflict, NotFound
 from engine.run import cases, posts, tasks
 from engine.runtime import Runtime
@@ -18,15 +17,13 @@ from mail.outbox import list_messages
 from people import directory
 from rules import load_subject
 from rules.admin import auto_follow, set_portal_access
-from rules.policies import RulesPolicies
-from rules.views import add_view, view_query, views_for
-from tests.conftest import PROCESSES, seed_directory, support_toml
+from rules.saved_views import add_view, view_query, views_for
+from tests.conftest import PROCESSES, seed_directory, support_toml, wired_app
 
 
 @pytest.fixture
 def rt(db_url: str, tmp_path: Path) -> Runtime:
-    runtime = Runtime(db_url, clock=ManualClock(), policies=RulesPolicies())
-    runtime.init_schema()
+    runtime = wired_app(db_url).runtime
     seed_directory(runtime)
     with runtime.unit() as work:
         for name in ("bea", "ben"):

@@ -14,9 +14,9 @@ from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case, CaseType
 
 from .case_acts import case_for_action, require_openable
-from .decisions import search_query
+from .checks import search_query
+from .saved_views import view_query
 from .subject import ALL, Subject
-from .views import view_query
 
 
 def workable_type_keys(work: UnitOfWork, subject: Subject) -> frozenset[str] | None:

@@ -1,6 +1,6 @@
 """Security headers on every response: pages, the API, static files, the docs and errors.
 
-The app adds them at its outermost layer (see ``App.build_middleware_stack`` in
+The app adds them at its outermost layer (see ``WebApp.build_middleware_stack`` in
 ``web/app.py``), so even the bare 500 answer of an unexpected error carries them.  A
 response that sets one of these headers itself keeps its own value.
 """

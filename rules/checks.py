@@ -1,6 +1,8 @@
-"""``can`` and ``explain`` for single objects; filters for lists of cases, contacts and posts.
+"""The one decision applied: ``can``, ``explain`` and ``visible_case`` check one case;
+the ``*_query`` and ``*_filter`` functions filter lists of cases, contacts and posts.
 
-Everything here goes through the rule list in :mod:`rules.visibility`, so a list
+:mod:`rules.decision` decides from facts alone; this module loads the facts and builds
+the SQL.  Everything here goes through the rule list in :mod:`rules.visibility`, so a list
 never shows a case that ``can(user, "read", case)`` would refuse, and ``explain``
 prints the same reasoning the filters compile.
 """

@@ -1,0 +1,64 @@
+"""What one Casework process is configured with, read in one place.
+
+Entry points used to read the database URL, the mail settings and the debug switch
+from their arguments and the environment each on their own; :class:`AppConfig` holds
+them together, read once by :meth:`AppConfig.from_env` (or :meth:`AppConfig.from_args`
+for the command line, whose options win over the environment).  Tests build it
+directly with a throw-away database and a manual clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.clock import Clock, SystemClock
+from engine.store.db import DEFAULT_URL
+from mail.settings import MailSettings
+
+#: The case types shipped with Casework (the demo deploys the support case type from here).
+SHIPPED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """``database_url``: where cases are stored (``CASEWORK_DB``, ``--db``); ``mail``: how
+    mail is addressed and sent (``CASEWORK_SMTP_*``, ``CASEWORK_MAILDIR``, ...; see
+    ``mail/settings.py``); ``clock``: the time every unit of work reads; ``processes``:
+    the shipped case types; ``debug``: tracebacks and the libraries' own logging
+    (``--debug``, ``CASEWORK_DEBUG=1``); ``workflow_cache_size``: live workflows kept
+    per process (0: none, every action loads its case's workflow)."""
+
+    database_url: str = DEFAULT_URL
+    mail: MailSettings = field(default_factory=MailSettings)
+    clock: Clock = field(default_factory=SystemClock)
+    processes: Path = SHIPPED_PROCESSES
+    debug: bool = False
+    workflow_cache_size: int = 256
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        database_url: str | None = None,
+        debug: bool = False,
+    ) -> AppConfig:
+        """The configuration the environment gives; ``database_url`` and ``debug``, when
+        given, win over ``CASEWORK_DB`` and ``CASEWORK_DEBUG``.  Bad mail settings are
+        :class:`~engine.errors.InvalidInput` naming the variable."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=database_url or env.get("CASEWORK_DB") or DEFAULT_URL,
+            mail=MailSettings.from_env(env),
+            debug=debug or env.get("CASEWORK_DEBUG", "") not in ("", "0"),
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> AppConfig:
+        """The configuration of a ``run.py`` command: ``--db`` and ``--debug`` over the
+        environment."""
+        return cls.from_env(env, database_url=args.db, debug=args.debug)
