@@ -22,6 +22,7 @@ from mail.outbox import list_messages, retry
 from people.directory import user_by_name
 from rules import case_acts, load_subject
 
+from . import sla as sla_reports
 from .context import add_as, outbox_key, runtime
 from .output import done, emit
 
@@ -48,6 +49,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--type", dest="case_type", required=True)
     p.add_argument("file", type=Path, help="TOML file with the [sla] section of a case type")
     p.set_defaults(handler=cmd_sla_policy)
+    sla_reports.register(sla)
     outbox = commands.add_parser("outbox", help="automatic mail").add_subparsers(
         dest="action", required=True
     )

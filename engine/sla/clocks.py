@@ -36,6 +36,8 @@ from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
 from engine.store.sla import CaseSla, SlaEvent, SlaPolicyVersion
 
+from . import facts
+
 #: (role, BPMN id, name) of an open human task
 OpenTask = tuple[str | None, str, str]
 _STATE = Prepared(
@@ -207,6 +209,7 @@ def _timer_row(
 def responded(work: UnitOfWork, case_id: int) -> None:
     """An agent answered the customer: first response is met and the next-update clock
     starts a new cycle.  Each target is its own clock; resetting one never moves another."""
+    facts.responded(work, case_id)
     state = work.session.get(CaseSla, case_id)
     if state is None:
         return

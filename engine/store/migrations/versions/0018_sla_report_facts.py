@@ -1,0 +1,78 @@
+"""SLA report facts: one narrow row per case, in reporting slices (type, group, priority)
+
+Revision ID: 0018
+Revises: 0016
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sla_slices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_type_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("priority", sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_type_id"],
+            ["case_types.id"],
+            name=op.f("fk_sla_slices_case_type_id_case_types"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_slices")),
+        sa.UniqueConstraint(
+            "case_type_id", "group_id", "priority", name=op.f("uq_sla_slices_case_type_id")
+        ),
+    )
+    op.create_table(
+        "sla_case_facts",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("slice_id", sa.Integer(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.Column("opened_month", sa.Integer(), nullable=False),
+        sa.Column("closed_month", sa.Integer(), nullable=True),
+        sa.Column("first_response_s", sa.Integer(), nullable=True),
+        sa.Column("response_bucket", sa.Integer(), nullable=True),
+        sa.Column("resolution_s", sa.Integer(), nullable=True),
+        sa.Column("resolution_bucket", sa.Integer(), nullable=True),
+        sa.Column("targets_met", sa.Integer(), nullable=False),
+        sa.Column("targets_breached", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_sla_case_facts_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["slice_id"], ["sla_slices.id"], name=op.f("fk_sla_case_facts_slice_id_sla_slices")
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_sla_case_facts")),
+    )
+    op.create_index(
+        "ix_sla_case_facts_opened", "sla_case_facts", ["opened_month", "slice_id"]
+    )
+    op.create_index(
+        "ix_sla_case_facts_closed",
+        "sla_case_facts",
+        ["closed_month", "slice_id", "resolution_bucket", "targets_met", "targets_breached"],
+    )
+    op.create_index(
+        "ix_sla_case_facts_response",
+        "sla_case_facts",
+        ["closed_month", "slice_id", "response_bucket"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sla_case_facts_response", table_name="sla_case_facts")
+    op.drop_index("ix_sla_case_facts_closed", table_name="sla_case_facts")
+    op.drop_index("ix_sla_case_facts_opened", table_name="sla_case_facts")
+    op.drop_table("sla_case_facts")
+    op.drop_table("sla_slices")
