@@ -38,7 +38,7 @@ from mail.replies import queue_case_reply
 from mail.settings import MailSettings
 from people.directory import group_by_name
 
-from . import assignment
+from . import assignment, notice_hours
 from .decisions import can
 from .public import customer_fields, customer_side, staff_name, version_of
 from .subject import load_subject
@@ -80,9 +80,12 @@ class RulesPolicies(CasePolicies):
             assignee = work.session.get(User, row.assignee_id)
             if assignee is not None and assignee.email:
                 people.append(assignee)
-        # a notice names the case: only to those the decision lets see it
+        # a notice names the case: only to those the decision lets see it; each is held
+        # until the end of that person's quiet hours (rules.notice_hours)
         recipients = {
-            u.email for u in people if u.email and can(work, load_subject(work, u), "summary", row)
+            u.email: notice_hours.send_after(work, u, notice)
+            for u in people
+            if u.email and can(work, load_subject(work, u), "summary", row)
         }
         context = {
             "case_number": row.number,
@@ -105,7 +108,7 @@ class RulesPolicies(CasePolicies):
                 dedupe_key=f"{kind}:case={row.id}:timer={notice.target}:"
                 f"threshold={notice.threshold}:cycle={notice.cycle}:to={email}",
                 now=work.now,
-                send_after=notice.send_after,
+                send_after=recipients[email],
                 overrides=case.version.config.mail_templates,
                 token=f"case{row.id:08d}",
             )

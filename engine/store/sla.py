@@ -107,3 +107,21 @@ class SlaCaseFact(Base):
     resolution_bucket: Mapped[int | None] = mapped_column(Integer)
     targets_met: Mapped[int] = mapped_column(Integer, default=0)
     targets_breached: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NoticeHours(Base):
+    """When SLA notices may reach a person: their time zone and quiet hours (local wall
+    times; ``quiet_from`` after ``quiet_to`` spans midnight).  Set for a user, or for a
+    group as the default of its members (``rules.notice_hours``)."""
+
+    __tablename__ = "notice_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), unique=True
+    )
+    time_zone: Mapped[str] = mapped_column(String(64))
+    quiet_from: Mapped[str] = mapped_column(String(5))
+    quiet_to: Mapped[str] = mapped_column(String(5))

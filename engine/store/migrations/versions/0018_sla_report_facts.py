@@ -1,4 +1,5 @@
-"""SLA report facts: one narrow row per case, in reporting slices (type, group, priority)
+"""SLA report facts: one narrow row per case, in reporting slices (type, group, priority);
+time zones and quiet hours of SLA notices per user and per group
 
 Revision ID: 0018
 Revises: 0016
@@ -70,7 +71,34 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "notice_hours",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.Column("quiet_from", sa.String(length=5), nullable=False),
+        sa.Column("quiet_to", sa.String(length=5), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["groups.id"],
+            name=op.f("fk_notice_hours_group_id_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_notice_hours_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_hours")),
+        sa.UniqueConstraint("group_id", name=op.f("uq_notice_hours_group_id")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_notice_hours_user_id")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("notice_hours")
     op.drop_index("ix_sla_case_facts_response", table_name="sla_case_facts")
     op.drop_index("ix_sla_case_facts_closed", table_name="sla_case_facts")
     op.drop_index("ix_sla_case_facts_opened", table_name="sla_case_facts")
