@@ -4,9 +4,11 @@ PostgreSQL.
 The cases and their report facts are bulk-loaded straight into the tables (executemany
 on SQLite, COPY on PostgreSQL) -- running a million cases through their processes would
 measure the engine, not the report.  They spread over 12 months, 3 case types, 2
-handling groups and 4 priorities (24 slices); 2% are still open.  The report
-(``engine.sla.report.build``, every case type, every month) then runs three times and
-the median counts.  Target: <= 1 s at 1M cases.
+handling groups and 4 priorities (24 slices); 2% are still open.  The monthly rollup is
+built from the facts (``engine.sla.rollup.rebuild``: the counts opening and closing the
+cases would have added, one by one).  The report (``engine.sla.report.build``, every
+case type, every month) then runs three times and the median counts.  Target: <= 1 s
+at 1M cases.
 
 What-if: the first of them (100k; --quick 20k) are support cases with a clock history
 under the shipped support policy (business hours, German holidays): started, the first
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import sys
@@ -40,7 +43,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from designer import deploy  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
-from engine.sla import report, whatif  # noqa: E402
+from engine.sla import report, rollup, whatif  # noqa: E402
 from engine.sla.facts import bucket, month_of  # noqa: E402
 from engine.store.models import CaseType, Group  # noqa: E402
 from engine.store.sla import SlaPolicyVersion, SlaSlice  # noqa: E402
@@ -160,6 +163,8 @@ def load(rt: Runtime, cases: list[tuple], facts: list[tuple], events: list[tuple
         raw.commit()
     finally:
         raw.close()
+    with rt.unit() as work:  # what opening and closing them would have counted
+        rollup.rebuild(work)
     with rt.db.connect() as connection:
         if rt.db.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(
@@ -181,19 +186,22 @@ def _sqlite(value: Any) -> Any:
     return value
 
 
-def report_seconds(rt: Runtime) -> tuple[float, int]:
-    """Median of three full reports (every type, every month), and the rows it had."""
-    times, size = [], 0
+def report_seconds(rt: Runtime) -> tuple[float, float, int]:
+    """Median wall and CPU seconds (this process) of three full reports (every type,
+    every month), and the rows it had.  The CPU time tells a busy machine from a slow
+    report; the target is on the wall time."""
+    times, cpu, size = [], [], 0
     for _ in range(3):
         with rt.unit() as work:
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             built = report.build(work, case_type_ids=None, at_risk_hours=4)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
             size = len(built.rows)
-    return statistics.median(times), size
+    return statistics.median(times), statistics.median(cpu), size
 
 
-def whatif_rate(rt: Runtime, replayed: int) -> tuple[float, int]:
+def whatif_rate(rt: Runtime, replayed: int) -> tuple[float, float, int]:
     """Cases replayed a minute under a proposal, and how many would end differently."""
     definition = deploy.resolve_config(BPMN, None, "SUPPORT").sla
     proposal = {
@@ -202,7 +210,7 @@ def whatif_rate(rt: Runtime, replayed: int) -> tuple[float, int]:
         "calendar": {**definition["calendar"], "extra_holidays": ["2025-06-02"]},
     }
     with rt.unit() as work:
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         found = whatif.replay(
             work,
             case_type_id=1,
@@ -210,9 +218,9 @@ def whatif_rate(rt: Runtime, replayed: int) -> tuple[float, int]:
             opened_from=START,
             opened_to=NOW,
         )
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - used
     assert found.cases == replayed, found.cases
-    return replayed / seconds * 60, found.changed_cases
+    return replayed / seconds * 60, replayed / cpu * 60, found.changed_cases
 
 
 def main() -> int:
@@ -240,15 +248,18 @@ def main() -> int:
                 started = time.perf_counter()
                 load(rt, cases, facts, events)
                 loaded = time.perf_counter() - started
-                seconds, size = report_seconds(rt)
+                seconds, cpu, size = report_seconds(rt)
                 print(
                     f"{name}: {n:,} cases loaded in {loaded:.1f} s; report of {size} rows "
-                    f"(3 types x 2 groups x 4 priorities x 13 months) in {seconds * 1000:.0f} ms"
+                    f"(3 types x 2 groups x 4 priorities x 13 months) in {seconds * 1000:.0f} ms "
+                    f"({cpu * 1000:.0f} ms CPU in this process; load average "
+                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
                 )
                 results.append((f"{name}_report_s_at_{label}_cases", seconds, "<=", 1.0))
-                rate, changed = whatif_rate(rt, replayed)
+                rate, cpu_rate, changed = whatif_rate(rt, replayed)
                 print(
-                    f"{name}: what-if over {replayed:,} cases: {rate:,.0f} cases a minute; "
+                    f"{name}: what-if over {replayed:,} cases: {rate:,.0f} cases a minute "
+                    f"({cpu_rate:,.0f} a minute of this process's CPU); "
                     f"{changed:,} would end differently"
                 )
                 results.append((f"{name}_whatif_cases_per_min", rate, ">=", 100_000))

@@ -3,8 +3,9 @@
 A case's row is written when it opens (its slice: case type, handling group, priority),
 gets its first agent answer (wall-clock seconds to it) and closes (seconds to the close,
 its slice again with the priority it ended on, and how many targets were met or
-breached, from :func:`engine.sla.outcomes.outcomes`).  The report then reads integers
-over indexes and never replays a clock (``engine.sla.report``).
+breached, from :func:`engine.sla.outcomes.outcomes`).  Opening and closing also count
+the case into the monthly rollup (``engine.sla.rollup``), which the report reads
+(``engine.sla.report``): it never scans the facts nor replays a clock.
 
 Percentiles come from log-scale buckets: :func:`bucket` maps seconds to an integer
 whose width is 5% of the value, and :func:`seconds_of` answers the bucket's middle, so a
@@ -25,6 +26,7 @@ from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import Case, Group
 from engine.store.sla import CaseSla, SlaCaseFact, SlaEvent, SlaSlice
 
+from . import rollup
 from .events import ClockEvent
 from .outcomes import outcomes, tally
 
@@ -106,16 +108,21 @@ def slice_id(work: UnitOfWork, version: LoadedVersion, priority: str) -> int:
 
 def opened(work: UnitOfWork, case_id: int, version: LoadedVersion, priority: str) -> None:
     """A case opened now."""
+    where = slice_id(work, version, priority)
+    month = month_of(work.now)
     _INSERT_FACT.execute(
         work.session,
         {
             "case_id": case_id,
-            "slice_id": slice_id(work, version, priority),
+            "slice_id": where,
             "opened_at": work.now,
-            "opened_month": month_of(work.now),
+            "opened_month": month,
             "targets_met": 0,
             "targets_breached": 0,
         },
+    )
+    rollup.add(
+        work, month=month, slice_id=where, measure=rollup.OPENED, bucket=rollup.spread(case_id)
     )
 
 
@@ -150,15 +157,29 @@ def closed(work: UnitOfWork, case_id: int, version: LoadedVersion) -> None:
         ]
         met, breached = tally(outcomes(policy, events, closed_at=work.now, now=work.now))
     seconds = max(int((work.now - fact.opened_at).total_seconds()), 0)
+    where, month = slice_id(work, version, case.priority), month_of(work.now)
     work.session.execute(
         update(SlaCaseFact)
         .where(SlaCaseFact.case_id == case_id)
         .values(
-            slice_id=slice_id(work, version, case.priority),
-            closed_month=month_of(work.now),
+            slice_id=where,
+            closed_month=month,
             resolution_s=seconds,
             resolution_bucket=bucket(seconds),
             targets_met=met,
             targets_breached=breached,
         )
     )
+    rollup.add(
+        work,
+        month=month,
+        slice_id=where,
+        measure=rollup.CLOSED,
+        bucket=bucket(seconds),
+        met=met,
+        breached=breached,
+    )
+    if fact.response_bucket is not None:
+        rollup.add(
+            work, month=month, slice_id=where, measure=rollup.ANSWERED, bucket=fact.response_bucket
+        )

@@ -2,9 +2,10 @@
 opened and closed, how long first answers and resolutions took (median, p90), how many
 targets were met or breached, and which open cases are at risk now.
 
-Everything is a GROUP BY over the narrow fact table (``engine.sla.facts``) through its
-covering indexes; percentiles are read from the log-scale buckets the facts carry, so
-the database returns one row per (month, slice, bucket) rather than a row per case.
+The figures are read from the monthly rollup (``engine.sla.rollup``), kept with the
+per-case facts (``engine.sla.facts``): one row per (month, slice, measure, bucket), so
+the report reads a number of rows that grows with months and slices, not with cases.
+Percentiles come from the log-scale buckets.
 Cases opened count in the month they opened; the closing figures in the month they
 closed.  Which case types a user may see is the rules' business: the caller passes the
 case-type ids (``None``: all).
@@ -18,16 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import TIMER_IS_WAITING, CaseType, Group, Timer
-from engine.store.sla import SlaCaseFact, SlaSlice
+from engine.store.sla import SlaCaseFact, SlaRollup, SlaSlice
 
+from . import rollup
 from .facts import seconds_of
 
-F = SlaCaseFact.__table__.c
+R = SlaRollup.__table__.c
 
 
 @dataclass(frozen=True)
@@ -98,34 +100,12 @@ def slices(work: UnitOfWork, case_type_ids: frozenset[int] | None) -> dict[int, 
     }
 
 
-def _in_months(column: ColumnElement[int]) -> ColumnElement[bool]:
-    return and_(column >= bindparam("first"), column <= bindparam("last"))
-
-
-# Compiled once and run on the driver's cursor: the answers are tens of thousands of
-# small integer rows, and the slices a user may see are picked from them here (the
-# index leads with the month, so a slice filter in SQL would scan the same entries).
-_OPENED = Prepared(
-    select(F.opened_month, F.slice_id, func.count())
-    .where(_in_months(F.opened_month))
-    .group_by(F.opened_month, F.slice_id)
-)
-_CLOSED = Prepared(
-    select(
-        F.closed_month,
-        F.slice_id,
-        F.resolution_bucket,
-        func.count(),
-        func.sum(F.targets_met),
-        func.sum(F.targets_breached),
+# Compiled once and run on the driver's cursor: the answer is up to tens of thousands
+# of small integer rows, and the slices a user may see are picked from them here.
+_ROLLUP = Prepared(
+    select(R.month, R.slice_id, R.measure, R.bucket, R.cases, R.met, R.breached).where(
+        and_(R.month >= bindparam("first"), R.month <= bindparam("last"))
     )
-    .where(_in_months(F.closed_month))
-    .group_by(F.closed_month, F.slice_id, F.resolution_bucket)
-)
-_ANSWERED = Prepared(
-    select(F.closed_month, F.slice_id, F.response_bucket, func.count())
-    .where(_in_months(F.closed_month), F.response_bucket.is_not(None))
-    .group_by(F.closed_month, F.slice_id, F.response_bucket)
 )
 
 
@@ -155,28 +135,23 @@ def build(
     if not known:
         return SlaReport([], [], at_risk_hours, work.now)
     months = {"first": first_month or 0, "last": last_month or 999912}
-    opened = _OPENED.rows(work.session, months)
-    closed_rows = _CLOSED.rows(work.session, months)
-    answered = _ANSWERED.rows(work.session, months)
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     resolution: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     response: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for month, slice_id, n in opened:
+    for month, slice_id, measure, number, n, met, breached in _ROLLUP.rows(work.session, months):
         if slice_id not in known:
             continue
-        counts[(month, slice_id)][0] += n
-    for month, slice_id, number, n, met, breached in closed_rows:
-        if slice_id not in known:
-            continue
-        entry = counts[(month, slice_id)]
-        entry[1] += n
-        entry[2] += int(met or 0)
-        entry[3] += int(breached or 0)
-        resolution[(month, slice_id)].append((number, n))
-    for month, slice_id, number, n in answered:
-        if slice_id not in known:
-            continue
-        response[(month, slice_id)].append((number, n))
+        key = (month, slice_id)
+        if measure == rollup.OPENED:
+            counts[key][0] += n
+        elif measure == rollup.CLOSED:
+            entry = counts[key]
+            entry[1] += n
+            entry[2] += met
+            entry[3] += breached
+            resolution[key].append((number, n))
+        else:
+            response[key].append((number, n))
     rows = []
     for (month, slice_id), (n_opened, n_closed, met, breached) in counts.items():
         where = known[slice_id]

@@ -77,23 +77,11 @@ class SlaSlice(Base):
 
 class SlaCaseFact(Base):
     """What the SLA report counts of one case, written when it opens, first gets an
-    answer and closes (``engine.sla.facts``).  Months are ``yyyymm`` in UTC; times are
-    wall-clock seconds, with a log-scale bucket each (``engine.sla.facts.bucket``) that
-    the report's percentiles are read from."""
+    answer and closes (``engine.sla.facts``), and summed into :class:`SlaRollup`.  Months
+    are ``yyyymm`` in UTC; times are wall-clock seconds, with a log-scale bucket each
+    (``engine.sla.facts.bucket``) that the report's percentiles are read from."""
 
     __tablename__ = "sla_case_facts"
-    __table_args__ = (
-        Index("ix_sla_case_facts_opened", "opened_month", "slice_id"),
-        Index(
-            "ix_sla_case_facts_closed",
-            "closed_month",
-            "slice_id",
-            "resolution_bucket",
-            "targets_met",
-            "targets_breached",
-        ),
-        Index("ix_sla_case_facts_response", "closed_month", "slice_id", "response_bucket"),
-    )
     case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
     )
@@ -107,6 +95,20 @@ class SlaCaseFact(Base):
     resolution_bucket: Mapped[int | None] = mapped_column(Integer)
     targets_met: Mapped[int] = mapped_column(Integer, default=0)
     targets_breached: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SlaRollup(Base):
+    """Cases per (month, slice, measure, bucket): what the SLA report reads
+    (``engine.sla.rollup``); kept in the transactions that write the facts."""
+
+    __tablename__ = "sla_rollup"
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    met: Mapped[int] = mapped_column(Integer)
+    breached: Mapped[int] = mapped_column(Integer)
 
 
 class NoticeHours(Base):

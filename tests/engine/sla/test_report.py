@@ -6,9 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from engine.sla import report
+from engine.sla import report, rollup
 from engine.sla.facts import bucket, seconds_of
+from engine.store.sla import SlaRollup
 from tests.engine.sla.reporting import World, build
 
 
@@ -68,3 +70,17 @@ def test_a_month_is_written_like_2026_03():
     for bad in ("2026-13", "26-03", "2026-3", "march"):
         with pytest.raises(ValueError):
             report.month_number(bad)
+
+
+def test_the_rollup_kept_case_by_case_equals_one_rebuilt_from_the_facts(world: World):
+    def rows() -> list[tuple]:
+        with world.runtime.unit() as work:
+            return sorted(
+                tuple(r) for r in work.session.execute(select(*SlaRollup.__table__.c)).all()
+            )
+
+    kept = rows()
+    with world.runtime.unit() as work:
+        rollup.rebuild(work)
+    # cases 1-3 opened (three spread rows), 2 resolutions and 2 first answers
+    assert rows() == kept and len(kept) == 7

@@ -1,4 +1,5 @@
-"""SLA report facts: one narrow row per case, in reporting slices (type, group, priority);
+"""SLA report facts: one narrow row per case, in reporting slices (type, group, priority),
+summed per month in a rollup;
 time zones and quiet hours of SLA notices per user and per group
 
 Revision ID: 0018
@@ -56,18 +57,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_sla_case_facts")),
     )
-    op.create_index(
-        "ix_sla_case_facts_opened", "sla_case_facts", ["opened_month", "slice_id"]
-    )
-    op.create_index(
-        "ix_sla_case_facts_closed",
-        "sla_case_facts",
-        ["closed_month", "slice_id", "resolution_bucket", "targets_met", "targets_breached"],
-    )
-    op.create_index(
-        "ix_sla_case_facts_response",
-        "sla_case_facts",
-        ["closed_month", "slice_id", "response_bucket"],
+    op.create_table(
+        "sla_rollup",
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("slice_id", sa.Integer(), nullable=False),
+        sa.Column("measure", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("cases", sa.Integer(), nullable=False),
+        sa.Column("met", sa.Integer(), nullable=False),
+        sa.Column("breached", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "month", "slice_id", "measure", "bucket", name=op.f("pk_sla_rollup")
+        ),
     )
 
 
@@ -99,8 +100,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("notice_hours")
-    op.drop_index("ix_sla_case_facts_response", table_name="sla_case_facts")
-    op.drop_index("ix_sla_case_facts_closed", table_name="sla_case_facts")
-    op.drop_index("ix_sla_case_facts_opened", table_name="sla_case_facts")
+    op.drop_table("sla_rollup")
     op.drop_table("sla_case_facts")
     op.drop_table("sla_slices")
