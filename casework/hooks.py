@@ -41,7 +41,7 @@ from mail.outbox import queue_notice
 from mail.replies import queue_case_reply
 from mail.settings import MailSettings
 from people.directory import group_by_name
-from rules import assignment
+from rules import assignment, notice_hours
 from rules.checks import can
 from rules.public import customer_fields, customer_side, staff_name, version_of
 from rules.subject import load_subject
@@ -83,9 +83,12 @@ class AppHooks(CaseHooks):
             assignee = work.session.get(User, row.assignee_id)
             if assignee is not None and assignee.email:
                 people.append(assignee)
-        # a notice names the case: only to those the decision lets see it
+        # a notice names the case: only to those the decision lets see it; each is held
+        # until the end of that person's quiet hours (rules.notice_hours)
         recipients = {
-            u.email for u in people if u.email and can(work, load_subject(work, u), "summary", row)
+            u.email: notice_hours.send_after(work, u, notice)
+            for u in people
+            if u.email and can(work, load_subject(work, u), "summary", row)
         }
         context = {
             "case_number": row.number,
@@ -108,7 +111,7 @@ class AppHooks(CaseHooks):
                 dedupe_key=f"{kind}:case={row.id}:timer={notice.target}:"
                 f"threshold={notice.threshold}:cycle={notice.cycle}:to={email}",
                 now=work.now,
-                send_after=notice.send_after,
+                send_after=recipients[email],
                 overrides=case.version.config.mail_templates,
                 token=f"case{row.id:08d}",
             )

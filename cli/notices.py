@@ -4,8 +4,6 @@ and ``outbox list|retry``."""
 from __future__ import annotations
 
 import argparse
-import json
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,15 @@ from engine.run.case_types import current_version_id
 from engine.run.cases import case_by_number
 from engine.sla import TargetStatus
 from engine.sla import clocks as sla_clocks
+from engine.sla import versions as sla_versions
 from engine.store.models import Timer
 from mail.outbox import list_messages, retry
 from people.directory import user_by_name
 from rules import case_acts, load_subject
 
+from . import notice_hours
+from . import sla as sla_reports
+from . import sla_versions as sla_moves
 from .context import add_as, outbox_key, runtime
 from .output import done, emit
 
@@ -43,11 +45,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         add_as(p)
         p.set_defaults(handler=cmd_sla_wait, waiting=action == "wait")
     p = sla.add_parser(
-        "policy", help="replace a case type's SLA policy; its open cases move onto it"
+        "policy", help="a new SLA policy version for new cases (open ones: sla migrate)"
     )
     p.add_argument("--type", dest="case_type", required=True)
-    p.add_argument("file", type=Path, help="TOML file with the [sla] section of a case type")
+    p.add_argument(
+        "file", type=Path, nargs="?", help="TOML file with the [sla] section of a case type"
+    )
+    p.add_argument("--none", action="store_true", help="the policy 'none': no SLA clocks")
     p.set_defaults(handler=cmd_sla_policy)
+    sla_reports.register(sla)
+    sla_moves.register(sla)
+    notice_hours.register(commands, sla)
     outbox = commands.add_parser("outbox", help="automatic mail").add_subparsers(
         dest="action", required=True
     )
@@ -150,22 +158,20 @@ def cmd_sla_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_sla_policy(args: argparse.Namespace) -> int:
-    try:
-        section = tomllib.loads(args.file.read_text(encoding="utf-8")).get("sla")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput(f"cannot read {args.file}", {"file": str(exc)}) from None
-    if not isinstance(section, dict):
-        raise InvalidInput(f"{args.file} has no [sla] section", {"file": "add an [sla] table"})
-    definition = json.loads(json.dumps(section, default=str))  # TOML dates -> ISO text
+    if args.none == (args.file is not None):
+        raise InvalidInput("name a policy file or --none", {"file": "one of the two"})
+    definition = {} if args.none else sla_moves.read_section_file(args.file)
     with runtime(args) as rt, rt.unit() as work:
         case_type, _ = current_version_id(work, args.case_type)
-        number, moved = sla_clocks.adopt_policy(work, case_type.id, definition, actor_id=None)
+        number, new = sla_versions.store(work, case_type.id, definition, actor_id=None)
+    label = "none" if args.none else f"version {number}"
     done(
-        f"{args.case_type}: SLA policy version {number}; {moved} open case(s) re-armed",
+        f"{args.case_type}: SLA policy {label}"
+        + (" stored; new cases use it (open cases: run.py sla migrate)" if new else " (unchanged)"),
         as_json=args.json,
         case_type=args.case_type,
         policy_version=number,
-        cases_rearmed=moved,
+        new=new,
     )
     return 0
 

@@ -17,7 +17,7 @@ from engine.definitions.compiler import CompiledDefinition, compile_definition
 from engine.definitions.config import CaseTypeConfig, load_config
 from engine.errors import DefinitionError, Problem
 from engine.runtime import UnitOfWork
-from engine.sla import clocks as sla_clocks
+from engine.sla import versions as sla_versions
 from engine.store.models import CaseType, CaseTypeVersion, Group, User
 
 
@@ -108,8 +108,8 @@ def store_definition(
             CaseTypeVersion.content_hash == compiled.content_hash,
         )
     )
-    if config.sla:  # a changed policy moves the type's open cases onto it
-        sla_clocks.adopt_policy(work, case_type.id, config.sla, actor_id=actor_id)
+    # a changed [sla] (none when it was removed) serves new cases; open ones keep theirs
+    sla_versions.store(work, case_type.id, config.sla or {}, actor_id=actor_id)
     if existing is not None:
         case_type.current_version_id = existing.id
         return DeployResult(

@@ -91,6 +91,7 @@ class SlaNotice:
     cycle: int
     time_zone: str
     send_after: datetime
+    urgent: bool = False  # an urgent priority or target: past everyone's quiet hours
 
 
 @dataclass(frozen=True)

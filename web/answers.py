@@ -361,3 +361,40 @@ class Readiness(Answer):
 
     ready: bool
     checks: list[CheckResult]
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+class SlaReportRow(Answer):
+    """One month of one slice (case type, handling group, priority); times in seconds,
+    percentiles within 2.5% (read from log-scale buckets), ``null`` without cases."""
+
+    month: str
+    case_type: str
+    group: str
+    priority: str
+    opened: int
+    closed: int
+    first_response_median: float | None
+    first_response_p90: float | None
+    resolution_median: float | None
+    resolution_p90: float | None
+    targets_met: int
+    targets_breached: int
+
+
+class SlaAtRisk(Answer):
+    """Open cases of one slice whose breach is due within the horizon, or overdue."""
+
+    case_type: str
+    group: str
+    priority: str
+    cases: int
+
+
+class SlaReport(Answer):
+    generated_at: datetime
+    at_risk_hours: float
+    rows: list[SlaReportRow]
+    at_risk: list[SlaAtRisk]

@@ -25,7 +25,7 @@ from engine.run.workload import Workload, workload
 from engine.runtime import Runtime
 
 from . import docs, errors
-from .api import cases, directory, health, session, tasks, tokens, triage
+from .api import cases, directory, health, reports, session, tasks, tokens, triage
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
 from .security_headers import SecurityHeaders
@@ -98,7 +98,18 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
     app.state.metrics = AppMetrics(_workload_reader(runtime))
     errors.install(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    for module in (session, tokens, cases, tasks, directory, triage, docs, health, sso_pages):
+    for module in (
+        session,
+        tokens,
+        cases,
+        tasks,
+        directory,
+        triage,
+        reports,
+        docs,
+        health,
+        sso_pages,
+    ):
         app.include_router(module.router)
     from .pages import register as register_pages
 

@@ -14,6 +14,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import workflows
 from engine.run.case_types import current_version_id
 from engine.runtime import CaseInfo, UnitOfWork
+from engine.sla import facts as sla_facts
 from engine.store.access import CaseLink
 from engine.store.fast import prepared_insert
 from engine.store.models import Case, CaseContact, Contact, HumanTask, User
@@ -107,6 +108,7 @@ def open_case(
             "row_version": 1,
         },
     )
+    sla_facts.opened(work, case_id, version, priority)
     ref = workflows.CaseRef(case_id, f"{kind.prefix}-{case_id:06d}", version_id, 1, "open")
     live = workflows.start(
         ref,

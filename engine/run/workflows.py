@@ -34,6 +34,7 @@ from engine.run.process_errors import process_error
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
+from engine.sla import facts as sla_facts
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import Case, HumanTask, TaskCandidate, Timer
 
@@ -300,6 +301,7 @@ def save(
     case.row_version += 1
     if values.get("status") == "closed" and case.status != "closed":
         _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
+        sla_facts.closed(work, case.id, live.version)
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     if case.status != "closed":  # closing settled every timer row of the case above

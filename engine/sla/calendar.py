@@ -91,6 +91,8 @@ class BusinessCalendar:
                 raise ValueError(f"holidays: {exc}") from None
             self._country = (country, subdivision)
         self._special_years: dict[int, tuple[tuple[int, ...], frozenset[int]]] = {}
+        # a day's spans never change: replaying many cases (what-if) asks for the same days
+        self._day_spans: dict[int, tuple[Span, ...]] = {}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
@@ -242,6 +244,12 @@ class BusinessCalendar:
 
     def _spans(self, o: int) -> tuple[Span, ...]:
         """UTC spans of local day ``o``: sorted, disjoint, after the previous day's."""
+        spans = self._day_spans.get(o)
+        if spans is None:
+            spans = self._day_spans[o] = self._compute_spans(o)
+        return spans
+
+    def _compute_spans(self, o: int) -> tuple[Span, ...]:
         intervals = self._weekly_us[(o - 1) % 7]
         if not intervals or self._is_holiday(o):
             return ()

@@ -3,9 +3,10 @@
 One mechanism serves every change.  A case's clock history (``sla_events``) is replayed
 under the policy version the case runs on, and the case's waiting SLA timer rows are
 rewritten to the thresholds still ahead (:func:`rearm`).  Opening a case, an agent's
-answer, waiting on the customer and resuming, and a changed policy or calendar each
-append events or switch the policy, then re-arm.  A threshold that already fired in a
-cycle is never written again, so each (case, target, threshold, cycle) fires once.
+answer, waiting on the customer and resuming, and a migration to another policy version
+or calendar (``engine.sla.versions``) each append events or switch the policy, then
+re-arm.  A threshold that already fired in a cycle is never written again, so each
+(case, target, threshold, cycle) fires once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from engine import audit
-from engine.errors import InvalidInput, NotFound
+from engine.errors import NotFound
 from engine.runtime import CaseInfo, LoadedPolicy, SlaNotice, UnitOfWork
 from engine.sla import (
     ClockEvent,
@@ -29,12 +30,13 @@ from engine.sla import (
     due_moments,
     evaluate,
     paused,
-    read_section,
     started,
 )
 from engine.store.fast import Prepared, prepared_insert
 from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
 from engine.store.sla import CaseSla, SlaEvent, SlaPolicyVersion
+
+from . import facts
 
 #: (role, BPMN id, name) of an open human task
 OpenTask = tuple[str | None, str, str]
@@ -71,7 +73,7 @@ _SET_PAUSED = Prepared(
     .values(paused=bindparam("paused"))
 )
 _CURRENT_POLICY = Prepared(
-    select(SlaPolicyVersion.id)
+    select(SlaPolicyVersion.id, SlaPolicyVersion.content_hash)
     .where(SlaPolicyVersion.case_type_id == bindparam("case_type_id"))
     .order_by(SlaPolicyVersion.number.desc())
     .limit(1)
@@ -81,73 +83,18 @@ _CURRENT_POLICY = Prepared(
 # --- policy versions ---------------------------------------------------------------------
 
 
+#: the content hash of the policy "none" (no targets; ``engine.sla.versions``)
+NONE_HASH = hashlib.sha256(b"{}").hexdigest()
+
+
+def content_hash(definition: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def current_policy_id(work: UnitOfWork, case_type_id: int) -> int | None:
-    """The newest policy version of a case type, if it has one."""
+    """The newest policy version of a case type; ``None`` without one or when it is "none"."""
     row = _CURRENT_POLICY.first(work.session, {"case_type_id": case_type_id})
-    return row[0] if row else None
-
-
-def adopt_policy(
-    work: UnitOfWork, case_type_id: int, definition: dict[str, Any], *, actor_id: int | None
-) -> tuple[int, int]:
-    """Make ``definition`` the case type's SLA policy; returns (version number, cases moved).
-
-    An unchanged definition is a no-op.  A changed one becomes a new version and every
-    open case of the type moves onto it at once: its timers are re-armed from its own
-    clock history, so time already used and pauses already taken still count.
-    """
-    content_hash = hashlib.sha256(
-        json.dumps(definition, sort_keys=True, default=str).encode()
-    ).hexdigest()
-    current = work.session.scalar(
-        select(SlaPolicyVersion)
-        .where(SlaPolicyVersion.case_type_id == case_type_id)
-        .order_by(SlaPolicyVersion.number.desc())
-        .limit(1)
-    )
-    if current is not None and current.content_hash == content_hash:
-        return current.number, 0
-    try:
-        read_section(definition)
-    except ValueError as exc:
-        raise InvalidInput("the SLA policy is not valid", {"sla": str(exc)}) from None
-    version = SlaPolicyVersion(
-        case_type_id=case_type_id,
-        number=(current.number if current else 0) + 1,
-        content_hash=content_hash,
-        definition=definition,
-        created_at=work.now,
-    )
-    work.session.add(version)
-    work.session.flush()
-    open_cases = work.session.execute(
-        select(Case.id, Case.created_at, CaseSla.case_id)
-        .outerjoin(CaseSla, CaseSla.case_id == Case.id)
-        .where(Case.case_type_id == case_type_id, Case.status == "open")
-    ).all()
-    for case_id, created_at, has_clock in open_cases:
-        if has_clock is None:  # opened before the type had a policy: its clocks start then
-            work.session.add(CaseSla(case_id=case_id, policy_id=version.id))
-            _INSERT_EVENT.execute(
-                work.session,
-                {"case_id": case_id, "kind": "started", "target": None, "at": created_at},
-            )
-        else:
-            work.session.execute(
-                update(CaseSla).where(CaseSla.case_id == case_id).values(policy_id=version.id)
-            )
-        work.session.flush()
-        sync_pause(work, case_id, force=True)
-    audit.record(
-        work,
-        actor_id=actor_id,
-        entity="sla_policy",
-        entity_id=str(case_type_id),
-        action="changed",
-        before={"version": current.number} if current else None,
-        after={"version": version.number, "open_cases_moved": len(open_cases)},
-    )
-    return version.number, len(open_cases)
+    return row[0] if row and row[1] != NONE_HASH else None
 
 
 # --- events ------------------------------------------------------------------------------
@@ -207,6 +154,7 @@ def _timer_row(
 def responded(work: UnitOfWork, case_id: int) -> None:
     """An agent answered the customer: first response is met and the next-update clock
     starts a new cycle.  Each target is its own clock; resetting one never moves another."""
+    facts.responded(work, case_id)
     state = work.session.get(CaseSla, case_id)
     if state is None:
         return
@@ -380,7 +328,9 @@ def fire(work: UnitOfWork, timer_id: int) -> SlaNotice | None:
     loaded = work.runtime.sla_policy(work.session, state.policy_id)
     priority = case.priority
     calendar = loaded.policy.calendar
-    quiet = loaded.options.quiet_hours and priority not in loaded.options.urgent_priorities
+    options = loaded.options
+    urgent = priority in options.urgent_priorities or target in options.urgent_targets
+    quiet = options.quiet_hours and not urgent
     notice = SlaNotice(
         target=target,
         threshold=threshold,
@@ -388,6 +338,7 @@ def fire(work: UnitOfWork, timer_id: int) -> SlaNotice | None:
         cycle=cycle,
         time_zone=calendar.zone.key,
         send_after=calendar.next_open(work.now) if quiet else work.now,
+        urgent=urgent,
     )
     version = work.runtime.version(work.session, case.version_id)
     work.runtime.hooks.sla_due(work, CaseInfo(case_id, version), notice)

@@ -7,6 +7,9 @@ and when notices may be sent.
     [sla.notices]
     quiet_hours = true                # notices wait for the calendar's next opening hour
     urgent_priorities = ["urgent"]    # ... except for cases of these priorities
+    urgent_targets = ["first_response"]   # ... and for these targets (also past a
+                                      # recipient's own quiet hours, rules.notice_hours)
+    digest_groups = ["support-leads"] # members get a daily digest (run.py sla digest)
 
 The rest of the section (calendar, targets) is an :class:`SlaPolicy`.
 """
@@ -31,11 +34,17 @@ class SlaOptions:
     pause_tasks: frozenset[str] = frozenset()
     quiet_hours: bool = False
     urgent_priorities: frozenset[str] = frozenset({"urgent"})
+    urgent_targets: frozenset[str] = frozenset()
+    digest_groups: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlaOptions:
         pause = _table(data, "pause", {"roles", "tasks"})
-        notices = _table(data, "notices", {"quiet_hours", "urgent_priorities"})
+        notices = _table(
+            data,
+            "notices",
+            {"quiet_hours", "urgent_priorities", "urgent_targets", "digest_groups"},
+        )
         quiet = notices.get("quiet_hours", False)
         if not isinstance(quiet, bool):
             raise ValueError(f"notices.quiet_hours: expected true or false, got {quiet!r}")
@@ -44,6 +53,8 @@ class SlaOptions:
             pause_tasks=_names(pause, "pause.tasks"),
             quiet_hours=quiet,
             urgent_priorities=_names(notices, "notices.urgent_priorities", default={"urgent"}),
+            urgent_targets=_names(notices, "notices.urgent_targets"),
+            digest_groups=_names(notices, "notices.digest_groups"),
         )
 
     def pauses_for(self, *, role: str | None, element_id: str, name: str) -> bool:

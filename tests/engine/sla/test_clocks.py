@@ -14,7 +14,8 @@ from engine.clock import ManualClock
 from engine.run import cases, task_queries, tasks, timers
 from engine.runtime import CaseHooks, CaseInfo, Runtime, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
-from engine.store.models import Timer
+from engine.sla import versions
+from engine.store.models import Case, Timer
 from tests.conftest import PROCESSES, seed_directory, support_toml
 
 SLA = """
@@ -192,7 +193,9 @@ def test_an_agent_can_set_a_case_waiting_on_the_customer(sla, clock, tmp_path):
     assert recorder.calls == [(case_id, "resolution", 1.0)]
 
 
-def test_a_changed_policy_moves_open_cases_and_never_fires_a_threshold_twice(sla, clock, tmp_path):
+def test_a_migrated_case_moves_to_the_new_policy_and_never_fires_a_threshold_twice(
+    sla, clock, tmp_path
+):
     rt, users, recorder = sla
     case_id = _open(rt, users)  # first_response PT1H (warn at 50 %), resolution PT8H
     opened = clock.now()
@@ -211,7 +214,11 @@ def test_a_changed_policy_moves_open_cases_and_never_fires_a_threshold_twice(sla
     )
     with rt.unit() as work:
         shown = sla_clocks.clocks(work, case_id)
-    assert shown is not None and shown.policy_number == 2
+        assert shown is not None and shown.policy_number == 1  # it keeps its version ...
+        versions.migrate(work, shown_type(work, case_id), dry_run=False, actor_id=None)
+    with rt.unit() as work:
+        shown = sla_clocks.clocks(work, case_id)
+    assert shown is not None and shown.policy_number == 2  # ... until it is migrated
     rows = _sla_rows(rt, case_id)
     assert ("resolution", 1.0, 0, "waiting", opened + timedelta(hours=4)) in rows
     clock.advance(timedelta(hours=5))
@@ -222,6 +229,12 @@ def test_a_changed_policy_moves_open_cases_and_never_fires_a_threshold_twice(sla
         (case_id, "first_response", 1.0),
         (case_id, "resolution", 1.0),
     ]
+
+
+def shown_type(work: UnitOfWork, case_id: int) -> int:
+    case = work.session.get(Case, case_id)
+    assert case is not None
+    return case.case_type_id
 
 
 def test_deploying_the_same_policy_again_changes_nothing(sla, clock, tmp_path):
