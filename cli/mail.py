@@ -108,11 +108,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("case", help="case number, e.g. C-000123")
     p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
     p.set_defaults(handler=cmd_triage_thread)
-    blocked = sub.add_parser("bounces", help="addresses that bounced for good: no mail goes there")
+    blocked = sub.add_parser(
+        "bounces", help="addresses that bounced; repeated hard failures suppress them"
+    )
     bsub = blocked.add_subparsers(dest="bounces_action", required=True)
     p = bsub.add_parser("list")
     p.set_defaults(handler=cmd_bounces_list)
-    p = bsub.add_parser("clear", help="send mail to an address again (it was fixed)")
+    p = bsub.add_parser("clear", help="undo: send to an address again, forget its failures")
     p.add_argument("address")
     p.set_defaults(handler=cmd_bounces_clear)
     p = sub.add_parser("import", help="take in a message from a file (.eml)")
@@ -328,26 +330,32 @@ def cmd_bounces_list(args: argparse.Namespace) -> int:
             {
                 "address": row.address,
                 "status": row.status,
-                "bounces": row.bounces,
+                "hard": row.hard_bounces,
+                "soft": row.soft_bounces,
+                "suppressed": row.suppressed_at is not None,
                 "last_bounced_at": row.last_bounced_at,
                 "reason": row.reason,
             }
             for row in bounces.list_bounced(work.session)
         ]
-    emit(rows, as_json=args.json, table=["address", "status", "bounces", "last_bounced_at"])
+    emit(
+        rows,
+        as_json=args.json,
+        table=["address", "status", "hard", "soft", "suppressed", "last_bounced_at"],
+    )
     return 0
 
 
 def cmd_bounces_clear(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         if not bounces.clear(work.session, args.address):
-            raise NotFound(f"{args.address} is not blocked")
+            raise NotFound(f"no failures on record for {args.address}")
         audit.record(
             work,
             actor_id=None,
             entity="mail_address",
             entity_id=args.address.strip().lower(),
-            action="unblocked",
+            action="unsuppressed",
         )
     done(f"{args.address}: mail is sent there again", as_json=args.json, address=args.address)
     return 0

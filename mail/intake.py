@@ -10,8 +10,9 @@ What happens to a message:
 
 * unparseable or too large: ``quarantined`` with the reason; nothing else is touched;
 * list or bulk mail, our own mail coming back: ``ignored``; never a case;
-* an auto-reply or a bounce: ``ignored`` but recorded on the case it answers (audit entry
-  and the row's case), without a post, so neither the case's state nor its SLA clocks move;
+* an auto-reply, a bounce or an abuse report: ``ignored`` but recorded on the case it
+  answers (``mail/machine.py``), so neither the case's state nor its SLA clocks move; a
+  bounce counts against the failed address and leaves an internal note on the case;
 * a person's mail: a post on the case it threads into (``matched_by`` says why), else a new
   case raised by the sender (a new contact when the address is unknown);
 * a person's mail naming a case its sender takes no part in: a new case with the refused
@@ -31,15 +32,14 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import cases, posts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
-from mail import bounces
 from mail.errors import Quarantine
-from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
+from mail.machine import take_machine_mail
+from mail.match import SUBJECT_KEY, Match, case_for_key, find_case
 from mail.message.classify import classify
 from mail.message.fingerprint import Fingerprint
 from mail.message.parse import ParsedMail, parse_message
@@ -197,65 +197,11 @@ def _process(
     row.processed_at = work.now
     if verdict.kind in ("list", "loop"):
         row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
-    elif verdict.kind in ("auto_reply", "bounce"):
-        row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
-        _record_machine_mail(work, row, parsed, domain, verdict.original_message_id)
-        if verdict.kind == "bounce" and verdict.failed_recipient:
-            _block_address(work, row, verdict.failed_recipient, verdict.status)
+    elif verdict.kind in ("auto_reply", "bounce", "feedback"):
+        take_machine_mail(work, row, parsed, raw, verdict, domain)
     else:
         _take_human(work, mailbox, row, parsed, domain)
     work.session.flush()
-
-
-def _record_machine_mail(
-    work: UnitOfWork,
-    row: InboundMessage,
-    parsed: ParsedMail,
-    domain: str,
-    original_id: str | None,
-) -> None:
-    """An auto-reply or bounce is noted on the case it answers; the case itself is untouched."""
-    extra = original_keys(original_id, domain) if original_id else ()
-    match = find_case(work, parsed, None, token_domain=domain, extra=extra)
-    if match.case is None and row.kind == "auto_reply" and parsed.from_address:
-        # an out-of-office quoting [C-...]: only from someone taking part in that case
-        sender = find_sender(work, parsed.from_address, for_post=False)
-        if sender.user_ids or sender.contact_ids:
-            match = find_case(work, parsed, sender, token_domain=domain)
-    if match.case is None:
-        return
-    row.case_id, row.matched_by = match.case.id, match.matched_by
-    audit.record(
-        work,
-        actor_id=None,
-        entity="mail",
-        entity_id=row.id,
-        case_id=match.case.id,
-        action=f"mail_{row.kind}",
-        after={"from": row.from_address, "subject": row.subject, "reason": row.reason},
-    )
-
-
-def _block_address(work: UnitOfWork, row: InboundMessage, address: str, status: str | None) -> None:
-    """A permanent failure stops all further mail to the address (a temporary one does not)."""
-    blocked = bounces.record_bounce(
-        work.session,
-        address=address,
-        status=status,
-        reason=row.subject or "",
-        at=work.now,
-        inbound_message_id=row.id,
-    )
-    if blocked is not None:
-        audit.record(
-            work,
-            actor_id=None,
-            entity="mail_address",
-            entity_id=blocked.address,
-            case_id=row.case_id,
-            action="bounced",
-            after={"status": blocked.status, "bounces": blocked.bounces},
-        )
 
 
 def _take_human(

@@ -138,6 +138,53 @@ def queue_notice(
     return session.get(OutboxMessage, new_id)
 
 
+_TOKEN_IN_ID = re.compile(r"<case-([a-z0-9]{8,64})\.")
+
+
+def resend_to(
+    session: Session,
+    original: OutboxMessage,
+    address: str,
+    *,
+    dedupe_key: str,
+    domain: str,
+    now: datetime,
+    send_after: datetime,
+) -> OutboxMessage | None:
+    """Queue ``original`` once more, to ``address`` only (its delivery failed softly).
+
+    The copy threads like the original (same headers, same case token in its Message-ID);
+    None when ``dedupe_key`` is queued already or the address is suppressed meanwhile.
+    """
+    if not deliverable(session, [address]):
+        return None
+    found = _TOKEN_IN_ID.match(original.message_id)
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:16]
+    message_id = (
+        make_message_id(token=found.group(1), kind="resend", dedupe_key=dedupe_key, domain=domain)
+        if found
+        else f"<resend.{digest}@{domain.lower()}>"
+    )
+    values = {
+        "dedupe_key": dedupe_key[:500],
+        "message_id": message_id,
+        "case_id": original.case_id,
+        "kind": original.kind,
+        "sender": original.sender,
+        "recipients": [address],
+        "subject": original.subject,
+        "body_text": original.body_text,
+        "body_html": original.body_html,
+        "headers": dict(original.headers),
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": max(send_after, now),
+        "created_at": now,
+    }
+    new_id = _insert_once(session, values)
+    return session.get(OutboxMessage, new_id) if new_id is not None else None
+
+
 _INSERT_ONCE = {  # built once: compiled once per dialect and reused from the cache
     name: dialect_insert(OutboxMessage.__table__)
     .on_conflict_do_nothing(index_elements=["dedupe_key"])

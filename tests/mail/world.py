@@ -4,6 +4,7 @@ one group mailbox, on a fresh database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -33,7 +34,7 @@ class Desk:
     def take(self, raw: bytes, source: Source | None = None) -> Outcome:
         return take_in(self.runtime, self.mailbox_id, raw, domain=DOMAIN, source=source)
 
-    def count(self, model: type, *where: object) -> int:
+    def count(self, model: type, *where: Any) -> int:
         with self.runtime.unit() as work:
             return work.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 

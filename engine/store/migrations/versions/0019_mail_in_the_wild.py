@@ -1,0 +1,36 @@
+"""mail in the wild: hard and soft bounces counted apart, suppression after repeated hard ones
+
+Revision ID: 0019
+Revises: 0016
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("bounced_addresses") as batch:
+        batch.add_column(
+            sa.Column("hard_bounces", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch.add_column(
+            sa.Column("soft_bounces", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch.add_column(sa.Column("suppressed_at", sa.DateTime(), nullable=True))
+    # every address blocked so far was blocked for a permanent failure: it stays blocked
+    op.execute(
+        "UPDATE bounced_addresses SET hard_bounces = bounces, suppressed_at = last_bounced_at"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM bounced_addresses WHERE suppressed_at IS NULL")
+    with op.batch_alter_table("bounced_addresses") as batch:
+        batch.drop_column("suppressed_at")
+        batch.drop_column("soft_bounces")
+        batch.drop_column("hard_bounces")
