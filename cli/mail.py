@@ -26,6 +26,7 @@ from mail.mailboxes import (
     list_mailboxes,
     mailbox_by_name,
 )
+from mail.message.thread_keys import DEFAULT_SUBJECT_PATTERNS
 from mail.settings import MailSettings
 from people.directory import user_by_name
 from rules import load_subject
@@ -73,6 +74,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="new_case",
         help="mail naming a case its sender takes no part in: open a new case (default) "
         "or hold it for triage by an agent",
+    )
+    p.add_argument(
+        "--subject-pattern",
+        action="append",
+        metavar="NAME=REGEX",
+        help="find a case number in a subject (one group); repeat for several, 'defaults' "
+        "for the built-in list (default: the built-in list only)",
     )
     p.set_defaults(handler=cmd_mailbox_add)
     p = boxes.add_parser("list")
@@ -146,6 +154,7 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
         acknowledge=args.acknowledge,
         refused_match=args.refused_match,
+        subject_patterns=subject_pattern_args(args.subject_pattern),
     )
     with runtime(args) as rt:
         rt.init_schema()
@@ -153,6 +162,24 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
             mailbox = add_mailbox(work, spec)
         emit(_mailbox_row(mailbox), as_json=args.json)
     return 0
+
+
+def subject_pattern_args(values: list[str] | None) -> tuple[tuple[str, str], ...] | None:
+    """``NAME=REGEX`` options (``defaults`` for the built-in list) as (name, regex) pairs."""
+    if not values:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        if value == "defaults":
+            pairs.extend(DEFAULT_SUBJECT_PATTERNS)
+            continue
+        name, eq, regex = value.partition("=")
+        if not eq:
+            raise InvalidInput(
+                "cannot read --subject-pattern", {"--subject-pattern": f"not NAME=REGEX: {value}"}
+            )
+        pairs.append((name.strip(), regex))
+    return tuple(pairs)
 
 
 def _mailbox_row(mailbox: Mailbox) -> dict[str, object]:
@@ -167,6 +194,9 @@ def _mailbox_row(mailbox: Mailbox) -> dict[str, object]:
         "processed_folder": mailbox.processed_folder,
         "max_bytes": mailbox.max_bytes,
         "poll_seconds": mailbox.poll_seconds,
+        "subject_patterns": [name for name, _ in mailbox.subject_patterns]
+        if mailbox.subject_patterns is not None
+        else [name for name, _ in DEFAULT_SUBJECT_PATTERNS],
     }
 
 

@@ -39,7 +39,8 @@ from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
 from mail.errors import Quarantine
 from mail.machine import take_machine_mail
-from mail.match import SUBJECT_KEY, Match, case_for_key, find_case
+from mail.mailboxes import subject_keys
+from mail.match import Match, case_for_key, find_case
 from mail.message.classify import classify
 from mail.message.fingerprint import Fingerprint
 from mail.message.parse import ParsedMail, parse_message
@@ -210,9 +211,11 @@ def _take_human(
     assert parsed.from_address  # classify() calls mail without a From automatic
     sender = find_sender(work, parsed.from_address)
     if sender.known:
-        match = find_case(work, parsed, sender, token_domain=domain)
+        match = find_case(
+            work, parsed, sender, token_domain=domain, subject_keys=subject_keys(mailbox)
+        )
     else:  # a stranger's mail never joins a case, whatever it quotes
-        match = Match(attempts=_stranger_attempts(work, parsed, domain))
+        match = Match(attempts=_stranger_attempts(work, mailbox, parsed, domain))
     if match.case is None and match.attempts and mailbox.refused_match == "triage":
         # it pointed at a case its sender takes no part in: an agent decides, nothing opens
         row.state, row.attempted_match = "triage", "; ".join(match.attempts)
@@ -271,10 +274,13 @@ def deliver(
     return sender
 
 
-def _stranger_attempts(work: UnitOfWork, parsed: ParsedMail, domain: str) -> list[str]:
+def _stranger_attempts(
+    work: UnitOfWork, mailbox: Mailbox, parsed: ParsedMail, domain: str
+) -> list[str]:
     """The keys an unknown sender's mail carried: every one of them is refused."""
     found = []
-    for key in thread_candidates(parsed, token_domain=domain, subject_key=SUBJECT_KEY):
+    keys = thread_candidates(parsed, token_domain=domain, subject_keys=subject_keys(mailbox))
+    for key in keys:
         case_id = case_for_key(work, key)
         if case_id is not None:
             number = work.session.scalar(select(Case.number).where(Case.id == case_id))

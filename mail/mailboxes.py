@@ -8,6 +8,7 @@ name, both checked when it is added, so a typo fails here and not at the first m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import REFUSED_MATCH, Mailbox, MailDomainRule
 from engine.store.models import CaseType, CustomerGroup
+from mail.message.thread_keys import DEFAULT_SUBJECT_KEYS, SubjectPattern, subject_patterns
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class MailboxSpec:
     acknowledge: bool = False
     #: mail naming a case its sender takes no part in: "new_case" or "triage"
     refused_match: str = "new_case"
+    #: (name, pattern) pairs finding a case number in a subject; None: the defaults
+    subject_patterns: tuple[tuple[str, str], ...] | None = None
 
 
 def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = None) -> Mailbox:
@@ -67,6 +71,11 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
     )
     if group_id is None:
         errors["customer_group"] = f"no customer group {spec.customer_group!r}"
+    if spec.subject_patterns is not None:
+        try:
+            subject_patterns(spec.subject_patterns)
+        except ValueError as exc:
+            errors["subject_patterns"] = str(exc)
     if errors:
         raise InvalidInput("cannot add the mailbox", errors)
     if work.session.scalar(select(Mailbox.id).where(Mailbox.name == spec.name)):
@@ -88,6 +97,9 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
         poll_seconds=spec.poll_seconds,
         acknowledge=spec.acknowledge,
         refused_match=spec.refused_match,
+        subject_patterns=(
+            [list(p) for p in spec.subject_patterns] if spec.subject_patterns is not None else None
+        ),
         active=True,
         created_at=work.now,
     )
@@ -102,6 +114,18 @@ def add_mailbox(work: UnitOfWork, spec: MailboxSpec, *, actor_id: int | None = N
         after={"name": spec.name, "case_type": spec.case_type, "host": spec.host},
     )
     return mailbox
+
+
+def subject_keys(mailbox: Mailbox) -> tuple[SubjectPattern, ...]:
+    """The mailbox's subject patterns, compiled (once per distinct list)."""
+    if mailbox.subject_patterns is None:
+        return DEFAULT_SUBJECT_KEYS
+    return _compiled(tuple((str(n), str(p)) for n, p in mailbox.subject_patterns))
+
+
+@lru_cache(maxsize=64)
+def _compiled(pairs: tuple[tuple[str, str], ...]) -> tuple[SubjectPattern, ...]:
+    return subject_patterns(pairs)
 
 
 def mailbox_by_name(work: UnitOfWork, name: str) -> Mailbox:

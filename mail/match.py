@@ -11,6 +11,7 @@ A closed case is not reopened by mail: the message opens a new case and says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
@@ -21,14 +22,17 @@ from engine.store.mailbox import InboundMessage
 from engine.store.models import Case, CaseContact, User
 from engine.store.outbox import OutboxMessage
 from mail.message.parse import ParsedMail
-from mail.message.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
+from mail.message.thread_keys import (
+    DEFAULT_SUBJECT_KEYS,
+    TOKEN_PATTERN,
+    SubjectPattern,
+    ThreadKey,
+    thread_candidates,
+)
 from mail.senders import Sender
 from mail.tokens import case_for_token
 from rules.decisions import can
 from rules.subject import load_subject
-
-#: ``[C-000123]``: a case number in square brackets, as our subjects carry it.
-SUBJECT_KEY = re.compile(r"\[([A-Z][A-Z0-9]{0,19}-\d{3,12})\]")
 
 
 def original_keys(message_id: str, token_domain: str) -> tuple[ThreadKey, ...]:
@@ -57,7 +61,7 @@ def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
         return case_for_token(work.session, key.value)
     if key.rule == "reference":
         return case_for_message_id(work, key.value)
-    return work.session.scalar(_CASE_BY_NUMBER, {"number": key.value})
+    return work.session.scalar(_CASE_BY_NUMBER, {"number": key.value})  # address, subject
 
 
 _SENT_CASE = select(OutboxMessage.case_id).where(
@@ -88,15 +92,17 @@ def find_case(
     *,
     token_domain: str,
     extra: tuple[ThreadKey, ...] = (),
+    subject_keys: Sequence[SubjectPattern] = DEFAULT_SUBJECT_KEYS,
 ) -> Match:
     """The first key whose case is open and counts the sender in; ``sender=None`` (machine
     mail such as a bounce, which changes nothing on the case) skips the participant check
-    but then trusts only tokens and references, never a subject."""
+    but then trusts only tokens and references, never a number anyone can write."""
     match = Match()
-    keys = [*extra, *thread_candidates(parsed, token_domain=token_domain, subject_key=SUBJECT_KEY)]
+    found = thread_candidates(parsed, token_domain=token_domain, subject_keys=subject_keys)
+    keys = [*extra, *found]
     seen: set[int] = set()
     for key in keys:
-        if sender is None and key.rule == "subject":
+        if sender is None and key.rule in ("subject", "address"):
             continue
         case_id = case_for_key(work, key)
         if case_id is None or case_id in seen:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -61,6 +62,9 @@ class Mailbox(Base):
     refused_match: Mapped[str] = mapped_column(
         String(10), default="new_case", server_default="new_case"
     )
+    #: [[name, pattern], ...] finding a case number in a subject; None: the defaults
+    #: (``mail.message.thread_keys.DEFAULT_SUBJECT_PATTERNS``).
+    subject_patterns: Mapped[list[list[str]] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

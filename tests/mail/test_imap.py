@@ -17,8 +17,7 @@ from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, connect, fetch_aga
 from mail.intake import retry
 from mail.tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
-from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
-from tests.mail.message.test_corpus import expected_kind
+from tests.mail.helpers import build, corpus_files, manifest_kind, manifest_rows, require_corpus
 from tests.mail.world import DOMAIN, Desk, make_desk
 
 pytestmark = pytest.mark.integration
@@ -91,14 +90,26 @@ def test_new_mail_opens_cases_and_replies_thread_into_them_each_way(imap: ImapDe
             "Message-ID: <req-4@kunden.example>",
             f"Subject: Re: [{number}] Request 1",
         ),
+        build(  # the reply address other ticket systems use: the number as plus-address
+            "From: carla@kunden.example",
+            "Message-ID: <req-5@kunden.example>",
+            f"To: support+{number}@casework.example",
+        ),
+        build(  # a subject as Zammad and OTRS write it
+            "From: carla@kunden.example",
+            "Message-ID: <req-6@kunden.example>",
+            f"Subject: AW: [Ticket#{number}] Request 1",
+        ),
     )
     replies = imap.poll()
     assert [(o.case_number, o.matched_by) for o in replies.outcomes] == [
         (number, "token:in-reply-to"),
         (number, "reference:references"),
-        (number, "subject:subject"),
+        (number, "subject:brackets"),
+        (number, "address:to"),
+        (number, "subject:ticket-hash"),
     ]
-    assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 4
+    assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 6
     assert all({SEEN, DONE} <= set(flags) for flags in imap.flags().values())
 
 
@@ -202,7 +213,7 @@ def test_every_corpus_message_is_taken_in_or_quarantined_and_machines_open_no_ca
 ):
     corpus = require_corpus()
     files = corpus_files()
-    expected = {p: expected_kind(q) for p, q in manifest_rows().items()}
+    expected = {p: manifest_kind(q) for p, q in manifest_rows().items()}
     imap.append(*(p.read_bytes() for p in files))
     result = imap.poll()
     assert result.fetched == len(files)
@@ -212,7 +223,7 @@ def test_every_corpus_message_is_taken_in_or_quarantined_and_machines_open_no_ca
         assert outcome.state in ("processed", "ignored", "quarantined"), name
         if outcome.state != "processed":
             assert outcome.reason, name
-        if expected[name] in ("bounce", "auto_reply", "list"):
+        if expected[name] in ("bounce", "auto_reply", "feedback", "list"):
             assert outcome.matched_by != "new", f"{name} opened a case"
     opened = [o for o in result.outcomes if o.matched_by == "new" and not o.duplicate]
     assert imap.desk.cases() == len(opened) > 0

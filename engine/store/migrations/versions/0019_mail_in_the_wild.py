@@ -22,6 +22,8 @@ def upgrade() -> None:
             sa.Column("soft_bounces", sa.Integer(), server_default="0", nullable=False)
         )
         batch.add_column(sa.Column("suppressed_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("mailboxes") as batch:
+        batch.add_column(sa.Column("subject_patterns", sa.JSON(), nullable=True))
     # every address blocked so far was blocked for a permanent failure: it stays blocked
     op.execute(
         "UPDATE bounced_addresses SET hard_bounces = bounces, suppressed_at = last_bounced_at"
@@ -29,6 +31,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mailboxes") as batch:
+        batch.drop_column("subject_patterns")
     op.execute("DELETE FROM bounced_addresses WHERE suppressed_at IS NULL")
     with op.batch_alter_table("bounced_addresses") as batch:
         batch.drop_column("suppressed_at")
