@@ -40,11 +40,10 @@ from engine.store.models import Case
 from mail.errors import Quarantine
 from mail.machine import take_machine_mail
 from mail.mailboxes import subject_keys
-from mail.match import Match, case_for_key, find_case
+from mail.match import Match, find_case
 from mail.message.classify import classify
 from mail.message.fingerprint import Fingerprint
 from mail.message.parse import ParsedMail, parse_message
-from mail.message.thread_keys import thread_candidates
 from mail.outbox import LOOP_HEADER
 from mail.replies import queue_acknowledgement
 from mail.senders import Sender, create_sender, find_sender
@@ -210,12 +209,8 @@ def _take_human(
 ) -> None:
     assert parsed.from_address  # classify() calls mail without a From automatic
     sender = find_sender(work, parsed.from_address)
-    if sender.known:
-        match = find_case(
-            work, parsed, sender, token_domain=domain, subject_keys=subject_keys(mailbox)
-        )
-    else:  # a stranger's mail never joins a case, whatever it quotes
-        match = Match(attempts=_stranger_attempts(work, mailbox, parsed, domain))
+    # a stranger's mail joins a case only when they were on its mail (copied in)
+    match = find_case(work, parsed, sender, token_domain=domain, subject_keys=subject_keys(mailbox))
     if match.case is None and match.attempts and mailbox.refused_match == "triage":
         # it pointed at a case its sender takes no part in: an agent decides, nothing opens
         row.state, row.attempted_match = "triage", "; ".join(match.attempts)
@@ -243,6 +238,8 @@ def deliver(
     if match.case is not None:
         number = match.case.number or ""  # a stored case always has its number
         row.matched_by = match.matched_by
+        if sender.contact is not None:  # copied in on the thread: now a contact of the case
+            cases.add_case_contact(work, match.case, sender.contact.id, actor_id=None)
     else:
         opened = cases.open_case(
             work,
@@ -272,23 +269,6 @@ def deliver(
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
         queue_acknowledgement(work, post.case_id, sender.address, domain)
     return sender
-
-
-def _stranger_attempts(
-    work: UnitOfWork, mailbox: Mailbox, parsed: ParsedMail, domain: str
-) -> list[str]:
-    """The keys an unknown sender's mail carried: every one of them is refused."""
-    found = []
-    keys = thread_candidates(parsed, token_domain=domain, subject_keys=subject_keys(mailbox))
-    for key in keys:
-        case_id = case_for_key(work, key)
-        if case_id is not None:
-            number = work.session.scalar(select(Case.number).where(Case.id == case_id))
-            found.append(
-                f"{key.rule}:{key.source} pointed at {number}, but {parsed.from_address} "
-                "is not known here"
-            )
-    return found
 
 
 def post_body(parsed: ParsedMail) -> str:

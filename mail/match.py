@@ -1,11 +1,10 @@
 """Which case a message belongs to, and whether its sender may join it.
 
 The keys come from :func:`mail.message.thread_keys.thread_candidates`, strongest first (token,
-references, subject number).  A key only counts when the sender takes part in the case
--- its raiser, main or additional contact, a collaborator, its assignee, or an agent who
-may write it -- so another customer quoting a case number opens a new case instead of
-reading along (zammad#5064); each refused key is kept as an *attempt* for agents to see.
-A closed case is not reopened by mail: the message opens a new case and says so.
+references, case number).  A key only counts when the sender takes part in the case
+(:func:`mail.participants.is_participant`) -- so another customer quoting a case number
+opens a new case instead of reading along (zammad#5064); each refused key is kept as an
+*attempt* for agents to see.  A closed case is not reopened by mail: the message opens a new case and says so.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 
 from engine.runtime import UnitOfWork
-from engine.store.access import CaseCollaborator
 from engine.store.mailbox import InboundMessage
-from engine.store.models import Case, CaseContact, User
+from engine.store.models import Case
 from engine.store.outbox import OutboxMessage
 from mail.message.parse import ParsedMail
 from mail.message.thread_keys import (
@@ -29,10 +27,9 @@ from mail.message.thread_keys import (
     ThreadKey,
     thread_candidates,
 )
+from mail.participants import is_participant
 from mail.senders import Sender
 from mail.tokens import case_for_token
-from rules.decisions import can
-from rules.subject import load_subject
 
 
 def original_keys(message_id: str, token_domain: str) -> tuple[ThreadKey, ...]:
@@ -124,30 +121,3 @@ def find_case(
         match.case, match.matched_by = case, how
         return match
     return match
-
-
-def is_participant(work: UnitOfWork, case: Case, sender: Sender) -> bool:
-    """Raiser, assignee, main or additional contact, collaborator, or an agent who may write."""
-    users, contacts = sender.user_ids, sender.contact_ids
-    if case.raiser_id in users or case.assignee_id in users or case.main_contact_id in contacts:
-        return True
-    session = work.session
-    if contacts and session.scalar(
-        select(CaseContact.contact_id)
-        .where(CaseContact.case_id == case.id, CaseContact.contact_id.in_(contacts))
-        .limit(1)
-    ):
-        return True
-    if not users:
-        return False
-    if session.scalar(
-        select(CaseCollaborator.user_id)
-        .where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id.in_(users))
-        .limit(1)
-    ):
-        return True
-    for user in session.scalars(select(User).where(User.id.in_(users), User.is_active)):
-        subject = load_subject(work, user)
-        if subject.portal is None and can(work, subject, "write", case):
-            return True
-    return False

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.errors import InvalidInput
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
+from engine.store.models import Case, CaseContact, Contact
 from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, connect, fetch_again
 from mail.intake import retry
 from mail.tokens import case_token
@@ -111,6 +112,48 @@ def test_new_mail_opens_cases_and_replies_thread_into_them_each_way(imap: ImapDe
     ]
     assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 6
     assert all({SEEN, DONE} <= set(flags) for flags in imap.flags().values())
+
+
+def test_a_colleague_copied_in_answers_in_the_thread_and_a_stranger_does_not(
+    db_url: str, dovecot: Dovecot
+):
+    for imap in _desk(db_url, dovecot, refused_match="triage"):
+        imap.append(request(1, "carla@kunden.example", "Cc: Eve <eve@kunden.example>"))
+        [opened] = imap.poll().outcomes
+        number = opened.case_number
+        imap.append(
+            build(  # Eve was copied in: her answer joins the case, she becomes its contact
+                "From: Eve <eve@kunden.example>",
+                "Message-ID: <eve-1@kunden.example>",
+                "References: <req-1@kunden.example>",
+            ),
+            build(  # now even her subject-only mail threads
+                "From: eve@kunden.example",
+                "Message-ID: <eve-2@kunden.example>",
+                f"Subject: Re: [{number}] one more thing",
+            ),
+            build(  # Mallory was never on the case's mail: triage, as before
+                "From: mallory@kunden.example",
+                "Message-ID: <mallory-1@kunden.example>",
+                "References: <req-1@kunden.example>",
+                f"Subject: Re: [{number}]",
+            ),
+        )
+        outcomes = imap.poll().outcomes
+        assert [(o.state, o.case_number, o.matched_by) for o in outcomes] == [
+            ("processed", number, "reference:references"),
+            ("processed", number, "subject:brackets"),
+            ("triage", None, None),
+        ]
+        assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 3
+        with imap.desk.runtime.unit() as work:
+            case = work.session.scalar(select(Case).where(Case.number == number))
+            contacts = work.session.scalars(
+                select(Contact.email)
+                .join(CaseContact, CaseContact.contact_id == Contact.id)
+                .where(CaseContact.case_id == case.id)
+            ).all()
+        assert contacts == ["eve@kunden.example"]
 
 
 def test_polling_again_takes_nothing_twice_even_when_the_flags_are_lost(imap: ImapDesk):
