@@ -4,7 +4,8 @@ The keys come from :func:`mail.message.thread_keys.thread_candidates`, strongest
 references, case number).  A key only counts when the sender takes part in the case
 (:func:`mail.participants.is_participant`) -- so another customer quoting a case number
 opens a new case instead of reading along (zammad#5064); each refused key is kept as an
-*attempt* for agents to see.  A closed case is not reopened by mail: the message opens a new case and says so.
+*attempt* for agents to see.  A closed case is not reopened by mail: the message opens a
+new case and says so.
 """
 
 from __future__ import annotations
