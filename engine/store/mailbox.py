@@ -47,7 +47,13 @@ class Mailbox(Base):
     imap_port: Mapped[int] = mapped_column(Integer, default=993)
     imap_tls: Mapped[bool] = mapped_column(Boolean, default=True)
     imap_user: Mapped[str] = mapped_column(String(320))
+    #: The password or OAuth2 token: encrypted (``fernet:…``) or a reference (``env:NAME``,
+    #: ``file:/path``); see ``mail/credentials.py``.
     imap_password: Mapped[str] = mapped_column(String(500))
+    #: How to sign in: "password" (LOGIN) or "xoauth2" (an OAuth2 access token).
+    imap_auth: Mapped[str] = mapped_column(
+        String(10), default="password", server_default="password"
+    )
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")
     #: Where taken-in mail is moved; without one it is flagged \Seen plus a keyword instead.
     processed_folder: Mapped[str | None] = mapped_column(String(255))
@@ -67,6 +73,12 @@ class Mailbox(Base):
     subject_patterns: Mapped[list[list[str]] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: Failed polls in a row (0: the last one worked); the worker waits longer after each.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    #: The worker does not poll a failing mailbox before this.
+    next_poll_at: Mapped[datetime | None]
 
 
 class MailDomainRule(Base):

@@ -3,9 +3,11 @@ one group mailbox, on a fresh database."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from designer import deploy
@@ -20,6 +22,9 @@ from people import directory
 from rules.admin import permit_customers
 from rules.policies import RulesPolicies
 from tests.conftest import PROCESSES, seed_directory
+
+# mailbox passwords are stored encrypted: one key for this test process and its subprocesses
+os.environ.setdefault("CASEWORK_SECRET_KEY", Fernet.generate_key().decode("ascii"))
 
 DOMAIN = "casework.example"
 GROUP_ADDRESS = "support@casework.example"
