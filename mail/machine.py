@@ -29,6 +29,7 @@ from mail.match import find_case, original_keys
 from mail.message.bounce_scan import Failure, failures
 from mail.message.classify import Classification
 from mail.message.parse import ParsedMail
+from mail.message.verp import verp_of
 from mail.outbox import resend_to
 from mail.senders import find_sender
 
@@ -50,9 +51,14 @@ def take_machine_mail(
     ``domain`` is the domain of our Message-IDs."""
     row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
     original = _sent(work, verdict.original_message_id)
+    verp = verp_of(parsed) if verdict.kind == "bounce" else None
+    if original is None and verp is not None:  # it came back to the message's own address
+        original = work.session.get(OutboxMessage, verp[0])
     _record_on_case(work, row, parsed, domain, verdict.original_message_id, original)
     if verdict.kind == "bounce":
-        _delivery_failed(work, row, parsed, raw, original, domain)
+        _delivery_failed(
+            work, row, failures(parsed, raw, verp[1] if verp else None), original, domain
+        )
 
 
 def _sent(work: UnitOfWork, message_id: str | None) -> OutboxMessage | None:
@@ -96,13 +102,12 @@ def _record_on_case(
 def _delivery_failed(
     work: UnitOfWork,
     row: InboundMessage,
-    parsed: ParsedMail,
-    raw: bytes,
+    failed: tuple[Failure, ...],
     original: OutboxMessage | None,
     domain: str,
 ) -> None:
     lines = []
-    for failure in failures(parsed, raw):
+    for failure in failed:
         counted = bounces.record_failure(
             work.session,
             address=failure.address,

@@ -38,8 +38,11 @@ class Failure:
     diagnostic: str | None = None
 
 
-def failures(parsed: ParsedMail, raw: bytes) -> tuple[Failure, ...]:
-    """The failed recipients of a bounce, strongest evidence first, each address once."""
+def failures(
+    parsed: ParsedMail, raw: bytes, bounce_address_recipient: str | None = None
+) -> tuple[Failure, ...]:
+    """The failed recipients of a bounce, strongest evidence first, each address once;
+    ``bounce_address_recipient`` (read from our VERP address) when nothing else names one."""
     found: dict[str, Failure] = {}
 
     def add(address: str | None, status: str, source: str, diag: str | None) -> None:
@@ -63,6 +66,8 @@ def failures(parsed: ParsedMail, raw: bytes) -> tuple[Failure, ...]:
     for value in parsed.headers.get("x-failed-recipients", ()):
         for address in value.split(","):
             add(address, _text_status(parsed, "5"), "X-Failed-Recipients", None)
+    if not found and bounce_address_recipient:
+        add(bounce_address_recipient, _text_status(parsed, "5"), "bounce address", None)
     return tuple(found.values())
 
 

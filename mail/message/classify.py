@@ -6,7 +6,8 @@ evidence (a short text) or ``None``.  The rows are in priority order and the fir
 match decides; all matches are kept in ``signals`` so an agent can see why.  Order
 matters where evidence overlaps: our own loop header beats everything (a loop must
 stop), a delivery report beats ``Auto-Submitted`` and ``Precedence`` (DSNs carry both,
-and a bounce must reach the case), an ARF abuse report beats list headers (providers send
+and a bounce must reach the case), an auto-reply beats our bounce address (responders answer
+the envelope sender, RFC 3834), an ARF abuse report beats list headers (providers send
 them with ``Precedence: list``), auto-replies beat list headers (an out-of-office
 from a list member is still an out-of-office).
 """
@@ -22,6 +23,7 @@ from typing import Literal
 
 from mail.message.headers import first, message_ids
 from mail.message.parse import ParsedMail
+from mail.message.verp import verp_of
 
 Kind = Literal["human", "auto_reply", "bounce", "feedback", "list", "loop"]
 
@@ -220,6 +222,12 @@ def _null_return_path(f: _Facts) -> str | None:
     return "Return-Path: <> (automatic sender, RFC 3834)" if f.null_return_path else None
 
 
+def _verp(f: _Facts) -> str | None:
+    """Sent to the envelope sender of a message of ours: only mail servers write there."""
+    found = verp_of(f.mail)
+    return f"sent to the bounce address of our message {found[0]}" if found else None
+
+
 def _no_sender(f: _Facts) -> str | None:
     return None if f.mail.from_address else "no From address to answer"
 
@@ -243,6 +251,7 @@ RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
     ("machine_sender", "auto_reply", _machine_sender),
     ("null_return_path", "auto_reply", _null_return_path),
     ("no_sender", "auto_reply", _no_sender),
+    ("verp_bounce", "bounce", _verp),
     ("precedence_bulk", "list", _precedence("bulk", "junk", "list")),
     ("list_id", "list", _present("List-Id")),
     ("list_unsubscribe", "list", _present("List-Unsubscribe")),

@@ -84,11 +84,16 @@ def support_mailbox(**fields: object) -> MailboxSpec:
 
 
 def make_desk(
-    db_url: str, clock: ManualClock | None = None, *, with_mailbox: bool = True, **mailbox: object
+    db_url: str,
+    clock: ManualClock | None = None,
+    *,
+    with_mailbox: bool = True,
+    sender: str = GROUP_ADDRESS,
+    **mailbox: object,
 ) -> Desk:
     """Runtime with the real rules, seeded people, the support case type and a mailbox
-    (``with_mailbox=False``: none yet, its id is 0)."""
-    settings = MailSettings(domain=DOMAIN, sender=GROUP_ADDRESS)
+    (``with_mailbox=False``: none yet, its id is 0); ``sender`` is the default sender."""
+    settings = MailSettings(domain=DOMAIN, sender=sender)
     rt = Runtime(db_url, clock=clock or ManualClock(), policies=RulesPolicies(settings))
     rt.init_schema()
     seed_directory(rt)
