@@ -141,7 +141,7 @@ class InboundMessage(Base):
     size: Mapped[int] = mapped_column(Integer)
     from_address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500), default="")
-    #: human, auto_reply, bounce, list or loop (None when it could not be parsed).
+    #: human, auto_reply, bounce, feedback (ARF), list or loop (None: it could not be parsed).
     kind: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(12), default="received")
     reason: Mapped[str | None] = mapped_column(Text)
