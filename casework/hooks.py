@@ -203,7 +203,9 @@ class AppHooks(CaseHooks):
 
     def post_added(self, work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
         self._answer_customer(work, case_id, post_id, internal)
-        mailed = queue_case_reply(work, case_id, post_id, internal, self.mail.domain)
+        mailed = queue_case_reply(
+            work, case_id, post_id, internal, self.mail.domain, default_sender=self.mail.sender
+        )
         self._notify_followers(work, case_id, post_id, internal, mailed)
 
     @staticmethod

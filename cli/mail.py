@@ -1,11 +1,10 @@
-"""Commands for email-to-case: ``mail mailbox add|list``, ``mail domain add``, ``mail poll``,
-``mail quarantine list|retry``, ``mail triage list|open|thread``, ``mail bounces list|clear``
-and ``mail import``."""
+"""Commands for email-to-case: ``mail mailbox …`` (in ``cli/mailboxes.py``), ``mail domain
+add``, ``mail poll``, ``mail quarantine list|retry``, ``mail triage list|open|thread``,
+``mail bounces list|clear`` and ``mail import``."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,14 +14,12 @@ from sqlalchemy import select
 from engine import audit
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
-from engine.store.mailbox import REFUSED_MATCH, InboundMessage, Mailbox
+from engine.store.mailbox import InboundMessage, Mailbox
 from mail import bounces, held
 from mail.imap import MailboxPoller, PollResult, fetch_again, poll_all
 from mail.intake import Outcome, retry, take_in
 from mail.mailboxes import (
-    MailboxSpec,
     add_domain_rule,
-    add_mailbox,
     list_mailboxes,
     mailbox_by_name,
 )
@@ -30,7 +27,7 @@ from people.directory import user_by_name
 from rules import load_subject
 from rules.case_lists import require_triage_decision
 
-from . import logs
+from . import logs, mailboxes
 from .context import application, row_id, runtime
 from .errors import MAIL_SERVER
 from .output import ProgressBar, done, emit
@@ -39,43 +36,7 @@ from .output import ProgressBar, done, emit
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mail = commands.add_parser("mail", help="email-to-case: group mailboxes and intake")
     sub = mail.add_subparsers(dest="action", required=True)
-    boxes = sub.add_parser("mailbox", help="group mailboxes").add_subparsers(
-        dest="mailbox_action", required=True
-    )
-    p = boxes.add_parser("add", help="watch an IMAP folder; its mail opens cases of a type")
-    p.add_argument("name")
-    p.add_argument("--case-type", required=True, help="key of the case type, e.g. SUPPORT")
-    p.add_argument("--address", required=True, help="the group address customers write to")
-    p.add_argument("--host", required=True)
-    p.add_argument("--port", type=int, default=None, help="default 993 (TLS) or 143")
-    p.add_argument("--no-tls", action="store_true", help="plain IMAP (only on a trusted network)")
-    p.add_argument("--user", required=True)
-    p.add_argument(
-        "--password-env",
-        metavar="VAR",
-        help="read the password from this environment variable (default IMAP_PASSWORD)",
-        default="IMAP_PASSWORD",
-    )
-    p.add_argument("--customer-group", required=True, help="group of new contacts by default")
-    p.add_argument("--folder", default="INBOX")
-    p.add_argument("--processed-folder", help="move taken mail here (default: flag it)")
-    p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024)
-    p.add_argument("--poll-seconds", type=int, default=60)
-    p.add_argument(
-        "--acknowledge",
-        action="store_true",
-        help="send the sender of a new case an automatic acknowledgement",
-    )
-    p.add_argument(
-        "--refused-match",
-        choices=REFUSED_MATCH,
-        default="new_case",
-        help="mail naming a case its sender takes no part in: open a new case (default) "
-        "or hold it for triage by an agent",
-    )
-    p.set_defaults(handler=cmd_mailbox_add)
-    p = boxes.add_parser("list")
-    p.set_defaults(handler=cmd_mailbox_list)
+    mailboxes.register(sub)
     p = sub.add_parser("domain", help="file new contacts of a mail domain under a customer")
     p.add_argument("domain")
     p.add_argument("--customer-group", required=True)
@@ -107,71 +68,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("case", help="case number, e.g. C-000123")
     p.add_argument("--as", dest="as_user", required=True, help="the agent deciding")
     p.set_defaults(handler=cmd_triage_thread)
-    blocked = sub.add_parser("bounces", help="addresses that bounced for good: no mail goes there")
+    blocked = sub.add_parser(
+        "bounces", help="addresses that bounced; repeated hard failures suppress them"
+    )
     bsub = blocked.add_subparsers(dest="bounces_action", required=True)
     p = bsub.add_parser("list")
     p.set_defaults(handler=cmd_bounces_list)
-    p = bsub.add_parser("clear", help="send mail to an address again (it was fixed)")
+    p = bsub.add_parser("clear", help="undo: send to an address again, forget its failures")
     p.add_argument("address")
     p.set_defaults(handler=cmd_bounces_clear)
     p = sub.add_parser("import", help="take in a message from a file (.eml)")
     p.add_argument("file", type=Path)
     p.add_argument("--mailbox", required=True)
     p.set_defaults(handler=cmd_import)
-
-
-def cmd_mailbox_add(args: argparse.Namespace) -> int:
-    password = os.environ.get(args.password_env)
-    if password is None:
-        raise InvalidInput(
-            "no IMAP password given",
-            {"--password-env": f"set the environment variable {args.password_env}"},
-        )
-    spec = MailboxSpec(
-        name=args.name,
-        case_type=args.case_type,
-        group_address=args.address,
-        host=args.host,
-        port=args.port or (143 if args.no_tls else 993),
-        tls=not args.no_tls,
-        user=args.user,
-        password=password,
-        customer_group=args.customer_group,
-        folder=args.folder,
-        processed_folder=args.processed_folder,
-        max_bytes=args.max_bytes,
-        poll_seconds=args.poll_seconds,
-        acknowledge=args.acknowledge,
-        refused_match=args.refused_match,
-    )
-    with runtime(args) as rt:
-        rt.init_schema()
-        with rt.unit() as work:
-            mailbox = add_mailbox(work, spec)
-        emit(_mailbox_row(mailbox), as_json=args.json)
-    return 0
-
-
-def _mailbox_row(mailbox: Mailbox) -> dict[str, object]:
-    return {
-        "name": mailbox.name,
-        "case_type": mailbox.case_type_key,
-        "address": mailbox.group_address,
-        "server": f"{mailbox.imap_host}:{mailbox.imap_port}"
-        + ("" if mailbox.imap_tls else " (no TLS)"),
-        "user": mailbox.imap_user,
-        "folder": mailbox.folder,
-        "processed_folder": mailbox.processed_folder,
-        "max_bytes": mailbox.max_bytes,
-        "poll_seconds": mailbox.poll_seconds,
-    }
-
-
-def cmd_mailbox_list(args: argparse.Namespace) -> int:
-    with runtime(args) as rt, rt.unit() as work:
-        rows = [_mailbox_row(m) for m in list_mailboxes(work)]
-    emit(rows, as_json=args.json, table=["name", "case_type", "address", "server", "folder"])
-    return 0
 
 
 def cmd_domain(args: argparse.Namespace) -> int:
@@ -327,26 +236,32 @@ def cmd_bounces_list(args: argparse.Namespace) -> int:
             {
                 "address": row.address,
                 "status": row.status,
-                "bounces": row.bounces,
+                "hard": row.hard_bounces,
+                "soft": row.soft_bounces,
+                "suppressed": row.suppressed_at is not None,
                 "last_bounced_at": row.last_bounced_at,
                 "reason": row.reason,
             }
             for row in bounces.list_bounced(work.session)
         ]
-    emit(rows, as_json=args.json, table=["address", "status", "bounces", "last_bounced_at"])
+    emit(
+        rows,
+        as_json=args.json,
+        table=["address", "status", "hard", "soft", "suppressed", "last_bounced_at"],
+    )
     return 0
 
 
 def cmd_bounces_clear(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         if not bounces.clear(work.session, args.address):
-            raise NotFound(f"{args.address} is not blocked")
+            raise NotFound(f"no failures on record for {args.address}")
         audit.record(
             work,
             actor_id=None,
             entity="mail_address",
             entity_id=args.address.strip().lower(),
-            action="unblocked",
+            action="unsuppressed",
         )
     done(f"{args.address}: mail is sent there again", as_json=args.json, address=args.address)
     return 0

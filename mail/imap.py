@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
+from mail import mailbox_health
+from mail.credentials import reveal
 from mail.imap_errors import IMAP_FAILURES, imap_problem, server_errors, server_name
 from mail.intake import Outcome, Source, take_in
 
@@ -86,11 +88,20 @@ def _folder_state(session: Session, mailbox: Mailbox) -> MailFolderState | None:
 
 
 def connect(mailbox: Mailbox, timeout: float = 60.0) -> IMAPClient:
-    """Log in to the mailbox's server."""
+    """Log in to the mailbox's server, with a password or (``xoauth2``) an access token."""
+    secret = reveal(mailbox.imap_password)
     client = IMAPClient(
         mailbox.imap_host, port=mailbox.imap_port, ssl=mailbox.imap_tls, timeout=timeout
     )
-    client.login(mailbox.imap_user, mailbox.imap_password)
+    try:
+        if mailbox.imap_auth == "xoauth2":  # Microsoft 365, Gmail: an OAuth2 access token
+            client.oauth2_login(mailbox.imap_user, secret)
+        else:
+            client.login(mailbox.imap_user, secret)
+    except Exception:
+        with contextlib.suppress(*IMAP_FAILURES):
+            client.shutdown()
+        raise
     return client
 
 
@@ -171,11 +182,15 @@ class MailboxPoller:
     def watch_logged(self, seconds: float) -> None:
         """:meth:`watch` for the worker: a server that is down or refuses the login is one
         warning per attempt (the next interval tries again), not a traceback."""
+        if not mailbox_health.due(self.rt, self.mailbox_id, self.rt.clock.now()):
+            return  # backing off after failures
         try:
             result = self.watch(seconds)
         except IMAP_FAILURES as exc:
             log.warning("%s: IMAP failed, trying again later: %s", self.name(), imap_problem(exc))
+            mailbox_health.failed(self.rt, self.mailbox_id, imap_problem(exc))
             return
+        mailbox_health.worked(self.rt, self.mailbox_id)
         if result.fetched:
             log.info(
                 "%s: %d new, %d duplicate(s), %d quarantined",
@@ -335,6 +350,9 @@ def poll_all(
             results[name] = poller.poll_once(progress(name) if progress else None)
         except IMAP_FAILURES as exc:
             results[name] = PollResult(error=f"{poller.name()}: {imap_problem(exc)}")
+            mailbox_health.failed(rt, mailbox_id, imap_problem(exc))
+        else:
+            mailbox_health.worked(rt, mailbox_id)
         finally:
             poller.close()
     return results

@@ -18,14 +18,18 @@ from collections.abc import Iterator
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from engine.store.mailbox import Mailbox
+from mail.credentials import CredentialError
 from mail.errors import MailServerError
 
-#: What a server that is down, slow, refusing or speaking no TLS raises.
-IMAP_FAILURES = (IMAPClientError, OSError)
+#: What a server that is down, slow, refusing or speaking no TLS raises, and a secret that
+#: cannot be read for the login.
+IMAP_FAILURES = (IMAPClientError, OSError, CredentialError)
 
 
 def imap_problem(exc: BaseException) -> str:
     """What went wrong with an IMAP server, in the words an operator acts on."""
+    if isinstance(exc, CredentialError):
+        return f"no password to sign in with: {exc}"
     if isinstance(exc, LoginError):
         text = exc.args[0] if exc.args else ""
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)

@@ -10,8 +10,9 @@ What happens to a message:
 
 * unparseable or too large: ``quarantined`` with the reason; nothing else is touched;
 * list or bulk mail, our own mail coming back: ``ignored``; never a case;
-* an auto-reply or a bounce: ``ignored`` but recorded on the case it answers (audit entry
-  and the row's case), without a post, so neither the case's state nor its SLA clocks move;
+* an auto-reply, a bounce or an abuse report: ``ignored`` but recorded on the case it
+  answers (``mail/machine.py``), so neither the case's state nor its SLA clocks move; a
+  bounce counts against the failed address and leaves an internal note on the case;
 * a person's mail: a post on the case it threads into (``matched_by`` says why), else a new
   case raised by the sender (a new contact when the address is unknown);
 * a person's mail naming a case its sender takes no part in: a new case with the refused
@@ -31,19 +32,18 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import cases, posts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
-from mail import bounces
-from mail.match import SUBJECT_KEY, Match, case_for_key, find_case, original_keys
+from mail.machine import take_machine_mail
+from mail.mailboxes import subject_keys
+from mail.match import Match, find_case
 from mail.message.classify import classify
 from mail.message.fingerprint import Fingerprint
 from mail.message.parse import ParsedMail, parse_message
 from mail.message.quarantine import Quarantine
-from mail.message.thread_keys import thread_candidates
 from mail.outbox import LOOP_HEADER
 from mail.replies import queue_acknowledgement
 from mail.senders import Sender, create_sender, find_sender
@@ -197,65 +197,11 @@ def _process(
     row.processed_at = work.now
     if verdict.kind in ("list", "loop"):
         row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
-    elif verdict.kind in ("auto_reply", "bounce"):
-        row.state, row.reason = "ignored", f"{verdict.rule}: {verdict.reason}"
-        _record_machine_mail(work, row, parsed, domain, verdict.original_message_id)
-        if verdict.kind == "bounce" and verdict.failed_recipient:
-            _block_address(work, row, verdict.failed_recipient, verdict.status)
+    elif verdict.kind in ("auto_reply", "bounce", "feedback"):
+        take_machine_mail(work, row, parsed, raw, verdict, domain)
     else:
         _take_human(work, mailbox, row, parsed, domain)
     work.session.flush()
-
-
-def _record_machine_mail(
-    work: UnitOfWork,
-    row: InboundMessage,
-    parsed: ParsedMail,
-    domain: str,
-    original_id: str | None,
-) -> None:
-    """An auto-reply or bounce is noted on the case it answers; the case itself is untouched."""
-    extra = original_keys(original_id, domain) if original_id else ()
-    match = find_case(work, parsed, None, token_domain=domain, extra=extra)
-    if match.case is None and row.kind == "auto_reply" and parsed.from_address:
-        # an out-of-office quoting [C-...]: only from someone taking part in that case
-        sender = find_sender(work, parsed.from_address, for_post=False)
-        if sender.user_ids or sender.contact_ids:
-            match = find_case(work, parsed, sender, token_domain=domain)
-    if match.case is None:
-        return
-    row.case_id, row.matched_by = match.case.id, match.matched_by
-    audit.record(
-        work,
-        actor_id=None,
-        entity="mail",
-        entity_id=row.id,
-        case_id=match.case.id,
-        action=f"mail_{row.kind}",
-        after={"from": row.from_address, "subject": row.subject, "reason": row.reason},
-    )
-
-
-def _block_address(work: UnitOfWork, row: InboundMessage, address: str, status: str | None) -> None:
-    """A permanent failure stops all further mail to the address (a temporary one does not)."""
-    blocked = bounces.record_bounce(
-        work.session,
-        address=address,
-        status=status,
-        reason=row.subject or "",
-        at=work.now,
-        inbound_message_id=row.id,
-    )
-    if blocked is not None:
-        audit.record(
-            work,
-            actor_id=None,
-            entity="mail_address",
-            entity_id=blocked.address,
-            case_id=row.case_id,
-            action="bounced",
-            after={"status": blocked.status, "bounces": blocked.bounces},
-        )
 
 
 def _take_human(
@@ -263,10 +209,8 @@ def _take_human(
 ) -> None:
     assert parsed.from_address  # classify() calls mail without a From automatic
     sender = find_sender(work, parsed.from_address)
-    if sender.known:
-        match = find_case(work, parsed, sender, token_domain=domain)
-    else:  # a stranger's mail never joins a case, whatever it quotes
-        match = Match(attempts=_stranger_attempts(work, parsed, domain))
+    # a stranger's mail joins a case only when they were on its mail (copied in)
+    match = find_case(work, parsed, sender, token_domain=domain, subject_keys=subject_keys(mailbox))
     if match.case is None and match.attempts and mailbox.refused_match == "triage":
         # it pointed at a case its sender takes no part in: an agent decides, nothing opens
         row.state, row.attempted_match = "triage", "; ".join(match.attempts)
@@ -294,6 +238,8 @@ def deliver(
     if match.case is not None:
         number = match.case.number or ""  # a stored case always has its number
         row.matched_by = match.matched_by
+        if sender.contact is not None:  # copied in on the thread: now a contact of the case
+            cases.add_case_contact(work, match.case, sender.contact.id, actor_id=None)
     else:
         opened = cases.open_case(
             work,
@@ -323,20 +269,6 @@ def deliver(
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
         queue_acknowledgement(work, post.case_id, sender.address, domain)
     return sender
-
-
-def _stranger_attempts(work: UnitOfWork, parsed: ParsedMail, domain: str) -> list[str]:
-    """The keys an unknown sender's mail carried: every one of them is refused."""
-    found = []
-    for key in thread_candidates(parsed, token_domain=domain, subject_key=SUBJECT_KEY):
-        case_id = case_for_key(work, key)
-        if case_id is not None:
-            number = work.session.scalar(select(Case.number).where(Case.id == case_id))
-            found.append(
-                f"{key.rule}:{key.source} pointed at {number}, but {parsed.from_address} "
-                "is not known here"
-            )
-    return found
 
 
 def post_body(parsed: ParsedMail) -> str:

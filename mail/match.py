@@ -1,34 +1,36 @@
 """Which case a message belongs to, and whether its sender may join it.
 
 The keys come from :func:`mail.message.thread_keys.thread_candidates`, strongest first (token,
-references, subject number).  A key only counts when the sender takes part in the case
--- its raiser, main or additional contact, a collaborator, its assignee, or an agent who
-may write it -- so another customer quoting a case number opens a new case instead of
-reading along (zammad#5064); each refused key is kept as an *attempt* for agents to see.
-A closed case is not reopened by mail: the message opens a new case and says so.
+references, case number).  A key only counts when the sender takes part in the case
+(:func:`mail.participants.is_participant`) -- so another customer quoting a case number
+opens a new case instead of reading along (zammad#5064); each refused key is kept as an
+*attempt* for agents to see.  A closed case is not reopened by mail: the message opens a
+new case and says so.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
 
 from engine.runtime import UnitOfWork
-from engine.store.access import CaseCollaborator
 from engine.store.mailbox import InboundMessage
-from engine.store.models import Case, CaseContact, User
+from engine.store.models import Case
 from engine.store.outbox import OutboxMessage
 from mail.message.parse import ParsedMail
-from mail.message.thread_keys import TOKEN_PATTERN, ThreadKey, thread_candidates
+from mail.message.thread_keys import (
+    DEFAULT_SUBJECT_KEYS,
+    TOKEN_PATTERN,
+    SubjectPattern,
+    ThreadKey,
+    thread_candidates,
+)
+from mail.participants import is_participant
 from mail.reply_tokens import case_for_token
 from mail.senders import Sender
-from rules.checks import can
-from rules.subject import load_subject
-
-#: ``[C-000123]``: a case number in square brackets, as our subjects carry it.
-SUBJECT_KEY = re.compile(r"\[([A-Z][A-Z0-9]{0,19}-\d{3,12})\]")
 
 
 def original_keys(message_id: str, token_domain: str) -> tuple[ThreadKey, ...]:
@@ -57,7 +59,7 @@ def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
         return case_for_token(work.session, key.value)
     if key.rule == "reference":
         return case_for_message_id(work, key.value)
-    return work.session.scalar(_CASE_BY_NUMBER, {"number": key.value})
+    return work.session.scalar(_CASE_BY_NUMBER, {"number": key.value})  # address, subject
 
 
 _SENT_CASE = select(OutboxMessage.case_id).where(
@@ -88,15 +90,17 @@ def find_case(
     *,
     token_domain: str,
     extra: tuple[ThreadKey, ...] = (),
+    subject_keys: Sequence[SubjectPattern] = DEFAULT_SUBJECT_KEYS,
 ) -> Match:
     """The first key whose case is open and counts the sender in; ``sender=None`` (machine
     mail such as a bounce, which changes nothing on the case) skips the participant check
-    but then trusts only tokens and references, never a subject."""
+    but then trusts only tokens and references, never a number anyone can write."""
     match = Match()
-    keys = [*extra, *thread_candidates(parsed, token_domain=token_domain, subject_key=SUBJECT_KEY)]
+    found = thread_candidates(parsed, token_domain=token_domain, subject_keys=subject_keys)
+    keys = [*extra, *found]
     seen: set[int] = set()
     for key in keys:
-        if sender is None and key.rule == "subject":
+        if sender is None and key.rule in ("subject", "address"):
             continue
         case_id = case_for_key(work, key)
         if case_id is None or case_id in seen:
@@ -118,30 +122,3 @@ def find_case(
         match.case, match.matched_by = case, how
         return match
     return match
-
-
-def is_participant(work: UnitOfWork, case: Case, sender: Sender) -> bool:
-    """Raiser, assignee, main or additional contact, collaborator, or an agent who may write."""
-    users, contacts = sender.user_ids, sender.contact_ids
-    if case.raiser_id in users or case.assignee_id in users or case.main_contact_id in contacts:
-        return True
-    session = work.session
-    if contacts and session.scalar(
-        select(CaseContact.contact_id)
-        .where(CaseContact.case_id == case.id, CaseContact.contact_id.in_(contacts))
-        .limit(1)
-    ):
-        return True
-    if not users:
-        return False
-    if session.scalar(
-        select(CaseCollaborator.user_id)
-        .where(CaseCollaborator.case_id == case.id, CaseCollaborator.user_id.in_(users))
-        .limit(1)
-    ):
-        return True
-    for user in session.scalars(select(User).where(User.id.in_(users), User.is_active)):
-        subject = load_subject(work, user)
-        if subject.portal is None and can(work, subject, "write", case):
-            return True
-    return False

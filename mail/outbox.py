@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import engine.store.outbox  # noqa: F401 - registers the outbox table on Base.me
 from engine.errors import InvalidInput, NotFound
 from engine.store.outbox import OutboxMessage
 from mail.bounces import deliverable
+from mail.message.verp import verp_address
 from mail.render import render_notice
 
 #: How long a claimed message belongs to the worker that claimed it.
@@ -138,6 +139,55 @@ def queue_notice(
     return session.get(OutboxMessage, new_id)
 
 
+#: Headers build_email writes itself: a stored copy must never make them appear twice.
+_BUILT = {"from", "to", "subject", "date", "message-id", "return-path", "mime-version"}
+_TOKEN_IN_ID = re.compile(r"<case-([a-z0-9]{8,64})\.")
+
+
+def resend_to(
+    session: Session,
+    original: OutboxMessage,
+    address: str,
+    *,
+    dedupe_key: str,
+    domain: str,
+    now: datetime,
+    send_after: datetime,
+) -> OutboxMessage | None:
+    """Queue ``original`` once more, to ``address`` only (its delivery failed softly).
+
+    The copy threads like the original (same headers, same case token in its Message-ID);
+    None when ``dedupe_key`` is queued already or the address is suppressed meanwhile.
+    """
+    if not deliverable(session, [address]):
+        return None
+    found = _TOKEN_IN_ID.match(original.message_id)
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:16]
+    message_id = (
+        make_message_id(token=found.group(1), kind="resend", dedupe_key=dedupe_key, domain=domain)
+        if found
+        else f"<resend.{digest}@{domain.lower()}>"
+    )
+    values = {
+        "dedupe_key": dedupe_key[:500],
+        "message_id": message_id,
+        "case_id": original.case_id,
+        "kind": original.kind,
+        "sender": original.sender,
+        "recipients": [address],
+        "subject": original.subject,
+        "body_text": original.body_text,
+        "body_html": original.body_html,
+        "headers": dict(original.headers),
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": max(send_after, now),
+        "created_at": now,
+    }
+    new_id = _insert_once(session, values)
+    return session.get(OutboxMessage, new_id) if new_id is not None else None
+
+
 _INSERT_ONCE = {  # built once: compiled once per dialect and reused from the cache
     name: dialect_insert(OutboxMessage.__table__)
     .on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -159,8 +209,30 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
         return None
 
 
+#: Headers a DKIM signer covers: each is written exactly once, final before submission.
+DKIM_HEADERS = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "In-Reply-To",
+    "References",
+    "MIME-Version",
+    "Content-Type",
+)
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
-    """The message as sent: multipart/alternative with HTML, the stored Message-ID and Date."""
+    """The message as sent: multipart/alternative with HTML, the stored Message-ID and Date.
+
+    It is ready for a DKIM signer at the submission server: every header the signer covers
+    (:data:`DKIM_HEADERS`) appears once and nothing is added after submission; From is the
+    sending domain's address, the domain to sign for.  ``Return-Path`` carries the VERP
+    envelope sender (:mod:`mail.message.verp`); the SMTP transport uses it as ``MAIL FROM``
+    and does not send the header itself.
+    """
     email = EmailMessage()
     email["From"] = message.sender
     email["To"] = ", ".join(message.recipients)
@@ -168,7 +240,12 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at.astimezone(UTC))
     email["Message-ID"] = message.message_id
     for name, value in message.headers.items():
-        email[name] = value
+        if name.lower() not in _BUILT:
+            email[name] = value
+    recipient = message.recipients[0] if len(message.recipients) == 1 else None
+    base = parseaddr(message.sender)[1]
+    if "@" in base:
+        email["Return-Path"] = f"<{verp_address(base, message.id, parseaddr(recipient or '')[1])}>"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")

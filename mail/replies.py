@@ -1,7 +1,8 @@
 """Mail to the customer side of a case: an agent's public answer, and the acknowledgement.
 
 Both are queued in the outbox in the transaction of the post or case that causes them.
-They are sent From the case type's group address with Reply-To its plus-address carrying
+They are sent From the case type's group address -- or, for a case type without a mailbox,
+the default sender (``CASEWORK_MAIL_FROM``) -- with Reply-To its plus-address carrying
 the case's token, a Message-ID carrying the same token, and In-Reply-To / References built
 from the case's mail thread, so the customer's reply threads back by the strongest key even
 when their client drops References.  Internal posts are never mailed to customers; posts
@@ -15,6 +16,7 @@ keep each other busy.
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 
 from sqlalchemy import func, select
 
@@ -36,9 +38,16 @@ MAX_REFERENCES = 20
 
 
 def queue_case_reply(
-    work: UnitOfWork, case_id: int, post_id: int, internal: bool, domain: str
+    work: UnitOfWork,
+    case_id: int,
+    post_id: int,
+    internal: bool,
+    domain: str,
+    *,
+    default_sender: str | None = None,
 ) -> set[str]:
-    """Mail an agent's public post to the case's raiser and contacts; the addresses queued."""
+    """Mail an agent's public post to the case's raiser and contacts; the addresses queued.
+    ``default_sender`` sends it for a case type without a mailbox (None: not at all)."""
     if internal:
         return set()
     case = work.session.get(Case, case_id)
@@ -49,12 +58,10 @@ def queue_case_reply(
     if author is None or not _is_agent(work, author, case):
         return set()
     mailbox = _mailbox_for(work, case)
-    if mailbox is None:
+    sender = mailbox.group_address if mailbox else parseaddr(default_sender or "")[1].lower()
+    if "@" not in sender:
         return set()
-    recipients = customer_addresses(work, case) - {
-        (author.email or "").lower(),
-        mailbox.group_address,
-    }
+    recipients = customer_addresses(work, case) - {(author.email or "").lower(), sender}
     context = {
         **_case_context(work, case),
         "body": post.body,
@@ -64,7 +71,7 @@ def queue_case_reply(
         _queue(
             work,
             case,
-            mailbox,
+            sender,
             domain,
             kind="case_reply",
             to=address,
@@ -96,7 +103,7 @@ def queue_acknowledgement(work: UnitOfWork, case_id: int, to: str, domain: str) 
     _queue(
         work,
         case,
-        mailbox,
+        mailbox.group_address,
         domain,
         kind="ack",
         to=to,
@@ -183,7 +190,7 @@ def thread_ids(work: UnitOfWork, case_id: int) -> tuple[list[str], str | None]:
 def _queue(
     work: UnitOfWork,
     case: Case,
-    mailbox: Mailbox,
+    sender: str,
     domain: str,
     *,
     kind: str,
@@ -193,7 +200,9 @@ def _queue(
     automatic: bool,
 ) -> None:
     token = case_token(work.session, case.id)
-    headers = {"Reply-To": reply_address(mailbox.group_address, token)}
+    headers = {}
+    if "+" not in sender.split("@", 1)[0]:  # replies come back with the case's token
+        headers["Reply-To"] = reply_address(sender, token)
     thread, answered = thread_ids(work, case.id)
     if thread:
         if len(thread) > MAX_REFERENCES:
@@ -205,7 +214,7 @@ def _queue(
         case_id=case.id,
         kind=kind,
         recipients=[to],
-        sender=mailbox.group_address,
+        sender=sender,
         context=context,
         dedupe_key=dedupe,
         domain=domain,

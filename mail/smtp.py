@@ -83,7 +83,9 @@ class SmtpTransport:
         return smtp
 
     def send(self, message: EmailMessage) -> None:
-        sender = parseaddr(str(message["From"]))[1]
+        # the VERP envelope sender: bounces come back to the intake, naming the message
+        sender = parseaddr(str(message["Return-Path"] or message["From"]))[1]
+        del message["Return-Path"]  # the receiving side writes its own
         recipients = [addr for _, addr in getaddresses(message.get_all("To", []))]
         recipients += [addr for _, addr in getaddresses(message.get_all("Cc", []))]
         where = f"{self.settings.host}:{self.settings.port}"

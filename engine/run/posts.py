@@ -63,6 +63,29 @@ def add_post(
     return post
 
 
+def add_note(work: UnitOfWork, *, case_id: int, body: str) -> StreamPost:
+    """An internal post written by the system (no author), such as a delivery failure.
+
+    It is nobody's answer: no hook runs, so no SLA clock moves and no one is mailed.
+    """
+    body = body.strip()[:MAX_BODY]
+    post = StreamPost(
+        case_id=case_id, author_id=None, body=body, internal=True, created_at=work.now
+    )
+    work.session.add(post)
+    work.session.flush()
+    audit.record(
+        work,
+        actor_id=None,
+        entity="post",
+        entity_id=post.id,
+        case_id=case_id,
+        action="noted",
+        after={"internal": True, "length": len(body)},
+    )
+    return post
+
+
 def attach(
     work: UnitOfWork, post: StreamPost, *, filename: str | None, content_type: str, data: bytes
 ) -> PostAttachment:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -46,7 +47,13 @@ class Mailbox(Base):
     imap_port: Mapped[int] = mapped_column(Integer, default=993)
     imap_tls: Mapped[bool] = mapped_column(Boolean, default=True)
     imap_user: Mapped[str] = mapped_column(String(320))
+    #: The password or OAuth2 token: encrypted (``fernet:…``) or a reference (``env:NAME``,
+    #: ``file:/path``); see ``mail/credentials.py``.
     imap_password: Mapped[str] = mapped_column(String(500))
+    #: How to sign in: "password" (LOGIN) or "xoauth2" (an OAuth2 access token).
+    imap_auth: Mapped[str] = mapped_column(
+        String(10), default="password", server_default="password"
+    )
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")
     #: Where taken-in mail is moved; without one it is flagged \Seen plus a keyword instead.
     processed_folder: Mapped[str | None] = mapped_column(String(255))
@@ -61,8 +68,17 @@ class Mailbox(Base):
     refused_match: Mapped[str] = mapped_column(
         String(10), default="new_case", server_default="new_case"
     )
+    #: [[name, pattern], ...] finding a case number in a subject; None: the defaults
+    #: (``mail.message.thread_keys.DEFAULT_SUBJECT_PATTERNS``).
+    subject_patterns: Mapped[list[list[str]] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: Failed polls in a row (0: the last one worked); the worker waits longer after each.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    #: The worker does not poll a failing mailbox before this.
+    next_poll_at: Mapped[datetime | None]
 
 
 class MailDomainRule(Base):
@@ -125,7 +141,7 @@ class InboundMessage(Base):
     size: Mapped[int] = mapped_column(Integer)
     from_address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500), default="")
-    #: human, auto_reply, bounce, list or loop (None when it could not be parsed).
+    #: human, auto_reply, bounce, feedback (ARF), list or loop (None: it could not be parsed).
     kind: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(12), default="received")
     reason: Mapped[str | None] = mapped_column(Text)

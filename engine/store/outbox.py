@@ -55,16 +55,21 @@ class OutboxMessage(Base):
 
 
 class BouncedAddress(Base):
-    """An address a mail server refused for good (a 5.x.x delivery status): nothing more is
-    queued to it until an operator clears it, so one dead address cannot keep bouncing and
-    no mail server sees us as a source of backscatter."""
+    """An address mail servers refused: every failure is counted, hard (``5.1.1``: no such
+    user) and soft (``4.x.x``, ``5.2.2``: mailbox full) apart.  Repeated hard failures
+    suppress it -- nothing more is queued to it until an operator clears it -- so one dead
+    address cannot keep bouncing and no mail server sees us as a source of backscatter."""
 
     __tablename__ = "bounced_addresses"
     address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower case
     status: Mapped[str] = mapped_column(String(20))  # the last status, e.g. 5.1.1
     reason: Mapped[str] = mapped_column(Text, default="")
     bounces: Mapped[int] = mapped_column(Integer, default=1)
+    hard_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_bounced_at: Mapped[datetime]
     last_bounced_at: Mapped[datetime]
+    #: When repeated hard failures stopped all mail to the address (None: mail still goes).
+    suppressed_at: Mapped[datetime | None]
     #: the id of the report that told us last, in ``inbound_messages`` (None: set by hand)
     inbound_message_id: Mapped[int | None]

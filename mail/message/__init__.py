@@ -9,7 +9,7 @@ Modules: ``parse`` (with ``charsets``, ``headers``, ``parts``, ``html_text``, ``
 * :func:`classify` says whether a human wrote it or it is an auto-reply, a bounce,
   list traffic or our own mail looping back.
 * :func:`thread_candidates` lists the keys (reply token, referenced Message-IDs,
-  case number in the subject) by which a later step finds the case it belongs to;
+  case number in a plus-address or the subject) by which a later step finds the case it belongs to;
   :func:`make_message_id` and :func:`reply_address` create the tokens we send out.
 """
 

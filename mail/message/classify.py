@@ -6,7 +6,9 @@ evidence (a short text) or ``None``.  The rows are in priority order and the fir
 match decides; all matches are kept in ``signals`` so an agent can see why.  Order
 matters where evidence overlaps: our own loop header beats everything (a loop must
 stop), a delivery report beats ``Auto-Submitted`` and ``Precedence`` (DSNs carry both,
-and a bounce must reach the case), auto-replies beat list headers (an out-of-office
+and a bounce must reach the case), an auto-reply beats our bounce address (responders answer
+the envelope sender, RFC 3834), an ARF abuse report beats list headers (providers send
+them with ``Precedence: list``), auto-replies beat list headers (an out-of-office
 from a list member is still an out-of-office).
 """
 
@@ -21,8 +23,9 @@ from typing import Literal
 
 from mail.message.headers import first, message_ids
 from mail.message.parse import ParsedMail
+from mail.message.verp import verp_of
 
-Kind = Literal["human", "auto_reply", "bounce", "list", "loop"]
+Kind = Literal["human", "auto_reply", "bounce", "feedback", "list", "loop"]
 
 _DSN_SUBJECT = re.compile(
     r"undelivered mail returned to sender|delivery status notification"
@@ -172,11 +175,20 @@ def _precedence(*values: str) -> Callable[[_Facts], str | None]:
     return check
 
 
+def _feedback(f: _Facts) -> str | None:
+    """An ARF abuse report (RFC 5965): a recipient marked our mail as spam."""
+    report = f.mail.report
+    if report and report.report_type == "feedback-report":
+        return "multipart/report; report-type=feedback-report (ARF, RFC 5965)"
+    if any(a.content_type == "message/feedback-report" for a in f.mail.attachments):
+        return "message/feedback-report part (ARF, RFC 5965)"
+    return None
+
+
 def _other_report(f: _Facts) -> str | None:
     report = f.mail.report
-    kinds = {"disposition-notification": "read receipt", "feedback-report": "abuse report"}
-    if f.mail.content_type == "multipart/report" and report and report.report_type in kinds:
-        return f"multipart/report; report-type={report.report_type} ({kinds[report.report_type]})"
+    if report and report.report_type == "disposition-notification":
+        return "multipart/report; report-type=disposition-notification (read receipt)"
     return None
 
 
@@ -210,6 +222,12 @@ def _null_return_path(f: _Facts) -> str | None:
     return "Return-Path: <> (automatic sender, RFC 3834)" if f.null_return_path else None
 
 
+def _verp(f: _Facts) -> str | None:
+    """Sent to the envelope sender of a message of ours: only mail servers write there."""
+    found = verp_of(f.mail)
+    return f"sent to the bounce address of our message {found[0]}" if found else None
+
+
 def _no_sender(f: _Facts) -> str | None:
     return None if f.mail.from_address else "no From address to answer"
 
@@ -218,6 +236,7 @@ RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
     ("own_loop_header", "loop", _own_loop_header),
     ("delivery_report", "bounce", _report),
     ("dsn_heuristic", "bounce", _dsn_heuristic),
+    ("feedback_report", "feedback", _feedback),
     ("own_message_id", "loop", _own_message_id),
     ("own_x_loop", "loop", _own_x_loop),
     ("out_of_office", "auto_reply", _vacation),
@@ -232,6 +251,7 @@ RULES: tuple[tuple[str, Kind, Callable[[_Facts], str | None]], ...] = (
     ("machine_sender", "auto_reply", _machine_sender),
     ("null_return_path", "auto_reply", _null_return_path),
     ("no_sender", "auto_reply", _no_sender),
+    ("verp_bounce", "bounce", _verp),
     ("precedence_bulk", "list", _precedence("bulk", "junk", "list")),
     ("list_id", "list", _present("List-Id")),
     ("list_unsubscribe", "list", _present("List-Unsubscribe")),

@@ -5,13 +5,20 @@ so this function has a single contract: it returns a complete, immutable
 ``ParsedMail`` or raises ``Quarantine`` -- never anything else, whatever it is fed.
 The stdlib parser runs with ``policy.default``; because that policy parses lazily and
 some real mail makes it raise later (``Content-Type: ;base64*`` -> IndexError), the
-whole extraction is retried with ``compat32`` before giving up.  Headers and charsets
-are decoded by our own lenient code (:mod:`mail.message.headers`,
-:mod:`mail.message.charsets`) so both policies give the same answer.
+whole extraction is retried with ``compat32`` before giving up.  Within a message each
+part falls back on its own: a part that cannot be decoded is kept as opaque bytes (and
+named in ``defects``) while the rest is read.  Headers and charsets are decoded by our own
+lenient code (:mod:`mail.message.headers`, :mod:`mail.message.charsets`, with charset
+detection where the declared one is missing or wrong) so both policies give the same answer.
+
+A message is quarantined for its content only when no readable text is left: it declared
+parts (multipart, an encoded body) and none of them could be read.  A message that is
+simply empty is not broken; the raw bytes are always kept with the inbound row.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -103,6 +110,9 @@ class _Collected:
     html: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    #: True under the last policy tried (compat32): a part that fails is kept opaque
+    last_resort: bool = False
     parts: int = 0
     attachment_bytes: int = 0
 
@@ -152,10 +162,13 @@ def _extract(msg: Message, parser: str, size: int, limits: _Limits) -> ParsedMai
     headers = decoded_headers(msg)
     if not any(name in headers for name in _MAIL_HEADERS):
         raise Quarantine("no mail headers found: not an RFC 5322 message", code="no_headers")
-    found = _Collected(defects=[type(d).__name__ for d in msg.defects])
+    found = _Collected(
+        defects=[type(d).__name__ for d in msg.defects], last_resort=parser == "compat32"
+    )
     _visit(msg, 0, found, limits)
     text = "\n".join(t for t in found.text if t.strip())
     html = "\n".join(found.html) or None
+    _require_something_readable(msg, found, text, html)
     text_from_html = html_to_text(html) if html and not text.strip() else None
     sender = addresses(raw_values(msg, "from"))
     in_reply_to = message_ids(first(msg, "in-reply-to"))
@@ -200,6 +213,27 @@ def _date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+#: Defects saying a multipart message lost its parts: no boundary, or none of it found.
+_LOST_PARTS = {"StartBoundaryNotFoundDefect", "NoBoundaryInMultipartDefect"}
+
+
+def _require_something_readable(
+    msg: Message, found: _Collected, text: str, html: str | None
+) -> None:
+    """Quarantine a message whose declared content could not be read at all."""
+    if text.strip() or (html or "").strip() or found.attachments:
+        return
+    lost = sorted(_LOST_PARTS.intersection(found.defects))
+    if not lost and not found.unreadable:
+        return  # an empty message is not a broken one
+    why = "; ".join([*found.unreadable, *lost])
+    raise Quarantine(
+        f"no readable text left: {content_type(msg)} declared content that could not be read "
+        f"({why}); the raw message is kept",
+        code="unreadable",
+    )
+
+
 def _visit(part: Message, depth: int, found: _Collected, limits: _Limits) -> None:
     found.parts += 1
     if found.parts > MAX_PARTS:
@@ -214,6 +248,46 @@ def _visit(part: Message, depth: int, found: _Collected, limits: _Limits) -> Non
             if isinstance(sub, Message):
                 _visit(sub, depth + 1, found, limits)
         return
+    if ctype.startswith("multipart/") and (recovered := _with_found_boundary(part, ctype)):
+        _visit(recovered, depth + 1, found, limits)
+        return
+    try:
+        _leaf(part, ctype, found, limits)
+    except Quarantine:
+        raise
+    except Exception as exc:  # this part only: keep its bytes as they are, read the rest
+        if not found.last_resort:
+            raise  # the next policy may read it
+        found.unreadable.append(f"{ctype} part: {type(exc).__name__}")
+        found.defects.append("UnreadablePartDefect")
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+        if data:
+            found.attachments.append(
+                Attachment("unreadable-part.bin", "application/octet-stream", len(data), None, data)
+            )
+
+
+_DELIMITER = re.compile(r"\A\s*--([^\s]{1,70})[ \t]*\r?\n")
+
+
+def _with_found_boundary(part: Message, ctype: str) -> Message | None:
+    """A multipart whose declared boundary is not in its body, read again with the boundary
+    its first delimiter line actually uses (a mailer that wrote one and used another)."""
+    payload = part.get_payload()
+    if not isinstance(payload, str) or not (found := _DELIMITER.match(payload)):
+        return None
+    boundary = found.group(1)
+    if boundary == part.get_boundary() or '"' in boundary:
+        return None
+    head = f'Content-Type: {ctype}; boundary="{boundary}"\n\n'
+    body = payload.encode("utf-8", "surrogateescape")
+    recovered = BytesParser(policy=policy.compat32).parsebytes(head.encode("ascii") + body)
+    return recovered if recovered.is_multipart() else None
+
+
+def _leaf(part: Message, ctype: str, found: _Collected, limits: _Limits) -> None:
+    """Read one leaf part: body text, or an attachment."""
     name = filename(part)
     disposition = part.get_content_disposition()
     is_text = ctype in ("text/plain", "text/html") or (

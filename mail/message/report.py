@@ -81,7 +81,8 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
 
 
 def _recipient(fields: dict[str, str]) -> DeliveryRecipient | None:
-    addr = fields.get("final-recipient") or fields.get("original-recipient")
+    # the address as we sent it, not where the receiving side forwarded it to
+    addr = fields.get("original-recipient") or fields.get("final-recipient")
     if not addr and "action" not in fields and "status" not in fields:
         return None
     if addr and ";" in addr:

@@ -8,7 +8,14 @@ References and open new tickets (zammad#3022, #3695).  We therefore rank the evi
    (``<case-TOKEN.unique@token_domain>``) and Reply-To (``support+TOKEN@…``); it comes
    back in In-Reply-To/References or as the recipient, and cannot be guessed.
 2. ``reference``: the In-Reply-To and References ids, to look up among stored messages.
-3. ``subject``: a case number such as ``[C-000123]``, the weakest and easily copied.
+3. ``address``: a case number as plus-address (``support+C-000123@…``), as some ticket
+   systems write their Reply-To; easy to write by hand, so it counts like a subject number.
+4. ``subject``: a case number in the subject, by a configurable list of named patterns
+   (:data:`DEFAULT_SUBJECT_PATTERNS`: ours, ``[C-000123]``, and the forms other ticket
+   systems put there), the weakest and easily copied.
+
+The References header carries the whole chain of a conversation, so a reply to any message
+of the thread -- not only the latest -- finds its case.
 
 This module only lists candidates; whether the sender may join the case is decided
 later, with the database.
@@ -17,6 +24,7 @@ later, with the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,15 +35,67 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 _UNIQUE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*")
 _RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "envelope-to")
+#: A case number as we write them: ``C-000123`` (the case type's prefix, then digits).
+CASE_NUMBER = r"[A-Z][A-Z0-9]{0,19}-\d{3,12}"
+_NUMBER = re.compile(CASE_NUMBER)
+_WORD = r"(?:ticket|case|request|issue|incident|call)"
+
+#: (name, pattern) pairs; the pattern's one group is the case number.  The name is recorded
+#: as the match reason (``subject:ticket-hash``).
+DEFAULT_SUBJECT_PATTERNS: tuple[tuple[str, str], ...] = (
+    # ours: "[C-000123] Printer broken"
+    ("brackets", rf"\[({CASE_NUMBER})\]"),
+    # Zammad, OTRS/Znuny: "[Ticket#C-000123]", "Case#: C-000123"
+    ("ticket-hash", rf"\b{_WORD}\s*#\s*:?\s*({CASE_NUMBER})"),
+    # Request Tracker: "[support #C-000123]"
+    ("rt", rf"\[[^\[\]#]{{1,60}}\s#({CASE_NUMBER})\]"),
+    # Jira, ServiceNow, Freshdesk and people: "Case C-000123", "Ticket ID: C-000123"
+    ("labelled", rf"\b{_WORD}\s*(?:no\.?|number|id)?\s*[:#]?\s*\(?({CASE_NUMBER})\b"),
+    # "(C-000123)"
+    ("parentheses", rf"\(({CASE_NUMBER})\)"),
+)
+
+Rule = Literal["token", "reference", "address", "subject"]
 
 
 @dataclass(frozen=True)
 class ThreadKey:
-    """One candidate: which ``rule`` found it, the ``value`` to look up, and ``source`` header."""
+    """One candidate: which ``rule`` found it, the ``value`` to look up, and ``source`` (the
+    header, or the name of the subject pattern)."""
 
-    rule: Literal["token", "reference", "subject"]
+    rule: Rule
     value: str
     source: str
+
+
+@dataclass(frozen=True)
+class SubjectPattern:
+    """A named, compiled subject pattern (see :func:`subject_patterns`)."""
+
+    name: str
+    regex: re.Pattern[str]
+
+
+def subject_patterns(pairs: Sequence[tuple[str, str]]) -> tuple[SubjectPattern, ...]:
+    """Compile (name, pattern) pairs, matched case-insensitively; ``ValueError`` names the
+    first one that is not usable (bad name, bad regex, not exactly one group)."""
+    compiled = []
+    for name, pattern in pairs:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,29}", name):
+            raise ValueError(f"pattern name {name!r}: 1-30 of a-z, 0-9, - and _")
+        if not pattern or len(pattern) > 300:
+            raise ValueError(f"pattern {name}: 1 to 300 characters")
+        try:
+            regex = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"pattern {name}: {exc}") from None
+        if regex.groups != 1:
+            raise ValueError(f"pattern {name}: needs exactly one group, the case number")
+        compiled.append(SubjectPattern(name, regex))
+    return tuple(compiled)
+
+
+DEFAULT_SUBJECT_KEYS = subject_patterns(DEFAULT_SUBJECT_PATTERNS)
 
 
 def make_message_id(case_token: str, domain: str, unique: str) -> str:
@@ -66,22 +126,32 @@ def _token_in_id(message_id: str, token_domain: str) -> str | None:
     return None
 
 
-def _token_in_address(address: str) -> str | None:
+def _tag(address: str) -> str | None:
     local = address.rpartition("@")[0]
-    if "+" not in local:
-        return None
-    tag = local.rpartition("+")[2].lower()
+    return local.rpartition("+")[2] if "+" in local else None
+
+
+def _token_in_address(address: str) -> str | None:
+    tag = (_tag(address) or "").lower()
     return tag if _TOKEN.fullmatch(tag) else None
 
 
+def _number_in_address(address: str) -> str | None:
+    tag = (_tag(address) or "").upper()
+    return tag if _NUMBER.fullmatch(tag) else None
+
+
 def thread_candidates(
-    parsed: ParsedMail, *, token_domain: str, subject_key: re.Pattern[str]
+    parsed: ParsedMail,
+    *,
+    token_domain: str,
+    subject_keys: Sequence[SubjectPattern] = DEFAULT_SUBJECT_KEYS,
 ) -> list[ThreadKey]:
-    """Candidates in priority order: tokens, then referenced ids, then subject case numbers.
+    """Candidates in priority order: tokens, referenced ids, plus-address case numbers,
+    then subject case numbers (pattern by pattern, in the order given).
 
     Within each rule the most direct evidence comes first: In-Reply-To before
-    References, and References newest (last) first.  ``subject_key`` yields the case
-    number as its first group, or as the whole match when it has no group.
+    References, and References newest (last) first.
     """
     ids: list[tuple[str, str]] = []
     if parsed.in_reply_to:
@@ -90,7 +160,7 @@ def thread_candidates(
     keys: list[ThreadKey] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(rule: Literal["token", "reference", "subject"], value: str, source: str) -> None:
+    def add(rule: Rule, value: str, source: str) -> None:
         if (rule, value) not in seen:
             seen.add((rule, value))
             keys.append(ThreadKey(rule, value, source))
@@ -108,8 +178,11 @@ def thread_candidates(
             add("token", token, source)
     for mid, source in ids:
         add("reference", mid, source)
-    for match in subject_key.finditer(parsed.subject):
-        value = match.group(1) if match.re.groups else match.group(0)
-        if value:
-            add("subject", value, "subject")
+    for address, source in recipients:
+        if number := _number_in_address(address):
+            add("address", number, source)
+    for pattern in subject_keys:
+        for match in pattern.regex.finditer(parsed.subject):
+            if value := (match.group(1) or "").upper():
+                add("subject", value, pattern.name)
     return keys

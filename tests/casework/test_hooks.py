@@ -108,8 +108,9 @@ def test_it_notifies_followers_only_of_what_they_may_read(rt):
     with rt.unit() as work:
         mails = sorted((m.recipients[0], m.kind, m.subject) for m in list_messages(work.session))
     assert mails == [
-        # a customer reads the case type's staff name, never an agent's
-        ("carol@example.com", "post_added", f"[{number}] New message from Support team: x"),
+        # the customer gets the public answer itself (from the default sender, the case type
+        # having no mailbox), not a notice about it; the internal note never reaches them
+        ("carol@example.com", "case_reply", f"[{number}] x"),
         ("mona@example.com", "case_opened", f"[{number}] New case: x"),
         ("mona@example.com", "post_added", f"[{number}] Internal note from Alice: x"),
         ("mona@example.com", "post_added", f"[{number}] New message from Alice: x"),

@@ -264,6 +264,7 @@ def test_an_agent_decides_held_mail_from_the_triage_queue(cli: Cli, tmp_path: Pa
         "mail", "mailbox", "add", "support", "--case-type", "SUPPORT",
         "--address", "support@casework.example", "--host", "127.0.0.1", "--user", "support",
         "--customer-group", "mail-customers", "--refused-match", "triage",
+        "--password-ref", "env:IMAP_PASSWORD",
     )  # fmt: skip
     request = tmp_path / "request.eml"
     request.write_bytes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,30 @@ def assert_storable(value: Any, where: str = "parsed") -> None:
     elif isinstance(value, tuple | list):
         for index, item in enumerate(value):
             assert_storable(item, f"{where}[{index}]")
+
+
+def manifest_kind(quirks: str) -> str | None:
+    """The kind the MANIFEST implies, or None where it says nothing about automation.
+
+    The first ``;`` field is the curator's description, the rest are header tags
+    (``list-id=…``, ``multipart/report:delivery-status``) measured from the file.
+    "DSN-like parts inside multipart/mixed" is deliberately not a bounce.
+    """
+    description = quirks.split(";", 1)[0].lower()
+    tags = quirks.lower()
+    if "multipart/report:feedback-report" in tags:
+        return "feedback"  # an ARF abuse report, whatever list headers it carries
+    if (
+        re.search(r"\bbounce\b|\bdsn\b(?!-like)|delivery has failed", description)
+        or "multipart/report:delivery-status" in tags
+    ):
+        return "bounce"
+    if re.search(r"auto-reply|out-of-office|vacation", description) or re.search(
+        r"auto-submitted=auto-|x-auto-response-suppress=", tags
+    ):
+        return "auto_reply"
+    if re.search(r"mailing list|mailman|digest", description) or re.search(
+        r"list-id=|list-unsubscribe=|precedence=(bulk|list|junk)", tags
+    ):
+        return "list"
+    return None

@@ -105,7 +105,7 @@ def test_an_agent_threads_it_into_the_case_and_the_sender_joins_that_case(desk: 
         )
     )
     assert (follow_up.state, follow_up.case_number) == ("processed", number)
-    assert follow_up.matched_by == "subject:subject"
+    assert follow_up.matched_by == "subject:brackets"
 
 
 def test_an_agent_opens_a_case_of_its_own_for_it(desk: Desk):

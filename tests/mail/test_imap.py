@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from engine.errors import InvalidInput
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
+from engine.store.models import Case, CaseContact, Contact
 from mail.imap import DONE, QUARANTINED, SEEN, MailboxPoller, connect, fetch_again
 from mail.intake import retry
 from mail.reply_tokens import case_token
 from tests.mail.dovecot import PASSWORD, Dovecot, spare_port
-from tests.mail.helpers import build, corpus_files, manifest_rows, require_corpus
-from tests.mail.message.test_corpus import expected_kind
+from tests.mail.helpers import build, corpus_files, manifest_kind, manifest_rows, require_corpus
 from tests.mail.world import DOMAIN, Desk, make_desk
 
 pytestmark = pytest.mark.integration
@@ -91,15 +91,69 @@ def test_new_mail_opens_cases_and_replies_thread_into_them_each_way(imap: ImapDe
             "Message-ID: <req-4@kunden.example>",
             f"Subject: Re: [{number}] Request 1",
         ),
+        build(  # the reply address other ticket systems use: the number as plus-address
+            "From: carla@kunden.example",
+            "Message-ID: <req-5@kunden.example>",
+            f"To: support+{number}@casework.example",
+        ),
+        build(  # a subject as Zammad and OTRS write it
+            "From: carla@kunden.example",
+            "Message-ID: <req-6@kunden.example>",
+            f"Subject: AW: [Ticket#{number}] Request 1",
+        ),
     )
     replies = imap.poll()
     assert [(o.case_number, o.matched_by) for o in replies.outcomes] == [
         (number, "token:in-reply-to"),
         (number, "reference:references"),
-        (number, "subject:subject"),
+        (number, "subject:brackets"),
+        (number, "address:to"),
+        (number, "subject:ticket-hash"),
     ]
-    assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 4
+    assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 6
     assert all({SEEN, DONE} <= set(flags) for flags in imap.flags().values())
+
+
+def test_a_colleague_copied_in_answers_in_the_thread_and_a_stranger_does_not(
+    db_url: str, dovecot: Dovecot
+):
+    for imap in _desk(db_url, dovecot, refused_match="triage"):
+        imap.append(request(1, "carla@kunden.example", "Cc: Eve <eve@kunden.example>"))
+        [opened] = imap.poll().outcomes
+        number = opened.case_number
+        imap.append(
+            build(  # Eve was copied in: her answer joins the case, she becomes its contact
+                "From: Eve <eve@kunden.example>",
+                "Message-ID: <eve-1@kunden.example>",
+                "References: <req-1@kunden.example>",
+            ),
+            build(  # now even her subject-only mail threads
+                "From: eve@kunden.example",
+                "Message-ID: <eve-2@kunden.example>",
+                f"Subject: Re: [{number}] one more thing",
+            ),
+            build(  # Mallory was never on the case's mail: triage, as before
+                "From: mallory@kunden.example",
+                "Message-ID: <mallory-1@kunden.example>",
+                "References: <req-1@kunden.example>",
+                f"Subject: Re: [{number}]",
+            ),
+        )
+        outcomes = imap.poll().outcomes
+        assert [(o.state, o.case_number, o.matched_by) for o in outcomes] == [
+            ("processed", number, "reference:references"),
+            ("processed", number, "subject:brackets"),
+            ("triage", None, None),
+        ]
+        assert imap.desk.cases() == 1 and len(imap.desk.posts(number)) == 3
+        with imap.desk.runtime.unit() as work:
+            case = work.session.scalar(select(Case).where(Case.number == number))
+            contacts = work.session.scalars(
+                select(Contact.email)
+                .join(CaseContact, CaseContact.contact_id == Contact.id)
+                .where(CaseContact.case_id == case.id)
+            ).all()
+        assert contacts == ["eve@kunden.example"]
 
 
 def test_polling_again_takes_nothing_twice_even_when_the_flags_are_lost(imap: ImapDesk):
@@ -202,7 +256,7 @@ def test_every_corpus_message_is_taken_in_or_quarantined_and_machines_open_no_ca
 ):
     corpus = require_corpus()
     files = corpus_files()
-    expected = {p: expected_kind(q) for p, q in manifest_rows().items()}
+    expected = {p: manifest_kind(q) for p, q in manifest_rows().items()}
     imap.append(*(p.read_bytes() for p in files))
     result = imap.poll()
     assert result.fetched == len(files)
@@ -212,7 +266,7 @@ def test_every_corpus_message_is_taken_in_or_quarantined_and_machines_open_no_ca
         assert outcome.state in ("processed", "ignored", "quarantined"), name
         if outcome.state != "processed":
             assert outcome.reason, name
-        if expected[name] in ("bounce", "auto_reply", "list"):
+        if expected[name] in ("bounce", "auto_reply", "feedback", "list"):
             assert outcome.matched_by != "new", f"{name} opened a case"
     opened = [o for o in result.outcomes if o.matched_by == "new" and not o.duplicate]
     assert imap.desk.cases() == len(opened) > 0

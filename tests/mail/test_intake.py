@@ -111,11 +111,26 @@ def test_replies_thread_by_token_reference_and_subject_and_say_why(desk: Desk):
         f"{number}|reference:references"
     )
     subject = f"Subject: Re: [{number}] Printer jams"
-    assert _reply(desk, number, subject) == f"{number}|subject:subject"
+    assert _reply(desk, number, subject) == f"{number}|subject:brackets"
     posts = desk.posts(number)
     assert len(posts) == 5
     assert posts[-1].body == "Thanks, it works now."  # the quote is folded away
     assert desk.cases() == 1
+
+
+def test_a_mailbox_with_its_own_subject_patterns_threads_by_them_only(db_url: str):
+    desk = make_desk(db_url, subject_patterns=(("legacy", r"\{(C-\d{6})\}"),))
+    try:
+        number = _new_request(desk)
+        assert _reply(desk, number, f"Subject: Re: {{{number}}} jams") == (
+            f"{number}|subject:legacy"
+        )
+        outcome = desk.take(
+            build("From: carla@kunden.example", f"Subject: [{number}]", "Message-ID: <x@k>")
+        )
+        assert outcome.matched_by == "new"  # the default form is not on its list
+    finally:
+        desk.runtime.close()
 
 
 def test_a_stranger_quoting_a_case_number_opens_a_new_case_and_the_attempt_is_kept(desk: Desk):
@@ -146,7 +161,7 @@ def test_an_agent_answering_by_mail_joins_the_case(desk: Desk):
             f"Subject: Re: [{number}] Printer jams",
         )
     )
-    assert (outcome.case_number, outcome.matched_by) == (number, "subject:subject")
+    assert (outcome.case_number, outcome.matched_by) == (number, "subject:brackets")
 
 
 def test_a_reply_to_a_closed_case_opens_a_new_one(desk: Desk):
@@ -280,7 +295,7 @@ def test_an_out_of_office_quoting_a_case_number_is_noted_only_from_a_participant
         )
         for sender in ("carla@kunden.example", "mallory@evil.example")
     )
-    assert (noted.case_number, noted.matched_by) == (number, "subject:subject")
+    assert (noted.case_number, noted.matched_by) == (number, "subject:brackets")
     assert stranger.case_number is None and stranger.state == "ignored"
     assert desk.cases() == 1 and desk.count(Contact) == 1  # nobody new was created
 
@@ -320,7 +335,7 @@ def test_an_additional_contact_of_the_case_may_reply_by_case_number(desk: Desk):
             f"Subject: Re: [{number}] Printer jams",
         )
     )
-    assert (outcome.case_number, outcome.matched_by) == (number, "subject:subject")
+    assert (outcome.case_number, outcome.matched_by) == (number, "subject:brackets")
     assert desk.posts(number)[-1].body.startswith("Hello")
 
 

@@ -119,7 +119,8 @@ def test_it_sends_a_breach_notice_over_smtp(runtime: Runtime, smtp: Server):
     assert send_due(runtime.sessions, smtp.transport(), now=now) == (1, 0)
 
     [envelope] = smtp.handler.envelopes
-    assert envelope.mail_from == "noreply@cases.example.com"
+    # the VERP envelope sender: a bounce comes back naming the message and its recipient
+    assert envelope.mail_from == f"noreply+bounce-{message.id}-lee=example.com@cases.example.com"
     assert envelope.rcpt_tos == ["lee@example.com"]
     [mail] = smtp.handler.messages()
     assert mail["Subject"] == "[C-000012] SLA breached: first response target – Printer on fire"

@@ -3,8 +3,11 @@ one group mailbox, on a fresh database."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from designer import deploy
@@ -19,6 +22,9 @@ from people import directory
 from rules.admin import permit_customers
 from tests.conftest import PROCESSES, seed_directory, wired_app
 
+# mailbox passwords are stored encrypted: one key for this test process and its subprocesses
+os.environ.setdefault("CASEWORK_SECRET_KEY", Fernet.generate_key().decode("ascii"))
+
 DOMAIN = "casework.example"
 GROUP_ADDRESS = "support@casework.example"
 
@@ -32,7 +38,7 @@ class Desk:
     def take(self, raw: bytes, source: Source | None = None) -> Outcome:
         return take_in(self.runtime, self.mailbox_id, raw, domain=DOMAIN, source=source)
 
-    def count(self, model: type, *where: object) -> int:
+    def count(self, model: type, *where: Any) -> int:
         with self.runtime.unit() as work:
             return work.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
@@ -77,11 +83,16 @@ def support_mailbox(**fields: object) -> MailboxSpec:
 
 
 def make_desk(
-    db_url: str, clock: ManualClock | None = None, *, with_mailbox: bool = True, **mailbox: object
+    db_url: str,
+    clock: ManualClock | None = None,
+    *,
+    with_mailbox: bool = True,
+    sender: str = GROUP_ADDRESS,
+    **mailbox: object,
 ) -> Desk:
     """Runtime with the real rules, seeded people, the support case type and a mailbox
-    (``with_mailbox=False``: none yet, its id is 0)."""
-    settings = MailSettings(domain=DOMAIN, sender=GROUP_ADDRESS)
+    (``with_mailbox=False``: none yet, its id is 0); ``sender`` is the default sender."""
+    settings = MailSettings(domain=DOMAIN, sender=sender)
     rt = wired_app(db_url, clock, settings).runtime
     seed_directory(rt)
     config = deploy.resolve_config(PROCESSES / "support.bpmn", None, "SUPPORT")

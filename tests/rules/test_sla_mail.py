@@ -83,9 +83,10 @@ def test_it_mails_a_warning_and_a_breach_to_the_escalation_group(db_url, tmp_pat
     assert send_due(rt.sessions, transport, now=clock.now()) == (0, 0)
     rt.close()
 
+    # each from its own VERP envelope sender, so a bounce names the notice and recipient
     assert [(frm, to) for frm, to, _ in inbox.envelopes] == [
-        ("support@support.example", ["lee@example.com"])
-    ] * 2
+        (f"support+bounce-{n}-lee=example.com@support.example", ["lee@example.com"]) for n in (1, 2)
+    ]
     warning, breach = (message_from_bytes(raw) for _, _, raw in inbox.envelopes)
     assert number in warning["Subject"] and number in breach["Subject"]
     assert "75" in warning["Subject"] and "breach" in breach["Subject"].lower()

@@ -1,6 +1,7 @@
 """Administration pages: case types and their versions, groups and memberships, users and
-their passwords (a reset ends the user's sessions).  Everyone's API tokens are on the
-Tokens page (``web/pages/account.py``)."""
+their passwords (a reset ends the user's sessions), and the group mailboxes with how their
+polling goes (status, last error, next try) and a switch to disable or enable each.
+Everyone's API tokens are on the Tokens page (``web/pages/account.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import NotFound
 from engine.store.models import CaseType, CaseTypeVersion
+from mail import credentials, mailbox_health
+from mail.mailboxes import list_mailboxes, set_active
 from people import directory, logins, passwords
 
 from ..api.directory import require_admin
@@ -39,14 +42,22 @@ def overview(request: Request) -> Response:
             ],
             "groups": directory.list_groups(me.work),
             "users": directory.list_users(me.work),
+            "mailboxes": [
+                {
+                    "box": box,
+                    "status": mailbox_health.status(box),
+                    "password": credentials.describe(box.imap_password),
+                }
+                for box in list_mailboxes(me.work)
+            ],
         }
     return render(request, "admin.html", context)
 
 
 @router.post("/{action}")
 async def change(request: Request, action: str) -> Response:
-    """Add a group, add or remove a member, add a user or reset a password; then back to
-    the overview."""
+    """Add a group, add or remove a member, add a user, reset a password, disable or enable
+    a mailbox; then back to the overview."""
     form = await read_form(request)
 
     def work() -> Response:
@@ -78,6 +89,8 @@ async def change(request: Request, action: str) -> Response:
                     form.get("new_password", ""), username=user.username, field="new_password"
                 )
                 logins.replace_password(me.work, user, new_hash, actor_id=who, reset=True)
+            elif action in ("mailbox-enable", "mailbox-disable"):
+                set_active(me.work, form.get("name", ""), action == "mailbox-enable", actor_id=who)
             else:
                 raise NotFound(f"no admin action {action}")
         return RedirectResponse("/admin", status_code=303)

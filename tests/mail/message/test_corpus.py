@@ -3,7 +3,6 @@ and every message the MANIFEST calls a bounce, auto-reply or list mail is classi
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests.mail.helpers import (
     MAIL_CORPUS,
     assert_storable,
     corpus_files,
+    manifest_kind,
     manifest_rows,
     require_corpus,
 )
@@ -21,33 +21,7 @@ from tests.mail.helpers import (
 pytestmark = pytest.mark.integration
 
 OUR_DOMAINS = {"casework.example"}
-SUBJECT_KEY = re.compile(r"\[(C-\d{6})\]")
 FILES = corpus_files()
-
-
-def expected_kind(quirks: str) -> str | None:
-    """The kind the MANIFEST implies, or None where it says nothing about automation.
-
-    The first ``;`` field is the curator's description, the rest are header tags
-    (``list-id=…``, ``multipart/report:delivery-status``) measured from the file.
-    "DSN-like parts inside multipart/mixed" is deliberately not a bounce.
-    """
-    description = quirks.split(";", 1)[0].lower()
-    tags = quirks.lower()
-    if (
-        re.search(r"\bbounce\b|\bdsn\b(?!-like)|delivery has failed", description)
-        or "multipart/report:delivery-status" in tags
-    ):
-        return "bounce"
-    if re.search(r"auto-reply|out-of-office|vacation", description) or re.search(
-        r"auto-submitted=auto-|x-auto-response-suppress=", tags
-    ):
-        return "auto_reply"
-    if re.search(r"mailing list|mailman|digest", description) or re.search(
-        r"list-id=|list-unsubscribe=|precedence=(bulk|list|junk)", tags
-    ):
-        return "list"
-    return None
 
 
 def test_it_finds_the_whole_corpus_and_its_manifest():
@@ -77,7 +51,7 @@ def test_it_parses_or_quarantines_every_corpus_message(path: Path | None):
     assert_storable(parsed)
     classification = classify(parsed, our_domains=OUR_DOMAINS)
     assert classification.reason
-    thread_candidates(parsed, token_domain="casework.example", subject_key=SUBJECT_KEY)
+    thread_candidates(parsed, token_domain="casework.example")
 
 
 def test_it_classifies_what_the_manifest_describes(record_property: pytest.RecordProperty):
@@ -95,7 +69,7 @@ def test_it_classifies_what_the_manifest_describes(record_property: pytest.Recor
             continue
         result = classify(parsed, our_domains=OUR_DOMAINS)
         counts[result.kind] += 1
-        expected = expected_kind(rows.get(name, ""))
+        expected = manifest_kind(rows.get(name, ""))
         if expected is None:
             continue
         checked[expected] += 1
@@ -104,7 +78,7 @@ def test_it_classifies_what_the_manifest_describes(record_property: pytest.Recor
     table = "\n".join(
         f"{kind:<12}{counts[kind]:>5}"
         + (f"   ({checked[kind]} checked against the MANIFEST)" if checked[kind] else "")
-        for kind in ("human", "auto_reply", "bounce", "list", "loop", "quarantined")
+        for kind in ("human", "auto_reply", "bounce", "feedback", "list", "loop", "quarantined")
     )
     record_property("mail_corpus_summary", table)
     print("\n" + table)

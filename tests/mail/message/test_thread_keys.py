@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from mail.message import make_message_id, parse_message, reply_address, thread_candidates
+from mail.message.thread_keys import DEFAULT_SUBJECT_KEYS, SubjectPattern, subject_patterns
 from tests.mail.helpers import build
 
-SUBJECT_KEY = re.compile(r"\[(C-\d{6})\]")
 
-
-def candidates(*headers: str, key: re.Pattern[str] = SUBJECT_KEY) -> list[tuple[str, str, str]]:
+def candidates(
+    *headers: str, keys: tuple[SubjectPattern, ...] = DEFAULT_SUBJECT_KEYS
+) -> list[tuple[str, str, str]]:
     parsed = parse_message(build(*headers))
-    found = thread_candidates(parsed, token_domain="casework.example", subject_key=key)
+    found = thread_candidates(parsed, token_domain="casework.example", subject_keys=keys)
     return [(k.rule, k.value, k.source) for k in found]
 
 
@@ -29,7 +28,7 @@ def test_it_ranks_token_then_references_then_subject():
         ("reference", "<other@customer.example>", "in-reply-to"),
         ("reference", ours, "references"),
         ("reference", "<root@customer.example>", "references"),
-        ("subject", "C-000123", "subject"),
+        ("subject", "C-000123", "brackets"),
     ]
 
 
@@ -54,13 +53,52 @@ def test_it_ignores_tokens_in_foreign_or_malformed_ids():
     assert candidates("To: bob+news@customer.example") == []  # too short to be our token
 
 
-def test_it_lists_every_subject_number_in_order_and_accepts_a_groupless_key():
+def test_it_lists_every_subject_number_in_order():
     assert candidates("Subject: [C-000001] merged into [C-000002]") == [
-        ("subject", "C-000001", "subject"),
-        ("subject", "C-000002", "subject"),
+        ("subject", "C-000001", "brackets"),
+        ("subject", "C-000002", "brackets"),
     ]
-    assert candidates("Subject: about C-000042", key=re.compile(r"C-\d{6}")) == [
-        ("subject", "C-000042", "subject")
+
+
+@pytest.mark.parametrize(
+    ("subject", "pattern"),
+    [
+        ("Re: [C-000123] Printer broken", "brackets"),
+        ("AW: [Ticket#C-000123] Drucker", "ticket-hash"),
+        ("Re: Case #: C-000123", "ticket-hash"),
+        ("Re: [support #C-000123] Printer", "rt"),
+        ("RE: Case C-000123 - printer", "labelled"),
+        ("Fwd: Ticket ID: c-000123", "labelled"),
+        ("Printer (C-000123)", "parentheses"),
+    ],
+)
+def test_the_default_patterns_read_the_forms_of_common_ticket_systems(subject: str, pattern: str):
+    assert candidates(f"Subject: {subject}")[0] == ("subject", "C-000123", pattern)
+
+
+def test_a_bare_number_or_an_unlabelled_one_is_no_key():
+    assert candidates("Subject: invoice 2024-000123 and C-000123 somewhere") == []
+
+
+def test_a_mailbox_may_bring_its_own_patterns_and_bad_ones_are_named():
+    legacy = subject_patterns([("legacy", r"\{(C-\d{6})\}")])
+    assert candidates("Subject: Re: {C-000007}", keys=legacy) == [("subject", "C-000007", "legacy")]
+    assert candidates("Subject: Re: [C-000007]", keys=legacy) == []
+    for pairs, problem in (
+        ([("Bad Name", "(x)")], "pattern name"),
+        ([("x", "([)")], "pattern x"),
+        ([("x", "C-\\d+")], "exactly one group"),
+    ):
+        with pytest.raises(ValueError, match=problem):
+            subject_patterns(pairs)
+
+
+def test_a_case_number_as_plus_address_is_a_key_after_references():
+    assert candidates(
+        "To: support+C-000009@casework.example", "References: <r@customer.example>"
+    ) == [
+        ("reference", "<r@customer.example>", "references"),
+        ("address", "C-000009", "to"),
     ]
 
 
