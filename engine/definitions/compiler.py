@@ -40,6 +40,7 @@ from .references import (
 )
 from .routing import TaskRouting, check_lanes, route_human_tasks
 from .tree import elements
+from .unsupported import check_lane_references, check_unsupported
 
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
 _SCHEMA_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'")
@@ -113,6 +114,8 @@ def compile_definition(
     dangling = check_references(root, process, out.add)
     dangling += check_reserved_ids(process, out.add)
     check_waits(root, process, out.add)
+    check_lane_references(process, out.add)
+    check_unsupported(process, out.add)
     apply_fallbacks(root, process, config, out.add)
     spec: BpmnProcessSpec | None = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
