@@ -39,6 +39,7 @@ from .references import (
     check_waits,
 )
 from .routing import TaskRouting, check_lanes, route_human_tasks
+from .sla_timers import find_sla_timers
 from .tree import elements
 from .unsupported import check_lane_references, check_unsupported
 
@@ -64,6 +65,8 @@ class CompiledDefinition:
     notes: list[Problem] = field(default_factory=list)
     #: The process is not executable: the diagram is stored, no case can run on it.
     view_only: bool = False
+    #: BPMN id -> target name of timers marked as SLAs (``sla_timers.py``)
+    sla_timers: dict[str, str] = field(default_factory=dict)
 
 
 def content_hash(bpmn_xml: bytes, config: CaseTypeConfig) -> str:
@@ -116,6 +119,7 @@ def compile_definition(
     check_waits(root, process, out.add)
     check_lane_references(process, out.add)
     check_unsupported(process, out.add)
+    sla_timers = find_sla_timers(process, out)
     apply_fallbacks(root, process, config, out.add)
     spec: BpmnProcessSpec | None = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
@@ -142,6 +146,7 @@ def compile_definition(
         public_fields=public,
         notes=problems,
         view_only=out.view_only,
+        sla_timers=sla_timers,
     )
 
 

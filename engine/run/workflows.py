@@ -31,6 +31,7 @@ from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
 from engine.run.process_errors import process_error
+from engine.run.sla_timers import FiredTimer, breached
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
@@ -303,7 +304,9 @@ def save(
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     if case.status != "closed":  # closing settled every timer row of the case above
-        _sync_timers(work, case.id, timers, has_rows=not live.is_new)
+        fired = _sync_timers(work, case.id, timers, has_rows=not live.is_new)
+        if fired and live.version.sla_timers:
+            breached(work, case.id, live.version, fired)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:
@@ -318,16 +321,19 @@ def save(
 
 def _sync_timers(
     work: UnitOfWork, case_id: int, timers: list[WaitingTimer], *, has_rows: bool = True
-) -> None:
-    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting.
-    ``has_rows=False``: the case is new and has no rows to read yet."""
+) -> list[FiredTimer]:
+    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting
+    and return those that fired.  ``has_rows=False``: the case is new and has no rows yet."""
     rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if has_rows else []
     current = {(t.name, t.cycle) for t in timers}
     known = {(name, cycle) for _, name, cycle, _ in rows}
+    fired: list[FiredTimer] = []
     for row_id, name, cycle, due_at in rows:
         if (name, cycle) not in current:
             state = "fired" if due_at <= work.now else "cancelled"
             _SETTLE_TIMER.execute(work.session, {"id": row_id, "state": state, "now": work.now})
+            if state == "fired":
+                fired.append((name, cycle, due_at))
     new = [t for t in timers if (t.name, t.cycle) not in known]
     if new:
         _INSERT_TIMERS.execute_many(
@@ -346,6 +352,7 @@ def _sync_timers(
                 for t in new
             ],
         )
+    return fired
 
 
 def _sync_tasks(
