@@ -197,10 +197,6 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     for role in roles:
         if role not in ROLES:
             problems.append(f"[roles] names unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if "owner" in roles:
-        problems.append(
-            "[roles] must not list groups for 'owner': the owner is whoever raised the case"
-        )
     manual_steps = raw.get("manual_steps", {})
     problems += _check_manual_steps(manual_steps)
     assignment = raw.get("assignment", {})

@@ -108,10 +108,8 @@ def check_lanes(
                 node=lane,
             )
             continue
-        if role == "owner":
-            continue
         groups = config.groups_for_role(role)
-        if not groups:
+        if not groups and role != "owner":  # owner tasks go to the raiser, groups or not
             out.add(
                 f"lane '{name}' maps to role '{role}', which has no groups: add "
                 f'{role} = ["<group>"] to [roles] in {config.source}',
@@ -232,6 +230,7 @@ def _route_one(
             assignee,
             form,
         )
-    if role == "owner":
-        return TaskRouting(element_id, name, lane, role, owner=True, form=form)
+    if role == "owner":  # the raiser (and the case's contacts), and the owner groups if any
+        groups = tuple(config.groups_for_role("owner"))
+        return TaskRouting(element_id, name, lane, role, groups, owner=True, form=form)
     return TaskRouting(element_id, name, lane, role, tuple(config.groups_for_role(role)), form=form)

@@ -1,0 +1,69 @@
+"""BPMN constructs over the JSON API on SQLite and PostgreSQL: SLA timers, owner groups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from designer import deploy
+from engine.run import timers
+from engine.store.outbox import OutboxMessage
+from people import directory
+from rules.admin import permit_case_type
+from tests.conftest import PROCESSES, support_toml
+from tests.web.conftest import Site
+from tests.web.test_api import my_task, open_case
+
+EXAMPLES = PROCESSES / "examples"
+
+
+def test_an_sla_timer_breach_reaches_the_escalation_group_and_the_case(site: Site):
+    with site.runtime.unit() as work:
+        directory.add_group(work, name="desk")
+        directory.add_group(work, name="desk-leads")
+        directory.add_member(work, username="alice", group="desk")
+        directory.user_by_name(work, "lee").email = "lee@example.test"
+        directory.add_member(work, username="lee", group="desk-leads")
+        path = EXAMPLES / "sla-timer.bpmn"
+        deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="desk", case_type="EXAMPLE_SLA_TIMER", write=True)
+    alice = site.login("alice")
+    answer = alice.post("/api/cases", json={"case_type": "EXAMPLE_SLA_TIMER", "subject": "Jam"})
+    assert answer.status_code == 201, answer.text
+    number = answer.json()["number"]
+    site.clock.advance(timedelta(hours=2, minutes=1))
+    assert timers.sweep(site.runtime) == [number]
+    shown = alice.get(f"/api/cases/{number}").json()
+    assert sorted(t["name"] for t in shown["tasks"]) == ["Answer request", "Review overdue answer"]
+    with site.runtime.unit() as work:
+        sent = work.session.execute(select(OutboxMessage.kind, OutboxMessage.recipients)).all()
+    assert [tuple(row) for row in sent] == [("breach", ["lee@example.test"])]
+
+
+def test_a_member_of_an_owner_group_confirms_the_resolution(site: Site, tmp_path: Path):
+    config = tmp_path / "support.toml"
+    config.write_text(support_toml().replace("[roles]", '[roles]\nowner = ["support-monitors"]'))
+    with site.runtime.unit() as work:
+        path = PROCESSES / "support.bpmn"
+        deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, config, "SUPPORT"))
+    carol, alice, mona = site.login("carol"), site.login("alice"), site.login("mona")
+    number = open_case(carol, "Screen flickers")["number"]
+    triage = my_task(alice, number, "Triage case")
+    alice.post(
+        f"/api/tasks/{triage['id']}/complete",
+        json={"data": {"category": "hardware", "needs_investigation": False}},
+    )
+    propose = my_task(alice, number, "Propose resolution")
+    alice.post(f"/api/tasks/{propose['id']}/complete", json={"data": {"resolution": "Cable"}})
+    confirm = my_task(mona, number, "Confirm resolution")  # mona is not the raiser
+    assert set(confirm["candidates"]) == {"support-monitors", "owner"}
+    assert my_task(carol, number, "Confirm resolution")["id"] == confirm["id"]
+    outsider = site.login("sam").post(
+        f"/api/tasks/{confirm['id']}/complete", json={"data": {"resolved": True}}
+    )
+    assert outsider.status_code == 404
+    done = mona.post(f"/api/tasks/{confirm['id']}/complete", json={"data": {"resolved": True}})
+    assert done.status_code == 200, done.text
+    assert done.json()["case_status"] == "closed"
