@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cli.clock_option import clock_from
 from engine.errors import InvalidInput
 from engine.runtime import Runtime
 from mail.settings import MailSettings
@@ -16,7 +17,11 @@ from rules.policies import RulesPolicies
 
 @contextmanager
 def runtime(args: argparse.Namespace) -> Iterator[Runtime]:
-    rt = Runtime(args.db, policies=RulesPolicies(MailSettings.from_env()))
+    rt = Runtime(
+        args.db,
+        clock=clock_from(getattr(args, "clock", None)),
+        policies=RulesPolicies(MailSettings.from_env()),
+    )
     try:
         yield rt
     finally:

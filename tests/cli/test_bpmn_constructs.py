@@ -1,0 +1,81 @@
+"""BPMN constructs through ``run.py`` on SQLite and PostgreSQL: SLA timers, owner groups,
+and the rehearsal clock that lets a test run a command "two hours later"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_run import Cli
+from tests.conftest import PROCESSES
+
+pytestmark = pytest.mark.integration
+EXAMPLES = PROCESSES / "examples"
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path) -> Cli:
+    cli = Cli(db_url, tmp_path)
+    cli.env["CASEWORK_MAILDIR"] = str(tmp_path / "maildir")
+    cli("init")
+    return cli
+
+
+def people(cli: Cli, groups: dict[str, list[str]]) -> None:
+    for group, members in groups.items():
+        cli("group", "add", group)
+        for member in members:
+            cli("user", "add", member, "--email", f"{member}@example.test")
+            cli("member", "add", member, group)
+
+
+def test_an_sla_timer_mails_the_breach_when_the_worker_runs_two_hours_later(cli: Cli):
+    people(cli, {"desk": ["ann"], "desk-leads": ["lee"]})
+    cli("deploy", str(EXAMPLES / "sla-timer.bpmn"))
+    cli("access", "permit", "desk", "--type", "EXAMPLE_SLA_TIMER", "--write")
+    monday = ("--clock", "2026-03-02T09:00:00Z")
+    opened = cli.json(*monday, "case", "open", "--type", "EXAMPLE_SLA_TIMER", "--subject", "Jam",
+                      "--as", "ann")  # fmt: skip
+    cli("--clock", "2026-03-02T10:59:00Z", "worker", "--once")
+    assert cli.json("outbox", "list") == []
+    cli("--clock", "2026-03-02T11:01:00Z", "worker", "--once")
+    sent = cli.json("outbox", "list")
+    assert [(m["kind"], m["to"], m["subject"]) for m in sent] == [
+        ("breach", ["lee@example.test"], f"[{opened['number']}] SLA breached: answer target – Jam")
+    ]
+    shown = cli.json("case", "show", opened["number"], "--as", "ann")
+    assert sorted(t["name"] for t in shown["tasks"]) == ["Answer request", "Review overdue answer"]
+    cli("--clock", "2026-03-02T15:00:00Z", "worker", "--once")
+    assert len(cli.json("outbox", "list")) == 1  # once, however often the worker runs
+
+
+def test_the_clock_option_is_refused_in_production_and_without_a_zone(cli: Cli):
+    cli.env["CASEWORK_PRODUCTION"] = "1"
+    refused = cli("--clock", "2026-03-02T09:00:00Z", "worker", "--once", ok=False)
+    assert refused.returncode == 6
+    assert refused.stderr.startswith("error: --clock is refused in production")
+    cli.env["CASEWORK_CLOCK"] = "2026-03-02T09:00:00Z"
+    assert cli("worker", "--once", ok=False).stderr.startswith(
+        "error: CASEWORK_CLOCK is refused in production"
+    )
+    del cli.env["CASEWORK_PRODUCTION"], cli.env["CASEWORK_CLOCK"]
+    naive = cli("--clock", "2026-03-02 09:00", "worker", "--once", ok=False)
+    assert naive.returncode == 6 and "with its zone" in naive.stderr
+
+
+def test_a_member_of_an_owner_group_confirms_for_the_raiser(cli: Cli):
+    people(cli, {"purchasing": ["pia"], "requesters": ["rita", "rob"], "others": ["otto"]})
+    cli("deploy", str(EXAMPLES / "owner-groups.bpmn"))
+    cli("access", "permit", "requesters", "--type", "EXAMPLE_OWNER_GROUPS", "--write")
+    cli("access", "permit", "purchasing", "--type", "EXAMPLE_OWNER_GROUPS", "--write")
+    opened = cli.json("case", "open", "--type", "EXAMPLE_OWNER_GROUPS", "--subject", "Monitors",
+                      "--as", "rita")  # fmt: skip
+    (order,) = cli.json("task", "list", "--as", "pia")
+    cli("task", "complete", str(order["id"]), "--as", "pia", "--data", '{"supplier": "Acme"}')
+    (confirm,) = cli.json("task", "list", "--as", "rob")  # not the raiser: his team's task
+    assert (confirm["name"], confirm["candidates"]) == ("Confirm delivery", ["requesters", "owner"])
+    assert cli.json("task", "list", "--as", "otto") == []
+    assert cli("task", "complete", str(confirm["id"]), "--as", "otto", ok=False).returncode == 3
+    cli("task", "complete", str(confirm["id"]), "--as", "rob", "--data", '{"received": true}')
+    assert cli.json("case", "show", opened["number"], "--as", "rita")["status"] == "closed"
