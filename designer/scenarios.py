@@ -243,11 +243,11 @@ class _Player:
             names = [t.name for t in open_tasks] or "none"
             raise ScenarioFailed(step.label, f"no open task '{wanted}'; open tasks: {names}")
         with self.runtime.unit() as work:
+            user = directory.user_by_name(work, who)
+            # several instances of one task (each member's): the one this person may act on
+            mine = [t for t in match if tasks.is_eligible(work, t.id, user)] or match
             tasks.complete(
-                work,
-                task_id=match[0].id,
-                user=directory.user_by_name(work, who),
-                data=dict(step.action.get("data", {})),
+                work, task_id=mine[0].id, user=user, data=dict(step.action.get("data", {}))
             )
 
     def open_tasks(self) -> list[Any]:

@@ -31,6 +31,7 @@ from .config import CaseTypeConfig
 from .expression_checks import check_condition_variables, check_expressions, check_gateways
 from .forms import FormField, check_form_fields, parse_form_fields
 from .modeler import apply_fallbacks
+from .multi_instance import read_camunda_loops
 from .parser import BPMN_NS, NS, CaseParser, normalise_dialect
 from .references import (
     check_call_activities,
@@ -121,6 +122,7 @@ def compile_definition(
     check_unsupported(process, out.add)
     sla_timers = find_sla_timers(process, out)
     apply_fallbacks(root, process, config, out.add)
+    read_camunda_loops(process, out.add)
     spec: BpmnProcessSpec | None = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
     if not out.view_only and not dangling:

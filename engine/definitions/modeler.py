@@ -26,6 +26,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from .config import CaseTypeConfig
+from .connectors import check_connector
 from .forms import CAMUNDA_NS
 from .parser import BPMN_NS
 from .tree import parent
@@ -105,17 +106,6 @@ def _refuse_unsupported(process: etree._Element, report: Report) -> None:
             "inclusive gateway with conditions",
             node=gateway,
         )
-    for loop in process.iter(_tag("multiInstanceLoopCharacteristics")):
-        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
-        cardinality = loop.find(_tag("loopCardinality"))
-        if collection and cardinality is None and loop.find(_tag("loopDataInputRef")) is None:
-            owner = parent(loop)
-            report(
-                f"multi-instance {_label(owner)} loops over camunda:collection {collection!r}, "
-                "which Casework does not read: set the loop cardinality (a number or an "
-                "expression) instead",
-                node=owner,
-            )
     if process.find(_tag("startEvent")) is None:
         report(
             "the process has no start event: draw one where a case begins",
@@ -184,6 +174,8 @@ def _one_task(node: etree._Element, config: CaseTypeConfig, report: Report) -> N
             severity="info",
         )
         node.tag = _tag("manualTask")
+    elif local == "serviceTask" and check_connector(node, report, fix):
+        return  # runs a registered connector (``connectors.py``)
     elif local == "serviceTask" and not _has_spiff_operator(node):
         how = camunda_implementation(node)
         what = f"calls {how}, which Casework cannot run" if how else "has no implementation"

@@ -21,8 +21,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
-from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, ServiceTask, UserTask
 
+from .connectors import ConnectorTaskParser
 from .forms import CAMUNDA_NS, parse_form_fields
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -76,6 +77,7 @@ class CaseParser(SpiffBpmnParser):
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (HumanTaskParser, UserTask),
         full_tag("manualTask"): (ManualHumanTaskParser, ManualTask),
+        full_tag("serviceTask"): (ConnectorTaskParser, ServiceTask),
     }
 
 

@@ -66,6 +66,13 @@ def eligible(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
                     ),
                 ),
                 and_(TaskCandidate.kind == "user", TaskCandidate.user_id == user_id),
+                and_(  # one member, while in the group (a per-member multi-instance task)
+                    TaskCandidate.kind == "member",
+                    TaskCandidate.user_id == user_id,
+                    exists().where(
+                        Membership.group_id == TaskCandidate.group_id, Membership.user_id == user_id
+                    ),
+                ),
             ),
         )
         .correlate_except(TaskCandidate)
@@ -307,6 +314,7 @@ def _candidate_names(work: UnitOfWork, task_id: int) -> set[str]:
     ).all()
     names = {f"group {g}" for kind, g, _ in rows if kind == "group"}
     names |= {f"user {u}" for kind, _, u in rows if kind == "user"}
+    names |= {f"user {u} while in group {g}" for kind, g, u in rows if kind == "member"}
     if any(kind == "owner" for kind, _, _ in rows):
         names.add("the case's owner")
     return names

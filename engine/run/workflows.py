@@ -30,6 +30,8 @@ from engine import audit
 from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
+from engine.run.connector_jobs import sync_jobs
+from engine.run.multi_instance import forget_instance_item, insert_member
 from engine.run.process_errors import process_error
 from engine.run.sla_timers import FiredTimer, breached
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
@@ -203,6 +205,7 @@ def run(
     try:
         with engine_time(_FixedNow(work.now)):
             if completing is not None:
+                forget_instance_item(completing)
                 completing.run()
             if refresh_timers:
                 workflow.refresh_timers()
@@ -307,6 +310,7 @@ def save(
         fired = _sync_timers(work, case.id, timers, has_rows=not live.is_new)
         if fired and live.version.sla_timers:
             breached(work, case.id, live.version, fired)
+        sync_jobs(work, case.id, workflow, live.ready_before)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:
@@ -386,14 +390,15 @@ def _sync_tasks(
         route = live.version.routing.get(element_id)
         if engine_id in live.ready_before or route is None:
             continue
-        created.append(_insert_task(work, case, engine_id, route, actor_id))
+        created.append(_insert_task(work, live, engine_id, route, actor_id))
     routes = [(element_id, live.version.routing.get(element_id)) for element_id in ready.values()]
     return created, [(r.role, element_id, r.name) for element_id, r in routes if r is not None]
 
 
 def _insert_task(
-    work: UnitOfWork, case: CaseRef, engine_id: str, route: TaskRouting, actor_id: int | None
+    work: UnitOfWork, live: LiveCase, engine_id: str, route: TaskRouting, actor_id: int | None
 ) -> int:
+    case = live.ref
     task_id = _INSERT_TASK.insert_id(
         work.session,
         {
@@ -409,7 +414,10 @@ def _insert_task(
             "row_version": 1,
         },
     )
-    insert_candidates(work, task_id, route)
+    if route.member_variable:  # one instance of a per-member multi-instance task
+        insert_member(work, task_id, route, live.workflow, engine_id, case.number)
+    else:
+        insert_candidates(work, task_id, route)
     audit.record(
         work,
         actor_id=actor_id,

@@ -79,3 +79,21 @@ def test_a_member_of_an_owner_group_confirms_for_the_raiser(cli: Cli):
     assert cli("task", "complete", str(confirm["id"]), "--as", "otto", ok=False).returncode == 3
     cli("task", "complete", str(confirm["id"]), "--as", "rob", "--data", '{"received": true}')
     assert cli.json("case", "show", opened["number"], "--as", "rita")["status"] == "closed"
+
+
+def test_each_approver_completes_their_own_instance_on_the_command_line(cli: Cli):
+    people(cli, {"board": ["bea", "ben"], "finance": ["fay"]})
+    cli("deploy", str(EXAMPLES / "approvals.bpmn"))
+    cli("access", "permit", "board", "--type", "EXAMPLE_APPROVALS", "--write")
+    cli("case", "open", "--type", "EXAMPLE_APPROVALS", "--subject", "Laptops", "--as", "ben",
+        "--data", '{"approvers": ["bea", "fay"]}')  # fmt: skip
+    assert cli.json("task", "list", "--as", "ben") == []
+    (bea_task,) = cli.json("task", "list", "--as", "bea")
+    (fay_task,) = cli.json("task", "list", "--as", "fay")
+    assert bea_task["id"] != fay_task["id"]
+    stolen = cli("task", "complete", str(fay_task["id"]), "--as", "bea", "--data",
+                 '{"approved": true}', ok=False)  # fmt: skip
+    assert stolen.returncode in (3, 4)
+    for name, task in (("bea", bea_task), ("fay", fay_task)):
+        cli("task", "complete", str(task["id"]), "--as", name, "--data", '{"approved": true}')
+    assert [t["name"] for t in cli.json("task", "list", "--as", "bea")] == ["Sign order"]

@@ -67,3 +67,33 @@ def test_a_member_of_an_owner_group_confirms_the_resolution(site: Site, tmp_path
     done = mona.post(f"/api/tasks/{confirm['id']}/complete", json={"data": {"resolved": True}})
     assert done.status_code == 200, done.text
     assert done.json()["case_status"] == "closed"
+
+
+def test_each_approver_sees_and_completes_only_their_own_instance(site: Site):
+    with site.runtime.unit() as work:
+        for group, members in (("board", ["alice"]), ("finance", ["bob"])):
+            directory.add_group(work, name=group)
+            for name in members:
+                directory.add_member(work, username=name, group=group)
+        path = EXAMPLES / "approvals.bpmn"
+        deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="board", case_type="EXAMPLE_APPROVALS", write=True)
+    alice, bob = site.login("alice"), site.login("bob")
+    answer = alice.post(
+        "/api/cases",
+        json={"case_type": "EXAMPLE_APPROVALS", "subject": "Desks",
+              "data": {"approvers": ["alice", "bob"]}},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    number = answer.json()["number"]
+    mine, theirs = (
+        my_task(alice, number, "Approve purchase"),
+        my_task(bob, number, "Approve purchase"),
+    )
+    assert mine["id"] != theirs["id"]
+    taken = alice.post(f"/api/tasks/{theirs['id']}/complete", json={"data": {"approved": True}})
+    assert taken.status_code in (403, 404)
+    for client, task in ((alice, mine), (bob, theirs)):
+        done = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"approved": True}})
+        assert done.status_code == 200, done.text
+    assert [t["name"] for t in done.json()["open_tasks"]] == ["Sign order"]

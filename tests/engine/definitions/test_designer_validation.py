@@ -72,7 +72,7 @@ def test_a_start_tag_wrapped_over_lines_is_reported_where_it_begins():
     body = one_step("serviceTask", '\n        camunda:type="external"\n        camunda:topic="pay"')
     found = [p for p in report(bpmn(body)) if ": error: " in p]
     assert len(found) == 1 and found[0].startswith("t.bpmn:8:5: error: step: service task 'Step'")
-    assert "an external worker (topic 'pay')" in found[0]
+    assert "names connector 'pay', which is not registered" in found[0]
 
 
 def test_schema_errors_point_at_the_element():
