@@ -97,3 +97,16 @@ def test_each_approver_completes_their_own_instance_on_the_command_line(cli: Cli
     for name, task in (("bea", bea_task), ("fay", fay_task)):
         cli("task", "complete", str(task["id"]), "--as", name, "--data", '{"approved": true}')
     assert [t["name"] for t in cli.json("task", "list", "--as", "bea")] == ["Sign order"]
+
+
+def test_the_worker_runs_a_connector_service_task(cli: Cli):
+    people(cli, {"desk": ["dee"]})
+    cli("deploy", str(EXAMPLES / "connector.bpmn"))
+    cli("access", "permit", "desk", "--type", "EXAMPLE_CONNECTOR", "--write")
+    opened = cli.json("case", "open", "--type", "EXAMPLE_CONNECTOR", "--subject", "Refund",
+                      "--as", "dee", "--data", '{"account": "DE89370400440532013000"}')  # fmt: skip
+    assert cli.json("task", "list", "--as", "dee") == []  # the check runs on the worker
+    cli("worker", "--once")
+    shown = cli.json("case", "show", opened["number"], "--as", "dee")
+    assert [t["name"] for t in shown["tasks"]] == ["Pay out"]
+    assert shown["data"]["iban"] == "DE89 3704 0044 0532 0130 00"

@@ -97,3 +97,24 @@ def test_each_approver_sees_and_completes_only_their_own_instance(site: Site):
         done = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {"approved": True}})
         assert done.status_code == 200, done.text
     assert [t["name"] for t in done.json()["open_tasks"]] == ["Sign order"]
+
+
+def test_a_connector_service_task_decides_the_next_task(site: Site):
+    with site.runtime.unit() as work:
+        directory.add_group(work, name="desk")
+        directory.add_member(work, username="alice", group="desk")
+        path = EXAMPLES / "connector.bpmn"
+        deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="desk", case_type="EXAMPLE_CONNECTOR", write=True)
+    alice = site.login("alice")
+    answer = alice.post(
+        "/api/cases",
+        json={"case_type": "EXAMPLE_CONNECTOR", "subject": "Refund",
+              "data": {"account": "DE89370400440532013001"}},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    number = answer.json()["number"]
+    assert alice.get(f"/api/cases/{number}").json()["tasks"] == []
+    timers.sweep(site.runtime)
+    shown = alice.get(f"/api/cases/{number}").json()
+    assert [t["name"] for t in shown["tasks"]] == ["Ask for a valid IBAN"]
