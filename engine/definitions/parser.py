@@ -21,9 +21,15 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
-from SpiffWorkflow.spiff.specs.defaults import ManualTask, ServiceTask, UserTask
+from SpiffWorkflow.spiff.specs.defaults import (
+    BusinessRuleTask,
+    ManualTask,
+    ServiceTask,
+    UserTask,
+)
 
 from .connectors import ConnectorTaskParser
+from .dmn import DecisionTaskParser
 from .forms import CAMUNDA_NS, parse_form_fields
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -78,6 +84,7 @@ class CaseParser(SpiffBpmnParser):
         full_tag("userTask"): (HumanTaskParser, UserTask),
         full_tag("manualTask"): (ManualHumanTaskParser, ManualTask),
         full_tag("serviceTask"): (ConnectorTaskParser, ServiceTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
     }
 
 

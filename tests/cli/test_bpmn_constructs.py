@@ -110,3 +110,14 @@ def test_the_worker_runs_a_connector_service_task(cli: Cli):
     shown = cli.json("case", "show", opened["number"], "--as", "dee")
     assert [t["name"] for t in shown["tasks"]] == ["Pay out"]
     assert shown["data"]["iban"] == "DE89 3704 0044 0532 0130 00"
+
+
+def test_a_dmn_table_deployed_beside_the_process_routes_the_case(cli: Cli):
+    people(cli, {"accounting": ["ada"], "management": ["max"]})
+    deployed = cli.json("deploy", str(EXAMPLES / "decision.bpmn"))
+    assert deployed["version"] == 1
+    cli("access", "permit", "accounting", "--type", "EXAMPLE_DECISION", "--write")
+    cli("case", "open", "--type", "EXAMPLE_DECISION", "--subject", "Chairs", "--as", "ada",
+        "--data", '{"amount": 5000, "category": "misc"}')  # fmt: skip
+    assert [t["name"] for t in cli.json("task", "list", "--as", "max")] == ["Approve as management"]
+    assert cli.json("task", "list", "--as", "ada") == []

@@ -118,3 +118,23 @@ def test_a_connector_service_task_decides_the_next_task(site: Site):
     timers.sweep(site.runtime)
     shown = alice.get(f"/api/cases/{number}").json()
     assert [t["name"] for t in shown["tasks"]] == ["Ask for a valid IBAN"]
+
+
+def test_a_dmn_decision_sets_the_variable_the_gateway_reads(site: Site):
+    with site.runtime.unit() as work:
+        for group in ("accounting", "management"):
+            directory.add_group(work, name=group)
+        directory.add_member(work, username="alice", group="accounting")
+        path = EXAMPLES / "decision.bpmn"
+        deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="accounting", case_type="EXAMPLE_DECISION", write=True)
+    alice = site.login("alice")
+    answer = alice.post(
+        "/api/cases",
+        json={"case_type": "EXAMPLE_DECISION", "subject": "Ticket",
+              "data": {"amount": 300, "category": "travel"}},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    shown = alice.get(f"/api/cases/{answer.json()['number']}").json()
+    assert [t["name"] for t in shown["tasks"]] == ["Approve in accounting"]
+    assert shown["data"]["approver_group"] == "accounting"
