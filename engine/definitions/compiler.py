@@ -26,6 +26,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DefinitionError, Problem
 
+from .call_activities import check_call_activities
 from .collector import Collector
 from .config import CaseTypeConfig
 from .dmn import Decisions, decision_ids, read_decisions
@@ -35,7 +36,6 @@ from .modeler import apply_fallbacks
 from .multi_instance import read_camunda_loops
 from .parser import BPMN_NS, NS, CaseParser, normalise_dialect
 from .references import (
-    check_call_activities,
     check_references,
     check_reserved_ids,
     check_waits,

@@ -23,11 +23,13 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import (
     BusinessRuleTask,
+    CallActivity,
     ManualTask,
     ServiceTask,
     UserTask,
 )
 
+from .call_activities import CaseCallParser
 from .connectors import ConnectorTaskParser
 from .dmn import DecisionTaskParser
 from .forms import CAMUNDA_NS, parse_form_fields
@@ -85,6 +87,7 @@ class CaseParser(SpiffBpmnParser):
         full_tag("manualTask"): (ManualHumanTaskParser, ManualTask),
         full_tag("serviceTask"): (ConnectorTaskParser, ServiceTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
+        full_tag("callActivity"): (CaseCallParser, CallActivity),
     }
 
 

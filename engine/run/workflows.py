@@ -30,6 +30,7 @@ from engine import audit
 from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
+from engine.run import call_activities
 from engine.run.connector_jobs import sync_jobs
 from engine.run.multi_instance import forget_instance_item, insert_member
 from engine.run.process_errors import process_error
@@ -304,6 +305,7 @@ def save(
     case.row_version += 1
     if values.get("status") == "closed" and case.status != "closed":
         _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
+        call_activities.child_closed(work, case.id, workflow)  # a parent waiting for it
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     if case.status != "closed":  # closing settled every timer row of the case above
@@ -311,6 +313,7 @@ def save(
         if fired and live.version.sla_timers:
             breached(work, case.id, live.version, fired)
         sync_jobs(work, case.id, workflow, live.ready_before)
+        call_activities.start_children(work, case, workflow, live.ready_before)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:

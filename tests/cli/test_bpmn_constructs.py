@@ -121,3 +121,24 @@ def test_a_dmn_table_deployed_beside_the_process_routes_the_case(cli: Cli):
         "--data", '{"amount": 5000, "category": "misc"}')  # fmt: skip
     assert [t["name"] for t in cli.json("task", "list", "--as", "max")] == ["Approve as management"]
     assert cli.json("task", "list", "--as", "ada") == []
+
+
+def test_a_call_activity_opens_a_linked_child_case_and_the_parent_waits(cli: Cli):
+    people(cli, {"hr": ["hana"], "it-desk": ["ivan"]})
+    cli("deploy", str(EXAMPLES / "call-activity-child.bpmn"))
+    cli("deploy", str(EXAMPLES / "call-activity.bpmn"))
+    cli("access", "permit", "hr", "--type", "EXAMPLE_ONBOARDING", "--write")
+    cli("access", "permit", "it-desk", "--type", "EXAMPLE_EQUIPMENT", "--write")
+    parent = cli.json("case", "open", "--type", "EXAMPLE_ONBOARDING", "--subject", "Jo",
+                      "--as", "hana", "--data", '{"employee": "Jo"}')["number"]  # fmt: skip
+    (handout,) = cli.json("task", "list", "--as", "ivan")
+    child = handout["case"]
+    assert [c["number"] for c in cli.json("case", "show", child, "--as", "ivan")["related"]] == []
+    assert parent in {
+        c["number"] for c in cli.json("case", "show", child, "--as", "hana")["related"]
+    }
+    cli("task", "complete", str(handout["id"]), "--as", "ivan", "--data", '{"serial": "SN-7"}')
+    shown = cli.json("case", "show", parent, "--as", "hana")
+    assert [t["name"] for t in shown["tasks"] if t["state"] == "open"] == ["Welcome the employee"]
+    assert shown["data"]["laptop_serial"] == "SN-7"
+    assert child in {c["number"] for c in shown["related"]}

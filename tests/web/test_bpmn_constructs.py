@@ -138,3 +138,31 @@ def test_a_dmn_decision_sets_the_variable_the_gateway_reads(site: Site):
     shown = alice.get(f"/api/cases/{answer.json()['number']}").json()
     assert [t["name"] for t in shown["tasks"]] == ["Approve in accounting"]
     assert shown["data"]["approver_group"] == "accounting"
+
+
+def test_a_call_activity_child_case_is_linked_both_ways_and_feeds_the_parent(site: Site):
+    with site.runtime.unit() as work:
+        for group, member in (("hr", "alice"), ("it-desk", "bob")):
+            directory.add_group(work, name=group)
+            directory.add_member(work, username=member, group=group)
+        for name in ("call-activity-child.bpmn", "call-activity.bpmn"):
+            path = EXAMPLES / name
+            deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="hr", case_type="EXAMPLE_ONBOARDING", write=True)
+        permit_case_type(work, group="hr", case_type="EXAMPLE_EQUIPMENT")
+        permit_case_type(work, group="it-desk", case_type="EXAMPLE_EQUIPMENT", write=True)
+    alice, bob = site.login("alice"), site.login("bob")
+    answer = alice.post(
+        "/api/cases",
+        json={"case_type": "EXAMPLE_ONBOARDING", "subject": "Jo", "data": {"employee": "Jo"}},
+    )
+    assert answer.status_code == 201, answer.text
+    parent = answer.json()["number"]
+    (child,) = [c["number"] for c in alice.get(f"/api/cases/{parent}").json()["related"]]
+    assert parent in [c["number"] for c in alice.get(f"/api/cases/{child}").json()["related"]]
+    handout = my_task(bob, child, "Hand out laptop")
+    done = bob.post(f"/api/tasks/{handout['id']}/complete", json={"data": {"serial": "SN-9"}})
+    assert done.status_code == 200, done.text
+    shown = alice.get(f"/api/cases/{parent}").json()
+    assert [t["name"] for t in shown["tasks"] if t["state"] == "open"] == ["Welcome the employee"]
+    assert shown["data"]["laptop_serial"] == "SN-9"

@@ -34,7 +34,7 @@ def test_it_upgrades_an_up_to_date_database_without_change(runtime: Runtime):
 def test_the_migrations_have_one_head():
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_heads() == ["0016"]
+    assert ScriptDirectory.from_config(config).get_heads() == ["0021"]
 
 
 def test_sender_addresses_are_indexed_case_insensitively(runtime: Runtime):
@@ -80,7 +80,7 @@ def test_the_timer_sweep_reads_waiting_timers_through_their_own_index(runtime: R
             timers.next_due(work)
     finally:
         event.remove(runtime.db, "before_cursor_execute", keep)
-    assert len(scans) == 3  # BPMN due cases, SLA due rows, the next due moment
+    assert len(scans) == 4  # BPMN due cases, SLA due rows, connector jobs, the next due moment
 
     with runtime.db.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
