@@ -142,3 +142,18 @@ def test_a_call_activity_opens_a_linked_child_case_and_the_parent_waits(cli: Cli
     assert [t["name"] for t in shown["tasks"] if t["state"] == "open"] == ["Welcome the employee"]
     assert shown["data"]["laptop_serial"] == "SN-7"
     assert child in {c["number"] for c in shown["related"]}
+
+
+@pytest.mark.parametrize(
+    "process",
+    sorted(p for p in EXAMPLES.glob("*.bpmn") if not p.stem.endswith("-child")),
+    ids=lambda p: p.stem,
+)
+def test_every_example_process_plays_its_scenarios_through_the_command_line(
+    process: Path, tmp_path: Path
+):
+    cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path)  # each run is a scratch database
+    scenarios = sorted(str(p) for p in EXAMPLES.glob(f"{process.stem}.*.scenario.toml"))
+    assert scenarios, f"{process.name} has no scenario"
+    result = cli("test-process", str(process), *scenarios)
+    assert result.stdout.count("  passed") == len(scenarios), result.stdout
