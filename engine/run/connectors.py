@@ -223,10 +223,8 @@ def _give_up(runtime: Runtime, job_id: int, reason: str) -> None:
             )
 
 
-def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
-    """Run every due connector job, each on its own; the numbers of the cases advanced."""
-    with runtime.unit() as work:
-        jobs = due(work, limit=limit)
+def run_jobs(runtime: Runtime, jobs: list[int]) -> list[str]:
+    """Run due connector jobs (from :func:`due`), each on its own; the cases advanced."""
     advanced = []
     for job_id in jobs:
         try:
