@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any
 
 from casework.compose import App, build_app
 from casework.config import AppConfig
+from cli.clock_option import clock_from
 from engine.errors import InvalidInput
 from engine.runtime import Runtime
 
@@ -17,7 +19,9 @@ from engine.runtime import Runtime
 def application(args: argparse.Namespace) -> App:
     """The application a command runs on, configured by ``--db``, ``--debug`` and the
     environment; use it in a ``with`` block."""
-    return build_app(AppConfig.from_args(args))
+    config = AppConfig.from_args(args)
+    clock = clock_from(getattr(args, "clock", None))  # --clock: a rehearsal's moment
+    return build_app(dataclasses.replace(config, clock=clock) if clock else config)
 
 
 @contextmanager

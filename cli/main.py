@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument(
+        "--clock",
+        metavar="TIME",
+        help="run as if it were TIME (e.g. 2026-03-02T09:00:00Z) and on from there, for "
+        "rehearsals and tests (or $CASEWORK_CLOCK); refused when CASEWORK_PRODUCTION=1",
+    )
+    parser.add_argument(
         "--debug",
         action="store_true",
         help="show tracebacks and the libraries' own logging (or set CASEWORK_DEBUG=1)",

@@ -147,6 +147,7 @@ def store_definition(
             "start_form": [f.to_dict() for f in compiled.start_form],
             "public_fields": [f.to_dict() for f in compiled.public_fields],
             **({"view_only": True} if compiled.view_only else {}),
+            **({"sla_timers": compiled.sla_timers} if compiled.sla_timers else {}),
         },
         spec_json=""
         if compiled.spec is None

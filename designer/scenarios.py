@@ -5,6 +5,7 @@ A scenario is a TOML file beside the process (``support.happy.scenario.toml``)::
     [scenario]
     name = "Happy path"
     process = "support.bpmn"          # optional: <first part of this file's name>.bpmn
+    deploy = ["child.bpmn"]           # optional: case types its call activities start
 
     [start]                           # the case is opened by its raiser (user "raiser")
     subject = "Printer jams"
@@ -54,6 +55,7 @@ from engine.errors import CaseworkError, DefinitionError, Problem
 from engine.run import cases, task_queries, tasks, timers
 from engine.runtime import Runtime
 from engine.sla.durations import parse_duration
+from engine.store.access import CaseLink
 from engine.store.outbox import OutboxMessage
 from people import directory
 
@@ -88,6 +90,8 @@ class Scenario:
     process: Path
     start: dict[str, Any]
     steps: list[Step]
+    #: further processes deployed first (case types the process's call activities start)
+    also: tuple[Path, ...] = ()
 
 
 def scenario_files(directory: Path) -> list[Path]:
@@ -130,7 +134,8 @@ def load_scenario(path: Path, process: Path | None = None) -> Scenario:
     default = path.parent / (path.name.split(".")[0] + ".bpmn")
     chosen = process or (path.parent / head["process"] if "process" in head else default)
     name = str(head.get("name", path.stem))
-    return Scenario(path, name, chosen, dict(raw.get("start", {})), steps)
+    also = tuple(path.parent / str(name) for name in head.get("deploy", []))
+    return Scenario(path, name, chosen, dict(raw.get("start", {})), steps, also)
 
 
 def _duration_ok(text: Any) -> bool:
@@ -154,7 +159,10 @@ def run_scenario(
         config = deploy.resolve_config(scenario.process, None, None)
         _seed_directory(runtime, scenario, config)
         with runtime.unit() as work:
-            deploy.deploy(work, bpmn_path=scenario.process, config=config)
+            for process in (*scenario.also, scenario.process):
+                deploy.deploy(
+                    work, bpmn_path=process, config=deploy.resolve_config(process, None, None)
+                )
         player = _Player(runtime, clock, config.key)
         try:
             player.open(scenario.start)
@@ -184,9 +192,14 @@ def member(group: str) -> str:
 
 def _seed_directory(runtime: Runtime, scenario: Scenario, config: Any) -> None:
     """Every group the case type or the scenario names, with one member each."""
-    compiled = deploy.read_definition(scenario.process, config)
-    groups = {g for route in compiled.routing.values() for g in route.groups}
-    groups |= {g for role_groups in config.roles.values() for g in role_groups}
+    groups: set[str] = set()
+    for process in (*scenario.also, scenario.process):
+        config_of = (
+            config if process == scenario.process else deploy.resolve_config(process, None, None)
+        )
+        compiled = deploy.read_definition(process, config_of)
+        groups |= {g for route in compiled.routing.values() for g in route.groups}
+        groups |= {g for role_groups in config_of.roles.values() for g in role_groups}
     groups |= {step.action["group"] for step in scenario.steps if "group" in step.action}
     if isinstance(config.assignment.get("cases"), dict):
         groups.add(config.assignment["cases"]["group"])
@@ -245,18 +258,25 @@ class _Player:
             names = [t.name for t in open_tasks] or "none"
             raise ScenarioFailed(step.label, f"no open task '{wanted}'; open tasks: {names}")
         with self.runtime.unit() as work:
+            user = directory.user_by_name(work, who)
+            # several instances of one task (each member's): the one this person may act on
+            mine = [t for t in match if task_queries.is_eligible(work, t.id, user)] or match
             tasks.complete(
-                work,
-                task_id=match[0].id,
-                user=directory.user_by_name(work, who),
-                data=dict(step.action.get("data", {})),
+                work, task_id=mine[0].id, user=user, data=dict(step.action.get("data", {}))
             )
 
     def open_tasks(self) -> list[Any]:
+        """The case's open tasks and those of the cases linked to it (a called child's)."""
         with self.runtime.unit() as work:
             case = cases.case_by_number(work, self.number)
+            linked = work.session.scalars(
+                select(CaseLink.other_case_id).where(CaseLink.case_id == case.id)
+            )
             return [
-                i.task for i in task_queries.case_tasks(work, case.id) if i.task.state == "open"
+                i.task
+                for case_id in (case.id, *linked)
+                for i in task_queries.case_tasks(work, case_id)
+                if i.task.state == "open"
             ]
 
     def check(self, step: Step) -> None:

@@ -12,6 +12,7 @@ injected clock too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,6 +52,20 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+class StartedClock:
+    """Time that started at a chosen moment and runs on at the wall clock's pace: for
+    rehearsals (``run.py --clock``), never in production."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("StartedClock needs an aware datetime")
+        self._start = start.astimezone(UTC)
+        self._began = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._began)
 
 
 _current: ContextVar[Callable[[], datetime]] = ContextVar("casework_clock")

@@ -65,6 +65,7 @@ class LoadedVersion:
     public_fields: tuple[
         FormField, ...
     ] = ()  # what customers see; every other variable is internal
+    sla_timers: dict[str, str] = field(default_factory=dict)  # BPMN timer id -> SLA target
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ class Runtime:
             public_fields=tuple(
                 FormField.from_dict(f) for f in row.config.get("public_fields", ())
             ),
+            sla_timers=dict(row.config.get("sla_timers", {})),
         )
         self._versions.put(version_id, loaded)
         return loaded

@@ -26,20 +26,24 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import DefinitionError, Problem
 
+from .call_activities import check_call_activities
 from .collector import Collector
 from .config import CaseTypeConfig
+from .dmn import Decisions, decision_ids, read_decisions
 from .expression_checks import check_condition_variables, check_expressions, check_gateways
 from .forms import FormField, check_form_fields, parse_form_fields
 from .modeler import apply_fallbacks
+from .multi_instance import read_camunda_loops
 from .parser import BPMN_NS, NS, CaseParser, normalise_dialect
 from .references import (
-    check_call_activities,
     check_references,
     check_reserved_ids,
     check_waits,
 )
 from .routing import TaskRouting, check_lanes, route_human_tasks
+from .sla_timers import find_sla_timers
 from .tree import elements
+from .unsupported import check_lane_references, check_unsupported
 
 #: Quartz/cron timer cycles as Camunda accepts them: 5 to 7 space-separated fields.
 _SCHEMA_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([\w.-]+)'")
@@ -63,12 +67,18 @@ class CompiledDefinition:
     notes: list[Problem] = field(default_factory=list)
     #: The process is not executable: the diagram is stored, no case can run on it.
     view_only: bool = False
+    #: BPMN id -> target name of timers marked as SLAs (``sla_timers.py``)
+    sla_timers: dict[str, str] = field(default_factory=dict)
 
 
-def content_hash(bpmn_xml: bytes, config: CaseTypeConfig) -> str:
-    """Version identity: the same BPMN and config deploy to the same version."""
+def content_hash(
+    bpmn_xml: bytes, config: CaseTypeConfig, decisions: Decisions | None = None
+) -> str:
+    """Version identity: the same BPMN, config and DMN files deploy to the same version."""
     digest = hashlib.sha256(bpmn_xml)
     digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    for _, root in decisions or ():
+        digest.update(etree.tostring(root))
     return digest.hexdigest()
 
 
@@ -113,11 +123,16 @@ def compile_definition(
     dangling = check_references(root, process, out.add)
     dangling += check_reserved_ids(process, out.add)
     check_waits(root, process, out.add)
-    apply_fallbacks(root, process, config, out.add)
+    check_lane_references(process, out.add)
+    check_unsupported(process, out.add)
+    sla_timers = find_sla_timers(process, out)
+    decisions = read_decisions(config.decisions, config.source, out)
+    apply_fallbacks(root, process, config, out.add, decisions=decision_ids(decisions))
+    read_camunda_loops(process, out.add)
     spec: BpmnProcessSpec | None = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}
     if not out.view_only and not dangling:
-        spec, subprocess_specs = _parse_spec(root, process_id, source, out)
+        spec, subprocess_specs = _parse_spec(root, process_id, source, out, decisions)
     routing = route_human_tasks(
         spec, subprocess_specs, process, config, known_groups, known_users, out
     )
@@ -133,12 +148,13 @@ def compile_definition(
         subprocess_specs=subprocess_specs,
         bpmn_xml=bpmn_xml.decode("utf-8", errors="replace"),
         source_name=source,
-        content_hash=content_hash(bpmn_xml, config),
+        content_hash=content_hash(bpmn_xml, config, decisions),
         routing=routing,
         start_form=start_form,
         public_fields=public,
         notes=problems,
         view_only=out.view_only,
+        sla_timers=sla_timers,
     )
 
 
@@ -346,10 +362,12 @@ def process_node(root: etree._Element, process_id: str) -> etree._Element:
 
 
 def _parse_spec(
-    root: etree._Element, process_id: str, source: str, out: Collector
+    root: etree._Element, process_id: str, source: str, out: Collector, decisions: Decisions
 ) -> tuple[BpmnProcessSpec | None, dict[str, BpmnProcessSpec]]:
     parser = CaseParser()
     try:
+        for name, dmn in decisions:
+            parser.add_dmn_xml(dmn, filename=name)
         parser.add_bpmn_xml(root, filename=source)
         spec = parser.get_spec(process_id)
         return spec, parser.get_subprocess_specs(process_id)

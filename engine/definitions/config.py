@@ -54,6 +54,8 @@ class CaseTypeConfig:
     portal_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: how the people who work the case are named to customers (``[portal] staff_name``)
     staff_name: str = DEFAULT_STAFF_NAME
+    #: DMN files beside the TOML whose decisions business rule tasks call (``dmn.py``)
+    decisions: tuple[str, ...] = ()
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +68,8 @@ class CaseTypeConfig:
             optional["portal_fields"] = {k: dict(v) for k, v in self.portal_fields.items()}
         if self.staff_name != DEFAULT_STAFF_NAME:
             optional["staff_name"] = self.staff_name
+        if self.decisions:
+            optional["decisions"] = list(self.decisions)
         return {
             **optional,
             "key": self.key,
@@ -95,6 +99,7 @@ class CaseTypeConfig:
             mail_templates=dict(data.get("mail_templates") or {}),
             portal_fields={k: dict(v) for k, v in (data.get("portal_fields") or {}).items()},
             staff_name=str(data.get("staff_name") or DEFAULT_STAFF_NAME),
+            decisions=tuple(data.get("decisions", ())),
             source=source,
         )
 
@@ -197,10 +202,6 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     for role in roles:
         if role not in ROLES:
             problems.append(f"[roles] names unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if "owner" in roles:
-        problems.append(
-            "[roles] must not list groups for 'owner': the owner is whoever raised the case"
-        )
     manual_steps = raw.get("manual_steps", {})
     problems += _check_manual_steps(manual_steps)
     assignment = raw.get("assignment", {})
@@ -213,6 +214,10 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
             read_section(sla)
         except ValueError as exc:
             problems.append(f"[sla] {exc}")
+    decisions = head.get("decisions", [])
+    if not isinstance(decisions, list) or not all(isinstance(d, str) for d in decisions):
+        problems.append('case_type.decisions must list DMN files: ["approver.dmn"]')
+        decisions = []
     if problems:
         raise DefinitionError([Problem(source, p) for p in problems])
     return CaseTypeConfig(
@@ -229,6 +234,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         manual_steps=dict(manual_steps),
         portal_fields=portal_fields,
         staff_name=staff_name,
+        decisions=tuple(decisions),
         source=source,
     )
 

@@ -75,7 +75,22 @@ def check_expressions(process: etree._Element, config: CaseTypeConfig, out: Coll
         script = script_task.find(f"{{{BPMN_NS}}}script")
         message = check_script(script.text or "") if script is not None else "has no script"
         if message:
-            out.add(f"script: {message}", node=script_task)
+            line, column = _script_position(out, script, message)
+            out.add(f"script: {message}", node=script_task, line=line, column=column)
+
+
+_SCRIPT_AT = re.compile(r"at (?:the end of )?line (\d+)(?:, column (\d+))?")
+
+
+def _script_position(
+    out: Collector, script: etree._Element | None, message: str
+) -> tuple[int | None, int | None]:
+    """The file line of the script line a message names (the task's own line otherwise)."""
+    at = _SCRIPT_AT.search(message)
+    if script is None or at is None:
+        return None, None
+    column = int(at.group(2)) if at.group(2) else None
+    return out.positions.text_position(script, int(at.group(1)), column)
 
 
 def check_gateways(process: etree._Element, out: Collector) -> None:

@@ -70,3 +70,25 @@ class SourceMap:
             return None
         found = re.search(rf"<([\w.-]+:)?{re.escape(localname)}(?=[\s/>]|$)", self.lines[line - 1])
         return found.start() + 1 if found else None
+
+    def text_position(
+        self, node: etree._Element, line: int, column: int | None
+    ) -> tuple[int | None, int | None]:
+        """Where line ``line`` (column ``column``) of ``node``'s text is written in the file.
+
+        The text begins where the start tag ends, which is the line libxml2 records, so a
+        script's line 3 is two lines below it; on its first line the text follows the tag.
+        """
+        start = source_line(node)
+        if start is None:
+            return None, None
+        at = start + line - 1
+        if not 0 < at <= len(self.lines):
+            return at, column
+        written = self.lines[at - 1]
+        if line == 1:  # the text follows the start tag on its line
+            first = (node.text or "").split("\n", 1)[0]
+            found = written.rfind(first) if first.strip() else -1
+            return at, (found + (column or 1) if found >= 0 else None)
+        # a message about the whole line points at its first character
+        return at, column or len(written) - len(written.lstrip()) + 1

@@ -21,11 +21,13 @@ stored with the version is the designer's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from lxml import etree
 
 from .config import CaseTypeConfig
+from .connectors import check_connector
+from .dmn import decision_ref
 from .forms import CAMUNDA_NS
 from .parser import BPMN_NS
 from .tree import parent
@@ -83,7 +85,12 @@ def _has_message(node: etree._Element) -> bool:
 
 
 def apply_fallbacks(
-    root: etree._Element, process: etree._Element, config: CaseTypeConfig, report: Report
+    root: etree._Element,
+    process: etree._Element,
+    config: CaseTypeConfig,
+    report: Report,
+    *,
+    decisions: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Rewrite ``root`` in place so SpiffWorkflow can parse it; report each decision.
 
@@ -92,7 +99,7 @@ def apply_fallbacks(
     """
     _check_manual_steps_exist(process, config, report)
     for node in list(process.iter(*(_tag(name) for name in _KIND))):
-        _one_task(node, config, report)
+        _one_task(node, config, report, decisions)
     _ignore_data_stores(root, report)
     _refuse_unsupported(process, report)
 
@@ -105,17 +112,6 @@ def _refuse_unsupported(process: etree._Element, report: Report) -> None:
             "inclusive gateway with conditions",
             node=gateway,
         )
-    for loop in process.iter(_tag("multiInstanceLoopCharacteristics")):
-        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
-        cardinality = loop.find(_tag("loopCardinality"))
-        if collection and cardinality is None and loop.find(_tag("loopDataInputRef")) is None:
-            owner = parent(loop)
-            report(
-                f"multi-instance {_label(owner)} loops over camunda:collection {collection!r}, "
-                "which Casework does not read: set the loop cardinality (a number or an "
-                "expression) instead",
-                node=owner,
-            )
     if process.find(_tag("startEvent")) is None:
         report(
             "the process has no start event: draw one where a case begins",
@@ -159,7 +155,9 @@ def _check_manual_steps_exist(
             )
 
 
-def _one_task(node: etree._Element, config: CaseTypeConfig, report: Report) -> None:
+def _one_task(
+    node: etree._Element, config: CaseTypeConfig, report: Report, decisions: Collection[str]
+) -> None:
     local, element_id = _local(node), node.get("id") or ""
     kind = _KIND[local]
     role = config.manual_steps.get(element_id)
@@ -184,15 +182,26 @@ def _one_task(node: etree._Element, config: CaseTypeConfig, report: Report) -> N
             severity="info",
         )
         node.tag = _tag("manualTask")
+    elif local == "serviceTask" and check_connector(node, report, fix):
+        return  # runs a registered connector (``connectors.py``)
     elif local == "serviceTask" and not _has_spiff_operator(node):
         how = camunda_implementation(node)
         what = f"calls {how}, which Casework cannot run" if how else "has no implementation"
         report(f"service task {_label(node)} {what}; {fix}", node=node, severity="error")
         node.tag = _tag("manualTask")  # refused anyway; let the library check the rest
+    elif local == "businessRuleTask" and decision_ref(node) in decisions:
+        return  # decided by a DMN table deployed beside the process (``dmn.py``)
     elif local == "businessRuleTask":
+        named = decision_ref(node)
+        where = (
+            f"names decision '{named}', which no DMN file of [case_type] decisions in "
+            f"{config.source} holds"
+            if named
+            else "names no DMN decision"
+        )
         report(
-            f"business rule task {_label(node)} needs a DMN decision, which Casework does "
-            f"not run; {fix}, or decide with conditions on a gateway",
+            f"business rule task {_label(node)} {where}; list the DMN file there, {fix}, or "
+            "decide with conditions on a gateway",
             node=node,
             severity="error",
         )

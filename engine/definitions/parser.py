@@ -21,8 +21,17 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
-from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+from SpiffWorkflow.spiff.specs.defaults import (
+    BusinessRuleTask,
+    CallActivity,
+    ManualTask,
+    ServiceTask,
+    UserTask,
+)
 
+from .call_activities import CaseCallParser
+from .connectors import ConnectorTaskParser
+from .dmn import DecisionTaskParser
 from .forms import CAMUNDA_NS, parse_form_fields
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -76,6 +85,9 @@ class CaseParser(SpiffBpmnParser):
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (HumanTaskParser, UserTask),
         full_tag("manualTask"): (ManualHumanTaskParser, ManualTask),
+        full_tag("serviceTask"): (ConnectorTaskParser, ServiceTask),
+        full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
+        full_tag("callActivity"): (CaseCallParser, CallActivity),
     }
 
 

@@ -101,25 +101,6 @@ def check_references(root: etree._Element, process: etree._Element, report: Repo
     return found
 
 
-def check_call_activities(root: etree._Element, process: etree._Element, report: Report) -> None:
-    """A call activity runs a process of the same file: a case type is one file."""
-    known = {p.get("id") for p in root.findall(f"{{{BPMN_NS}}}process")}
-    for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
-        called = (call.get("calledElement") or "").strip()
-        if called in known:
-            continue
-        what = (
-            f"calls process '{called}', which is not in this file"
-            if called
-            else "names no process to call"
-        )
-        report(
-            f"call activity '{call.get('name') or call.get('id')}' {what}; a case type is "
-            "one file: draw the called process in it, or use an embedded sub-process",
-            node=call,
-        )
-
-
 def check_waits(root: etree._Element, process: etree._Element, report: Report) -> None:
     """Warn where the process waits for a message or signal nothing in it throws."""
     thrown: dict[str, set[str | None]] = {"message": set(), "signal": set()}

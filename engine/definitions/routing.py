@@ -44,6 +44,9 @@ class TaskRouting:
     group_ids: tuple[int, ...] = ()
     user_ids: tuple[int, ...] = ()
     assignee_id: int | None = None
+    #: a multi-instance task per member: the instance variable naming the member (each
+    #: instance is that member's, while they belong to one of ``groups``)
+    member_variable: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class TaskRouting:
             "group_ids": list(self.group_ids),
             "user_ids": list(self.user_ids),
             "assignee_id": self.assignee_id,
+            **({"member_variable": self.member_variable} if self.member_variable else {}),
         }
 
     @classmethod
@@ -76,6 +80,7 @@ class TaskRouting:
             group_ids=tuple(data.get("group_ids", ())),
             user_ids=tuple(data.get("user_ids", ())),
             assignee_id=data.get("assignee_id"),
+            member_variable=data.get("member_variable"),
         )
 
 
@@ -108,10 +113,8 @@ def check_lanes(
                 node=lane,
             )
             continue
-        if role == "owner":
-            continue
         groups = config.groups_for_role(role)
-        if not groups:
+        if not groups and role != "owner":  # owner tasks go to the raiser, groups or not
             out.add(
                 f"lane '{name}' maps to role '{role}', which has no groups: add "
                 f'{role} = ["<group>"] to [roles] in {config.source}',
@@ -156,7 +159,16 @@ def route_human_tasks(
             extensions = getattr(task_spec, "extensions", {}) or {}
             if EXTENSION_KEY not in extensions:
                 continue
-            route = _route_one(task_spec, extensions[EXTENSION_KEY], has_lanes, config, out)
+            loop = process_spec.task_specs.get(task_spec.bpmn_id)
+            item = getattr(loop, "input_item", None) if loop is not task_spec else None
+            route = _route_one(
+                task_spec,
+                extensions[EXTENSION_KEY],
+                has_lanes,
+                config,
+                out,
+                item.bpmn_id if item is not None else None,
+            )
             if route is None:
                 continue
             check_groups_exist(route.groups, known_groups, f"task '{route.name}'", None, out)
@@ -185,9 +197,23 @@ def _is_initiator(assignee: str) -> bool:
         return False
 
 
+def _names(assignee: str, variable: str) -> bool:
+    """``${approver}`` names the loop's item variable ``approver``."""
+    try:
+        return camunda.is_juel(assignee) and camunda.to_python(assignee).strip() == variable
+    except camunda.JuelError:
+        return False
+
+
 def _route_one(
-    task_spec: Any, ext: dict[str, Any], has_lanes: bool, config: CaseTypeConfig, out: Collector
+    task_spec: Any,
+    ext: dict[str, Any],
+    has_lanes: bool,
+    config: CaseTypeConfig,
+    out: Collector,
+    instance_variable: str | None = None,
 ) -> TaskRouting | None:
+    """``instance_variable``: the item variable of the multi-instance loop around the task."""
     element_id, name = task_spec.bpmn_id, task_spec.bpmn_name or task_spec.bpmn_id
     lane = task_spec.lane
     explicit = bool(ext["candidateGroups"] or ext["candidateUsers"] or ext["assignee"])
@@ -205,6 +231,18 @@ def _route_one(
     if assignee and _is_initiator(assignee):
         # Camunda's idiom for "whoever started the process": the case's owner.
         return TaskRouting(element_id, name, lane, role, owner=True, form=form)
+    if assignee and instance_variable and _names(assignee, instance_variable):
+        groups = tuple(ext["candidateGroups"]) or tuple(config.groups_for_role(role))
+        if not groups:
+            out.add(
+                f"task '{name}' goes to each member in {instance_variable}, but its lane "
+                "has no groups to check them against: put the task in a lane with groups",
+                element_id=element_id,
+            )
+            return None
+        return TaskRouting(
+            element_id, name, lane, role, groups, form=form, member_variable=instance_variable
+        )
     if assignee and camunda.is_juel(assignee):
         out.add(
             f"task '{name}': assignee {assignee!r} is an expression; name a user, or write "
@@ -232,6 +270,7 @@ def _route_one(
             assignee,
             form,
         )
-    if role == "owner":
-        return TaskRouting(element_id, name, lane, role, owner=True, form=form)
+    if role == "owner":  # the raiser (and the case's contacts), and the owner groups if any
+        groups = tuple(config.groups_for_role("owner"))
+        return TaskRouting(element_id, name, lane, role, groups, owner=True, form=form)
     return TaskRouting(element_id, name, lane, role, tuple(config.groups_for_role(role)), form=form)

@@ -57,6 +57,13 @@ def eligible(user_id: int | BindParameter[int]) -> ColumnElement[bool]:
                     ),
                 ),
                 and_(TaskCandidate.kind == "user", TaskCandidate.user_id == user_id),
+                and_(  # one member, while in the group (a per-member multi-instance task)
+                    TaskCandidate.kind == "member",
+                    TaskCandidate.user_id == user_id,
+                    exists().where(
+                        Membership.group_id == TaskCandidate.group_id, Membership.user_id == user_id
+                    ),
+                ),
             ),
         )
         .correlate_except(TaskCandidate)

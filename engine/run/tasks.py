@@ -101,6 +101,7 @@ def _candidate_names(work: UnitOfWork, task_id: int) -> set[str]:
     ).all()
     names = {f"group {g}" for kind, g, _ in rows if kind == "group"}
     names |= {f"user {u}" for kind, _, u in rows if kind == "user"}
+    names |= {f"user {u} while in group {g}" for kind, g, u in rows if kind == "member"}
     if any(kind == "owner" for kind, _, _ in rows):
         names.add("the case's owner")
     return names

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from engine.errors import Conflict
-from engine.run import workflows
+from engine.run import connectors, workflows
 from engine.runtime import Runtime, UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.db import changed_rows
@@ -103,6 +103,7 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
     with runtime.unit() as work:
         case_ids = due_cases(work, limit=limit)
         sla_ids = sla_clocks.due(work, limit=limit)
+        job_ids = connectors.due(work, limit=limit)  # service tasks: registered connectors
     for timer_id in sla_ids:
         try:
             with runtime.unit() as work:
@@ -111,7 +112,7 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
             log.exception("SLA timer %s failed; retrying in %s", timer_id, RETRY_AFTER)
             with runtime.unit() as work:
                 postpone(work, timer_ids=[timer_id])
-    fired = []
+    fired = connectors.run_jobs(runtime, job_ids)
     for case_id in case_ids:
         try:
             with runtime.unit() as work:

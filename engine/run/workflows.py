@@ -30,7 +30,11 @@ from engine import audit
 from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
+from engine.run import call_activities
+from engine.run.connector_jobs import sync_jobs
+from engine.run.multi_instance import forget_instance_item, insert_member
 from engine.run.process_errors import process_error
+from engine.run.sla_timers import FiredTimer, breached
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
@@ -203,6 +207,7 @@ def run(
     try:
         with engine_time(_FixedNow(work.now)):
             if completing is not None:
+                forget_instance_item(completing)
                 completing.run()
             if refresh_timers:
                 workflow.refresh_timers()
@@ -302,10 +307,15 @@ def save(
     if values.get("status") == "closed" and case.status != "closed":
         _CANCEL_TIMERS.execute(work.session, {"case_id": case.id, "now": work.now})
         sla_facts.closed(work, case.id, live.version)
+        call_activities.child_closed(work, case.id, workflow)  # a parent waiting for it
     case.status = values.get("status", case.status)
     created, open_tasks = _sync_tasks(work, live, actor_id=actor_id)
     if case.status != "closed":  # closing settled every timer row of the case above
-        _sync_timers(work, case.id, timers, has_rows=not live.is_new)
+        fired = _sync_timers(work, case.id, timers, has_rows=not live.is_new)
+        if fired and live.version.sla_timers:
+            breached(work, case.id, live.version, fired)
+        sync_jobs(work, case.id, workflow, live.ready_before)
+        call_activities.start_children(work, case, workflow, live.ready_before)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:
@@ -320,16 +330,19 @@ def save(
 
 def _sync_timers(
     work: UnitOfWork, case_id: int, timers: list[WaitingTimer], *, has_rows: bool = True
-) -> None:
-    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting.
-    ``has_rows=False``: the case is new and has no rows to read yet."""
+) -> list[FiredTimer]:
+    """Keep one ``timers`` row per waiting BPMN timer; settle the rows that stopped waiting
+    and return those that fired.  ``has_rows=False``: the case is new and has no rows yet."""
     rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if has_rows else []
     current = {(t.name, t.cycle) for t in timers}
     known = {(name, cycle) for _, name, cycle, _ in rows}
+    fired: list[FiredTimer] = []
     for row_id, name, cycle, due_at in rows:
         if (name, cycle) not in current:
             state = "fired" if due_at <= work.now else "cancelled"
             _SETTLE_TIMER.execute(work.session, {"id": row_id, "state": state, "now": work.now})
+            if state == "fired":
+                fired.append((name, cycle, due_at))
     new = [t for t in timers if (t.name, t.cycle) not in known]
     if new:
         _INSERT_TIMERS.execute_many(
@@ -348,6 +361,7 @@ def _sync_timers(
                 for t in new
             ],
         )
+    return fired
 
 
 def _sync_tasks(
@@ -381,14 +395,15 @@ def _sync_tasks(
         route = live.version.routing.get(element_id)
         if engine_id in live.ready_before or route is None:
             continue
-        created.append(_insert_task(work, case, engine_id, route, actor_id))
+        created.append(_insert_task(work, live, engine_id, route, actor_id))
     routes = [(element_id, live.version.routing.get(element_id)) for element_id in ready.values()]
     return created, [(r.role, element_id, r.name) for element_id, r in routes if r is not None]
 
 
 def _insert_task(
-    work: UnitOfWork, case: CaseRef, engine_id: str, route: TaskRouting, actor_id: int | None
+    work: UnitOfWork, live: LiveCase, engine_id: str, route: TaskRouting, actor_id: int | None
 ) -> int:
+    case = live.ref
     task_id = _INSERT_TASK.insert_id(
         work.session,
         {
@@ -404,7 +419,10 @@ def _insert_task(
             "row_version": 1,
         },
     )
-    insert_candidates(work, task_id, route)
+    if route.member_variable:  # one instance of a per-member multi-instance task
+        insert_member(work, task_id, route, live.workflow, engine_id, case.number)
+    else:
+        insert_candidates(work, task_id, route)
     audit.record(
         work,
         actor_id=actor_id,

@@ -319,25 +319,44 @@ def fire(work: UnitOfWork, timer_id: int) -> SlaNotice | None:
     if flipped is None:
         return None
     case_id, target, threshold, due_at, cycle = flipped
+    if work.session.get(CaseSla, case_id) is None:
+        return None
+    return notify(work, case_id, target, threshold=threshold, due_at=due_at, cycle=cycle)
+
+
+def notify(
+    work: UnitOfWork,
+    case_id: int,
+    target: str,
+    *,
+    threshold: float,
+    due_at: datetime,
+    cycle: int,
+) -> SlaNotice | None:
+    """Hand a reached threshold to the notice hook, the one path every SLA notice takes
+    (TOML targets and BPMN timers marked as SLAs alike).  Quiet hours and the time zone
+    come from the case's SLA policy; a case without one is told in UTC, at once."""
     case = work.session.execute(
         select(Case.status, Case.version_id, Case.priority).where(Case.id == case_id)
     ).first()
-    state = work.session.get(CaseSla, case_id)
-    if case is None or case.status != "open" or state is None:
+    if case is None or case.status != "open":
         return None
-    loaded = work.runtime.sla_policy(work.session, state.policy_id)
-    priority = case.priority
-    calendar = loaded.policy.calendar
-    options = loaded.options
-    urgent = priority in options.urgent_priorities or target in options.urgent_targets
-    quiet = options.quiet_hours and not urgent
+    state = work.session.get(CaseSla, case_id)
+    time_zone, send_after, urgent = "UTC", work.now, False
+    if state is not None:
+        loaded = work.runtime.sla_policy(work.session, state.policy_id)
+        calendar, options = loaded.policy.calendar, loaded.options
+        urgent = case.priority in options.urgent_priorities or target in options.urgent_targets
+        time_zone = calendar.zone.key
+        if options.quiet_hours and not urgent:
+            send_after = calendar.next_open(work.now)
     notice = SlaNotice(
         target=target,
         threshold=threshold,
         due_at=due_at,
         cycle=cycle,
-        time_zone=calendar.zone.key,
-        send_after=calendar.next_open(work.now) if quiet else work.now,
+        time_zone=time_zone,
+        send_after=send_after,
         urgent=urgent,
     )
     version = work.runtime.version(work.session, case.version_id)

@@ -294,7 +294,9 @@ class TaskCandidate(Base):
     """Who may act on a task, resolved when asked, never copied.
 
     ``kind`` is ``group`` (members of ``group_id`` at that moment), ``user``
-    (``user_id``) or ``owner`` (the case's raiser and its portal contacts).
+    (``user_id``), ``member`` (``user_id`` while a member of ``group_id``: one instance
+    of a per-member multi-instance task) or ``owner`` (the case's raiser and its portal
+    contacts).
     """
 
     __tablename__ = "task_candidates"
@@ -306,8 +308,8 @@ class TaskCandidate(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    # Each row names a group or a user, never both: indexing only the rows that name one
-    # keeps every insert from writing an index entry for its empty column.
+    # Most rows name a group or a user (``member`` rows both): indexing only the rows that
+    # name one keeps every insert from writing an index entry for its empty column.
     __table_args__ = (
         Index(
             "ix_task_candidates_group_id",

@@ -213,12 +213,12 @@ def test_it_refuses_a_task_outside_every_lane():
 def test_it_checks_the_config_and_names_the_bad_keys():
     with pytest.raises(DefinitionError) as refused:
         parse_config(
-            {"case_type": {"key": "support"}, "lanes": {"A": "boss"}, "roles": {"owner": ["x"]}},
+            {"case_type": {"key": "support"}, "lanes": {"A": "boss"}, "roles": {"chief": ["x"]}},
             source="s.toml",
         )
     text = str(refused.value)
     assert "case_type.key 'support'" in text and "unknown role 'boss'" in text
-    assert "must not list groups for 'owner'" in text
+    assert "[roles] names unknown role 'chief'" in text
 
 
 def test_it_compiles_the_shipped_support_process():

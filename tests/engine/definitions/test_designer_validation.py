@@ -72,7 +72,7 @@ def test_a_start_tag_wrapped_over_lines_is_reported_where_it_begins():
     body = one_step("serviceTask", '\n        camunda:type="external"\n        camunda:topic="pay"')
     found = [p for p in report(bpmn(body)) if ": error: " in p]
     assert len(found) == 1 and found[0].startswith("t.bpmn:8:5: error: step: service task 'Step'")
-    assert "an external worker (topic 'pay')" in found[0]
+    assert "names connector 'pay', which is not registered" in found[0]
 
 
 def test_schema_errors_point_at_the_element():
@@ -126,13 +126,16 @@ def test_feel_conditions_are_refused_with_the_python_to_write():
     ]
 
 
-def test_a_call_activity_to_another_file_is_refused_with_the_reason():
+def test_a_call_activity_to_another_file_starts_a_case_of_that_type():
     body = one_step("callActivity", 'calledElement="billing"')
-    found = [p for p in report(bpmn(body)) if ": error: " in p]
-    assert found == [
-        "t.bpmn:8:5: error: step: call activity 'Step' calls process 'billing', which is not "
-        "in this file; a case type is one file: draw the called process in it, or use an "
-        "embedded sub-process"
+    assert [p for p in report(bpmn(body)) if "step:" in p] == [
+        "t.bpmn:8:5: info: step: call activity 'Step' starts a case of type 'billing' (a "
+        "deployed case type's key or process id) and waits until it closes"
+    ]
+    nothing = [p for p in report(bpmn(one_step("callActivity"))) if ": error: " in p]
+    assert nothing == [
+        "t.bpmn:8:5: error: step: call activity 'Step' names no process to call: set its "
+        "Called element to a process of this file or to a deployed case type"
     ]
 
 

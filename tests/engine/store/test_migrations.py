@@ -81,7 +81,7 @@ def test_the_timer_sweep_reads_waiting_timers_through_their_own_index(runtime: R
             timers.next_due(work)
     finally:
         event.remove(runtime.db, "before_cursor_execute", keep)
-    assert len(scans) == 3  # BPMN due cases, SLA due rows, the next due moment
+    assert len(scans) == 4  # BPMN due cases, SLA due rows, connector jobs, the next due moment
 
     with runtime.db.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
