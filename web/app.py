@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from engine.runtime import Runtime
 
 from . import docs, errors
-from .api import cases, directory, session, tasks, tokens, triage
+from .api import cases, directory, incidents, messages, session, tasks, tokens, triage
 from .headers import SecurityHeaders
 from .render import make_environment
 from .settings import WebSettings
@@ -77,7 +77,7 @@ def create_app(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI
     app.state.templates = make_environment()
     errors.install(app)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    for module in (session, tokens, cases, tasks, directory, triage, docs):
+    for module in (session, tokens, cases, tasks, messages, incidents, directory, triage, docs):
         app.include_router(module.router)
     from .pages import register as register_pages
 

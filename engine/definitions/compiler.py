@@ -36,7 +36,6 @@ from .references import (
     check_call_activities,
     check_references,
     check_reserved_ids,
-    check_waits,
 )
 from .routing import TaskRouting, check_lanes, route_human_tasks
 from .tree import elements
@@ -112,7 +111,6 @@ def compile_definition(
     check_call_activities(root, process, out.add)
     dangling = check_references(root, process, out.add)
     dangling += check_reserved_ids(process, out.add)
-    check_waits(root, process, out.add)
     apply_fallbacks(root, process, config, out.add)
     spec: BpmnProcessSpec | None = None
     subprocess_specs: dict[str, BpmnProcessSpec] = {}

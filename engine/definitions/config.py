@@ -19,6 +19,7 @@ from typing import Any
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
 
+from .events_config import read_events
 from .forms import FIELD_TYPES
 from .mail_templates import read_templates
 
@@ -54,6 +55,8 @@ class CaseTypeConfig:
     portal_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: how the people who work the case are named to customers (``[portal] staff_name``)
     staff_name: str = DEFAULT_STAFF_NAME
+    #: ``[messages]`` and ``[[on_close]]`` (see ``events_config.py``)
+    events: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +69,8 @@ class CaseTypeConfig:
             optional["portal_fields"] = {k: dict(v) for k, v in self.portal_fields.items()}
         if self.staff_name != DEFAULT_STAFF_NAME:
             optional["staff_name"] = self.staff_name
+        if self.events:
+            optional["events"] = dict(self.events)
         return {
             **optional,
             "key": self.key,
@@ -95,6 +100,7 @@ class CaseTypeConfig:
             mail_templates=dict(data.get("mail_templates") or {}),
             portal_fields={k: dict(v) for k, v in (data.get("portal_fields") or {}).items()},
             staff_name=str(data.get("staff_name") or DEFAULT_STAFF_NAME),
+            events=dict(data.get("events") or {}),
             source=source,
         )
 
@@ -207,6 +213,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += _check_assignment(assignment)
     portal_fields, staff_name, portal_problems = read_portal(raw.get("portal", {}))
     problems += portal_problems
+    events, event_problems = read_events(raw)
+    problems += event_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -229,6 +237,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         manual_steps=dict(manual_steps),
         portal_fields=portal_fields,
         staff_name=staff_name,
+        events=events,
         source=source,
     )
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
@@ -31,6 +32,7 @@ from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
 from engine.run.process_errors import process_error
+from engine.run.waits import wait_columns
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
@@ -200,7 +202,7 @@ def run(
     """
     workflow = live.workflow
     try:
-        with engine_time(_FixedNow(work.now)):
+        with engine_time(FixedNow(work.now)):
             if completing is not None:
                 completing.run()
             if refresh_timers:
@@ -210,7 +212,7 @@ def run(
         raise process_error(exc, None if live.is_new else live.ref.number) from exc
 
 
-class _FixedNow:
+class FixedNow:
     """One transaction sees one instant."""
 
     def __init__(self, now: datetime) -> None:
@@ -237,6 +239,11 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
         if task.state != waiting:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition):  # an event-based gateway's timer
+            definition = next(
+                (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)),
+                None,
+            )
         if not isinstance(definition, TimerEventDefinition):
             continue
         value = task.internal_data.get("event_value")
@@ -272,6 +279,7 @@ def save(
         "next_timer_due": next_timer_due(timers),
         "updated_at": work.now,
         "row_version": case.row_version + 1,
+        **wait_columns(workflow, live.version.config),
         **(extra or {}),
     }
     if workflow.completed and case.status != "closed" and "status" not in values:

@@ -3,6 +3,7 @@
 from alembic import context
 
 import engine.store.access
+import engine.store.events
 import engine.store.mailbox
 import engine.store.outbox
 import engine.store.sla

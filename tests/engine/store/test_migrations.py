@@ -34,7 +34,7 @@ def test_it_upgrades_an_up_to_date_database_without_change(runtime: Runtime):
 def test_the_migrations_have_one_head():
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_heads() == ["0016"]
+    assert ScriptDirectory.from_config(config).get_heads() == ["0020"]
 
 
 def test_sender_addresses_are_indexed_case_insensitively(runtime: Runtime):
