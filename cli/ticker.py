@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from engine.run import timers
+from engine.run import start_events, timers
 from engine.runtime import Runtime
 from mail.smtp import Transport, send_due
 
@@ -37,6 +37,8 @@ def sweep(rt: Runtime, transport: Transport) -> Swept:
     fired = timers.sweep(rt)
     for number in fired:
         log.info("timer fired on %s", number)
+    for number in start_events.sweep(rt):
+        log.info("a timer start event opened %s", number)
     sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
     if sent or failed:
         log.info("outbox: %d sent, %d to retry or failed", sent, failed)

@@ -32,6 +32,7 @@ from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
 from engine.run.process_errors import process_error
+from engine.run.schedules import prime_timer_starts
 from engine.run.waits import wait_columns
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
@@ -171,6 +172,7 @@ def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCas
         script_engine=make_script_engine(scripts_enabled=version.config.scripts_enabled),
     )
     workflow.task_tree.data.update(data)
+    prime_timer_starts(workflow)
     return LiveCase(ref, version, workflow, frozenset(), set(), is_new=True)
 
 
@@ -282,7 +284,8 @@ def save(
         **wait_columns(workflow, live.version.config),
         **(extra or {}),
     }
-    if workflow.completed and case.status != "closed" and "status" not in values:
+    completed_now = workflow.completed and case.status != "closed" and "status" not in values
+    if completed_now:
         values.update(status="closed", closed_at=work.now)
         audit.record(
             work,
@@ -321,6 +324,10 @@ def save(
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.policies.tasks_ready(work, CaseInfo(case.id, live.version), created)
+    if completed_now and live.version.config.events:  # creation rules ([[on_close]])
+        from engine.run.creation_rules import on_close  # it opens cases, which save here
+
+        on_close(work, live)
     return created
 
 

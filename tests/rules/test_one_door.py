@@ -26,6 +26,8 @@ GUARDED = {
         "get_task",
     },
     "engine.sla.clocks": {"set_waiting"},
+    "engine.run.messages": {"deliver", "deliver_mail_reply"},
+    "engine.run.incidents": {"retry", "open_incidents", "get"},
 }
 
 

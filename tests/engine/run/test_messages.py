@@ -201,3 +201,21 @@ def test_the_event_based_gateways_timer_fires_through_the_worker(examples: Runti
     assert timers.sweep(examples) == [number]
     assert open_tasks(examples, number) == ["Task_Chase"]
     assert status(examples, number) == ("open", None)
+
+
+def test_a_creation_rule_opens_a_case_when_an_order_is_cancelled(examples: Runtime):
+    from engine.store.access import CaseLink
+
+    number = open_case(examples, "ORDER", {"order_id": "4711"})
+    deliver(examples, number, "customer_update")  # ends at "Noted": no rule for that
+    complete(examples, number, "Task_Note")
+    complete(examples, number, "Task_Prepare")
+    deliver(examples, number, "order_cancelled")
+    with examples.unit() as work:
+        opened = work.session.scalars(select(Case).where(Case.number.like("Q-%"))).all()
+        assert [(c.subject, c.status) for c in opened] == [("Why was Order cancelled?", "open")]
+        data = cases.case_data(work, opened[0])
+        assert (data["order_id"], data["opened_from"]) == ("4711", number)
+        closed = cases.case_by_number(work, number)
+        assert work.session.get(CaseLink, (opened[0].id, closed.id)) is not None
+    assert open_tasks(examples, opened[0].number) == ["Task_Ask"]
