@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from engine.errors import Conflict, ProcessError
-from engine.run import messages
+from engine.run import incidents, messages
 from engine.runtime import UnitOfWork
 from engine.store.models import Case
 
@@ -27,7 +27,11 @@ def reply_message(
         delivery = messages.deliver_mail_reply(
             work, case, body=body, post_id=post_id, actor_id=actor_id
         )
-    except (ProcessError, Conflict) as exc:
+    except ProcessError as exc:  # the reply stays a post; the failed step is an incident
+        incidents.record(work, exc)
+        log.warning("mail reply to %s delivered no message: %s", case.number, exc)
+        return None
+    except Conflict as exc:  # changed by someone else at the same moment: a post as ever
         log.warning("mail reply to %s delivered no message: %s", case.number, exc)
         return None
     return delivery.name if delivery else None

@@ -46,49 +46,56 @@ def attempt(kind: str, **action: Any) -> Iterator[None]:
 
 
 def record_failure(runtime: Runtime, exc: ProcessError) -> None:
+    """Store the incident of a failed step whose unit rolled back, in a unit of its own."""
+    if exc.case:
+        with runtime.unit() as work:
+            record(work, exc)
+
+
+def record(work: UnitOfWork, exc: ProcessError) -> None:
     """Store the incident of a failed step on an existing case (opening a case that fails
-    leaves no case to hold one); sets ``exc.incident`` to its id."""
+    leaves no case to hold one) in this unit; sets ``exc.incident`` to its id.  For a
+    caller that goes on after the failure (a mail reply is posted all the same)."""
     if not exc.case:
         return
     action = dict(exc.attempt or RUN)
-    with runtime.unit() as work:
-        case_id = work.session.scalar(select(Case.id).where(Case.number == exc.case))
-        if case_id is None:
-            return
-        known_id = action.pop("incident", None)
-        known = (
-            work.session.get(Incident, known_id)
-            if known_id
-            else work.session.scalars(
-                select(Incident).where(
-                    Incident.case_id == case_id,
-                    Incident.state == "open",
-                    Incident.element_id == exc.element_id,
-                )
-            ).first()
-        )
-        if known is not None:
-            known.attempts += 1
-            known.reason, known.code, known.line = exc.reason, exc.code, exc.line
-            known.action = action
-            exc.incident = known.id
-            return
-        row = Incident(
-            case_id=case_id,
-            state="open",
-            element_id=exc.element_id,
-            element_name=exc.element_name,
-            code=exc.code,
-            line=exc.line,
-            reason=exc.reason,
-            action=action,
-            actor_id=action.get("actor_id"),
-            created_at=work.now,
-            attempts=1,
-        )
-        work.session.add(row)
-        work.session.flush()  # no audit entry: the incident row is the record itself
-        exc.incident = row.id
+    case_id = work.session.scalar(select(Case.id).where(Case.number == exc.case))
+    if case_id is None:
+        return
+    known_id = action.pop("incident", None)
+    known = (
+        work.session.get(Incident, known_id)
+        if known_id
+        else work.session.scalars(
+            select(Incident).where(
+                Incident.case_id == case_id,
+                Incident.state == "open",
+                Incident.element_id == exc.element_id,
+            )
+        ).first()
+    )
+    if known is not None:
+        known.attempts += 1
+        known.reason, known.code, known.line = exc.reason, exc.code, exc.line
+        known.action = action
+        exc.incident = known.id
+        return
+    row = Incident(
+        case_id=case_id,
+        state="open",
+        element_id=exc.element_id,
+        element_name=exc.element_name,
+        code=exc.code,
+        line=exc.line,
+        reason=exc.reason,
+        action=action,
+        actor_id=action.get("actor_id"),
+        created_at=work.now,
+        attempts=1,
+    )
+    work.session.add(row)
+    work.session.flush()  # no audit entry: the incident row is the record itself
+    exc.incident = row.id
 
 
 def open_incidents(

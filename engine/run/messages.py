@@ -112,6 +112,13 @@ def _deliver(
             live.workflow.send_event(BpmnEvent(definition, payload=dict(data)))
     except SpiffWorkflowException as exc:
         raise process_error(exc, number) from exc
+    except NameError as exc:  # the process correlates on a property the payload lacks
+        missing = exc.name or str(exc)
+        raise InvalidInput(
+            f"cannot deliver {kind} '{name}' to {number}: the process correlates on "
+            f"'{missing}', which the {kind} must carry",
+            {missing: "is required by the process's correlation property"},
+        ) from None
     caught = [c.task for c in catching if c.task.state == TaskState.READY]
     for task in caught:  # Camunda files name no variable for the payload: it becomes data
         task.set_data(**data)
