@@ -144,11 +144,11 @@ def next_due(kind: str, text: str, after: datetime, *, since: datetime) -> datet
         if kind == "timeDate":
             due = _aware(TimerEventDefinition.get_datetime(value))
             return due if due > after else None
-        if kind == "timeDuration":
+        if kind == "timeDuration":  # once, counted from the deploy
             due = since + TimerEventDefinition.get_timedelta_from_start(
                 TimerEventDefinition.parse_iso_duration(value), since
             )
-            return due if due > after else None
+            return due if due > after or after <= since else None
         cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
     except ScheduleError:
         raise

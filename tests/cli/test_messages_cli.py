@@ -83,3 +83,22 @@ def test_a_message_start_event_opens_a_case_and_a_signal_reaches_waiting_cases(c
     assert out.stdout.splitlines() == [f"{n}: signal 'outage_over' caught" for n in numbers]
     again = cli("signal", "outage_over", "--type", "QUESTION", "--as", "alice", ok=False)
     assert again.returncode == 5
+
+
+def test_the_worker_opens_a_timer_start_events_case_once(db_url: str, tmp_path):
+    cli = Cli(db_url, tmp_path)
+    cli("demo")
+    once = tmp_path / "weekly_check.bpmn"
+    once.write_text(
+        (EXAMPLES / "weekly_check.bpmn")
+        .read_text()
+        .replace("timeCycle", "timeDuration")
+        .replace("0 9 * * MON", "PT0S")  # once, as soon as it is deployed
+    )
+    (tmp_path / "weekly_check.toml").write_text((EXAMPLES / "weekly_check.toml").read_text())
+    cli("deploy", str(once))
+    first = cli.json("worker", "--once")
+    assert first["cases_advanced"] == 1
+    assert cli.json("worker", "--once")["cases_advanced"] == 0
+    [case] = cli.json("case", "list", "--type", "WEEKLY", "--as", "alice")
+    assert case["subject"].startswith("Every Monday 09:00 ")
