@@ -22,6 +22,16 @@ def test_shipped_scenario(path: Path):
     ), lines
 
 
+@pytest.mark.parametrize("path", scenario_files(PROCESSES / "examples"), ids=lambda p: p.name)
+def test_example_scenario(path: Path):
+    """Each message, signal, event-gateway and start-event example walked through."""
+    lines: list[str] = []
+    run_scenario(load_scenario(path), policies=RulesPolicies(MailSettings()), report=lines.append)
+    assert lines[0].startswith("start: case ") and all(
+        line.endswith(": ok") for line in lines[1:]
+    ), lines
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "support.try.scenario.toml"
     path.write_text(text)
