@@ -89,7 +89,9 @@ inbox = []
     with pytest.raises(DefinitionError) as refused:
         load_scenario(path)
     messages = [p.message for p in refused.value.problems]
-    assert "step 1: a step does one of 'complete' or 'advance' (and may expect)" in messages
+    assert (
+        "step 1: a step does one of complete, advance, message, signal (and may expect)" in messages
+    )
     assert "step 2: advance 'soon' is not an ISO duration" in messages
     assert any(m.startswith("step 2: unknown expectation inbox") for m in messages), messages
 
