@@ -62,7 +62,8 @@ def test_a_message_reaches_the_case_that_waits_for_it_and_only_then(site: Site):
     assert unknown.status_code == 404
     assert sam.post(f"/api/cases/{number}/messages/goods_shipped", json={}).status_code == 404
     assert alice.post("/api/cases/O-999999/messages/goods_shipped", json={}).status_code == 404
-    assert alice.post(f"/api/cases/{number}/messages/bad%20name", json={}).status_code == 422
+    assert alice.post(f"/api/cases/{number}/messages/bad%0Aname", json={}).status_code == 422
+    assert alice.post(f"/api/cases/{number}/messages/{'x' * 201}", json={}).status_code == 422
     bad = alice.post(
         f"/api/cases/{number}/messages/goods_shipped", json={"data": {"case_number": "X"}}
     )

@@ -30,7 +30,8 @@ router = APIRouter(
     dependencies=SIGNED_IN,
     responses=errors(401, 403, 404, 409, 422),
 )
-EventName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: as drawn in the modeler: any name without control characters ("Love Letter Response")
+EventName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 TypeKey = Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Z][A-Z0-9_]*$")]
 
 
