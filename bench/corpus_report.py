@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import tempfile  # noqa: E402
 
+from lxml import etree  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from cli.output import progress  # noqa: E402
@@ -40,6 +41,42 @@ from tests.mail.world import Desk, make_desk  # noqa: E402
 
 #: The issue's target: at least 90 % deploy or are refused with a precise message.
 TARGET_HANDLED_PCT = 90.0
+
+
+_OUTSIDE = {
+    "receiveTask": "receive task",
+    "eventBasedGateway": "event-based gateway",
+}
+
+
+def waits_from_outside(path: Path) -> list[str]:
+    """The constructs of a file that wait for something outside the case: message and
+    signal catch, boundary and start events, receive tasks, event-based gateways, timer
+    start events."""
+    try:
+        root = etree.parse(str(path)).getroot()
+    except etree.XMLSyntaxError:
+        return []
+    found = set()
+    for node in root.iter():
+        if not isinstance(node.tag, str) or node.getparent() is None:
+            continue
+        name, owner = etree.QName(node).localname, etree.QName(node.getparent()).localname
+        if name in _OUTSIDE:
+            found.add(_OUTSIDE[name])
+        kind = name.removesuffix("EventDefinition")
+        if (
+            kind in ("message", "signal", "timer")
+            and owner
+            in (
+                "startEvent",
+                "intermediateCatchEvent",
+                "boundaryEvent",
+            )
+            and (kind != "timer" or owner == "startEvent")
+        ):
+            found.add(f"{kind} {owner}")
+    return sorted(found)
 
 
 def main() -> int:
@@ -63,6 +100,15 @@ def main() -> int:
         name = str(o.path.relative_to(args.corpus))
         message = o.message.replace(str(o.path), "").lstrip(":")
         print(f"{name:<{width}}  {o.status:<9}  {message[:160]}")
+    waiting = [(o, waits_from_outside(o.path)) for o in outcomes if o.status == "deploys"]
+    waiting = [(o, found) for o, found in waiting if found]
+    print(
+        f"\ndeploying files whose cases wait for the outside ({len(waiting)}): they run since "
+        "messages, signals and start events are delivered (run.py case message, message, "
+        "signal, worker); before, a case stopped there for good"
+    )
+    for o, found in waiting:
+        print(f"  {o.path.relative_to(args.corpus)}: {', '.join(found)}")
     counts = Counter(o.status for o in outcomes)
     handled = sum(o.handled for o in outcomes)
     pct = 100.0 * handled / len(outcomes)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import access, admin, designer, logs, mail, notices, services, web, work
+from . import access, admin, designer, incidents, logs, mail, messages, notices, services, web, work
 from .errors import EXIT_CODES, debugging, report
 
 
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show tracebacks and the libraries' own logging (or set CASEWORK_DEBUG=1)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (admin, designer, work, access, notices, services, web, mail):
+    modules = (admin, designer, work, messages, incidents, access, notices, services, web, mail)
+    for module in modules:
         module.register(commands)
     return parser
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from engine.run import timers
+from engine.run import start_events, timers
 from engine.runtime import Runtime
 from engine.store import health
 from mail.smtp import Transport, send_due
@@ -25,7 +25,8 @@ log = logging.getLogger("casework.worker")
 
 @dataclass(frozen=True)
 class Swept:
-    """What one tick did: cases advanced by their timers, mail sent and mail that failed
+    """What one tick did: cases advanced by their timers (or opened by a timer start
+    event), mail sent and mail that failed
     (each failure was logged as a warning, naming the message and the server's answer)."""
 
     fired: int
@@ -54,6 +55,10 @@ def sweep(rt: Runtime, transport: Transport, heartbeat: Heartbeat | None = None)
     fired = timers.sweep(rt)
     for number in fired:
         log.info("timer fired on %s", number)
+    opened = start_events.sweep(rt)
+    for number in opened:
+        log.info("a timer start event opened %s", number)
+    fired += opened
     sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
     if sent or failed:
         log.info("outbox: %d sent, %d to retry or failed", sent, failed)

@@ -21,6 +21,10 @@ A scenario is a TOML file beside the process (``support.happy.scenario.toml``)::
     advance = "PT5H"                  # move the clock, then fire due timers as the worker does
 
     [[step]]
+    message = "payment_received"      # deliver a message (or signal = "...") to the case
+    data = { amount = 120 }           # the message's variables
+
+    [[step]]
     [step.expect]                     # checked after the step's action (a step may only expect)
     tasks = ["Propose resolution"]    # names of the open tasks
     lanes = ["Service desk"]          # their lanes
@@ -52,7 +56,7 @@ from sqlalchemy import select
 from designer import deploy
 from engine.clock import ManualClock
 from engine.errors import CaseworkError, DefinitionError, Problem
-from engine.run import cases, task_queries, tasks, timers
+from engine.run import cases, messages, task_queries, tasks, timers
 from engine.runtime import Runtime
 from engine.sla.durations import parse_duration
 from engine.store.access import CaseLink
@@ -99,6 +103,9 @@ def scenario_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.scenario.toml"))
 
 
+_ACTIONS = ("complete", "advance", "message", "signal")
+
+
 def load_scenario(path: Path, process: Path | None = None) -> Scenario:
     """Read and check a scenario file; every problem is reported at once."""
     try:
@@ -112,10 +119,10 @@ def load_scenario(path: Path, process: Path | None = None) -> Scenario:
     steps = []
     for number, step in enumerate(raw.get("step", []), 1):
         actions = {k: v for k, v in step.items() if k != "expect"}
-        kinds = [k for k in ("complete", "advance") if k in actions]
+        kinds = [k for k in _ACTIONS if k in actions]
         label = f"step {number}"
         if len(kinds) > 1 or (not kinds and actions):
-            problems.append(f"{label}: a step does one of 'complete' or 'advance' (and may expect)")
+            problems.append(f"{label}: a step does one of {', '.join(_ACTIONS)} (and may expect)")
         if "advance" in actions and not _duration_ok(actions["advance"]):
             problems.append(f"{label}: advance {actions['advance']!r} is not an ISO duration")
         if "complete" in actions and not ("group" in actions or "user" in actions):
@@ -241,6 +248,12 @@ class _Player:
                 timers.sweep(self.runtime)
             elif "complete" in action:
                 self._complete(step, str(action["complete"]))
+            elif "message" in action or "signal" in action:
+                kind = "message" if "message" in action else "signal"
+                with self.runtime.unit() as work:
+                    case = cases.case_by_number(work, self.number)
+                    data = messages.check_delivery(kind, action[kind], action.get("data", {}))
+                    messages.deliver(work, case, kind, str(action[kind]), data, actor_id=None)
         except ScenarioFailed:
             raise
         except CaseworkError as exc:

@@ -8,6 +8,8 @@ one place each, so no caller has to parse messages.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CaseworkError(Exception):
     """Root of every error the product raises on purpose.
@@ -84,6 +86,8 @@ class ProcessError(CaseworkError):
         self.element_name = element_name
         self.code = code
         self.line = line
+        self.incident: int | None = None  # the incident that records it (engine/run/incidents)
+        self.attempt: dict[str, Any] | None = None  # the action a retry replays
         where = f"{case}: " if case else ""
         step = f" step '{element_name or element_id}'" if element_id or element_name else ""
         self._message = f"{where}the process{step} failed: {reason}; nothing was changed"
@@ -92,7 +96,13 @@ class ProcessError(CaseworkError):
 
     @property
     def message(self) -> str:
+        if self.incident:
+            return f"{self._message}; recorded as incident {self.incident}"
         return self._message
+
+    def __str__(self) -> str:
+        detail = "; ".join(f"{k}: {v}" for k, v in self.details().items())
+        return f"{self.message} ({detail})" if detail else self.message
 
     def details(self) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -35,7 +35,7 @@ from .clock import Clock, SystemClock
 from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
 from .definitions.routing import TaskRouting
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, ProcessError
 from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer
 from .store.db import make_engine, make_sessionmaker, upgrade
@@ -211,6 +211,12 @@ class Runtime:
                     session.flush()
                     if work.audit_rows:  # one multi-row INSERT for the whole unit
                         _INSERT_AUDIT.execute_many(session, work.audit_rows)
+            except ProcessError as failed:  # rolled back: the case is as it was
+                from engine.run.incidents import record_failure
+
+                session.close()
+                record_failure(self, failed)  # its own unit: the incident stays
+                raise
             except OperationalError as exc:
                 if any(sign in str(exc.orig) for sign in _LOST_RACE):
                     raise Conflict(

@@ -46,6 +46,7 @@ from mail.message.parse import ParsedMail, parse_message
 from mail.message.quarantine import Quarantine
 from mail.outbox import LOOP_HEADER
 from mail.replies import queue_acknowledgement
+from mail.reply_messages import reply_message
 from mail.senders import Sender, create_sender, find_sender
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,8 @@ def deliver(
             work, post, filename=part.filename, content_type=part.content_type, data=part.data
         )
     row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"
+    if match.case is not None:  # "wait for the customer": the reply may be a BPMN message
+        reply_message(work, match.case, body=body, post_id=post.id, actor_id=sender.author.id)
     if row.matched_by == "new" and mailbox.acknowledge:
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
         queue_acknowledgement(work, post.case_id, sender.address, domain)

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from engine.errors import NotFound
 from engine.run import cases, posts, summaries, task_queries
+from engine.run.incidents import describe, open_incidents
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
 
@@ -169,4 +170,6 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
     )
     detail["sections"] = sorted(shown)
     detail["allowed"] = allowed_actions(subject, facts)
+    if "write" in detail["allowed"]:  # its managers see the steps that failed
+        detail["incidents"] = [describe(work, i) for i in open_incidents(work, case_id=case.id)]
     return detail

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.run import summaries, task_queries, tasks
+from engine.run import incidents, summaries, task_queries, tasks
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import Case, HumanTask, User
@@ -106,7 +106,8 @@ def complete(
     task = require_visible_task(work, subject, task_id)
     if subject.portal is not None and data:
         _customer_may_set(work, task, data)
-    return tasks.complete(work, task_id=task_id, user=user, data=data)
+    with incidents.attempt("complete", task_id=task_id, user_id=user.id, data=data or {}):
+        return tasks.complete(work, task_id=task_id, user=user, data=data)
 
 
 def _customer_may_set(work: UnitOfWork, task: task_queries.TaskRow, data: dict[str, Any]) -> None:

@@ -261,6 +261,24 @@ class CaseContact(Answer):
     main: bool
 
 
+class IncidentAnswer(Answer):
+    """A process step that failed on a case: where (element, expression or script line),
+    why, what a retry replays, and how often it was tried."""
+
+    id: int
+    case: str | None
+    state: str
+    element_id: str | None
+    element_name: str | None
+    code: str | None
+    line: int | None
+    reason: str
+    action: str
+    attempts: int
+    created_at: datetime
+    resolved_at: datetime | None
+
+
 class CasePage(Answer):
     """A case as the caller may see it: fields of sections the caller may not see are left
     out (a customer sees number, subject, status, type, priority and the stream)."""
@@ -285,6 +303,7 @@ class CasePage(Answer):
     related: list[CaseSummary] = []
     sections: list[str]
     allowed: list[str]
+    incidents: list[IncidentAnswer] = []
 
 
 class PortalVisibilityAnswer(Answer):
@@ -398,3 +417,30 @@ class SlaReport(Answer):
     at_risk_hours: float
     rows: list[SlaReportRow]
     at_risk: list[SlaAtRisk]
+
+
+# --- messages, signals and incidents ----------------------------------------------------------
+
+
+class Delivery(Answer):
+    """A message or signal a case caught: where, and the case's status and new tasks after."""
+
+    case: str
+    kind: str
+    name: str
+    caught: list[str]
+    case_status: str
+    new_task_ids: list[int]
+
+
+class SignalResult(Answer):
+    """One case a broadcast signal reached; ``error`` says why its step failed (an
+    incident was opened), else the delivery's facts."""
+
+    case: str
+    error: str | None
+    kind: str | None = None
+    name: str | None = None
+    caught: list[str] | None = None
+    case_status: str | None = None
+    new_task_ids: list[int] | None = None

@@ -25,7 +25,18 @@ from engine.run.workload import Workload, workload
 from engine.runtime import Runtime
 
 from . import docs, errors
-from .api import cases, directory, health, reports, session, tasks, tokens, triage
+from .api import (
+    cases,
+    directory,
+    health,
+    incidents,
+    messages,
+    reports,
+    session,
+    tasks,
+    tokens,
+    triage,
+)
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
 from .security_headers import SecurityHeaders
@@ -103,6 +114,8 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         tokens,
         cases,
         tasks,
+        messages,
+        incidents,
         directory,
         triage,
         reports,

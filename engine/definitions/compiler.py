@@ -38,7 +38,6 @@ from .parser import BPMN_NS, NS, CaseParser, normalise_dialect
 from .references import (
     check_references,
     check_reserved_ids,
-    check_waits,
 )
 from .routing import TaskRouting, check_lanes, route_human_tasks
 from .sla_timers import find_sla_timers
@@ -122,7 +121,6 @@ def compile_definition(
     check_call_activities(root, process, out.add)
     dangling = check_references(root, process, out.add)
     dangling += check_reserved_ids(process, out.add)
-    check_waits(root, process, out.add)
     check_lane_references(process, out.add)
     check_unsupported(process, out.add)
     sla_timers = find_sla_timers(process, out)

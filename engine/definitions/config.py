@@ -19,6 +19,7 @@ from typing import Any
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
 
+from .events_config import read_events
 from .forms import FIELD_TYPES
 from .mail_templates import read_templates
 
@@ -56,6 +57,8 @@ class CaseTypeConfig:
     staff_name: str = DEFAULT_STAFF_NAME
     #: DMN files beside the TOML whose decisions business rule tasks call (``dmn.py``)
     decisions: tuple[str, ...] = ()
+    #: ``[messages]`` and ``[[on_close]]`` (see ``events_config.py``)
+    events: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +73,8 @@ class CaseTypeConfig:
             optional["staff_name"] = self.staff_name
         if self.decisions:
             optional["decisions"] = list(self.decisions)
+        if self.events:
+            optional["events"] = dict(self.events)
         return {
             **optional,
             "key": self.key,
@@ -100,6 +105,7 @@ class CaseTypeConfig:
             portal_fields={k: dict(v) for k, v in (data.get("portal_fields") or {}).items()},
             staff_name=str(data.get("staff_name") or DEFAULT_STAFF_NAME),
             decisions=tuple(data.get("decisions", ())),
+            events=dict(data.get("events") or {}),
             source=source,
         )
 
@@ -208,6 +214,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += _check_assignment(assignment)
     portal_fields, staff_name, portal_problems = read_portal(raw.get("portal", {}))
     problems += portal_problems
+    events, event_problems = read_events(raw)
+    problems += event_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -235,6 +243,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         portal_fields=portal_fields,
         staff_name=staff_name,
         decisions=tuple(decisions),
+        events=events,
         source=source,
     )
 

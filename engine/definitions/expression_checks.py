@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import UTC, datetime
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.run.schedules import ScheduleError, next_due
 from engine.sandbox import camunda
 from engine.sandbox.guards import BUILTINS
 from engine.sandbox.policy import check_expression, check_script
@@ -168,6 +170,8 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
     ):
         owner = owner.getparent()
     element_id = owner.get("id") if owner is not None else None
+    if what == "timer value" and owner is not None and etree.QName(owner).localname == "startEvent":
+        return _check_start_timer(node, text, element_id, out)
     if what == "timer value" and _CRON.match(text):
         out.add(
             f"timer value {text!r} is a cron expression, which Casework does not read; "
@@ -208,6 +212,20 @@ def _check_one_expression(node: etree._Element, text: str, what: str, out: Colle
     if message:
         out.add(f"{what} {text!r}: {message}", node=node, element_id=element_id)
     return not message
+
+
+def _check_start_timer(
+    node: etree._Element, text: str, element_id: str | None, out: Collector
+) -> bool:
+    """A timer start event's value is read by the start-event scheduler, never evaluated
+    in a case: an ISO date, duration or repetition, or a cron expression on a cycle."""
+    kind = etree.QName(node).localname
+    try:
+        next_due(kind, text, datetime.now(UTC), since=datetime.now(UTC))
+    except ScheduleError as exc:
+        out.add(f"timer start {exc}", node=node, element_id=element_id)
+        return False
+    return True
 
 
 #: Variables every case starts with (see ``engine.run.cases.open_case``).

@@ -7,9 +7,9 @@ these as QNames, so the schema check lets them through, and SpiffWorkflow then f
 with a message about something else (or not at all: a boundary event on nothing is
 silently dropped).
 
-Casework delivers no BPMN messages or signals from outside a case, so an event that
-waits for one that nothing in the process throws would wait forever: a warning says
-so where it is drawn.
+A wait for a message or signal that nothing in the process throws is no fault: it is
+delivered from outside (``run.py case message``, the API, a mail reply; see
+``engine/run/messages.py``).
 """
 
 from __future__ import annotations
@@ -99,54 +99,6 @@ def check_references(root: etree._Element, process: etree._Element, report: Repo
                     owner,
                 )
     return found
-
-
-def check_waits(root: etree._Element, process: etree._Element, report: Report) -> None:
-    """Warn where the process waits for a message or signal nothing in it throws."""
-    thrown: dict[str, set[str | None]] = {"message": set(), "signal": set()}
-    for kind in ("message", "signal"):
-        for definition in process.iter(_tag(f"{kind}EventDefinition")):
-            event = definition.getparent()
-            if event is not None and etree.QName(event).localname in (
-                "intermediateThrowEvent",
-                "endEvent",
-            ):
-                thrown[kind].add(definition.get(f"{kind}Ref"))
-        for send in process.iter(_tag("sendTask")):
-            if kind == "message":
-                thrown[kind].add(send.get("messageRef"))
-    names = {
-        node.get("id"): node.get("name") or node.get("id")
-        for kind in thrown
-        for node in root.iter(_tag(kind))
-    }
-    for kind in ("message", "signal"):
-        for definition in process.iter(_tag(f"{kind}EventDefinition")):
-            event = definition.getparent()
-            if event is None or etree.QName(event).localname not in (
-                "startEvent",
-                "intermediateCatchEvent",
-                "boundaryEvent",
-            ):
-                continue
-            ref = definition.get(f"{kind}Ref")
-            if ref not in thrown[kind]:
-                _warn_wait(event, kind, names.get(ref, ref), report)
-    for receive in process.iter(_tag("receiveTask")):
-        ref = receive.get("messageRef")
-        if ref and ref not in thrown["message"]:
-            _warn_wait(receive, "message", names.get(ref, ref), report)
-
-
-def _warn_wait(node: etree._Element, kind: str, name: str | None, report: Report) -> None:
-    what = f"{kind} '{name}'" if name else f"a {kind}"
-    report(
-        f"{_label(node)} waits for {what}, which nothing in this process sends and Casework "
-        "does not deliver from outside a case: a case would wait here forever (use a user "
-        "task or a timer)",
-        node=node,
-        severity="warning",
-    )
 
 
 #: Names the engine gives its own tasks in every process; an element with one of these ids

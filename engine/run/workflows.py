@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
@@ -34,7 +35,9 @@ from engine.run import call_activities
 from engine.run.connector_jobs import sync_jobs
 from engine.run.multi_instance import forget_instance_item, insert_member
 from engine.run.process_errors import process_error
+from engine.run.schedules import prime_timer_starts
 from engine.run.sla_timers import FiredTimer, breached
+from engine.run.waits import wait_columns
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
@@ -174,6 +177,7 @@ def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCas
         script_engine=make_script_engine(scripts_enabled=version.config.scripts_enabled),
     )
     workflow.task_tree.data.update(data)
+    prime_timer_starts(workflow)
     return LiveCase(ref, version, workflow, frozenset(), set(), is_new=True)
 
 
@@ -205,7 +209,7 @@ def run(
     """
     workflow = live.workflow
     try:
-        with engine_time(_FixedNow(work.now)):
+        with engine_time(FixedNow(work.now)):
             if completing is not None:
                 forget_instance_item(completing)
                 completing.run()
@@ -216,7 +220,7 @@ def run(
         raise process_error(exc, None if live.is_new else live.ref.number) from exc
 
 
-class _FixedNow:
+class FixedNow:
     """One transaction sees one instant."""
 
     def __init__(self, now: datetime) -> None:
@@ -243,6 +247,11 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
         if task.state != waiting:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition):  # an event-based gateway's timer
+            definition = next(
+                (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)),
+                None,
+            )
         if not isinstance(definition, TimerEventDefinition):
             continue
         value = task.internal_data.get("event_value")
@@ -278,9 +287,11 @@ def save(
         "next_timer_due": next_timer_due(timers),
         "updated_at": work.now,
         "row_version": case.row_version + 1,
+        **wait_columns(workflow, live.version.config),
         **(extra or {}),
     }
-    if workflow.completed and case.status != "closed" and "status" not in values:
+    completed_now = workflow.completed and case.status != "closed" and "status" not in values
+    if completed_now:
         values.update(status="closed", closed_at=work.now)
         audit.record(
             work,
@@ -325,6 +336,10 @@ def save(
         work.after_commit.append(lambda: work.runtime.keep_workflow(case.id, row_version, workflow))
     if created:
         work.runtime.hooks.tasks_ready(work, CaseInfo(case.id, live.version), created)
+    if completed_now and live.version.config.events:  # creation rules ([[on_close]])
+        from engine.run.creation_rules import on_close  # it opens cases, which save here
+
+        on_close(work, live)
     return created
 
 

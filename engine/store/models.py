@@ -182,6 +182,7 @@ class Case(Base):
         # (column, id): lists of one person's cases are read from the index alone
         Index("ix_cases_raiser_id", "raiser_id", "id"),
         Index("ix_cases_main_contact_id", "main_contact_id", "id"),
+        Index("ix_cases_correlation", "case_type_id", "correlation_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -201,6 +202,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     workflow_state: Mapped[str] = mapped_column(Text)
     next_timer_due: Mapped[datetime | None] = mapped_column(index=True)
+    #: ``|message:name|signal:name|``: what the workflow waits for (engine/run/messages.py)
+    waits_for: Mapped[str | None] = mapped_column(String(1000))
+    #: the value of the case type's correlation property, to route messages to the case
+    correlation_key: Mapped[str | None] = mapped_column(String(200))
     #: Bumped by every change; writers update ``WHERE row_version = <what they read>``.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -138,11 +138,21 @@ def test_a_failing_process_step_names_it_and_leaves_the_case_as_it_was(run: Run)
     line = refused(run, 8, "task", "complete", str(task["id"]), "--as", "alice")
     assert line.startswith(f"error: {number}: the process step 'Approved?' failed: ")
     assert "NameError: name 'approved' is not defined" in line
+    assert "nothing was changed; recorded as incident 1" in line
     failed = run("task", "complete", str(task["id"]), "--as", "alice", ok=False)
     assert "  BPMN element: Gateway_Approved" in failed.stderr.splitlines()
     assert "  expression: approved == True and total < limit" in failed.stderr.splitlines()
-    # rolled back: the task is still open, no history entry, nothing else moved
-    assert run.json("case", "show", number, "--as", "alice") == before
+    # rolled back: the task is still open, no history entry, nothing else moved -- but the
+    # case's managers see the incident (and `run.py incidents retry` after a fix)
+    after = run.json("case", "show", number, "--as", "alice")
+    [incident] = after.pop("incidents")
+    assert (incident["id"], incident["element_id"], incident["attempts"]) == (
+        1,
+        "Gateway_Approved",
+        2,
+    )
+    assert before.pop("incidents") == []
+    assert after == before
     assert run.json("task", "list", "--as", "alice") == inbox
 
     debug = run("--debug", "task", "complete", str(task["id"]), "--as", "alice", ok=False)
@@ -162,7 +172,9 @@ def test_a_failing_process_step_names_it_and_leaves_the_case_as_it_was(run: Run)
         "BPMN element": "Gateway_Approved",
         "expression": "approved == True and total < limit",
     }
-    assert run.json("case", "show", number, "--as", "alice") == before
+    last = run.json("case", "show", number, "--as", "alice")
+    assert last.pop("incidents")[0]["attempts"] == 5  # one incident, every failure counted
+    assert last == before
 
 
 def test_a_database_that_cannot_be_used_is_exit_7(tmp_path: Path, postgres_url: str):

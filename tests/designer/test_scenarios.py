@@ -25,6 +25,16 @@ def test_shipped_scenario(path: Path):
     ), lines
 
 
+@pytest.mark.parametrize("path", scenario_files(PROCESSES / "examples"), ids=lambda p: p.name)
+def test_example_scenario(path: Path):
+    """Each message, signal, event-gateway and start-event example walked through."""
+    lines: list[str] = []
+    run_scenario(load_scenario(path), open_runtime=WIRED, report=lines.append)
+    assert lines[0].startswith("start: case ") and all(
+        line.endswith(": ok") for line in lines[1:]
+    ), lines
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "support.try.scenario.toml"
     path.write_text(text)
@@ -82,7 +92,9 @@ inbox = []
     with pytest.raises(DefinitionError) as refused:
         load_scenario(path)
     messages = [p.message for p in refused.value.problems]
-    assert "step 1: a step does one of 'complete' or 'advance' (and may expect)" in messages
+    assert (
+        "step 1: a step does one of complete, advance, message, signal (and may expect)" in messages
+    )
     assert "step 2: advance 'soon' is not an ISO duration" in messages
     assert any(m.startswith("step 2: unknown expectation inbox") for m in messages), messages
 

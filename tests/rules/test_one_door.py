@@ -19,6 +19,8 @@ GUARDED = {
     "engine.run.tasks": {"claim", "release", "reassign", "delegate", "complete"},
     "engine.run.task_queries": {"inbox", "get_task"},
     "engine.sla.clocks": {"set_waiting"},
+    "engine.run.messages": {"deliver", "deliver_mail_reply"},
+    "engine.run.incidents": {"retry", "open_incidents", "get"},
 }
 
 
