@@ -40,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
 from designer import deploy  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
@@ -66,7 +68,7 @@ FACT_COLUMNS = [
 
 def setup(url: str) -> tuple[Runtime, int, list[int]]:
     """A database with the support case type, two more types and 24 slices."""
-    rt = Runtime(url, clock=ManualClock(NOW))
+    rt = build_app(AppConfig(database_url=url, clock=ManualClock(NOW))).runtime
     rt.init_schema()
     seed_directory(rt)
     config = deploy.resolve_config(BPMN, None, "SUPPORT")

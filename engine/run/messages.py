@@ -30,6 +30,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.run import incidents, workflows
 from engine.run.process_errors import process_error
 from engine.run.waits import waiting, waits
+from engine.run.workflow_timers import FixedNow
 from engine.runtime import LoadedVersion, UnitOfWork
 from engine.store.models import Case
 
@@ -108,7 +109,7 @@ def _deliver(
         raise Conflict(f"case {number} does not wait for {kind} '{name}'{now}")
     definition = catching[0].definition
     try:
-        with engine_time(workflows.FixedNow(work.now)):
+        with engine_time(FixedNow(work.now)):
             live.workflow.send_event(BpmnEvent(definition, payload=dict(data)))
     except SpiffWorkflowException as exc:
         raise process_error(exc, number) from exc

@@ -13,15 +13,11 @@ product, so they are written as single SQL statements rather than ORM flushes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
@@ -38,6 +34,13 @@ from engine.run.process_errors import process_error
 from engine.run.schedules import prime_timer_starts
 from engine.run.sla_timers import FiredTimer, breached
 from engine.run.waits import wait_columns
+from engine.run.workflow_timers import (
+    FixedNow,
+    WaitingTimer,
+    all_tasks,
+    next_timer_due,
+    waiting_timers,
+)
 from engine.runtime import CaseInfo, LoadedVersion, UnitOfWork
 from engine.sandbox.environment import make_script_engine
 from engine.sla import clocks as sla_clocks
@@ -148,23 +151,12 @@ def case_ref(work: UnitOfWork, case_id: int) -> CaseRef | None:
     return CaseRef(*row) if row else None
 
 
-def _all_tasks(workflow: BpmnWorkflow) -> Iterator[SpiffTask]:
-    """Every task of the workflow and of its subprocesses, in creation order.
-
-    A flat pass over the task dictionaries: ``get_tasks`` walks the whole tree on each
-    call, and a save needs both the READY human tasks and the WAITING timers.
-    """
-    yield from workflow.tasks.values()
-    for subprocess in workflow.subprocesses.values():
-        yield from subprocess.tasks.values()
-
-
 def ready_human_tasks(workflow: BpmnWorkflow) -> dict[str, str]:
     """Engine task id -> BPMN id of every READY human (manual) task."""
     ready = TaskState.READY
     return {
         str(t.id): t.task_spec.bpmn_id
-        for t in _all_tasks(workflow)
+        for t in all_tasks(workflow)
         if t.state == ready and t.task_spec.manual
     }
 
@@ -218,57 +210,6 @@ def run(
             workflow.do_engine_steps()
     except SpiffWorkflowException as exc:  # a case being opened gets no number after all
         raise process_error(exc, None if live.is_new else live.ref.number) from exc
-
-
-class FixedNow:
-    """One transaction sees one instant."""
-
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-
-@dataclass(frozen=True)
-class WaitingTimer:
-    """A BPMN timer the workflow waits on; ``cycle`` counts down the repetitions left."""
-
-    name: str
-    cycle: int
-    due_at: datetime
-
-
-def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
-    """The timer events the workflow waits on, with their due times (set by the engine)."""
-    found = []
-    waiting = TaskState.WAITING
-    for task in _all_tasks(workflow):
-        if task.state != waiting:
-            continue
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MultipleEventDefinition):  # an event-based gateway's timer
-            definition = next(
-                (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)),
-                None,
-            )
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        value = task.internal_data.get("event_value")
-        cycle = 0
-        if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": s}
-            cycle, value = int(value.get("cycles", 0)), value.get("next")
-        if not isinstance(value, str):
-            continue
-        moment = TimerEventDefinition.get_datetime(value)
-        due = datetime.fromtimestamp(moment.timestamp(), tz=UTC)
-        found.append(WaitingTimer(f"{task.task_spec.bpmn_id}:{task.id}", cycle, due))
-    return found
-
-
-def next_timer_due(timers: list[WaitingTimer]) -> datetime | None:
-    """Earliest due time of the timers the workflow waits on (indexed on the case row)."""
-    return min((t.due_at for t in timers), default=None)
 
 
 def save(
