@@ -153,7 +153,9 @@ def test_every_example_process_plays_its_scenarios_through_the_command_line(
     process: Path, tmp_path: Path
 ):
     cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path)  # each run is a scratch database
-    scenarios = sorted(str(p) for p in EXAMPLES.glob(f"{process.stem}.*.scenario.toml"))
+    named = [*EXAMPLES.glob(f"{process.stem}.scenario.toml")]
+    named += EXAMPLES.glob(f"{process.stem}.*.scenario.toml")
+    scenarios = sorted(str(p) for p in named)
     assert scenarios, f"{process.name} has no scenario"
     result = cli("test-process", str(process), *scenarios)
     assert result.stdout.count("  passed") == len(scenarios), result.stdout
