@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -66,6 +67,19 @@ class LoadedVersion:
         FormField, ...
     ] = ()  # what customers see; every other variable is internal
     sla_timers: dict[str, str] = field(default_factory=dict)  # BPMN timer id -> SLA target
+
+    @cached_property
+    def extensions(self) -> frozenset[str]:
+        """The extension keys any task of the process carries (a call activity's, a
+        connector's): a case whose process has none of a kind skips looking for such
+        ready tasks after every step."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return frozenset(
+            key
+            for spec in specs
+            for task_spec in spec.task_specs.values()
+            for key in getattr(task_spec, "extensions", None) or {}
+        )
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,8 @@ class Runtime:
         self._versions: _LRU[int, LoadedVersion] = _LRU(512)
         self._policies: _LRU[int, LoadedPolicy] = _LRU(512)
         self._workflows: _LRU[int, tuple[int, BpmnWorkflow]] = _LRU(workflow_cache_size)
+        #: (version id, priority) -> SLA report slice id; slices are never deleted
+        self.sla_slices: _LRU[tuple[int, str], int] = _LRU(4096)
 
     def init_schema(self) -> None:
         """Create or upgrade the database schema."""

@@ -15,13 +15,14 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine.definitions.call_activities import EXTENSION
 from engine.errors import NotFound, ProcessError
 from engine.run import workflows
-from engine.runtime import UnitOfWork
+from engine.runtime import LoadedVersion, UnitOfWork
 from engine.store.calls import CaseCall
+from engine.store.fast import Prepared
 from engine.store.models import Case, CaseType, CaseTypeVersion, User
 
 #: Variables every case has of its own; a call neither passes them in nor back.
@@ -29,9 +30,15 @@ OWN = frozenset({"subject", "priority", "case_number", "raiser"})
 
 
 def start_children(
-    work: UnitOfWork, case: workflows.CaseRef, workflow: BpmnWorkflow, ready_before: Any
+    work: UnitOfWork,
+    case: workflows.CaseRef,
+    version: LoadedVersion,
+    workflow: BpmnWorkflow,
+    ready_before: Any,
 ) -> None:
     """Open a child case for each call activity that became ready in this transaction."""
+    if EXTENSION not in version.extensions:
+        return
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         call = (getattr(task.task_spec, "extensions", None) or {}).get(EXTENSION)
         if call is None or str(task.id) in ready_before:
@@ -111,19 +118,25 @@ def _start_fields(work: UnitOfWork, key: str) -> set[str] | None:
     return {f.id for f in version.start_form} if version.start_form else None
 
 
+_WAITING_CALL = Prepared(
+    select(CaseCall.id, CaseCall.parent_case_id, CaseCall.engine_task_id)
+    .where(CaseCall.child_case_id == bindparam("child_id"), CaseCall.state == "waiting")
+    .limit(1)
+)
+
+
 def child_closed(work: UnitOfWork, child_id: int, workflow: BpmnWorkflow) -> None:
     """Complete the parent task waiting for this child, with the child's variables."""
-    call = work.session.scalars(
-        select(CaseCall).where(CaseCall.child_case_id == child_id, CaseCall.state == "waiting")
-    ).first()
+    call = _WAITING_CALL.first(work.session, {"child_id": child_id})  # every close asks
     if call is None:
         return
-    work.session.execute(update(CaseCall).where(CaseCall.id == call.id).values(state="done"))
-    ref = workflows.case_ref(work, call.parent_case_id)
+    call_id, parent_case_id, engine_task_id = call
+    work.session.execute(update(CaseCall).where(CaseCall.id == call_id).values(state="done"))
+    ref = workflows.case_ref(work, parent_case_id)
     if ref is None or ref.status != "open":
         return
     live = workflows.load(work, ref)
-    task = live.workflow.get_task_from_id(UUID(call.engine_task_id))
+    task = live.workflow.get_task_from_id(UUID(engine_task_id))
     if task is None or task.state != TaskState.READY:
         return
     spec = (task.task_spec.extensions or {}).get(EXTENSION, {})

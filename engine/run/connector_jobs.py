@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.connectors import EXTENSION
-from engine.runtime import UnitOfWork
+from engine.runtime import LoadedVersion, UnitOfWork
 from engine.store.fast import prepared_insert
 from engine.store.models import Timer
 
@@ -25,9 +25,15 @@ _INSERT = prepared_insert(
 
 
 def sync_jobs(
-    work: UnitOfWork, case_id: int, workflow: BpmnWorkflow, ready_before: Collection[str]
+    work: UnitOfWork,
+    case_id: int,
+    version: LoadedVersion,
+    workflow: BpmnWorkflow,
+    ready_before: Collection[str],
 ) -> None:
     """A job row, due now, for each connector task that became ready in this transaction."""
+    if EXTENSION not in version.extensions:
+        return
     new = [
         task
         for task in workflow.get_tasks(state=TaskState.READY, manual=True)

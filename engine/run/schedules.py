@@ -204,7 +204,7 @@ def prime_timer_starts(workflow: BpmnWorkflow) -> None:
     """Let a new case pass its timer start event at once: the due time has come when the
     sweeper opens it (and a case opened by hand starts now).  The start event's own value
     (a cron expression, a cycle) is never evaluated inside the case."""
-    for task in workflow.get_tasks():
+    for task in workflow.tasks.values():  # a flat pass: the tree walk costs every open
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(task.task_spec, StartEvent):
             continue

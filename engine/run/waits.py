@@ -23,6 +23,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.config import CaseTypeConfig
+from engine.run.workflow_timers import all_tasks
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _kind(definition: EventDefinition) -> str | None:
 def waiting(workflow: BpmnWorkflow) -> Iterator[Catcher]:
     """Each message or signal a WAITING task of the workflow catches."""
     state = TaskState.WAITING
-    for task in _all_tasks(workflow):
+    for task in all_tasks(workflow):
         if task.state != state:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
@@ -98,9 +99,3 @@ def wait_columns(workflow: BpmnWorkflow, config: CaseTypeConfig) -> dict[str, An
         value = last.data.get(prop) if last is not None else None
         key = None if value is None else str(value)[:200]
     return {"waits_for": text if text and len(text) <= 1000 else None, "correlation_key": key}
-
-
-def _all_tasks(workflow: BpmnWorkflow) -> Iterator[SpiffTask]:
-    yield from workflow.tasks.values()
-    for subprocess in workflow.subprocesses.values():
-        yield from subprocess.tasks.values()

@@ -266,8 +266,8 @@ def save(
         fired = _sync_timers(work, case.id, timers, has_rows=not live.is_new)
         if fired and live.version.sla_timers:
             breached(work, case.id, live.version, fired)
-        sync_jobs(work, case.id, workflow, live.ready_before)
-        call_activities.start_children(work, case, workflow, live.ready_before)
+        sync_jobs(work, case.id, live.version, workflow, live.ready_before)
+        call_activities.start_children(work, case, live.version, workflow, live.ready_before)
     row_version = case.row_version
     if case.status != "closed":  # a closed case is rarely touched again: do not hold it
         if live.is_new:

@@ -86,7 +86,21 @@ def handling_group(version: LoadedVersion) -> str | None:
 
 
 def slice_id(work: UnitOfWork, version: LoadedVersion, priority: str) -> int:
-    """The slice of (case type, handling group, priority), created on first use."""
+    """The slice of (case type, handling group, priority), created on first use.
+
+    Every open and close asks, so the answer is kept per process once its transaction
+    has committed (a slice row is never deleted, and a version's handling group is fixed).
+    """
+    key = (version.id, priority)
+    known = work.runtime.sla_slices.get(key)
+    if known is not None:
+        return known
+    found = _find_or_add_slice(work, version, priority)
+    work.after_commit.append(lambda: work.runtime.sla_slices.put(key, found))
+    return found
+
+
+def _find_or_add_slice(work: UnitOfWork, version: LoadedVersion, priority: str) -> int:
     name = handling_group(version)
     row = _GROUP.first(work.session, {"name": name}) if name else None
     params = {
@@ -137,39 +151,59 @@ def responded(work: UnitOfWork, case_id: int) -> None:
     )
 
 
+_CLOSING = Prepared(
+    select(Case.priority, SlaCaseFact.opened_at, SlaCaseFact.response_bucket, CaseSla.policy_id)
+    .join(SlaCaseFact, SlaCaseFact.case_id == Case.id)
+    .outerjoin(CaseSla, CaseSla.case_id == Case.id)
+    .where(Case.id == bindparam("case_id"))
+)
+_EVENTS = Prepared(
+    select(SlaEvent.kind, SlaEvent.at, SlaEvent.target)
+    .where(SlaEvent.case_id == bindparam("case_id"))
+    .order_by(SlaEvent.id)
+)
+_CLOSED = Prepared(
+    update(SlaCaseFact.__table__)
+    .where(SlaCaseFact.__table__.c.case_id == bindparam("b_case_id"))
+    .values(
+        slice_id=bindparam("slice_id"),
+        closed_month=bindparam("month"),
+        resolution_s=bindparam("seconds"),
+        resolution_bucket=bindparam("bucket"),
+        targets_met=bindparam("met"),
+        targets_breached=bindparam("breached"),
+    )
+)
+
+
 def closed(work: UnitOfWork, case_id: int, version: LoadedVersion) -> None:
     """The case closed now: seconds to resolution, final slice, targets met and breached."""
-    case = work.session.get(Case, case_id)
-    fact = work.session.get(SlaCaseFact, case_id)
-    if case is None or fact is None:  # opened before facts were kept
+    row = _CLOSING.first(work.session, {"case_id": case_id})
+    if row is None:  # opened before facts were kept
         return
+    priority, opened_at, response_bucket, policy_id = row
     met = breached = 0
-    state = work.session.get(CaseSla, case_id)
-    if state is not None:
-        policy = work.runtime.sla_policy(work.session, state.policy_id).policy
+    if policy_id is not None:
+        policy = work.runtime.sla_policy(work.session, policy_id).policy
         events = [
             ClockEvent(kind, at, target)
-            for kind, at, target in work.session.execute(
-                select(SlaEvent.kind, SlaEvent.at, SlaEvent.target)
-                .where(SlaEvent.case_id == case_id)
-                .order_by(SlaEvent.id)
-            )
+            for kind, at, target in _EVENTS.rows(work.session, {"case_id": case_id})
         ]
         met, breached = tally(outcomes(policy, events, closed_at=work.now, now=work.now))
-    seconds = max(int((work.now - fact.opened_at).total_seconds()), 0)
-    where, month = slice_id(work, version, case.priority), month_of(work.now)
-    work.session.execute(
-        update(SlaCaseFact)
-        .where(SlaCaseFact.case_id == case_id)
-        .values(
-            slice_id=where,
-            closed_month=month,
-            resolution_s=seconds,
-            resolution_bucket=bucket(seconds),
-            targets_met=met,
-            targets_breached=breached,
-        )
-    )
+    seconds = max(int((work.now - opened_at).total_seconds()), 0)
+    where, month = slice_id(work, version, priority), month_of(work.now)
+    _CLOSED.execute(
+        work.session,
+        {
+            "b_case_id": case_id,
+            "slice_id": where,
+            "month": month,
+            "seconds": seconds,
+            "bucket": bucket(seconds),
+            "met": met,
+            "breached": breached,
+        },
+    ).close()
     rollup.add(
         work,
         month=month,
@@ -179,7 +213,7 @@ def closed(work: UnitOfWork, case_id: int, version: LoadedVersion) -> None:
         met=met,
         breached=breached,
     )
-    if fact.response_bucket is not None:
+    if response_bucket is not None:
         rollup.add(
-            work, month=month, slice_id=where, measure=rollup.ANSWERED, bucket=fact.response_bucket
+            work, month=month, slice_id=where, measure=rollup.ANSWERED, bucket=response_bucket
         )

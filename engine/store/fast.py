@@ -44,7 +44,9 @@ class _Compiled:
 class Prepared:
     """A Core statement compiled once per dialect and run on the raw cursor."""
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement | Callable[[str], ClauseElement]) -> None:
+        """``statement``, or a function of the dialect's name building it (for the
+        dialect-specific constructs, such as an upsert)."""
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
         self._results: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
@@ -55,7 +57,10 @@ class Prepared:
         if found is not None:
             return found
         with self._lock:
-            compiled = self.statement.compile(dialect=dialect)
+            statement = self.statement
+            if not isinstance(statement, ClauseElement):
+                statement = statement(dialect.name)
+            compiled = statement.compile(dialect=dialect)
             if not isinstance(compiled, SQLCompiler):
                 raise TypeError("only SQL statements can be prepared, not DDL")
             if any(bind.expanding for bind in compiled.binds.values()):
@@ -70,7 +75,7 @@ class Prepared:
             )
             columns = tuple(
                 column.type.dialect_impl(dialect)
-                for column in getattr(self.statement, "selected_columns", ())
+                for column in getattr(statement, "selected_columns", ())
             )
             found = _Compiled(
                 compiled.string,
