@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import socket
 import threading
 from pathlib import Path
@@ -18,7 +19,10 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from designer.hot_reload import watch_processes
+from engine.clock import Clock, SystemClock
 from engine.errors import InvalidInput
+from engine.store.db import DEFAULT_URL
+from web.settings import WebSettings
 
 from . import logs
 from .context import application
@@ -31,6 +35,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = commands.add_parser("serve", help="serve the web app, API and portal (uvicorn)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes (uvicorn workers; for PostgreSQL, where their writes "
+        "do not queue behind one another); the timer sweep stays in this process",
+    )
     p.add_argument("--tick", type=float, default=1.0, help="seconds between timer sweeps")
     p.add_argument(
         "--no-worker", action="store_true", help="do not sweep timers (run `worker` instead)"
@@ -65,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from web.app import create_app
-    from web.settings import WebSettings, uvicorn_options
+    from web.settings import uvicorn_options
 
     settings = WebSettings.from_env()
     settings = dataclasses.replace(
@@ -75,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
     logs.for_service(args.debug)
+    if args.workers < 1:
+        raise InvalidInput("--workers must be at least 1", {"--workers": str(args.workers)})
     _check_address(args.host, args.port)
     with application(args) as app:
         rt = app.runtime
@@ -95,20 +109,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 name="watch-processes",
                 daemon=True,
             ).start()
+        options = {
+            "host": args.host,
+            "port": args.port,
+            "log_level": "warning",
+            **uvicorn_options(settings),
+        }
         try:
-            uvicorn.run(
-                create_app(app, settings),
-                host=args.host,
-                port=args.port,
-                log_level="warning",
-                **uvicorn_options(settings),
-            )
+            if args.workers == 1:
+                uvicorn.run(create_app(app, settings), **options)
+            else:
+                _pass_to_workers(args, settings, app.config.clock)
+                log.info("serving from %d worker processes", args.workers)
+                uvicorn.run(
+                    "web.served:app_from_env", factory=True, workers=args.workers, **options
+                )
         finally:
             stop_watching.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=True)
                 ticker.heartbeat.stop()
     return 0
+
+
+def _pass_to_workers(args: argparse.Namespace, settings: WebSettings, clock: Clock) -> None:
+    """Put what this command was told into the environment the worker processes inherit:
+    each builds its app from the environment alone (``web.served``)."""
+    if not isinstance(clock, SystemClock):
+        raise InvalidInput(
+            "--clock (or CASEWORK_CLOCK) cannot be shared by several worker processes: "
+            "rehearse with one",
+            {"--workers": str(args.workers)},
+        )
+    os.environ["CASEWORK_DB"] = args.db or os.environ.get("CASEWORK_DB") or DEFAULT_URL
+    if args.debug:
+        os.environ["CASEWORK_DEBUG"] = "1"
+    if settings.secure_cookies:
+        os.environ["CASEWORK_SECURE_COOKIES"] = "1"
+    if settings.forwarded_allow_ips:
+        os.environ["CASEWORK_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
 
 
 def _check_address(host: str, port: int) -> None:
