@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, select, type_coerce
+from sqlalchemy import DateTime, func, select, type_coerce
 
 from engine.runtime import UnitOfWork
 from engine.store.models import Case
@@ -98,8 +98,16 @@ def replay(
     """Compare the cases of a type opened in [``opened_from``, ``opened_to``) now and under
     ``policy``; the first ``keep_changes`` changed targets are listed, all are counted."""
     result = WhatIf()
-    replayer = _Replayer(work, without_warnings(policy), opened_from)
-    for case, history in _cases(work, case_type_id, opened_from, opened_to):
+    in_period = (
+        Case.case_type_id == case_type_id,
+        Case.created_at >= opened_from,
+        Case.created_at < opened_to,
+    )
+    first = work.session.scalar(select(func.min(Case.created_at)).where(*in_period))
+    if first is None:
+        return result
+    replayer = _Replayer(work, without_warnings(policy), first)
+    for case, history in _cases(work, in_period):
         result.cases += 1
         before, after = replayer.both(case, history)
         result.current.update(before.items())
@@ -131,9 +139,7 @@ def _naive(column: Any) -> Any:
     return type_coerce(column, DateTime())
 
 
-def _cases(
-    work: UnitOfWork, case_type_id: int, opened_from: datetime, opened_to: datetime
-) -> Iterator[tuple[Row, list[Event]]]:
+def _cases(work: UnitOfWork, in_period: tuple[Any, ...]) -> Iterator[tuple[Row, list[Event]]]:
     """Each case of the period with its clock history, in one query ordered by case and
     streamed in chunks (a case without history comes with none)."""
     rows = work.session.connection().execute(
@@ -143,11 +149,7 @@ def _cases(
         )
         .outerjoin(CaseSla, CaseSla.case_id == Case.id)
         .outerjoin(SlaEvent, SlaEvent.case_id == Case.id)
-        .where(
-            Case.case_type_id == case_type_id,
-            Case.created_at >= opened_from,
-            Case.created_at < opened_to,
-        )
+        .where(*in_period)
         .order_by(Case.id, SlaEvent.id)
         .execution_options(stream_results=True, max_row_buffer=_CHUNK)
     )  # fmt: skip
