@@ -4,13 +4,10 @@ facts computed afterwards for older cases (``run.py sla rebuild``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
-
 from engine.runtime import UnitOfWork
-from engine.store.models import Case, StreamPost, User
+from engine.store.models import Case, User
 from rules.checks import can
 from rules.subject import Subject, load_subject
 
@@ -40,24 +37,13 @@ def answered_by(
     return "agent" if can(work, subject, "write", case) else None
 
 
-class FirstAnswers:
-    """``first_answer`` for :func:`engine.sla.backfill.backfill`: when the first public post
-    an agent wrote on the case was made (up to ``until``), judged as the live hook judges
-    it, with today's permissions."""
+class AgentAnswers:
+    """``is_agent`` for :func:`engine.sla.backfill.backfill`: whether a public post by this
+    author answered the customer, judged as the live hook judges it (with today's
+    permissions), each author's subject loaded once."""
 
     def __init__(self) -> None:
         self.subjects: dict[int, Subject] = {}
 
-    def __call__(self, work: UnitOfWork, case: Case, until: datetime | None) -> datetime | None:
-        query = (
-            select(StreamPost.author_id, StreamPost.created_at)
-            .where(StreamPost.case_id == case.id, StreamPost.internal.is_(False))
-            .order_by(StreamPost.id)
-        )
-        if until is not None:
-            query = query.where(StreamPost.created_at <= until)
-        for author_id, at in work.session.execute(query):
-            if answered_by(work, case, author_id, self.subjects) == "agent":
-                found: datetime = at
-                return found
-        return None
+    def __call__(self, work: UnitOfWork, case: Case, author_id: int | None) -> bool:
+        return answered_by(work, case, author_id, self.subjects) == "agent"

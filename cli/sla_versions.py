@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from casework.answers import FirstAnswers
+from casework.answers import AgentAnswers
 from engine.errors import InvalidInput
 from engine.run.case_types import current_version_id
 from engine.sla import backfill, versions
@@ -83,7 +83,7 @@ def cmd_sla_calendar(args: argparse.Namespace) -> int:
 
 def cmd_sla_rebuild(args: argparse.Namespace) -> int:
     with runtime(args) as rt:
-        done = backfill.backfill(rt, FirstAnswers(), dry_run=args.dry_run)
+        done = backfill.backfill(rt, AgentAnswers(), dry_run=args.dry_run)
     if args.json:
         emit({"dry_run": args.dry_run, **vars(done)}, as_json=True)
         return 0
