@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import delete, select
 
 from cli.main import main
-from engine.run import cases, posts
 from engine.runtime import Runtime
-from engine.sla import clocks, report
+from engine.sla import report
 from engine.store.models import Case
 from engine.store.sla import SlaCaseFact, SlaRollup
-from tests.engine.sla.reporting import answer, build, finish, open_case
+from tests.engine.sla.reporting import answer, build, finish, waiting_case
 
 
 @pytest.fixture
@@ -25,19 +24,7 @@ def world(db_url: str, tmp_path: Path):
     """The report's cases (A met, B breached, C open) and D: the customer writes first,
     an agent answers late, the case waits on the customer for five hours, then closes."""
     built = build(db_url, tmp_path)
-    d = open_case(built, "D")
-    built.clock.advance(timedelta(minutes=10))
-    with built.runtime.unit() as work:
-        posts.add_post(work, number=d, author=built.users["carol"], body="Any news?")
-    answer(built, d, after=timedelta(hours=3))
-    built.clock.advance(timedelta(minutes=10))
-    with built.runtime.unit() as work:
-        case = cases.case_by_number(work, d)
-        clocks.set_waiting(work, case.id, True, actor_id=built.users["alice"].id)
-    built.clock.advance(timedelta(hours=5))
-    with built.runtime.unit() as work:
-        posts.add_post(work, number=d, author=built.users["carol"], body="Here it is")
-    finish(built, d, after=timedelta(hours=1))
+    waiting_case(built)
     yield built
     built.runtime.close()
 
