@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 
+from casework.answers import answered_by
 from engine.run.cases import case_data
 from engine.runtime import CaseHooks, CaseInfo, SlaNotice, UnitOfWork
 from engine.sla import clocks as sla_clocks
@@ -210,24 +211,19 @@ class AppHooks(CaseHooks):
 
     @staticmethod
     def _answer_customer(work: UnitOfWork, case_id: int, post_id: int, internal: bool) -> None:
-        """A public post by someone who works the case (not its raiser, not a portal user)
-        answers the customer: it meets first response and restarts the next-update clock.
-        A public post by the customer ends a wait on the customer: the clocks run again."""
+        """A public post by someone who works the case answers the customer: it meets first
+        response and restarts the next-update clock.  A public post by the customer ends a
+        wait on the customer: the clocks run again (:func:`casework.answers.answered_by`)."""
         if internal:
             return
         case = work.session.get(Case, case_id)
         post = work.session.get(StreamPost, post_id)
-        if case is None or post is None or post.author_id is None:
+        if case is None or post is None:
             return
-        if post.author_id == case.raiser_id:  # the customer: no need to load permissions
+        side = answered_by(work, case, post.author_id)
+        if side == "customer":
             sla_clocks.customer_answered(work, case_id, actor_id=post.author_id)
-            return
-        author = work.session.get(User, post.author_id)
-        assert author is not None
-        subject = load_subject(work, author)
-        if subject.portal is not None:
-            sla_clocks.customer_answered(work, case_id, actor_id=author.id)
-        elif can(work, subject, "write", case):
+        elif side == "agent":
             sla_clocks.responded(work, case_id)
 
     def _notify_followers(

@@ -1,5 +1,6 @@
 """``run.py sla migrate`` and ``run.py sla calendar``: move open cases onto the newest SLA
-policy version, or onto a new calendar, with ``--dry-run`` to see which cases move."""
+policy version, or onto a new calendar, with ``--dry-run`` to see which cases move; and
+``run.py sla rebuild``: report facts for cases opened before they were kept."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from casework.answers import AgentAnswers
 from engine.errors import InvalidInput
 from engine.run.case_types import current_version_id
-from engine.sla import versions
+from engine.sla import backfill, versions
 
 from .context import runtime
 from .output import emit
@@ -29,6 +31,11 @@ def register(sla: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", type=Path, help="TOML file with an [sla.calendar] table")
     p.add_argument("--dry-run", action="store_true", help="show which cases move; change nothing")
     p.set_defaults(handler=cmd_sla_calendar)
+    p = sla.add_parser(
+        "rebuild", help="report facts for cases that have none (opened before they were kept)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count the cases; change nothing")
+    p.set_defaults(handler=cmd_sla_rebuild)
 
 
 def read_section_file(path: Path) -> dict[str, Any]:
@@ -72,3 +79,19 @@ def cmd_sla_calendar(args: argparse.Namespace) -> int:
             work, case_type.id, calendar, dry_run=args.dry_run, actor_id=None
         )
     return _report(args, "onto the new calendar", moved, moves)
+
+
+def cmd_sla_rebuild(args: argparse.Namespace) -> int:
+    with runtime(args) as rt:
+        done = backfill.backfill(rt, AgentAnswers(), dry_run=args.dry_run)
+    if args.json:
+        emit({"dry_run": args.dry_run, **vars(done)}, as_json=True)
+        return 0
+    tense = "would get" if args.dry_run else "got"
+    print(
+        f"{done.cases} case(s) without report facts {tense} them "
+        f"({done.closed} closed, {done.answered} with a first agent answer)"
+    )
+    if not args.dry_run:
+        print("the monthly rollup was rebuilt from every case's facts")
+    return 0

@@ -178,6 +178,15 @@ class BusinessCalendar:
         """The UTC intervals in which the calendar is open on local date ``day``."""
         return [(from_us(s), from_us(e)) for s, e in self._spans(day.toordinal())]
 
+    def spans_us(self, first: datetime, last: datetime) -> list[Span]:
+        """The UTC spans (microseconds since the epoch) of every local day from the day
+        before ``first``'s to two days after ``last``'s, in order: all the opening hours
+        that touch ``[first, last]``, for tabulating business time over a whole period
+        (:mod:`engine.sla.timeline`)."""
+        start = self._local_ordinal(to_us(first, "first")) - 1
+        end = self._local_ordinal(to_us(last, "last")) + 2
+        return [span for o in range(start, end + 1) for span in self._spans(o)]
+
     # -- arithmetic on microseconds ----------------------------------------------------
 
     def _add_us(self, at: int, remaining: int) -> int:

@@ -11,6 +11,7 @@ from designer import deploy
 from engine.clock import ManualClock
 from engine.run import cases, posts, task_queries, tasks
 from engine.runtime import Runtime
+from engine.sla import clocks
 from engine.store.models import User
 from mail.settings import MailSettings
 from people import directory
@@ -91,3 +92,22 @@ def finish(world: World, number: str, *, after: timedelta) -> None:
             )
             user = directory.user_by_name(work, who)
             tasks.complete(work, task_id=task_id, user=user, data=data)
+
+
+def waiting_case(world: World) -> str:
+    """D: the customer writes first, an agent answers late (after 3 h 10 min), the case
+    waits on the customer for five hours, the customer answers, and it closes an hour on."""
+    d = open_case(world, "D")
+    world.clock.advance(timedelta(minutes=10))
+    with world.runtime.unit() as work:
+        posts.add_post(work, number=d, author=world.users["carol"], body="Any news?")
+    answer(world, d, after=timedelta(hours=3))
+    world.clock.advance(timedelta(minutes=10))
+    with world.runtime.unit() as work:
+        case = cases.case_by_number(work, d)
+        clocks.set_waiting(work, case.id, True, actor_id=world.users["alice"].id)
+    world.clock.advance(timedelta(hours=5))
+    with world.runtime.unit() as work:
+        posts.add_post(work, number=d, author=world.users["carol"], body="Here it is")
+    finish(world, d, after=timedelta(hours=1))
+    return d

@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from engine.runtime import Runtime
 from engine.sla import whatif
-from engine.store.models import Base, CaseType
-from tests.engine.sla.reporting import World, build
+from engine.sla.events import ClockEvent
+from engine.sla.outcomes import outcomes
+from engine.store.models import Base, Case, CaseType
+from engine.store.sla import CaseSla, SlaEvent
+from tests.engine.sla.calendars import BERLIN_OFFICE
+from tests.engine.sla.reporting import World, build, waiting_case
 
 LOOSER = {
     "calendar": {"timezone": "UTC", "hours": "24/7"},
@@ -73,3 +77,60 @@ def test_a_target_the_proposal_adds_is_counted_for_every_case(world: World):
     rows = {row["target"]: row for row in found.table()}
     assert rows["first_response"]["breached_proposed"] == 2  # A and B answered after 10 min
     assert rows["resolution"]["met_proposed"] == 0  # the proposal has no resolution target
+
+
+def straightforward(world: World, policy: dict) -> whatif.WhatIf:
+    """The replay done case by case through ``outcomes`` on ``ClockEvent`` s: what the fast
+    path must agree with."""
+    proposed = whatif.without_warnings(whatif.proposal(policy))
+    result = whatif.WhatIf()
+    with world.runtime.unit() as work:
+        rows = work.session.execute(
+            select(Case.id, Case.number, Case.created_at, Case.closed_at, CaseSla.policy_id)
+            .outerjoin(CaseSla, CaseSla.case_id == Case.id)
+            .order_by(Case.id)
+        ).all()
+        for case_id, number, created_at, closed_at, policy_id in rows:
+            events = [
+                ClockEvent(kind, at, target)
+                for kind, at, target in work.session.execute(
+                    select(SlaEvent.kind, SlaEvent.at, SlaEvent.target)
+                    .where(SlaEvent.case_id == case_id)
+                    .order_by(SlaEvent.id)
+                )
+            ] or [ClockEvent("started", created_at)]
+            before = {}
+            if policy_id is not None:
+                current = work.runtime.sla_policy(work.session, policy_id).policy
+                before = outcomes(current, events, closed_at=closed_at, now=work.now)
+            after = outcomes(proposed, events, closed_at=closed_at, now=work.now)
+            result.cases += 1
+            result.current.update(before.items())
+            result.proposed.update(after.items())
+            for name in sorted(before.keys() | after.keys()):
+                if before.get(name) != after.get(name):
+                    result.changes.append(
+                        whatif.Change(number, name, before.get(name), after.get(name))
+                    )
+            result.changed_cases += before != after
+    return result
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        LOOSER,
+        {**LOOSER, "targets": {"first_response": {"within": "PT10M"}}},
+        {"calendar": BERLIN_OFFICE, "targets": {"resolution": {"within": "PT2H"},
+                                                "first_response": {"within": "PT30M"}}},
+        {"calendar": {"timezone": "America/New_York", "hours": {"mon-fri": ["09:00-10:00"]}},
+         "targets": {"first_response": {"within": "PT3H10M"}, "next_update": {"within": "PT1H"},
+                     "resolution": {"within": "PT6H"}}},
+    ],
+)  # fmt: skip
+def test_the_fast_replay_agrees_with_replaying_case_by_case(world: World, policy: dict):
+    waiting_case(world)
+    fast, slow = replay(world, policy), straightforward(world, policy)
+    assert fast.cases == slow.cases == 4
+    assert fast.table() == slow.table()
+    assert (fast.changed_cases, fast.changes) == (slow.changed_cases, slow.changes)
