@@ -93,9 +93,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``run.py serve`` in its own process; its log goes to a file (a pipe nobody reads
-    would fill up and stall the server)."""
+def start_server(url: str, log: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """``run.py serve [--workers N]`` in its own process; its log goes to a file (a pipe
+    nobody reads would fill up and stall the server)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -107,12 +107,15 @@ def start_server(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             "--port",
             str(port),
             "--no-worker",
+            "--workers",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 300  # several worker processes take a while to start
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             if httpx.get(f"{base}/login").status_code == 200:
                 return server, base
