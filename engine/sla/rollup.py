@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, literal_column, select
+from sqlalchemy import bindparam, delete, func, insert, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.runtime import UnitOfWork
+from engine.store.fast import Prepared
 from engine.store.sla import SlaCaseFact, SlaRollup
 
 OPENED, CLOSED, ANSWERED = 0, 1, 2
@@ -36,6 +37,26 @@ R = SlaRollup.__table__
 _KEY = ["month", "slice_id", "measure", "bucket"]
 
 
+def _upsert(build: Any) -> Prepared:
+    statement = build(R).values(
+        {name: bindparam(name) for name in (*_KEY, "cases", "met", "breached")}
+    )
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=_KEY,
+            set_={
+                "cases": R.c.cases + statement.excluded.cases,
+                "met": R.c.met + statement.excluded.met,
+                "breached": R.c.breached + statement.excluded.breached,
+            },
+        )
+    )
+
+
+# Built once per dialect: every case opened and closed counts here.
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 def add(
     work: UnitOfWork,
     *,
@@ -48,26 +69,18 @@ def add(
 ) -> None:
     """Count one case into its row (created on first use)."""
     dialect = work.session.get_bind().dialect.name
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = build(R).values(
-        month=month,
-        slice_id=slice_id,
-        measure=measure,
-        bucket=bucket,
-        cases=1,
-        met=met,
-        breached=breached,
-    )
-    work.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=_KEY,
-            set_={
-                "cases": R.c.cases + 1,
-                "met": R.c.met + statement.excluded.met,
-                "breached": R.c.breached + statement.excluded.breached,
-            },
-        )
-    )
+    _UPSERT["postgresql" if dialect == "postgresql" else "sqlite"].execute(
+        work.session,
+        {
+            "month": month,
+            "slice_id": slice_id,
+            "measure": measure,
+            "bucket": bucket,
+            "cases": 1,
+            "met": met,
+            "breached": breached,
+        },
+    ).close()
 
 
 def rebuild(work: UnitOfWork) -> None:
