@@ -14,9 +14,6 @@ from typing import Any
 from engine.errors import InvalidInput
 from engine.store.mailbox import REFUSED_MATCH, Mailbox
 from mail import credentials, mailbox_health
-from mail.errors import MailServerError
-from mail.imap import connect
-from mail.imap_errors import IMAP_FAILURES, imap_problem, server_name
 from mail.mailboxes import (
     AUTH_METHODS,
     MailboxSpec,
@@ -28,6 +25,7 @@ from mail.mailboxes import (
     set_active,
 )
 from mail.message.thread_keys import DEFAULT_SUBJECT_PATTERNS
+from mail.probe import try_sign_in
 
 from .context import runtime
 from .output import done, emit
@@ -240,24 +238,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         mailbox = mailbox_by_name(work, args.name)
         work.session.expunge(mailbox)
-    try:
-        client = connect(mailbox, timeout=30)
-        try:
-            folder = client.select_folder(mailbox.folder, readonly=True)
-            idle = client.has_capability("IDLE")
-        finally:
-            client.logout()
-    except IMAP_FAILURES as exc:
-        raise MailServerError(server_name(mailbox), imap_problem(exc)) from exc
-    messages = int(folder.get(b"EXISTS", 0))
+    probe = try_sign_in(mailbox)
     done(
-        f"{server_name(mailbox)}: signed in, {mailbox.folder} holds {messages} message(s)"
-        + ("; the server offers IDLE" if idle else "; no IDLE, polled every interval"),
+        probe.line(),
         as_json=args.json,
-        mailbox=mailbox.name,
-        folder=mailbox.folder,
-        messages=messages,
-        idle=idle,
+        mailbox=probe.mailbox,
+        folder=probe.folder,
+        messages=probe.messages,
+        idle=probe.idle,
     )
     return 0
 

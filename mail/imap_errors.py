@@ -33,6 +33,8 @@ def imap_problem(exc: BaseException) -> str:
     if isinstance(exc, LoginError):
         text = exc.args[0] if exc.args else ""
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:  # imaplib's repr of the bytes
+            text = text[2:-1]
         return f"login refused ({text.strip() or 'wrong user or password'})"
     if isinstance(exc, ssl.SSLError):
         return f"TLS failed ({exc.reason or exc}); is it a TLS port, and is the certificate valid?"

@@ -236,8 +236,10 @@ def deliver(
         sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
     assert sender.author is not None
     body = post_body(parsed)
+    case_id: int | None
     if match.case is not None:
         number = match.case.number or ""  # a stored case always has its number
+        case_id = match.case.id  # loaded already (and held by the match): no second lookup
         row.matched_by = match.matched_by
         if sender.contact is not None:  # copied in on the thread: now a contact of the case
             cases.add_case_contact(work, match.case, sender.contact.id, actor_id=None)
@@ -250,7 +252,8 @@ def deliver(
             main_contact_id=sender.contact.id if sender.contact else None,
             actor_id=sender.author.id,
         )
-        number, row.matched_by = opened.number, "new"
+        # looked up by number below: add_post then holds the loaded case for its hooks
+        number, case_id, row.matched_by = opened.number, None, "new"
         row.attempted_match = "; ".join(match.attempts) or None
         if match.closed is not None:  # a follow-up: agents see the earlier case beside it
             cases.link_cases(
@@ -260,7 +263,7 @@ def deliver(
                 actor_id=sender.author.id,
                 reason=f"follow-up by mail to {match.closed.number}, which is closed",
             )
-    post = posts.add_post(work, number=number, author=sender.author, body=body)
+    post = posts.add_post(work, number=number, author=sender.author, body=body, case_id=case_id)
     for part in parsed.attachments:  # readable by whoever may read the post
         posts.attach(
             work, post, filename=part.filename, content_type=part.content_type, data=part.data

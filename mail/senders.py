@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
+from engine.errors import Conflict
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import Mailbox, MailDomainRule
 from engine.store.models import Contact, CustomerGroup, User
@@ -47,7 +48,6 @@ _CONTACTS_BY_EMAIL = (
 _DOMAIN_GROUP = select(MailDomainRule.customer_group_id).where(
     MailDomainRule.domain == bindparam("domain")
 )
-_USERNAME_TAKEN = select(User.id).where(User.username == bindparam("username"))
 
 
 def find_sender(work: UnitOfWork, address: str, *, for_post: bool = True) -> Sender:
@@ -90,13 +90,18 @@ def _user_for(work: UnitOfWork, contact: Contact) -> User:
         if user is not None:
             return user
     address = (contact.email or "").lower()
-    username = address if _USERNAME.match(address) else ""
-    taken = username and work.session.scalar(_USERNAME_TAKEN, {"username": username})
-    if not username or taken:
-        username = f"mail-{hashlib.sha256(address.encode()).hexdigest()[:12]}-{contact.id}"
-    user = directory.add_user(
-        work, username=username, display_name=contact.name, email=contact.email
-    )
+    fallback = f"mail-{hashlib.sha256(address.encode()).hexdigest()[:12]}-{contact.id}"
+    username = address if _USERNAME.match(address) else fallback
+    try:  # the address as user name, unless taken (add_user checks that before it writes)
+        user = directory.add_user(
+            work, username=username, display_name=contact.name, email=contact.email
+        )
+    except Conflict:
+        if username == fallback:
+            raise
+        user = directory.add_user(
+            work, username=fallback, display_name=contact.name, email=contact.email
+        )
     contact.user_id = user.id
     work.session.flush()
     return user

@@ -36,17 +36,29 @@ _ATTACHMENTS_OF = (
 
 
 def add_post(
-    work: UnitOfWork, *, number: str, author: User, body: str, internal: bool = False
+    work: UnitOfWork,
+    *,
+    number: str,
+    author: User,
+    body: str,
+    internal: bool = False,
+    case_id: int | None = None,
 ) -> StreamPost:
-    """Append a post to a case's stream (posts are never edited, only added)."""
+    """Append a post to a case's stream (posts are never edited, only added).
+
+    ``case_id``: the caller holds the case already (mail intake, which just opened or
+    matched it), so it is not looked up again by its number."""
     body = (body or "").strip()
     if not body:
         raise InvalidInput("cannot post", {"body": "is required"})
     if len(body) > MAX_BODY:
         raise InvalidInput("cannot post", {"body": f"must be at most {MAX_BODY} characters"})
-    case = case_by_number(work, number)
+    case = case_by_number(work, number) if case_id is None else None
+    if case is not None:  # held until the hooks are done: they read it from the session
+        case_id = case.id
+    assert case_id is not None
     post = StreamPost(
-        case_id=case.id, author_id=author.id, body=body, internal=internal, created_at=work.now
+        case_id=case_id, author_id=author.id, body=body, internal=internal, created_at=work.now
     )
     work.session.add(post)
     work.session.flush()
@@ -55,11 +67,11 @@ def add_post(
         actor_id=author.id,
         entity="post",
         entity_id=post.id,
-        case_id=case.id,
+        case_id=case_id,
         action="posted",
         after={"internal": internal, "length": len(body)},
     )
-    work.runtime.hooks.post_added(work, case.id, post.id, internal)
+    work.runtime.hooks.post_added(work, case_id, post.id, internal)
     return post
 
 

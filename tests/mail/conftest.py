@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.mail.dovecot import DOVECOT, Dovecot, start
+from tests.mail.oauth2_server import IntrospectionServer
+from tests.mail.oauth2_server import start as start_provider
 from tests.real_parts import missing
 
 
@@ -26,3 +28,22 @@ def dovecot() -> Iterator[Dovecot]:
     if not Path(DOVECOT).exists():
         missing("Dovecot", f"not installed at {DOVECOT}", "apt-get install dovecot-imapd")
     yield from start()
+
+
+@pytest.fixture(scope="session")
+def oauth2_provider() -> Iterator[IntrospectionServer]:
+    """The token introspection endpoint an OAuth2 provider offers, on loopback."""
+    yield from start_provider()
+
+
+@pytest.fixture(scope="session")
+def oauth2_dovecot(oauth2_provider: IntrospectionServer) -> Iterator[Dovecot]:
+    """A real IMAP server that signs users in with OAuth2 access tokens (XOAUTH2), checking
+    each token at ``oauth2_provider``; plain passwords still work for putting mail in."""
+    if not Path(DOVECOT).exists():
+        missing("Dovecot", f"not installed at {DOVECOT}", "apt-get install dovecot-imapd")
+    server = Dovecot(introspection_url=oauth2_provider.url)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,7 +3,10 @@
 It runs in the foreground of its own process group with a generated configuration: its own
 run, state and mail folders under a temporary directory, plaintext login on a spare
 loopback port, and a static password database -- any user name logs in with
-:data:`PASSWORD`, so every test takes its own mailbox by picking a fresh user name.
+:data:`PASSWORD`, so every test takes its own mailbox by picking a fresh user name.  Given an
+``introspection_url`` it also signs users in with OAuth2 access tokens (XOAUTH2,
+OAUTHBEARER), asking that endpoint about each token as Dovecot's ``oauth2`` database does
+in front of a real identity provider.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 mail_location = maildir:{base}/mail/%u
 mail_uid = dovecot
 mail_gid = dovecot
@@ -43,9 +46,10 @@ default_login_user = dovenull
 default_internal_user = dovecot
 passdb {{
   driver = static
+  mechanisms = plain login
   args = password={password}
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={base}/mail/%u
 }}
@@ -65,6 +69,27 @@ service imap-login {{
 """
 
 
+#: OAuth2 (XOAUTH2, OAUTHBEARER) sign-in: Dovecot asks the token introspection endpoint
+#: (RFC 7662, ``POST token=…``) whether a token is active and whose it is.
+OAUTH2_PASSDB = """\
+auth_failure_delay = 0
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/dovecot-oauth2.conf.ext
+}}
+"""
+OAUTH2_CONFIG = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+"""
+
+
 def spare_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -74,14 +99,28 @@ def spare_port() -> int:
 class Dovecot:
     """A running server: ``port``, :meth:`client` and :meth:`append` for tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, introspection_url: str | None = None) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="casework-dovecot-"))
         self.base.chmod(0o755)  # the dovecot user must reach its mail folder
         self.port = spare_port()
         (self.base / "mail").mkdir()
         shutil.chown(self.base / "mail", "dovecot", "dovecot")
         self.config = self.base / "dovecot.conf"
-        self.config.write_text(CONFIG.format(base=self.base, port=self.port, password=PASSWORD))
+        oauth2 = ""
+        if introspection_url is not None:
+            (self.base / "dovecot-oauth2.conf.ext").write_text(
+                OAUTH2_CONFIG.format(url=introspection_url)
+            )
+            oauth2 = OAUTH2_PASSDB.format(base=self.base)
+        self.config.write_text(
+            CONFIG.format(
+                base=self.base,
+                port=self.port,
+                password=PASSWORD,
+                oauth2_passdb=oauth2,
+                oauth2_mechanisms=" xoauth2 oauthbearer" if oauth2 else "",
+            )
+        )
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.config)],
             stdout=subprocess.DEVNULL,
