@@ -27,7 +27,7 @@ from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
-from engine.store.models import Case, Timer
+from engine.store.models import TIMER_HAS_FAILED, Case, Timer
 from engine.store.outbox import OutboxMessage
 from mail.imap import fetch_full
 from mail.intake import retry_in
@@ -69,7 +69,7 @@ def failed_jobs(
     require_job_admin(subject, "list")
     found: list[dict[str, Any]] = []
     if kind in (None, "timer"):
-        found += [_timer_row(work, t) for t in _failed(work, Timer, Timer.state == "failed")]
+        found += [_timer_row(work, t) for t in _failed(work, Timer, TIMER_HAS_FAILED)]
     if kind in (None, "outbox"):
         found += [
             _outbox_row(work, m)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.store.mailbox import InboundMessage
-from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
+from engine.store.models import TIMER_HAS_FAILED, TIMER_IS_WAITING, Case, HumanTask, Timer
 from engine.store.outbox import OutboxMessage
 
 
@@ -44,7 +44,7 @@ def workload(session: Session, now: datetime) -> Workload:
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending")
     )
-    failed_timers = select(func.count()).select_from(Timer).where(Timer.state == "failed")
+    failed_timers = select(func.count()).select_from(Timer).where(TIMER_HAS_FAILED)
     quarantined = (
         select(func.count())
         .select_from(InboundMessage)

@@ -259,6 +259,8 @@ class Timer(Base):
 #: parameter in its place works only while the planner sees its value: a plan PostgreSQL
 #: builds for any value (a prepared statement run often) could not use the index.
 TIMER_IS_WAITING = Timer.__table__.c.state == literal_column("'waiting'")
+#: "This timer was given up on", spelled as the condition of the index on failed timers.
+TIMER_HAS_FAILED = Timer.__table__.c.state == literal_column("'failed'")
 
 
 class CaseContact(Base):
