@@ -14,7 +14,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import access, admin, designer, incidents, logs, mail, messages, notices, services, web, work
+from . import (
+    access,
+    admin,
+    backups,
+    designer,
+    incidents,
+    jobs,
+    logs,
+    mail,
+    messages,
+    notices,
+    services,
+    web,
+    work,
+)
 from .errors import EXIT_CODES, debugging, report
 
 
@@ -41,8 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show tracebacks and the libraries' own logging (or set CASEWORK_DEBUG=1)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        help="text (default) or json: one JSON object per log line with timestamp, level, "
+        "message, request id and case (or $CASEWORK_LOG_FORMAT)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    modules = (admin, designer, work, messages, incidents, access, notices, services, web, mail)
+    modules = (
+        admin,
+        designer,
+        work,
+        messages,
+        incidents,
+        jobs,
+        access,
+        notices,
+        services,
+        web,
+        mail,
+        backups,
+    )
     for module in modules:
         module.register(commands)
     return parser
@@ -51,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.debug = debugging(args.debug)
-    logs.configure(args.debug)
     try:
+        logs.configure(args.debug, logs.log_format(args.log_format))
         return int(args.handler(args) or 0)
     except BrokenPipeError as exc:
         if _stdout_closed():  # ``run.py case list | head``: the reader has all it wanted

@@ -17,6 +17,7 @@ from engine.sla import TargetStatus
 from engine.sla import clocks as sla_clocks
 from engine.sla import versions as sla_versions
 from engine.store.models import Timer
+from engine.store.outbox import STATES as OUTBOX_STATES
 from mail.outbox import list_messages, retry
 from people.directory import user_by_name
 from rules import case_acts, load_subject
@@ -60,7 +61,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         dest="action", required=True
     )
     p = outbox.add_parser("list")
-    p.add_argument("--state", choices=["pending", "sent", "failed", "held"])
+    p.add_argument("--state", choices=list(OUTBOX_STATES))
     p.set_defaults(handler=cmd_outbox_list)
     p = outbox.add_parser("retry", help="send a failed message again")
     p.add_argument("message", type=outbox_key, help="row id or Message-ID")

@@ -363,7 +363,16 @@ def fetch_again(rt: Runtime, inbound_id: int) -> bytes:
     with rt.unit() as work:
         row = work.session.get(InboundMessage, inbound_id)
         mailbox = work.session.get(Mailbox, row.mailbox_id) if row else None
-    if row is None or mailbox is None or row.uid is None or row.folder is None:
+    if row is None or mailbox is None:
+        raise NotFound(f"message {inbound_id} did not come from an IMAP folder")
+    return fetch_full(mailbox, row)
+
+
+def fetch_full(mailbox: Mailbox, row: InboundMessage) -> bytes:
+    """The full message of ``row`` from its mailbox's server (no database work, so a caller
+    inside a unit of work may ask)."""
+    inbound_id = row.id
+    if row.uid is None or row.folder is None:
         raise NotFound(f"message {inbound_id} did not come from an IMAP folder")
     with server_errors(mailbox):
         client = connect(mailbox)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from engine import log_context
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import cases, posts
 from engine.runtime import Runtime, UnitOfWork
@@ -81,7 +82,11 @@ def take_in(
     rt: Runtime, mailbox_id: int, raw: bytes, *, domain: str, source: Source | None = None
 ) -> Outcome:
     """Take one message in exactly once; ``domain`` is the domain of our Message-IDs."""
-    source = source or Source()
+    with log_context.scope():  # the case the message joins names these lines, no others
+        return _take_in(rt, mailbox_id, raw, domain=domain, source=source or Source())
+
+
+def _take_in(rt: Runtime, mailbox_id: int, raw: bytes, *, domain: str, source: Source) -> Outcome:
     print_ = Fingerprint.of(raw)
     try:
         with rt.unit() as work:
@@ -301,19 +306,26 @@ def retry(rt: Runtime, inbound_id: int, *, domain: str, raw: bytes | None = None
     raised for the operator to read.
     """
     with rt.unit() as work:
-        row = work.session.get(InboundMessage, inbound_id)
-        if row is None:
-            raise NotFound(f"no inbound message {inbound_id}")
-        if row.state != "quarantined":
-            raise Conflict(f"message {inbound_id} is {row.state}, not quarantined")
-        if raw is not None:
-            row.raw, row.raw_complete, row.size = raw, True, len(raw)
-        if not row.raw_complete:
-            raise InvalidInput(
-                f"only the headers of message {inbound_id} were kept",
-                {"raw": "fetch the full message again (it stays on the mail server)"},
-            )
-        row.state, row.reason, row.kind, row.matched_by = "received", None, None, None
-        source = Source(row.folder, row.uidvalidity, row.uid, True, row.size)
-        _process(work, row, row.raw, source, domain)
-        return outcome_of(work, row)
+        return retry_in(work, inbound_id, domain=domain, raw=raw)
+
+
+def retry_in(
+    work: UnitOfWork, inbound_id: int, *, domain: str, raw: bytes | None = None
+) -> Outcome:
+    """:func:`retry` in the caller's unit of work."""
+    row = work.session.get(InboundMessage, inbound_id)
+    if row is None:
+        raise NotFound(f"no inbound message {inbound_id}")
+    if row.state != "quarantined":
+        raise Conflict(f"message {inbound_id} is {row.state}, not quarantined")
+    if raw is not None:
+        row.raw, row.raw_complete, row.size = raw, True, len(raw)
+    if not row.raw_complete:
+        raise InvalidInput(
+            f"only the headers of message {inbound_id} were kept",
+            {"raw": "fetch the full message again (it stays on the mail server)"},
+        )
+    row.state, row.reason, row.kind, row.matched_by = "received", None, None, None
+    source = Source(row.folder, row.uidvalidity, row.uid, True, row.size)
+    _process(work, row, row.raw, source, domain)
+    return outcome_of(work, row)

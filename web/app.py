@@ -39,6 +39,7 @@ from .api import (
 )
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
+from .request_ids import RequestIds
 from .security_headers import SecurityHeaders
 from .settings import WebSettings
 from .sso import pages as sso_pages
@@ -70,11 +71,12 @@ def _operation_id(route: APIRoute) -> str:
 
 
 class WebApp(FastAPI):
-    """FastAPI with the security headers outside everything, errors included."""
+    """FastAPI with the security headers and the request id outside everything, errors
+    included."""
 
     def build_middleware_stack(self) -> ASGIApp:
         timed = LatencyMiddleware(super().build_middleware_stack(), self.state.metrics)
-        return SecurityHeaders(timed)
+        return SecurityHeaders(RequestIds(timed))
 
 
 def _workload_reader(runtime: Runtime) -> Callable[[], Workload]:

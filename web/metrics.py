@@ -50,6 +50,14 @@ class WorkloadCollector(Collector):
             "Age of the oldest mail waiting to be sent",
             value=now.oldest_pending_mail_seconds,
         )
+        failed = GaugeMetricFamily(
+            "casework_failed_jobs",
+            "Background work given up on, waiting for an operator (run.py jobs failed)",
+            labels=["kind"],
+        )
+        for kind, count in sorted(now.failed_jobs.items()):
+            failed.add_metric([kind], count)
+        yield failed
 
 
 class AppMetrics:

@@ -29,7 +29,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
-from engine import audit
+from engine import audit, log_context
 from engine.definitions.connectors import (
     EXTENSION,
     Connector,
@@ -199,7 +199,7 @@ def _retry(runtime: Runtime, claimed: _Claimed, reason: str) -> None:
         work.session.execute(
             update(Timer)
             .where(Timer.id == claimed.job_id, Timer.state == "waiting")
-            .values(due_at=work.now + wait)
+            .values(due_at=work.now + wait, last_error=reason[:4000])
             .execution_options(synchronize_session=False)
         )
 
@@ -210,6 +210,12 @@ def _give_up(runtime: Runtime, job_id: int, reason: str) -> None:
     with runtime.unit() as work:
         case_id = work.session.scalar(select(Timer.case_id).where(Timer.id == job_id))
         _settle(work, job_id, "failed")
+        work.session.execute(  # kept on the row for ``run.py jobs failed`` and the admin page
+            update(Timer)
+            .where(Timer.id == job_id)
+            .values(last_error=reason[:4000])
+            .execution_options(synchronize_session=False)
+        )
         ref = workflows.case_ref(work, case_id) if case_id is not None else None
         if ref is not None:
             audit.record(
@@ -228,7 +234,8 @@ def run_jobs(runtime: Runtime, jobs: list[int]) -> list[str]:
     advanced = []
     for job_id in jobs:
         try:
-            number = run_job(runtime, job_id)
+            with log_context.scope():
+                number = run_job(runtime, job_id)
         except Exception:
             log.exception("connector job %s failed unexpectedly; it runs again later", job_id)
             continue

@@ -21,9 +21,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 
-from engine import audit
+from engine import audit, log_context
 from engine.clock import engine_time
 from engine.definitions.routing import TaskRouting
 from engine.errors import Conflict
@@ -58,19 +58,29 @@ _CASE_REF = Prepared(
 )
 _CASE_STATE = Prepared(select(Case.workflow_state).where(Case.id == bindparam("case_id")))
 _TIMERS = Timer.__table__
+#: a timer given up on (``failed``, ``discarded``) still stands for the event the workflow
+#: waits on: it is not written again while the workflow waits, and settles when it stops
 _WAITING_TIMERS = Prepared(
-    select(Timer.id, Timer.name, Timer.cycle, Timer.due_at).where(
-        Timer.case_id == bindparam("case_id"), Timer.source == "bpmn", Timer.state == "waiting"
+    select(Timer.id, Timer.name, Timer.cycle, Timer.due_at, Timer.state).where(
+        Timer.case_id == bindparam("case_id"),
+        Timer.source == "bpmn",
+        or_(Timer.state == "waiting", Timer.state == "failed", Timer.state == "discarded"),
     )
 )
 _SETTLE_TIMER = Prepared(
     update(_TIMERS)
-    .where(_TIMERS.c.id == bindparam("id"), _TIMERS.c.state == "waiting")
+    .where(
+        _TIMERS.c.id == bindparam("id"),
+        or_(_TIMERS.c.state == "waiting", _TIMERS.c.state == "failed"),
+    )
     .values(state=bindparam("state"), fired_at=bindparam("now"))
 )
 _CANCEL_TIMERS = Prepared(  # a closed case waits on nothing: SLA targets end with it
     update(_TIMERS)
-    .where(_TIMERS.c.case_id == bindparam("case_id"), _TIMERS.c.state == "waiting")
+    .where(
+        _TIMERS.c.case_id == bindparam("case_id"),
+        or_(_TIMERS.c.state == "waiting", _TIMERS.c.state == "failed"),
+    )
     .values(state="cancelled", fired_at=bindparam("now"))
 )
 _INSERT_TIMERS = prepared_insert(
@@ -163,6 +173,7 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> dict[str, str]:
 
 def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCase:
     """A new workflow for a case that has just been inserted."""
+    log_context.note_case(ref.number)
     workflow = BpmnWorkflow(
         version.spec,
         version.subprocess_specs,
@@ -175,6 +186,7 @@ def start(ref: CaseRef, version: LoadedVersion, data: dict[str, Any]) -> LiveCas
 
 def load(work: UnitOfWork, case: CaseRef) -> LiveCase:
     """The case's workflow: the cached live object when it is current, else deserialized."""
+    log_context.note_case(case.number)  # every log line of this work names the case
     version = work.runtime.version(work.session, case.version_id)
     workflow = work.runtime.take_workflow(case.id, case.row_version)
     if workflow is None:
@@ -291,11 +303,12 @@ def _sync_timers(
     and return those that fired.  ``has_rows=False``: the case is new and has no rows yet."""
     rows = _WAITING_TIMERS.rows(work.session, {"case_id": case_id}) if has_rows else []
     current = {(t.name, t.cycle) for t in timers}
-    known = {(name, cycle) for _, name, cycle, _ in rows}
+    known = {(name, cycle) for _, name, cycle, _, _ in rows}
     fired: list[FiredTimer] = []
-    for row_id, name, cycle, due_at in rows:
+    for row_id, name, cycle, due_at, was in rows:
         if (name, cycle) not in current:
-            state = "fired" if due_at <= work.now else "cancelled"
+            # a failed timer the case moved past (another path, a retry elsewhere) never fired
+            state = "fired" if due_at <= work.now and was == "waiting" else "cancelled"
             _SETTLE_TIMER.execute(work.session, {"id": row_id, "state": state, "now": work.now})
             if state == "fired":
                 fired.append((name, cycle, due_at))

@@ -13,13 +13,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.store.models import TIMER_IS_WAITING, Case, HumanTask, Timer
+from engine.store.mailbox import InboundMessage
+from engine.store.models import TIMER_HAS_FAILED, TIMER_IS_WAITING, Case, HumanTask, Timer
 from engine.store.outbox import OutboxMessage
 
 
 @dataclass(frozen=True)
 class Workload:
-    """Cases by status, open tasks, timers waiting and overdue, and the mail outbox."""
+    """Cases by status, open tasks, timers waiting and overdue, the mail outbox, and the
+    background work that failed for good (by kind: timer, outbox, intake)."""
 
     cases: dict[str, int]
     open_tasks: int
@@ -27,6 +29,7 @@ class Workload:
     timers_late: int
     outbox: dict[str, int]
     oldest_pending_mail_seconds: float
+    failed_jobs: dict[str, int]
 
 
 def workload(session: Session, now: datetime) -> Workload:
@@ -41,6 +44,17 @@ def workload(session: Session, now: datetime) -> Workload:
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending")
     )
+    failed_timers = select(func.count()).select_from(Timer).where(TIMER_HAS_FAILED)
+    quarantined = (
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.state == "quarantined")
+    )
+    failed_jobs = {
+        "timer": int(session.scalar(failed_timers) or 0),
+        "outbox": outbox.get("failed", 0),
+        "intake": int(session.scalar(quarantined) or 0),
+    }
     return Workload(
         cases=cases,
         open_tasks=int(open_tasks or 0),
@@ -48,4 +62,5 @@ def workload(session: Session, now: datetime) -> Workload:
         timers_late=int(session.scalar(waiting.where(Timer.due_at < now)) or 0),
         outbox=outbox,
         oldest_pending_mail_seconds=(now - oldest).total_seconds() if oldest else 0.0,
+        failed_jobs=failed_jobs,
     )

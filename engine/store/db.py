@@ -139,10 +139,50 @@ def schema_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+def known_revisions() -> set[str]:
+    """Every Alembic revision this code knows, old and new."""
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def check_known_schema(engine: Engine) -> None:
+    """Refuse a database this code must not touch: one at a schema revision it does not
+    know (made by a newer version of Casework, or another application's Alembic table), or
+    one that holds tables but no schema revision at all (another application's database).
+
+    An older revision of ours is fine: :func:`upgrade` brings it forward.  The refusal is
+    :class:`~engine.errors.StoreUnavailable` (exit code 7) with one line saying what was
+    found.
+    """
+    from sqlalchemy import inspect
+
+    at = schema_revisions(engine)
+    unknown = sorted(at - known_revisions())
+    shown = engine.url.render_as_string(hide_password=True)
+    if unknown:
+        raise StoreUnavailable(
+            f"the database {shown} is at schema revision {', '.join(unknown)}, which this "
+            "version of Casework does not know (written by a newer version, or not a "
+            "Casework database); nothing was changed"
+        )
+    if not at:
+        with engine.connect() as connection:
+            tables = inspect(connection).get_table_names()
+        if tables:
+            raise StoreUnavailable(
+                f"the database {shown} holds tables ({', '.join(sorted(tables)[:3])}, ...) "
+                "but no Casework schema revision: another application's database? "
+                "nothing was changed"
+            )
+
+
 def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
+    """Create or upgrade the schema to the newest Alembic revision, after
+    :func:`check_known_schema`."""
     from alembic import command  # imported here: only ``init`` and first starts need it
 
+    check_known_schema(engine)
     config = _alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

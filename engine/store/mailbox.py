@@ -28,7 +28,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .models import Base
 
 #: What became of an inbound message.
-STATES = ("received", "processed", "ignored", "quarantined", "triage")
+#: ``discarded``: a quarantined message an operator gave up on (``run.py jobs discard``).
+STATES = ("received", "processed", "ignored", "quarantined", "triage", "discarded")
 
 #: What a mailbox does with mail that names a case its sender takes no part in.
 REFUSED_MATCH = ("new_case", "triage")

@@ -211,6 +211,7 @@ class Case(Base):
 
 
 WAITING_SQL = "state = 'waiting'"  # the condition of the index on waiting timers
+FAILED_SQL = "state = 'failed'"  # the condition of the index on failed timers (few rows)
 
 
 class Timer(Base):
@@ -231,23 +232,35 @@ class Timer(Base):
             sqlite_where=text(WAITING_SQL),
             postgresql_where=text(WAITING_SQL),
         ),
+        # what ``jobs failed`` and ``/metrics`` read: only the rows given up on
+        Index(
+            "ix_timers_failed",
+            "id",
+            sqlite_where=text(FAILED_SQL),
+            postgresql_where=text(FAILED_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(10))  # bpmn | sla
+    source: Mapped[str] = mapped_column(String(10))  # bpmn | sla | connector
     name: Mapped[str] = mapped_column(String(250))
     threshold: Mapped[float] = mapped_column(default=1.0)
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|fired|cancelled
+    #: waiting | fired | cancelled | met (SLA) | failed (given up) | discarded (by an operator)
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     fired_at: Mapped[datetime | None]
+    #: Why the last attempt failed (one line), kept when the timer is given up on.
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 #: "This timer is waiting", spelled exactly as the partial index's condition.  A bound
 #: parameter in its place works only while the planner sees its value: a plan PostgreSQL
 #: builds for any value (a prepared statement run often) could not use the index.
 TIMER_IS_WAITING = Timer.__table__.c.state == literal_column("'waiting'")
+#: "This timer was given up on", spelled as the condition of the index on failed timers.
+TIMER_HAS_FAILED = Timer.__table__.c.state == literal_column("'failed'")
 
 
 class CaseContact(Base):

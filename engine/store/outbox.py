@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .models import Base
 
 #: The states of an outbox row.  ``held`` is set by an operator and never sent automatically.
-STATES = ("pending", "sent", "failed", "held")
+#: ``discarded``: a failed message an operator gave up on (``run.py jobs discard``).
+STATES = ("pending", "sent", "failed", "held", "discarded")
 
 
 class OutboxMessage(Base):

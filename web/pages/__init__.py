@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import account, admin, admin_mailboxes, agents, portal, sla_report, triage
+    from . import account, admin, admin_mailboxes, agents, jobs, portal, sla_report, triage
 
-    for module in (agents, portal, admin, admin_mailboxes, triage, sla_report, account):
+    for module in (agents, portal, jobs, admin, admin_mailboxes, triage, sla_report, account):
         app.include_router(module.router)

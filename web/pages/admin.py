@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from casework import jobs
 from engine.errors import NotFound
 from engine.store.models import CaseType, CaseTypeVersion
 from mail import credentials, mailbox_health
@@ -40,6 +41,7 @@ def overview(request: Request) -> Response:
                 {"kind": kind, "versions": versions.get(kind.id, [])}
                 for kind in me.work.session.scalars(select(CaseType).order_by(CaseType.key))
             ],
+            "failed_jobs": len(jobs.failed_jobs(me.work, me.subject)),
             "groups": directory.list_groups(me.work),
             "users": directory.list_users(me.work),
             "mailboxes": [

@@ -187,3 +187,30 @@ def test_deploy_refuses_an_unknown_connector_and_an_input_it_does_not_take():
     assert "connector 'test.typed' takes no input 'sum'; its inputs: amount, note" in found[0]
     with pytest.raises(DefinitionError):
         compile_definition(_service("test.nothing"), CONFIG, source="t.bpmn")
+
+
+def test_a_connector_job_given_up_on_is_a_failed_job_an_operator_retries(
+    rt: Runtime, clock, tmp_path: Path
+):
+    from casework import jobs
+
+    flaky = Flaky(failures=2)
+    register("test.down", Connector(inputs=Amount, call=flaky, retries=1))
+    _deploy(rt, tmp_path, _service("test.down"))
+    case_id = _open(rt, "T", {"amount": 4})
+    timers.sweep(rt)
+    assert _job(rt) == ("failed", 1)
+    with rt.unit() as work:
+        [failed] = jobs.failed_jobs(work, None, kind="timer")
+    assert failed["what"] == "connector task call" and failed["case"] == f"T-{case_id:06d}"
+    assert failed["error"] == "test.down: ConnectionError: upstream down (after 1 attempts)"
+    with rt.unit() as work:
+        job = jobs.parse_job_id(failed["id"])
+        jobs.retry(work, None, job, actor_id=None, domain="casework.example")
+    timers.sweep(rt)  # still down: given up again after its one attempt, and listed again
+    assert _job(rt) == ("failed", 1) and len(flaky.calls) == 2
+    with rt.unit() as work:
+        jobs.retry(work, None, job, actor_id=None, domain="casework.example")
+    timers.sweep(rt)
+    names, data, _ = _state(rt, case_id)
+    assert names == ["Next"] and data["doubled"] == 8
