@@ -17,7 +17,7 @@ from rules import incident_acts, load_subject
 from .context import add_as, row_id, runtime
 from .output import emit
 
-COLUMNS = ["id", "case", "element_id", "reason", "action", "attempts", "created_at"]
+COLUMNS = ["id", "case", "case_type", "element_id", "reason", "action", "attempts", "created_at"]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,5 +62,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
     if args.json:
         emit(row, as_json=True)
     else:
-        print(f"incident {row['id']} resolved: {row['case']} runs on")
+        if row.get("opened"):
+            print(f"incident {row['id']} resolved: {row['opened']} opened")
+        else:
+            print(f"incident {row['id']} resolved: {row['case'] or row['case_type']} runs on")
     return 0

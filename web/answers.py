@@ -263,10 +263,12 @@ class CaseContact(Answer):
 
 class IncidentAnswer(Answer):
     """A process step that failed on a case: where (element, expression or script line),
-    why, what a retry replays, and how often it was tried."""
+    why, what a retry replays, and how often it was tried.  An incident of a case type
+    (a timer start event that could not open its case) has no ``case``."""
 
     id: int
     case: str | None
+    case_type: str | None
     state: str
     element_id: str | None
     element_name: str | None
@@ -277,6 +279,7 @@ class IncidentAnswer(Answer):
     attempts: int
     created_at: datetime
     resolved_at: datetime | None
+    opened: str | None = None  # the case a retried start event opened
 
 
 class CasePage(Answer):

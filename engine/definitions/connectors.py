@@ -7,9 +7,14 @@ as a dataclass, so deploy can check the task's input parameters against the fiel
 case can check the values before the call; what it returns becomes process variables.
 ``engine.run.connectors`` runs it outside the user's transaction, retrying with back-off.
 
-At deploy a service task naming an unregistered connector, an input parameter the
-connector does not take, or an input expression the sandbox refuses is an error with its
-line, like every other problem.
+At deploy an input parameter the connector does not take, or an input expression the
+sandbox refuses, is an error with its line, like every other problem.  A connector that
+is not registered is a warning, as in Camunda, where a process naming an external-task
+topic deploys whether or not a worker serves it: a case that reaches the task stops there
+with an incident, retried once the connector is installed.  Java implementations (a
+``camunda:class``, an expression, a delegate expression, a Camunda connector) are read the
+same way -- a connector no installation can register: the file deploys with a warning and
+a case that reaches the task gets an incident that says to declare it a manual step.
 """
 
 from __future__ import annotations
@@ -95,23 +100,55 @@ def input_parameters(node: etree._Element) -> dict[str, str]:
     return found
 
 
+def java_implementation(node: etree._Element) -> str | None:
+    """A Camunda 7 Java implementation of a service task, in the modeler's words (``the
+    Java class org.acme.Notify``); None for an external task or none at all."""
+    for attribute, what in (
+        ("class", "the Java class"),
+        ("delegateExpression", "the delegate expression"),
+        ("expression", "the expression"),
+    ):
+        value = node.get(f"{{{CAMUNDA_NS}}}{attribute}")
+        if value:
+            return f"{what} {value}"
+    if node.find(f".//{{{CAMUNDA_NS}}}connector") is not None:
+        return "a Camunda connector"
+    return None
+
+
+#: What the run-time says of a task whose implementation is Java (see the module's text).
+CANNOT_RUN = "which Casework cannot run"
+
+
 def check_connector(node: etree._Element, report: Report, fix: str) -> bool:
-    """Report what is wrong with a connector task; True when it names a connector.
+    """Report what is wrong with a connector task; True when it names a connector (an
+    external topic, or a Java implementation read as a connector nobody can register).
 
     ``fix`` is the other way out for a connector nobody installed: a manual step."""
     name = topic(node)
+    label = f"'{node.get('name') or node.get('id')}'"
     if name is None:
-        return False
+        java = java_implementation(node)
+        if java is None:
+            return False
+        report(
+            f"service task {label} calls {java}, {CANNOT_RUN}: a case that reaches it stops "
+            f"there with an incident; {fix}",
+            node=node,
+            severity="warning",
+        )
+        return True
     known = registered()
     connector = known.get(name)
-    label = f"'{node.get('name') or node.get('id')}'"
     if connector is None:
         installed = ", ".join(sorted(known)) or "none installed"
         report(
             f"service task {label} names connector '{name}', which is not registered "
-            f"(entry-point group {GROUP}; registered: {installed}); fix the topic, install "
-            f"the package that provides it, or {fix}",
+            f"(entry-point group {GROUP}; registered: {installed}): a case that reaches it "
+            f"stops there with an incident until it is; fix the topic, install the package "
+            f"that provides it, or {fix}",
             node=node,
+            severity="warning",
         )
         return True
     fields = {f.name for f in dataclasses.fields(connector.inputs)}
@@ -137,10 +174,12 @@ class ConnectorTaskParser(ServiceTaskParser):
         name = topic(node)
         if name is not None:
             extensions[EXTENSION] = {"name": name, "inputs": input_parameters(node)}
+        elif (java := java_implementation(node)) is not None:
+            extensions[EXTENSION] = {"name": java, "inputs": {}, "java": True}
         return extensions
 
     def create_task(self) -> Any:
-        if topic(self.node) is None:
+        if topic(self.node) is None and java_implementation(self.node) is None:
             return super().create_task()
         return ManualTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.run.schedules import ScheduleError, next_due
+from engine.run.schedules import ScheduleError, next_due, sub_minute
 from engine.sandbox import camunda
 from engine.sandbox.guards import BUILTINS
 from engine.sandbox.policy import check_expression, check_script
@@ -225,6 +225,16 @@ def _check_start_timer(
     except ScheduleError as exc:
         out.add(f"timer start {exc}", node=node, element_id=element_id)
         return False
+    seconds = sub_minute(text) if kind == "timeCycle" else None
+    if seconds is not None:
+        out.add(
+            f"timer start cron seconds field {seconds!r} asks for several cases a minute; "
+            "Casework's clock ticks in minutes, so it opens at most one case in each matching "
+            "minute; fix: write 0 for the seconds",
+            node=node,
+            element_id=element_id,
+            severity="warning",
+        )
     return True
 
 

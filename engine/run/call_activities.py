@@ -5,7 +5,9 @@ same transaction opens the child case (raised by the parent's raiser, with the v
 the call passes in), links the two cases both ways, so each lists the other among its
 related cases, and records the call.  When the child's process completes and the child
 closes, the same transaction completes the parent's waiting task with the child's
-variables (those the call maps out) and runs the parent on.
+variables (those the call maps out) and runs the parent on.  A child closed by hand
+(``case close``, the API's close) resumes the parent in exactly the same way: the parent
+never waits for a child that can no longer finish.
 """
 
 from __future__ import annotations
@@ -89,9 +91,12 @@ def _open_child(work: UnitOfWork, case: workflows.CaseRef, task: Any, call: dict
 
 def _mapped(variables: dict[str, Any], mappings: dict[str, str]) -> dict[str, Any]:
     """The variables a call passes: by its mappings (source -> target), else all but a
-    case's own (subject, priority, number, raiser)."""
+    case's own (subject, priority, number, raiser).  A mapped source the case never set
+    passes null (``None``), as in Camunda: a child closed by hand before it set its
+    results still answers every mapped variable, so the parent's gateway can test
+    ``${serial == null}`` instead of failing on a missing name."""
     if mappings:
-        return {target: variables[src] for src, target in mappings.items() if src in variables}
+        return {target: variables.get(src) for src, target in mappings.items()}
     return {k: v for k, v in variables.items() if k not in OWN and not k.startswith("_")}
 
 

@@ -11,7 +11,9 @@ so a slow or failing connector never holds a transaction or a lock:
 3. on success set its results as process variables and run the case on, in one
    transaction (as if someone had completed the task); on failure push the row back by the
    connector's back-off (doubling each time) or, when retries are used up or the failure is
-   permanent, mark it failed and note why in the case's history.
+   permanent, mark it failed, note why in the case's history and open an incident on the
+   case for its managers (a connector not installed, a Java implementation Casework
+   cannot run); retrying the incident puts the job back for the next sweep.
 
 Meanwhile the case is consistent: its service task simply waits, as a task waits in an
 inbox, and every other action on the case goes on.
@@ -31,14 +33,15 @@ from sqlalchemy import select, update
 
 from engine import audit, log_context
 from engine.definitions.connectors import (
+    CANNOT_RUN,
     EXTENSION,
     Connector,
     PermanentFailure,
     check_inputs,
     registered,
 )
-from engine.errors import CaseworkError, Conflict
-from engine.run import workflows
+from engine.errors import CaseworkError, Conflict, ProcessError
+from engine.run import incidents, workflows
 from engine.run.cases import check_process_data
 from engine.run.connector_jobs import SOURCE
 from engine.runtime import Runtime, UnitOfWork
@@ -128,7 +131,16 @@ def _claim(work: UnitOfWork, job_id: int) -> _Claimed | None:
     if task is None:
         _settle(work, job_id, "cancelled")
         return None
-    extension = task.task_spec.extensions[EXTENSION]
+    extension = (task.task_spec.extensions or {}).get(EXTENSION)
+    if extension is None:  # migrated onto a version where a person does it
+        _settle(work, job_id, "cancelled")
+        return None
+    if extension.get("java"):
+        raise _Failed(
+            f"service task calls {extension['name']}, {CANNOT_RUN}; declare it a manual step "
+            "([manual_steps] in the TOML), deploy, migrate the case, then retry",
+            permanent=True,
+        )
     connector = registered().get(extension["name"])
     if connector is None:
         raise _Failed(f"connector '{extension['name']}' is not installed", permanent=True)
@@ -205,10 +217,12 @@ def _retry(runtime: Runtime, claimed: _Claimed, reason: str) -> None:
 
 
 def _give_up(runtime: Runtime, job_id: int, reason: str) -> None:
-    """Mark the job failed and say why in the case's history; the task keeps waiting."""
-    log.error("connector job %s failed for good: %s", job_id, reason)
+    """Mark the job failed, say why in the case's history and open an incident on the case
+    (retrying it re-arms the job); the task keeps waiting."""
     with runtime.unit() as work:
-        case_id = work.session.scalar(select(Timer.case_id).where(Timer.id == job_id))
+        case_id, name = work.session.execute(
+            select(Timer.case_id, Timer.name).where(Timer.id == job_id)
+        ).one()
         _settle(work, job_id, "failed")
         work.session.execute(  # kept on the row for ``run.py jobs failed`` and the admin page
             update(Timer)
@@ -217,16 +231,35 @@ def _give_up(runtime: Runtime, job_id: int, reason: str) -> None:
             .execution_options(synchronize_session=False)
         )
         ref = workflows.case_ref(work, case_id) if case_id is not None else None
-        if ref is not None:
-            audit.record(
-                work,
-                actor_id=None,
-                entity="case",
-                entity_id=ref.number,
-                case_id=ref.id,
-                action="connector_failed",
-                after={"reason": reason},
-            )
+        if ref is None:
+            log.error("connector job %s failed for good: %s", job_id, reason)
+            return
+        audit.record(
+            work,
+            actor_id=None,
+            entity="case",
+            entity_id=ref.number,
+            case_id=ref.id,
+            action="connector_failed",
+            after={"reason": reason},
+        )
+        element_id = name.split(":", 1)[0]
+        failed = ProcessError(reason, case=ref.number, element_id=element_id)
+        failed.attempt = {"kind": "connector", "job": job_id}
+        incidents.record(work, failed)
+        log.error("%s: connector step %s failed for good: %s; incident %s",
+                  ref.number, element_id, reason, failed.incident)  # fmt: skip
+
+
+def rearm(work: UnitOfWork, job_id: int) -> None:
+    """Put a failed job back, due now, with its attempts counted afresh (an incident's
+    retry: the connector was installed, or the case migrated to a manual step)."""
+    work.session.execute(
+        update(Timer)
+        .where(Timer.id == job_id, Timer.state == "failed")
+        .values(state="waiting", due_at=work.now, attempts=0, fired_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def run_jobs(runtime: Runtime, jobs: list[int]) -> list[str]:

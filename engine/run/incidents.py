@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from engine import audit
 from engine.errors import Conflict, NotFound, ProcessError
 from engine.store.events import Incident
-from engine.store.models import Case, User
+from engine.store.models import Case, CaseType, User
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime, UnitOfWork
@@ -47,7 +47,7 @@ def attempt(kind: str, **action: Any) -> Iterator[None]:
 
 def record_failure(runtime: Runtime, exc: ProcessError) -> None:
     """Store the incident of a failed step whose unit rolled back, in a unit of its own."""
-    if exc.case:
+    if exc.case or (exc.attempt or {}).get("incident"):
         with runtime.unit() as work:
             record(work, exc)
 
@@ -56,13 +56,11 @@ def record(work: UnitOfWork, exc: ProcessError) -> None:
     """Store the incident of a failed step on an existing case (opening a case that fails
     leaves no case to hold one) in this unit; sets ``exc.incident`` to its id.  For a
     caller that goes on after the failure (a mail reply is posted all the same)."""
-    if not exc.case:
-        return
     action = dict(exc.attempt or RUN)
-    case_id = work.session.scalar(select(Case.id).where(Case.number == exc.case))
-    if case_id is None:
-        return
     known_id = action.pop("incident", None)
+    case_id = work.session.scalar(select(Case.id).where(Case.number == exc.case))
+    if case_id is None and not known_id:
+        return
     known = (
         work.session.get(Incident, known_id)
         if known_id
@@ -75,6 +73,8 @@ def record(work: UnitOfWork, exc: ProcessError) -> None:
         ).first()
     )
     if known is not None:
+        if known.state != "open":
+            return
         known.attempts += 1
         known.reason, known.code, known.line = exc.reason, exc.code, exc.line
         known.action = action
@@ -98,10 +98,49 @@ def record(work: UnitOfWork, exc: ProcessError) -> None:
     exc.incident = row.id
 
 
+def record_for_type(
+    work: UnitOfWork,
+    case_type_id: int,
+    *,
+    element_id: str,
+    element_name: str | None,
+    reason: str,
+    action: dict[str, Any],
+    code: str | None = None,
+    line: int | None = None,
+) -> tuple[Incident, bool]:
+    """The open incident of a case type's start event (no case could hold it), created
+    unless one is open for the same event and action; answers it and whether it is new."""
+    for known in work.session.scalars(
+        select(Incident).where(
+            Incident.case_type_id == case_type_id,
+            Incident.state == "open",
+            Incident.element_id == element_id,
+        )
+    ):
+        if known.action == action:
+            return known, False
+    row = Incident(
+        case_type_id=case_type_id,
+        state="open",
+        element_id=element_id,
+        element_name=element_name,
+        code=code,
+        line=line,
+        reason=reason,
+        action=action,
+        created_at=work.now,
+        attempts=1,
+    )
+    work.session.add(row)
+    work.session.flush()
+    return row, True
+
+
 def open_incidents(
     work: UnitOfWork, *, case_id: int | None = None, limit: int = 500
 ) -> list[Incident]:
-    """Open incidents, oldest first (of one case, or of all)."""
+    """Open incidents, oldest first (of one case, or of all: cases' and case types')."""
     query = select(Incident).where(Incident.state == "open")
     if case_id is not None:
         query = query.where(Incident.case_id == case_id)
@@ -116,11 +155,17 @@ def get(work: UnitOfWork, incident_id: int) -> Incident:
 
 
 def describe(work: UnitOfWork, row: Incident) -> dict[str, Any]:
-    """An incident as the CLI and the API show it."""
-    number = work.session.scalar(select(Case.number).where(Case.id == row.case_id))
+    """An incident as the CLI and the API show it (``case`` empty for a case type's)."""
+    number = None
+    type_id = row.case_type_id
+    if row.case_id is not None:
+        number, type_id = work.session.execute(
+            select(Case.number, Case.case_type_id).where(Case.id == row.case_id)
+        ).one()
     return {
         "id": row.id,
         "case": number,
+        "case_type": work.session.scalar(select(CaseType.key).where(CaseType.id == type_id)),
         "state": row.state,
         "element_id": row.element_id,
         "element_name": row.element_name,
@@ -145,6 +190,13 @@ def retry(work: UnitOfWork, row: Incident, *, actor: User | None) -> str:
         raise Conflict(f"incident {row.id} is already resolved")
     action = dict(row.action)
     kind = action.get("kind", "run")
+    if row.case_id is None:  # a case type's start event: open the case now
+        from engine.run import start_events
+
+        with attempt(kind, incident=row.id, **{k: v for k, v in action.items() if k != "kind"}):
+            number = start_events.retry(work, row)
+        _resolve(work, row, actor)
+        return number
     case = work.session.get(Case, row.case_id)
     assert case is not None
     with attempt(kind, incident=row.id, **{k: v for k, v in action.items() if k != "kind"}):
@@ -157,6 +209,10 @@ def retry(work: UnitOfWork, row: Incident, *, actor: User | None) -> str:
             open_now = task_queries.get_task(work, action["task_id"]).state == "open"
             if open_now:
                 tasks.complete(work, task_id=action["task_id"], user=user, data=action.get("data"))
+        elif kind == "connector":  # the worker runs it again on its next sweep
+            from engine.run import connectors
+
+            connectors.rearm(work, int(action["job"]))
         elif kind == "message":
             messages.deliver(
                 work,
@@ -172,15 +228,7 @@ def retry(work: UnitOfWork, row: Incident, *, actor: User | None) -> str:
             live = workflows.load(work, ref)
             workflows.run(work, live, refresh_timers=True)
             workflows.save(work, live, actor_id=actor.id if actor else None)
-    resolved = work.session.execute(
-        update(Incident)
-        .where(Incident.id == row.id, Incident.state == "open")
-        .values(state="resolved", resolved_at=work.now, resolved_by_id=actor.id if actor else None)
-        .execution_options(synchronize_session=False)
-    )
-    if resolved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"incident {row.id} was resolved by someone else at the same moment")
-    work.session.refresh(row)
+    _resolve(work, row, actor)
     audit.record(
         work,
         actor_id=actor.id if actor else None,
@@ -191,3 +239,15 @@ def retry(work: UnitOfWork, row: Incident, *, actor: User | None) -> str:
         after={"incident": row.id, "by": "retry"},
     )
     return case.number or ""
+
+
+def _resolve(work: UnitOfWork, row: Incident, actor: User | None) -> None:
+    resolved = work.session.execute(
+        update(Incident)
+        .where(Incident.id == row.id, Incident.state == "open")
+        .values(state="resolved", resolved_at=work.now, resolved_by_id=actor.id if actor else None)
+        .execution_options(synchronize_session=False)
+    )
+    if resolved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"incident {row.id} was resolved by someone else at the same moment")
+    work.session.refresh(row)

@@ -6,8 +6,9 @@ events are read from its deployed spec; the sweeper (``start_events.py``) stores
 time as a row, so "exactly once per due time" is a unique key, not a computation.
 
 Cron expressions (Camunda writes them in ``timeCycle``) are read in UTC: five fields
-``minute hour day-of-month month day-of-week``, or six with leading seconds (which must
-be 0, as Casework's clock ticks in minutes); names (``MON``, ``JAN``), ``*``, ``?``,
+``minute hour day-of-month month day-of-week``, or six with leading seconds (Casework's
+clock ticks in minutes, so a seconds field such as Camunda's ``0/5`` fires once in each
+matching minute: ``sub_minute`` says so, and deploy warns); names (``MON``, ``JAN``), ``*``, ``?``,
 lists, ranges and steps.  When both day fields are restricted a day matching either
 counts, as in Unix cron.
 """
@@ -80,8 +81,7 @@ class Cron:
     def parse(cls, text: str) -> Cron:
         fields = text.split()
         if len(fields) == 6:
-            if fields[0] not in ("0", "*", "?"):
-                raise ScheduleError("cron seconds must be 0: Casework's timers tick in minutes")
+            _field(fields[0], 0, 59)  # read, so a wrong one is refused; then minutes only
             fields = fields[1:]
         if len(fields) != 5:
             raise ScheduleError("a cron expression has five fields (six with seconds)")
@@ -119,6 +119,15 @@ class Cron:
                             return candidate
             day += timedelta(days=1)
         return None
+
+
+def sub_minute(text: str) -> str | None:
+    """The seconds field of a six-field cron expression that asks for more than one firing
+    a minute (``0/5``, ``*``); None otherwise."""
+    fields = literal(text).split()
+    if len(fields) == 6 and is_cron(literal(text)) and fields[0] not in ("0", "00", "?"):
+        return fields[0]
+    return None
 
 
 def literal(text: str) -> str:

@@ -8,6 +8,12 @@ conditional UPDATE from ``waiting`` to ``fired`` on SQLite -- which opens the ca
 schedules the next due time in the same transaction.  The unique (type, element, due
 time) makes "one case per due time" a property of the table, however many workers run.
 A worker that was down opens one case for the due times it missed, not one per tick.
+
+A due time whose case cannot open (the new case's first steps fail, its start form wants
+a value no timer gives) is not tried again on every tick: the row is marked ``failed``
+and an incident of the case type (there is no case to hold it) tells the type's managers
+what failed; ``run.py incidents retry`` opens the case once the process is fixed.  A start
+event whose value names no time gets such an incident too, and no due time, until retried.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from engine.errors import CaseworkError, InvalidInput
-from engine.run import cases
+from engine.errors import CaseworkError, InvalidInput, ProcessError
+from engine.run import cases, incidents
 from engine.run.schedules import ScheduleError, TimerStart, next_due, timer_starts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.db import changed_rows
-from engine.store.events import StartTimer
+from engine.store.events import Incident, StartTimer
 from engine.store.models import CaseType, CaseTypeVersion
 
 log = logging.getLogger(__name__)
@@ -69,10 +75,39 @@ def schedule(work: UnitOfWork) -> int:
                     StartTimer.element_id == start.element_id,
                 )
             )
-            due = _next(start, key, max(last or deployed_at, deployed_at), deployed_at)
+            after = max(last or deployed_at, deployed_at)
+            due = _scheduled(work, type_id, start, key, after, deployed_at)
             if due is not None:
                 added += _insert(work, type_id, version_id, start.element_id, due)
     return added
+
+
+def _scheduled(
+    work: UnitOfWork, type_id: int, start: TimerStart, key: str, after: Any, since: Any
+) -> Any:
+    """The next due time, or None; a value that names no time becomes an incident of the
+    case type (once: later sweeps find it open and stay quiet)."""
+    try:
+        return next_due(start.kind, start.expression, after, since=since)
+    except ScheduleError as exc:
+        row, new = incidents.record_for_type(
+            work,
+            type_id,
+            element_id=start.element_id,
+            element_name=start.name,
+            reason=str(exc),
+            code=start.expression,
+            action={"kind": "schedule"},
+        )
+        if new:
+            log.error(
+                "%s: timer start event %s names no due time: %s; incident %s",
+                key,
+                start.element_id,
+                exc,
+                row.id,
+            )
+        return None
 
 
 def _next(start: TimerStart, key: str, after: Any, since: Any) -> Any:
@@ -139,9 +174,17 @@ def _claim(work: UnitOfWork, row_id: int) -> StartTimer | None:
     return row
 
 
-def fire(work: UnitOfWork, row_id: int) -> str | None:
+class StartFailed(CaseworkError):
+    """A due start timer whose case could not open; what failed, for the incident."""
+
+    def __init__(self, reason: str, *, code: str | None = None, line: int | None = None):
+        super().__init__(reason)
+        self.reason, self.code, self.line = reason, code, line
+
+
+def fire(work: UnitOfWork, row_id: int, *, schedule_next: bool = True) -> str | None:
     """Open the case of one due start timer and schedule the next; ``None`` when another
-    worker took it."""
+    worker took it.  Raises :class:`StartFailed` when the case cannot open."""
     row = _claim(work, row_id)
     if row is None:
         return None
@@ -150,9 +193,15 @@ def fire(work: UnitOfWork, row_id: int) -> str | None:
     version = work.runtime.version(work.session, row.version_id)
     start = next((s for s in timer_starts(version.spec) if s.element_id == row.element_id), None)
     subject = f"{start.name if start else row.element_id} {row.due_at:%Y-%m-%d %H:%M} UTC"
-    opened = cases.open_case(work, case_type=kind.key, subject=subject, raiser=None)
+    try:
+        opened = cases.open_case(work, case_type=kind.key, subject=subject, raiser=None)
+    except ProcessError as exc:
+        where = f"step '{exc.element_name or exc.element_id}' failed: " if exc.element_id else ""
+        raise StartFailed(f"{where}{exc.reason}", code=exc.code, line=exc.line) from exc
+    except CaseworkError as exc:
+        raise StartFailed(str(exc)) from exc
     row.case_id = opened.id
-    if start is not None:
+    if start is not None and schedule_next:
         deployed = work.session.scalar(
             select(CaseTypeVersion.deployed_at).where(CaseTypeVersion.id == row.version_id)
         )
@@ -173,9 +222,84 @@ def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
         try:
             with runtime.unit() as work:
                 number = fire(work, row_id)
-        except CaseworkError:
-            log.exception("start timer %s could not open its case", row_id)
+        except StartFailed as exc:
+            _failed(runtime, row_id, exc)
             continue
         if number:
             opened.append(number)
     return opened
+
+
+def _failed(runtime: Runtime, row_id: int, exc: StartFailed) -> None:
+    """Settle the due time as failed (no retry on every tick) and tell the type's managers
+    with an incident; one line in the worker's log."""
+    with runtime.unit() as work:
+        row = work.session.get(StartTimer, row_id)
+        if row is None or row.state != "waiting":
+            return  # another worker settled it meanwhile
+        row.state = "failed"
+        key = work.session.scalar(select(CaseType.key).where(CaseType.id == row.case_type_id))
+        version = work.runtime.version(work.session, row.version_id)
+        start = next(
+            (s for s in timer_starts(version.spec) if s.element_id == row.element_id), None
+        )
+        incident, _ = incidents.record_for_type(
+            work,
+            row.case_type_id,
+            element_id=row.element_id,
+            element_name=start.name if start else None,
+            reason=exc.reason,
+            code=exc.code,
+            line=exc.line,
+            action={"kind": "start_timer", "row": row_id},
+        )
+        log.error(
+            "%s: timer start event %s due %s could not open its case: %s; incident %s "
+            "(fix the process, then: run.py incidents retry %s)",
+            key,
+            row.element_id,
+            f"{row.due_at:%Y-%m-%d %H:%M} UTC",
+            exc.reason,
+            incident.id,
+            incident.id,
+        )
+
+
+def retry(work: UnitOfWork, incident: Incident) -> str:
+    """Replay a case type's start incident: open the due time's case (its next due time
+    was scheduled meanwhile), or compute the start event's value again.  Raises
+    :class:`ProcessError` when it fails again."""
+    assert incident.case_type_id is not None
+    kind = work.session.get(CaseType, incident.case_type_id)
+    assert kind is not None and kind.current_version_id is not None
+    if incident.action.get("kind") == "start_timer":  # on the current (fixed) version
+        row_id = int(incident.action["row"])
+        work.session.execute(
+            update(StartTimer)
+            .where(StartTimer.id == row_id, StartTimer.state == "failed")
+            .values(state="waiting", version_id=kind.current_version_id)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            number = fire(work, row_id, schedule_next=False)
+        except StartFailed as exc:
+            raise _again(incident, exc.reason, exc.code, exc.line) from exc
+        return number or ""
+    version = work.runtime.version(work.session, kind.current_version_id)
+    for start in timer_starts(version.spec):
+        if start.element_id == incident.element_id:
+            try:
+                next_due(start.kind, start.expression, work.now, since=work.now)
+            except ScheduleError as exc:
+                raise _again(incident, str(exc), start.expression, None) from exc
+    return ""  # the next sweep schedules it (or the event is gone from the process)
+
+
+def _again(incident: Incident, reason: str, code: str | None, line: int | None) -> ProcessError:
+    return ProcessError(
+        reason,
+        element_id=incident.element_id,
+        element_name=incident.element_name,
+        code=code,
+        line=line,
+    )

@@ -20,12 +20,18 @@ from .models import Base
 
 
 class Incident(Base):
-    """A failed process step of a case: where, what, why, and the action to retry."""
+    """A failed process step of a case: where, what, why, and the action to retry.
+
+    A timer start event that could not open its case has no case to hang on: its incident
+    names the case type instead (``case_id`` empty), for the type's managers."""
 
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_state_case", "state", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_types.id", ondelete="CASCADE")
+    )
     state: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
     element_id: Mapped[str | None] = mapped_column(String(200))
     element_name: Mapped[str | None] = mapped_column(String(500))
@@ -54,5 +60,6 @@ class StartTimer(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("case_type_versions.id"))
     element_id: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|fired|cancelled
+    #: waiting | fired | cancelled | failed (its case could not open: see its incident)
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))

@@ -166,3 +166,37 @@ def test_a_call_activity_child_case_is_linked_both_ways_and_feeds_the_parent(sit
     shown = alice.get(f"/api/cases/{parent}").json()
     assert [t["name"] for t in shown["tasks"] if t["state"] == "open"] == ["Welcome the employee"]
     assert shown["data"]["laptop_serial"] == "SN-9"
+
+
+def test_closing_a_called_child_case_over_the_api_resumes_its_parent(site: Site):
+    modeler = PROCESSES.parent / "tests" / "processes" / "modeler"
+    with site.runtime.unit() as work:
+        for group, member in (("sales", "alice"), ("legal", "bob")):
+            directory.add_group(work, name=group)
+            directory.add_member(work, username=member, group=group)
+        for name in ("contract-signature.bpmn", "contract-review.bpmn"):
+            path = modeler / name
+            deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+        permit_case_type(work, group="sales", case_type="MODELER_CONTRACT", write=True)
+        permit_case_type(work, group="legal", case_type="MODELER_CONTRACT", write=True)
+        permit_case_type(work, group="legal", case_type="MODELER_SIGNATURE", write=True)
+    alice, bob = site.login("alice"), site.login("bob")
+    answer = alice.post(
+        "/api/cases",
+        json={"case_type": "MODELER_CONTRACT", "subject": "NDA",
+              "data": {"contract_title": "NDA Acme"}},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    parent = answer.json()["number"]
+    review = my_task(bob, parent, "Review terms")
+    bob.post(f"/api/tasks/{review['id']}/complete", json={"data": {"terms_ok": True}})
+    (child,) = [c["number"] for c in bob.get(f"/api/cases/{parent}").json()["related"]]
+    refused = bob.post(f"/api/cases/{child}/close", json={"reason": "paper"})
+    assert refused.status_code == 409  # its task is open: close refuses, as always
+    send = my_task(bob, child, "Send for signature")
+    bob.post(f"/api/tasks/{send['id']}/complete", json={"data": {"envelope_id": "ENV-7"}})
+    closed = bob.post(f"/api/cases/{child}/close", json={"reason": "signed on paper"})
+    assert closed.status_code == 200, closed.text
+    shown = bob.get(f"/api/cases/{parent}").json()
+    assert shown["status"] == "closed"
+    assert shown["data"]["envelope_id"] == "ENV-7" and shown["data"]["terms_ok"] is True

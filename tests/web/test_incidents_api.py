@@ -63,3 +63,42 @@ def test_a_failed_step_is_an_incident_its_managers_see_and_retry(site: Site, tmp
     assert retried.json()["state"] == "resolved"
     assert alice.get(f"/api/cases/{number}").json()["status"] == "closed"
     assert alice.post("/api/incidents/1/retry").status_code == 409
+
+
+def test_a_timer_start_that_cannot_open_its_case_is_an_incident_of_the_type(
+    site: Site, tmp_path: Path
+):
+    from datetime import UTC, datetime
+
+    from engine.run import start_events
+    from tests.cli.test_start_incidents import _weekly
+
+    site.clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    for folder, broken in (("v1", True), ("v2", False)):
+        path = _weekly(tmp_path / folder, broken=broken)
+        if broken:
+            with site.runtime.unit() as work:
+                deploy.deploy(work, bpmn_path=path, config=deploy.resolve_config(path, None, None))
+    site.clock.set(datetime(2026, 3, 2, 9, 1, tzinfo=UTC))
+    assert start_events.sweep(site.runtime) == []
+    assert start_events.sweep(site.runtime) == []  # failed once, not on every sweep
+    alice, sam, root = site.login("alice"), site.login("sam"), site.login("root")
+    [incident] = alice.get("/api/incidents").json()  # alice's group manages WEEKLY
+    assert (incident["case"], incident["case_type"], incident["action"]) == (
+        None,
+        "WEEKLY",
+        "start_timer",
+    )
+    assert [i["id"] for i in root.get("/api/incidents").json()] == [incident["id"]]
+    assert sam.get("/api/incidents").json() == []
+    assert sam.get(f"/api/incidents/{incident['id']}").status_code == 404
+    assert alice.post(f"/api/incidents/{incident['id']}/retry").status_code == 422
+    fixed = tmp_path / "v2" / "weekly_check.bpmn"
+    with site.runtime.unit() as work:
+        deploy.deploy(work, bpmn_path=fixed, config=deploy.resolve_config(fixed, None, None))
+    retried = alice.post(f"/api/incidents/{incident['id']}/retry")
+    assert retried.status_code == 200, retried.text
+    opened = retried.json()["opened"]  # PostgreSQL's sequence skips the failed tries' numbers
+    assert retried.json()["state"] == "resolved" and opened.startswith("W-")
+    assert alice.get("/api/incidents").json() == []
+    assert alice.get(f"/api/cases/{opened}").json()["status"] == "open"

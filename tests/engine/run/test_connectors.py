@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
@@ -174,19 +175,21 @@ def test_inputs_of_the_wrong_type_are_refused_before_the_call(rt: Runtime, tmp_p
     assert "inputs refused: amount: 'five' is not int" in detail["history"][-1]["after"]["reason"]
 
 
-def test_deploy_refuses_an_unknown_connector_and_an_input_it_does_not_take():
+def test_deploy_warns_of_an_unknown_connector_and_refuses_an_input_it_does_not_take():
     register("test.typed", Connector(inputs=Amount, call=Flaky(0)))
-    unknown = [p for p in report(_service("test.nothing")) if ": error: " in p]
-    assert (
-        len(unknown) == 1
-        and "names connector 'test.nothing', which is not registered" in (unknown[0])
+    problems = report(_service("test.nothing"))
+    assert [p for p in problems if ": error: " in p] == []
+    [unknown] = [p for p in problems if "test.nothing" in p]
+    assert ": warning: call: service task 'Call' names connector 'test.nothing', which is " in (
+        unknown
     )
+    assert "a case that reaches it stops there with an incident until it is" in unknown
     wrong = _service("test.typed", '<camunda:inputParameter name="sum">1</camunda:inputParameter>')
     found = [p for p in report(wrong) if ": error: " in p]
     assert len(found) == 1
     assert "connector 'test.typed' takes no input 'sum'; its inputs: amount, note" in found[0]
     with pytest.raises(DefinitionError):
-        compile_definition(_service("test.nothing"), CONFIG, source="t.bpmn")
+        compile_definition(wrong, CONFIG, source="t.bpmn")
 
 
 def test_a_connector_job_given_up_on_is_a_failed_job_an_operator_retries(
@@ -214,3 +217,67 @@ def test_a_connector_job_given_up_on_is_a_failed_job_an_operator_retries(
     timers.sweep(rt)
     names, data, _ = _state(rt, case_id)
     assert names == ["Next"] and data["doubled"] == 8
+
+
+JAVA = bpmn(
+    """<bpmn:serviceTask id="call" name="Archive" camunda:class="org.acme.Archive">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:userTask id="next" name="Next"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="next"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="next" targetRef="end"/>"""
+)
+
+
+def _incidents(rt: Runtime) -> list[dict[str, Any]]:
+    from engine.run import incidents
+
+    with rt.unit() as work:
+        return [incidents.describe(work, i) for i in incidents.open_incidents(work)]
+
+
+def test_an_unknown_connector_reached_is_an_incident_retried_once_installed(
+    rt: Runtime, tmp_path: Path
+):
+    name = f"test.later.{uuid4().hex[:8]}"  # registered below: a name of this run only
+    _deploy(rt, tmp_path, _service(name))
+    case_id = _open(rt, "T", {"amount": 4})
+    timers.sweep(rt)
+    [incident] = _incidents(rt)
+    assert (incident["case"], incident["element_id"], incident["action"]) == (
+        f"T-{case_id:06d}",
+        "call",
+        "connector",
+    )
+    assert incident["reason"] == f"connector '{name}' is not installed"
+    assert _job(rt) == ("failed", 0)
+    register(name, Connector(inputs=Amount, call=Flaky(0)))
+    from engine.run import incidents
+
+    with rt.unit() as work:
+        incidents.retry(work, incidents.get(work, incident["id"]), actor=None)
+    assert _incidents(rt) == []
+    timers.sweep(rt)
+    names, data, _ = _state(rt, case_id)
+    assert names == ["Next"] and data["doubled"] == 8
+
+
+def test_a_java_service_task_deploys_with_a_warning_and_stops_its_case_with_an_incident(
+    rt: Runtime, tmp_path: Path
+):
+    [warning] = [p for p in report(JAVA) if "org.acme.Archive" in p]
+    assert ": warning: call: service task 'Archive' calls the Java class org.acme.Archive, " in (
+        warning
+    )
+    _deploy(rt, tmp_path, JAVA)
+    case_id = _open(rt, "T", {})
+    timers.sweep(rt)
+    [incident] = _incidents(rt)
+    assert incident["element_id"] == "call" and incident["action"] == "connector"
+    assert incident["reason"].startswith(
+        "service task calls the Java class org.acme.Archive, which Casework cannot run; "
+        "declare it a manual step"
+    )
+    names, _, _ = _state(rt, case_id)
+    assert names == []  # the case waits at the step, consistent
