@@ -136,11 +136,14 @@ def cmd_case_reopen(args: argparse.Namespace) -> int:
 def cmd_case_collaborators(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        for names, present in ((args.add, True), (args.remove, False)):
-            for name in names:
-                user = user_by_name(work, name)
-                case_acts.set_collaborator(work, subject, args.number, user, present=present)
-        people = case_acts.collaborators_of(work, subject, args.number)
+        changes = [(n, True) for n in args.add] + [(n, False) for n in args.remove]
+        if not changes:
+            people = case_acts.collaborators_of(work, subject, args.number)
+        for name, present in changes:
+            user = user_by_name(work, name)
+            _, people = case_acts.set_collaborator(
+                work, subject, args.number, user, present=present
+            )
     if args.json:
         emit({"number": args.number, "collaborators": people}, as_json=True)
     else:

@@ -309,19 +309,22 @@ def collaborators_of(work: UnitOfWork, subject: Subject, number: str) -> list[st
 
 def set_collaborator(
     work: UnitOfWork, subject: Subject, number: str, user: User, *, present: bool
-) -> bool:
-    """Add (``present``) or remove a collaborator; False when nothing changed.  Customers
+) -> tuple[bool, list[str]]:
+    """Add (``present``) or remove a collaborator: whether anything changed, and who the
+    collaborators are now (the caller may have removed their own read access).  Customers
     are refused (the portal's own rules decide what they see).  Collaboration gives read
     and stream access unless the user's level for the case type is "no" (seed 000)."""
     case, _ = case_for_action(work, subject, number, "collaborators")
     if not present:
-        return case_edits.remove_collaborator(work, case, user, actor_id=subject.user_id)
+        changed = case_edits.remove_collaborator(work, case, user, actor_id=subject.user_id)
+        return changed, case_edits.collaborators(work, case.id)
     if load_subject(work, user).portal is not None:
         raise InvalidInput(
             f"cannot add a collaborator to {number}",
             {"user": f"{user.username} is a portal customer"},
         )
-    return case_edits.add_collaborator(work, case, user, actor_id=subject.user_id)
+    changed = case_edits.add_collaborator(work, case, user, actor_id=subject.user_id)
+    return changed, case_edits.collaborators(work, case.id)
 
 
 def case_visible(work: UnitOfWork, subject: Subject, number: str) -> bool:

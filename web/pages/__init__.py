@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import account, admin, agents, portal, sla_report, triage
+    from . import account, admin, agents, case_edit, portal, sla_report, triage
 
-    for module in (agents, portal, admin, triage, sla_report, account):
+    for module in (agents, case_edit, portal, admin, triage, sla_report, account):
         app.include_router(module.router)
