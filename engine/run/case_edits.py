@@ -21,7 +21,15 @@ from engine.run import cases, workflows
 from engine.run.cases import PRIORITIES
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseCollaborator
-from engine.store.models import Case, CaseType, CaseTypeVersion, User
+from engine.store.models import (
+    Case,
+    CaseType,
+    CaseTypeVersion,
+    Group,
+    HumanTask,
+    TaskCandidate,
+    User,
+)
 
 _CLOSED = "closed"
 CANCELLED = "cancelled"  # the outcome of a cancelled case
@@ -36,7 +44,7 @@ def policy(work: UnitOfWork, case: Case) -> ClosingPolicy:
     """The closing policy of the case's type as deployed now (a moved case follows its new
     type; a changed policy applies to cases closed before it)."""
     config = work.session.scalar(_POLICY, {"type_id": case.case_type_id}) or {}
-    return ClosingPolicy.of(config.get("closing"))
+    return ClosingPolicy.of((config.get("case_type") or {}).get("closing"))
 
 
 def _count(result: Any) -> int:
@@ -157,8 +165,42 @@ def move(work: UnitOfWork, case: Case, type_key: str, *, actor_id: int | None) -
         raise InvalidInput(f"cannot move {case.number}", {"type": f"it already is {type_key}"})
     old = work.session.scalar(select(CaseType.key).where(CaseType.id == case.case_type_id))
     _store(work, case, case_type_id=target.id)
-    _record(work, case, "moved", actor_id, {"type": old}, {"type": type_key})
+    rerouted = _reroute_open_tasks(work, case, target)
+    _record(work, case, "moved", actor_id, {"type": old}, {"type": type_key, "tasks": rerouted})
     return type_key
+
+
+def _reroute_open_tasks(work: UnitOfWork, case: Case, target: CaseType) -> int:
+    """The case's open tasks go to the groups the new type gives their role (a manager's
+    task to its managers, ...), their claims are released: nobody keeps work on a case
+    only the old type let them see.  Owner tasks stay with the owner."""
+    config = work.session.scalar(
+        select(CaseTypeVersion.config).where(CaseTypeVersion.id == target.current_version_id)
+    )
+    roles: dict[str, list[str]] = ((config or {}).get("case_type") or {}).get("roles") or {}
+    tasks = work.session.scalars(
+        select(HumanTask).where(
+            HumanTask.case_id == case.id,
+            HumanTask.state == "open",
+            HumanTask.role.is_not(None),
+            HumanTask.role != "owner",
+        )
+    ).all()
+    for task in tasks:
+        names = roles.get(task.role or "", [])
+        groups = work.session.scalars(select(Group.id).where(Group.name.in_(names))).all()
+        work.session.execute(
+            delete(TaskCandidate).where(
+                TaskCandidate.task_id == task.id, TaskCandidate.kind.in_(("group", "member"))
+            )
+        )
+        work.session.add_all(
+            TaskCandidate(task_id=task.id, kind="group", group_id=g, user_id=None) for g in groups
+        )
+        task.claimed_by_id = None
+        task.row_version += 1
+    work.session.flush()
+    return len(tasks)
 
 
 def close(work: UnitOfWork, case: Case, *, outcome: str, actor_id: int | None) -> Case:
