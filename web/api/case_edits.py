@@ -27,7 +27,7 @@ router = APIRouter(
     dependencies=SIGNED_IN,
     responses=errors(401, 403, 404, 409, 422),
 )
-UserName = Annotated[str, Path(min_length=1, max_length=150)]
+UserName = Annotated[Text, Path(min_length=1, max_length=150)]
 
 
 class CaseEdit(Strict):
