@@ -46,6 +46,9 @@ class ClosingPolicy:
         return self.replies == "reopen" and self.reopenable(closed_at, now)
 
     def why_final(self) -> str:
+        """Why a closed case can no longer be reopened (its grace period)."""
+        if self.grace_days is None and self.grace is None:
+            return "closed cases of this type may be reopened at any time"
         if self.grace == timedelta(0):
             return "closed cases of this type are final"
         return f"closed cases of this type are final {self.grace_days:g} day(s) after closing"

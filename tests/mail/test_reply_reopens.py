@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from designer import deploy
 from engine.clock import ManualClock
-from engine.run import case_edits
+from engine.run import case_edits, cases
 from engine.store.models import AuditEntry
 from tests.conftest import PROCESSES, support_toml
 from tests.mail.helpers import build
@@ -41,7 +41,7 @@ def _closed_case(desk: Desk) -> str:
     number = outcome.case_number
     assert number is not None
     with desk.runtime.unit() as work:  # the agents withdrew it
-        case_edits.cancel(work, desk.case(number), reason="", actor_id=None)
+        case_edits.cancel(work, cases.case_by_number(work, number), reason="", actor_id=None)
     return number
 
 
