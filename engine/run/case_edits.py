@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, bindparam, delete, select, update
 
 from engine import audit
@@ -19,6 +20,7 @@ from engine.definitions.closing import ClosingPolicy
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import cases, workflows
 from engine.run.cases import PRIORITIES
+from engine.run.workflow_timers import all_tasks
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseCollaborator
 from engine.store.models import (
@@ -32,6 +34,7 @@ from engine.store.models import (
 )
 
 _CLOSED = "closed"
+_LIVE = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
 CANCELLED = "cancelled"  # the outcome of a cancelled case
 _POLICY = (
     select(CaseTypeVersion.config)
@@ -124,8 +127,14 @@ def edit(
         return {}
     _open(case)
     before = {k: getattr(case, k) for k in values}
-    _store(work, case, **values)
+    # the process sees them too: they are case variables its gateways and forms may read
+    live = workflows.load(work, workflows.CaseRef.of(case))
+    for task in all_tasks(live.workflow):
+        if task.state in _LIVE or task is live.workflow.last_task:
+            task.set_data(**values)
     _record(work, case, "edited", actor_id, before, values)
+    workflows.save(work, live, actor_id=actor_id, extra=values)
+    work.session.refresh(case)
     return values
 
 
