@@ -236,9 +236,9 @@ def _check_actions(world: World, name: str, users: list[str]) -> None:
                 )
                 acts.update(
                     {
-                        "edit": partial(
-                            case_acts.edit_case, work, subject, number, priority="high"
-                        ),
+                        # a bad priority is refused as input only past the permission check
+                        # (a world's cases run no process that an edit could save)
+                        "edit": partial(case_acts.edit_case, work, subject, number, priority="?"),
                         "assign": partial(case_acts.assign_case, work, subject, number, user),
                         "reopen": partial(case_acts.reopen_case, work, subject, number),
                         "collaborators": partial(
