@@ -200,6 +200,7 @@ def _outcome(work: Any, act: Callable[[], object]) -> type[Exception] | None:
         return type(exc)
     finally:
         savepoint.rollback()
+        work.session.expire_all()  # rows changed by statements in it: read them again
     return None
 
 
