@@ -11,7 +11,7 @@ from rules import case_acts, load_subject, task_acts
 from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for, task_views
 
-from . import messages
+from . import case_edit, messages
 from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
 
@@ -52,9 +52,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = case.add_parser("close")
     p.add_argument("number")
     p.add_argument("--reason", default="")
+    p.add_argument("--outcome", help="what the case ended with (the type may list outcomes)")
     add_as(p)
     p.set_defaults(handler=cmd_case_close)
     messages.register_case(case)
+    case_edit.register_case(case)
 
     task = commands.add_parser("task", help="the task inbox").add_subparsers(
         dest="action", required=True
@@ -174,7 +176,10 @@ def cmd_case_close(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         actor = user_by_name(work, args.as_user)
         subject = load_subject(work, actor)
-        case = case_acts.close_case(work, subject, actor, args.number, args.reason)
+        if args.outcome is not None:
+            case = case_acts.close_with_outcome(work, subject, args.number, args.outcome)
+        else:
+            case = case_acts.close_case(work, subject, actor, args.number, args.reason)
         summary = summary_for(work, subject, case)
     if args.json:
         emit(summary, as_json=True)

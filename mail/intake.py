@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine import log_context
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.run import cases, posts
+from engine.run import case_edits, cases, posts
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
@@ -246,6 +246,8 @@ def deliver(
         number = match.case.number or ""  # a stored case always has its number
         case_id = match.case.id  # loaded already (and held by the match): no second lookup
         row.matched_by = match.matched_by
+        if match.reopen:  # the case type's replies reopen its closed cases (grace period)
+            case_edits.reopen(work, match.case, actor_id=sender.author.id, by="reply")
         if sender.contact is not None:  # copied in on the thread: now a contact of the case
             cases.add_case_contact(work, match.case, sender.contact.id, actor_id=None)
     else:

@@ -4,8 +4,10 @@ The keys come from :func:`mail.message.thread_keys.thread_candidates`, strongest
 references, case number).  A key only counts when the sender takes part in the case
 (:func:`mail.participants.is_participant`) -- so another customer quoting a case number
 opens a new case instead of reading along (zammad#5064); each refused key is kept as an
-*attempt* for agents to see.  A closed case is not reopened by mail: the message opens a
-new case and says so.
+*attempt* for agents to see.  A reply to a closed case follows its case type's ``[closing]``
+policy: within the grace period of a type whose replies reopen, it reopens the case (the
+caller reopens it, :attr:`Match.reopen`); otherwise the message opens a follow-up case
+linked to the closed one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
 
+from engine.run.case_edits import policy
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage
 from engine.store.models import Case
@@ -51,6 +54,8 @@ class Match:
     attempts: list[str] = field(default_factory=list)
     #: a closed case the sender takes part in that the mail answers: the new case follows it up
     closed: Case | None = None
+    #: the matched case is closed and the reply reopens it (its type's closing policy)
+    reopen: bool = False
 
 
 def case_for_key(work: UnitOfWork, key: ThreadKey) -> int | None:
@@ -115,6 +120,14 @@ def find_case(
                 f"{how} pointed at {case.number}, but {sender.address} takes no part in it"
             )
             continue
+        closed = case.status == "closed"
+        if (
+            closed
+            and sender is not None
+            and policy(work, case).reply_reopens(case.closed_at, work.now)
+        ):
+            match.case, match.matched_by, match.reopen = case, how, True
+            return match
         if case.status == "closed":
             match.attempts.append(f"{how} pointed at {case.number}, which is closed")
             match.closed = match.closed or case

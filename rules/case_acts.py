@@ -9,13 +9,14 @@ see it at all - then asks the decision for the action, then calls the engine.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.run import cases, posts
+from engine.run import case_edits, cases, posts
 from engine.run.case_types import current_version_id
 from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
@@ -29,7 +30,7 @@ from .facts import load_facts
 from .levels import need
 from .public import customer_opening_data
 from .sections import check_section
-from .subject import Subject
+from .subject import Subject, load_subject
 
 _TYPE_CONFIG_BY_KEY = (
     select(CaseType.id, CaseTypeVersion.config)
@@ -223,3 +224,110 @@ def set_waiting(work: UnitOfWork, subject: Subject, user: User, number: str, wai
     """The case waits on the customer (its SLA clocks stop), or runs again."""
     case, _ = case_for_action(work, subject, number, "write")
     return sla_clocks.set_waiting(work, case.id, waiting, actor_id=user.id)
+
+
+# --- editing a case (issue 20: subject, priority, assignee, type, collaborators, closing) --
+
+
+def edit_case(
+    work: UnitOfWork,
+    subject: Subject,
+    number: str,
+    *,
+    title: str | None = None,
+    priority: str | None = None,
+) -> dict[str, Any]:
+    """Change the subject or the priority (those who may write the case: managers)."""
+    case, _ = case_for_action(work, subject, number, "edit")
+    return case_edits.edit(work, case, subject=title, priority=priority, actor_id=subject.user_id)
+
+
+def _assignable(work: UnitOfWork, case: Case, to: User) -> None:
+    """The new assignee is an agent who will see the case (as its collaborator at least):
+    a customer, or someone whose roles' level for the type is "no", is refused by name."""
+    other = load_subject(work, to)
+    if other.portal is not None:
+        raise InvalidInput(
+            f"cannot assign {case.number}", {"to": f"{to.username} is a portal customer"}
+        )
+    facts = load_facts(work, case, other)
+    as_collaborator = replace(facts, collaborators=facts.collaborators | {to.id})
+    seen = decide(other, as_collaborator, "read")
+    if not seen.allowed:
+        raise InvalidInput(
+            f"cannot assign {case.number}",
+            {"to": f"{to.username} may not see it, even as a collaborator ({seen.reason})"},
+        )
+
+
+def assign_case(
+    work: UnitOfWork, subject: Subject, number: str, to: User | None, *, delegate: bool = False
+) -> bool:
+    """Reassign the case (managers: ``assign``), or pass one's own case on (its assignee:
+    ``delegate_case``, and they stay a collaborator).  Audited with before and after."""
+    case, _ = case_for_action(work, subject, number, "delegate_case" if delegate else "assign")
+    if to is not None:
+        _assignable(work, case, to)
+    elif delegate:
+        raise InvalidInput(f"cannot delegate {number}", {"to": "name who takes it on"})
+    how = "delegated" if delegate else "reassigned"
+    return case_edits.assign(work, case, to, actor_id=subject.user_id, how=how)
+
+
+def move_case(work: UnitOfWork, subject: Subject, number: str, case_type: str) -> str:
+    """Move the case to another type: it needs write access here and the right to open
+    cases of the new type (a type one may not open is "forbidden", an unknown one "not
+    found").  Access follows the new type at once."""
+    case, _ = case_for_action(work, subject, number, "move")
+    require_openable(work, subject, case_type)
+    return case_edits.move(work, case, case_type, actor_id=subject.user_id)
+
+
+def close_with_outcome(work: UnitOfWork, subject: Subject, number: str, outcome: str = "") -> Case:
+    """Close the case with an outcome (the type's list, when it has one)."""
+    case, _ = case_for_action(work, subject, number, "close")
+    return case_edits.close(work, case, outcome=outcome, actor_id=subject.user_id)
+
+
+def cancel_case(work: UnitOfWork, subject: Subject, number: str, reason: str = "") -> Case:
+    """Cancel the case: open tasks are withdrawn, it closes as ``cancelled``."""
+    case, _ = case_for_action(work, subject, number, "cancel")
+    return case_edits.cancel(work, case, reason=reason, actor_id=subject.user_id)
+
+
+def reopen_case(work: UnitOfWork, subject: Subject, number: str) -> Case:
+    """Reopen a closed case, within its type's grace period (managers)."""
+    case, _ = case_for_action(work, subject, number, "reopen")
+    return case_edits.reopen(work, case, actor_id=subject.user_id)
+
+
+def collaborators_of(work: UnitOfWork, subject: Subject, number: str) -> list[str]:
+    """The case's collaborators, for those who may read the case."""
+    case, _ = case_for_action(work, subject, number, "read")
+    return case_edits.collaborators(work, case.id)
+
+
+def set_collaborator(
+    work: UnitOfWork, subject: Subject, number: str, user: User, *, present: bool
+) -> tuple[bool, list[str]]:
+    """Add (``present``) or remove a collaborator: whether anything changed, and who the
+    collaborators are now (the caller may have removed their own read access).  Customers
+    are refused (the portal's own rules decide what they see).  Collaboration gives read
+    and stream access unless the user's level for the case type is "no" (seed 000)."""
+    case, _ = case_for_action(work, subject, number, "collaborators")
+    if not present:
+        changed = case_edits.remove_collaborator(work, case, user, actor_id=subject.user_id)
+        return changed, case_edits.collaborators(work, case.id)
+    if load_subject(work, user).portal is not None:
+        raise InvalidInput(
+            f"cannot add a collaborator to {number}",
+            {"user": f"{user.username} is a portal customer"},
+        )
+    changed = case_edits.add_collaborator(work, case, user, actor_id=subject.user_id)
+    return changed, case_edits.collaborators(work, case.id)
+
+
+def case_visible(work: UnitOfWork, subject: Subject, number: str) -> bool:
+    """Does the subject see the case at all (after a move it may have left their view)?"""
+    case = cases.case_by_number(work, number)
+    return decide(subject, load_facts(work, case, subject), "summary").allowed

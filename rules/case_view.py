@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine.errors import NotFound
-from engine.run import cases, posts, summaries, task_queries
+from engine.run import case_edits, cases, posts, summaries, task_queries
 from engine.run.incidents import describe, open_incidents
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
@@ -155,6 +155,8 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
                 if t["state"] == "open" and task_queries.is_eligible(work, t["id"], user)
             ]
         detail["tasks"] = task_views(work, subject, user, detail["tasks"])
+        if not customer:  # who else reads and posts here (seed 000's collaborators)
+            detail["collaborators"] = case_edits.collaborators(work, case.id)
     communications = "communications" in shown
     detail["stream"] = (
         _stream(work, subject, case, decision.level, customer) if communications else []

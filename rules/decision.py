@@ -116,6 +116,8 @@ def decide(
         or (action == "release" and facts.holds_task)  # giving back what one holds
     ):
         return answer(False, "task_user", "no open task of the case is for this user")
+    if wanted.assignee and facts.assignee_id != subject.user_id:
+        return answer(False, "assignee", "only the case's assignee delegates it")
     if section is not None and section not in sections:
         return answer(
             False, "section", f"the roles this user holds on the case do not show {section}"

@@ -31,6 +31,7 @@ class CaseFacts:
     task_user: bool  # the subject may act on an open task of the case
     escalated: bool = False  # ... and one of those tasks is an escalation task
     holds_task: bool = False  # the subject has claimed an open task of the case
+    assignee_id: int | None = None  # who the case is assigned to
 
 
 # Prepared once: the facts are read for every case a request decides on, five small
@@ -76,6 +77,8 @@ class CaseColumns(Protocol):
     def raiser_id(self) -> int | None: ...
     @property
     def main_contact_id(self) -> int | None: ...
+    @property
+    def assignee_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,17 @@ class _Columns:
     customer_group_id: int | None
     raiser_id: int | None
     main_contact_id: int | None
+    assignee_id: int | None
 
 
 _CASE_COLUMNS = Prepared(
     select(
-        Case.id, Case.case_type_id, Case.customer_group_id, Case.raiser_id, Case.main_contact_id
+        Case.id,
+        Case.case_type_id,
+        Case.customer_group_id,
+        Case.raiser_id,
+        Case.main_contact_id,
+        Case.assignee_id,
     ).where(Case.id == _CASE)
 )
 
@@ -123,4 +132,5 @@ def load_facts(work: UnitOfWork, case: CaseColumns, subject: Subject) -> CaseFac
         task_user=my_task is not None,
         escalated=my_task is not None and my_task[0] == "escalation",
         holds_task=_HELD_TASK.first(session, {**this, "uid": subject.user_id}) is not None,
+        assignee_id=case.assignee_id,
     )

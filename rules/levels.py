@@ -31,6 +31,7 @@ class Need:
     agents_only: bool = False  # never for portal users (customers)
     admin_only: bool = False
     task: bool = False  # acts on a task: the user must be a candidate of an open task
+    assignee: bool = False  # only the case's assignee (passing their own case on)
     what: str = ""
 
 
@@ -48,6 +49,14 @@ ACTIONS: dict[str, Need] = {
     "edit": Need(Level.WRITE, agents_only=True, what="change the case"),
     "close": Need(Level.WRITE, agents_only=True, what="close the case"),
     "hide": Need(Level.WRITE, agents_only=True, what="hide the case from the portal"),
+    "assign": Need(Level.WRITE, agents_only=True, what="assign the case"),
+    "delegate_case": Need(
+        Level.STREAM, agents_only=True, assignee=True, what="delegate the case assigned to them"
+    ),
+    "move": Need(Level.WRITE, agents_only=True, what="move the case to another case type"),
+    "cancel": Need(Level.WRITE, agents_only=True, what="cancel the case"),
+    "reopen": Need(Level.WRITE, agents_only=True, what="reopen the case"),
+    "collaborators": Need(Level.WRITE, agents_only=True, what="add or remove collaborators"),
     "claim": Need(Level.SUMMARY, task=True, what="claim a task"),
     "release": Need(Level.SUMMARY, task=True, what="release a task"),
     "complete": Need(Level.SUMMARY, task=True, what="complete a task"),
@@ -62,8 +71,8 @@ ACTIONS: dict[str, Need] = {
 #: The action names as a type, for the API's parameter (checked against ACTIONS below).
 Action = Literal[
     "summary", "read", "read_internal", "post", "post_internal", "write", "edit", "close",
-    "hide", "claim", "release", "complete", "reassign", "delegate", "restrict", "unrestrict",
-    "grant", "explain",
+    "hide", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators", "claim",
+    "release", "complete", "reassign", "delegate", "restrict", "unrestrict", "grant", "explain",
 ]  # fmt: skip
 assert set(get_args(Action)) == set(ACTIONS), "Action and ACTIONS name the same actions"
 

@@ -208,6 +208,7 @@ class CaseSummary(Answer):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    outcome: str | None = Field(None, description="what a closed case ended with")
     next_timer_due: datetime | None = None
 
 
@@ -240,6 +241,7 @@ class HistoryEntry(Answer):
     entity: str
     id: str
     action: str
+    before: Any = None
     after: Any = None
 
 
@@ -296,7 +298,9 @@ class CasePage(Answer):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     closed_at: datetime | None = None
+    outcome: str | None = None
     next_timer_due: datetime | None = None
+    collaborators: list[str] = Field([], description="agents only: who collaborates on it")
     data: dict[str, Any] | None = None
     fields: list[FieldValue] = []
     tasks: list[TaskSummary]

@@ -26,6 +26,7 @@ from engine.runtime import Runtime
 
 from . import docs, errors
 from .api import (
+    case_edits,
     cases,
     directory,
     health,
@@ -115,6 +116,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         session,
         tokens,
         cases,
+        case_edits,
         tasks,
         messages,
         incidents,

@@ -129,6 +129,8 @@ class OpenCase(Strict):
 
 class CloseCase(Strict):
     reason: Annotated[Text, Field(max_length=2000)] = ""
+    #: what the case ended with (one of its type's ``[closing] outcomes`` when it lists them)
+    outcome: Annotated[Text | None, Field(min_length=1, max_length=200)] = None
 
 
 class PortalVisibility(Strict):

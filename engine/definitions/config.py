@@ -19,6 +19,7 @@ from typing import Any
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
 
+from .closing import read_closing
 from .events_config import read_events
 from .forms import FIELD_TYPES
 from .mail_templates import read_templates
@@ -59,6 +60,8 @@ class CaseTypeConfig:
     decisions: tuple[str, ...] = ()
     #: ``[messages]`` and ``[[on_close]]`` (see ``events_config.py``)
     events: dict[str, Any] = field(default_factory=dict)
+    #: ``[closing]``: replies to closed cases, the grace period, outcomes (``closing.py``)
+    closing: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +78,8 @@ class CaseTypeConfig:
             optional["decisions"] = list(self.decisions)
         if self.events:
             optional["events"] = dict(self.events)
+        if self.closing:
+            optional["closing"] = dict(self.closing)
         return {
             **optional,
             "key": self.key,
@@ -106,6 +111,7 @@ class CaseTypeConfig:
             staff_name=str(data.get("staff_name") or DEFAULT_STAFF_NAME),
             decisions=tuple(data.get("decisions", ())),
             events=dict(data.get("events") or {}),
+            closing=dict(data.get("closing") or {}),
             source=source,
         )
 
@@ -216,6 +222,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += portal_problems
     events, event_problems = read_events(raw)
     problems += event_problems
+    closing, closing_problems = read_closing(raw.get("closing"))
+    problems += closing_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -244,6 +252,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         staff_name=staff_name,
         decisions=tuple(decisions),
         events=events,
+        closing=closing,
         source=source,
     )
 

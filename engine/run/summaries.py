@@ -59,6 +59,7 @@ def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,
+        "outcome": case.outcome,
         "next_timer_due": case.next_timer_due,
     }
 
@@ -115,6 +116,7 @@ _CASE_HISTORY = (
         AuditEntry.entity_id,
         AuditEntry.action,
         AuditEntry.after,
+        AuditEntry.before,
     )
     .where(AuditEntry.case_id == bindparam("case_id"))
     .order_by(AuditEntry.id)
@@ -140,6 +142,7 @@ def case_detail(work: UnitOfWork, case: Case) -> dict[str, Any]:
             "entity": e.entity,
             "id": e.entity_id,
             "action": e.action,
+            "before": e.before,
             "after": e.after,
         }
         for e in entries

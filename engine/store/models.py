@@ -200,6 +200,8 @@ class Case(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    #: what a closed case ended with ("solved", "cancelled", ...); cleared when it reopens
+    outcome: Mapped[str | None] = mapped_column(String(200))
     workflow_state: Mapped[str] = mapped_column(Text)
     next_timer_due: Mapped[datetime | None] = mapped_column(index=True)
     #: ``|message:name|signal:name|``: what the workflow waits for (engine/run/messages.py)

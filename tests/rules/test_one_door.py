@@ -16,6 +16,16 @@ from tests.conftest import ROOT
 GUARDED = {
     "engine.run.cases": {"open_case", "close_case", "add_case_contact", "link_cases"},
     "engine.run.posts": {"add_post", "attach"},
+    "engine.run.case_edits": {
+        "edit",
+        "assign",
+        "move",
+        "close",
+        "cancel",
+        "reopen",
+        "add_collaborator",
+        "remove_collaborator",
+    },
     "engine.run.tasks": {"claim", "release", "reassign", "delegate", "complete"},
     "engine.run.task_queries": {"inbox", "get_task"},
     "engine.sla.clocks": {"set_waiting"},

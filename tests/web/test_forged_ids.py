@@ -66,6 +66,15 @@ API_CASE_PATHS = [
     ("get", "/api/cases/{}/attachments/1", None),
     ("post", "/api/cases/{}/grants", {"users": [{"name": "carol", "level": "read"}]}),
     ("delete", "/api/cases/{}/restriction", None),
+    ("patch", "/api/cases/{}", {"priority": "high"}),
+    ("post", "/api/cases/{}/assignee", {"to": "bob"}),
+    ("post", "/api/cases/{}/assignee", {"to": "bob", "delegate": True}),
+    ("post", "/api/cases/{}/move", {"case_type": "SUPPORT"}),
+    ("post", "/api/cases/{}/cancel", {}),
+    ("post", "/api/cases/{}/reopen", None),
+    ("get", "/api/cases/{}/collaborators", None),
+    ("put", "/api/cases/{}/collaborators/bob", None),
+    ("delete", "/api/cases/{}/collaborators/bob", None),
 ]
 API_TASK_PATHS = [
     ("get", "/api/tasks/{}", None),
@@ -131,7 +140,10 @@ def test_the_pages_answer_a_forged_id_as_a_missing_one(site: Site, forged: Forge
                 ),
             ]
             if not area:
-                for action in ("close", "portal"):
+                for action in (
+                    "close", "portal", "edit", "assign", "delegate", "move", "cancel", "reopen",
+                    "outcome", "collaborators",
+                ):  # fmt: skip
                     pairs.append(
                         (
                             "post",

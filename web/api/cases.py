@@ -153,7 +153,10 @@ def show_case(request: Request, number: CaseNumber) -> dict[str, Any]:
 )
 def close_case(request: Request, number: CaseNumber, body: CloseCase) -> dict[str, Any]:
     with acting(request) as me:
-        closed = case_acts.close_case(me.work, me.subject, me.user, number, body.reason)
+        if body.outcome is not None:
+            closed = case_acts.close_with_outcome(me.work, me.subject, number, body.outcome)
+        else:
+            closed = case_acts.close_case(me.work, me.subject, me.user, number, body.reason)
         return summary_for(me.work, me.subject, closed)
 
 

@@ -6,7 +6,18 @@ from fastapi import FastAPI
 
 
 def register(app: FastAPI) -> None:
-    from . import account, admin, admin_mailboxes, agents, jobs, portal, sla_report, triage
+    from . import (
+        account,
+        admin,
+        admin_mailboxes,
+        agents,
+        case_edit,
+        jobs,
+        portal,
+        sla_report,
+        triage,
+    )
 
-    for module in (agents, portal, jobs, admin, admin_mailboxes, triage, sla_report, account):
+    modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
+    for module in (*modules, account):
         app.include_router(module.router)

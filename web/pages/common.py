@@ -27,6 +27,7 @@ from ..api.session import set_session_cookie
 from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie, settings_of
 from ..diagram import case_diagram
 from ..render import render
+from .case_edit_forms import edit_context
 from .sla import clock_lines
 
 LOGIN_COOKIE = "casework_login_csrf"
@@ -155,6 +156,7 @@ def case_context(
         "related": detail["related"],
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
+        **(edit_context(me, detail) if not portal else {"can": {}}),
     }
 
 

@@ -1,0 +1,47 @@
+"""What the case page's editing forms need (``case_edit.py`` handles them): only the forms
+of the actions the one decision allows are shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.run import case_edits, cases
+from engine.store.access import PortalMembership
+from engine.store.models import User
+from rules import case_acts
+
+from ..auth import Actor
+
+
+def edit_context(me: Actor, detail: dict[str, Any]) -> dict[str, Any]:
+    """What the editing forms need, shown only for actions the decision allows."""
+    allowed = set(detail["allowed"])
+    context: dict[str, Any] = {
+        "can": {a: a in allowed for a in _ACTIONS},
+        "priorities": cases.PRIORITIES,
+    }
+    if not allowed & set(_ACTIONS):
+        return context
+    case = cases.case_by_number(me.work, detail["number"])
+    portal_users = select(PortalMembership.user_id)
+    context["agents"] = list(
+        me.work.session.scalars(
+            select(User.username)
+            .where(User.is_active.is_(True), User.id.not_in(portal_users))
+            .order_by(User.username)
+            .limit(500)
+        )
+    )
+    context["move_types"] = [
+        t.key for t in case_acts.openable_types(me.work, me.subject) if t.key != detail["type"]
+    ]
+    rules = case_edits.policy(me.work, case)
+    context["outcomes"] = list(rules.outcomes)
+    context["reopenable"] = rules.reopenable(case.closed_at, me.work.now)
+    context["final_reason"] = rules.why_final()
+    return context
+
+
+_ACTIONS = ("edit", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators")
