@@ -14,7 +14,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import access, admin, designer, incidents, logs, mail, messages, notices, services, web, work
+from . import (
+    access,
+    admin,
+    designer,
+    incidents,
+    logs,
+    mail,
+    messages,
+    notices,
+    notifications,
+    search,
+    services,
+    web,
+    work,
+)
 from .errors import EXIT_CODES, debugging, report
 
 
@@ -44,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = (admin, designer, work, messages, incidents, access, notices, services, web, mail)
     for module in modules:
+        module.register(commands)
+    for module in (search, notifications):
         module.register(commands)
     return parser
 
