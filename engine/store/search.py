@@ -127,7 +127,10 @@ def match(dialect: str, table_name: str, found: list[str]) -> Match:
         name = next(fts for fts, content in FTS_TABLES.items() if content == table_name)
         fts = _fts(name)
         return Match(fts, fts.c.rowid == ids, _sqlite_match(name, found), fts.c.rowid)
-    return Match(None, None, _pg_match(table_name, found), ids)
+    # "id + 0": newest first, but never by walking the primary key backwards and computing
+    # to_tsvector for row after row until enough match (what the planner picks for a word
+    # it thinks common); the GIN index finds the rows, a small sort orders them
+    return Match(None, None, _pg_match(table_name, found), ids + literal_column("0"))
 
 
 def rebuild(connection: Connection) -> None:
