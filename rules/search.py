@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from engine.errors import InvalidInput
 from engine.runtime import UnitOfWork
@@ -128,10 +128,9 @@ def _posts(
     return hits, len(rows) > limit
 
 
-#: PostgreSQL reads the newest posts first in id windows this wide, each next one 8 times
-#: wider: a word in many posts is found in the first window without fetching every post
-#: that holds it (a GIN index gives matches in no order), a rare word in a few windows.
-FIRST_WINDOW = 20_000
+#: PostgreSQL takes the newest matching posts in batches this large, each next one 8 times
+#: larger, until enough of them are on cases the user may read.
+FIRST_BATCH = 2_000
 _CHUNK = 5_000
 
 
@@ -139,20 +138,18 @@ def _pg_post_ids(
     work: UnitOfWork, subject: Subject, found: list[str], customer: bool, wanted: int
 ) -> list[int]:
     """Ids of the newest ``wanted`` posts holding the words that the subject may read, on
-    PostgreSQL: per window, the matching posts by the GIN index alone, then their cases
-    through the visibility filter by primary key (never a scan of every case, which is what
-    the planner picks for a join when it misjudges how many posts match)."""
+    PostgreSQL: the matching posts by the GIN index alone (newest first, a batch at a time),
+    then their cases through the visibility filter by primary key -- never a join that the
+    planner may turn into a scan of every case when it misjudges how many posts match."""
     m = store.match("postgresql", "stream_posts", found)
-    upper = (work.session.scalar(select(func.max(StreamPost.id))) or 0) + 1
-    width, chosen = FIRST_WINDOW, list[int]()
-    while upper > 1 and len(chosen) < wanted:
-        lower = max(1, upper - width)
-        query = select(StreamPost.id, StreamPost.case_id).where(
-            m.where, StreamPost.id >= lower, StreamPost.id < upper
-        )
+    batch, below, chosen = FIRST_BATCH, None, list[int]()
+    while len(chosen) < wanted:
+        query = select(StreamPost.id, StreamPost.case_id).where(m.where)
         if customer:
             query = query.where(StreamPost.internal.is_(False))
-        candidates = work.session.execute(query.order_by(m.order.desc())).all()
+        if below is not None:
+            query = query.where(StreamPost.id < below)
+        candidates = work.session.execute(query.order_by(m.order.desc()).limit(batch)).all()
         cases = sorted({case_id for _, case_id in candidates})
         visible: set[int] = set()
         for start in range(0, len(cases), _CHUNK):
@@ -165,7 +162,9 @@ def _pg_post_ids(
                 )
             )
         chosen += [post_id for post_id, case_id in candidates if case_id in visible]
-        upper, width = lower, width * 8
+        if len(candidates) < batch:
+            break
+        below, batch = candidates[-1][0], batch * 8
     return chosen[:wanted]
 
 
