@@ -20,7 +20,7 @@ router = APIRouter(
     prefix="/api/search",
     tags=["search"],
     dependencies=SIGNED_IN,
-    responses=errors(401, 422),
+    responses=errors(401, 403, 422),
 )
 
 
