@@ -9,7 +9,8 @@ so they live here, above both, and only :func:`casework.compose.build_app` build
   tasks`` claims each ready task for one of its candidates.
 - Users who auto-follow a case type follow new cases they may read; followers are
   notified of new cases and posts, and only of what they may read (internal posts
-  never reach portal users).
+  never reach portal users), in the app and by mail as each follower prefers
+  (``rules.notifications``: each, digest or none).
 - An agent's public post is mailed to the case's customers (``mail.replies``).
 """
 
@@ -44,6 +45,7 @@ from mail.settings import MailSettings
 from people.directory import group_by_name
 from rules import assignment, notice_hours
 from rules.checks import can
+from rules.notifications import mail_preference
 from rules.public import customer_fields, customer_side, staff_name, version_of
 from rules.subject import load_subject
 
@@ -278,6 +280,9 @@ class AppHooks(CaseHooks):
                 if customer and author and not customer_side(work, {author.id}):
                     name = staff_name(version)
                 context.update(author=name, body=post.body[:2000], internal=post.internal)
+            # mailed now ("each"), later in a digest, or never ("none"): sent_at marks it
+            # settled for mail (rules.notifications.MAIL_CHOICES)
+            preference = mail_preference(work, user_id)
             work.session.add(
                 Notification(
                     user_id=user_id,
@@ -285,8 +290,11 @@ class AppHooks(CaseHooks):
                     kind=kind,
                     post_id=post_id,
                     created_at=work.now,
+                    sent_at=None if preference == "digest" else work.now,
                 )
             )
+            if preference != "each":
+                continue
             if user.email and user.email.strip().lower() not in (mailed or set()):
                 queue_notice(
                     work.session,

@@ -25,6 +25,8 @@ from . import (
     mail,
     messages,
     notices,
+    notifications,
+    search,
     services,
     web,
     work,
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         web,
         mail,
         backups,
+        search,
+        notifications,
     )
     for module in modules:
         module.register(commands)

@@ -200,9 +200,12 @@ class AssignmentCursor(Base):
 
 
 class Notification(Base):
-    """Something a user should be told about (delivered by the mail outbox)."""
+    """Something a user should be told about: listed in the app until read, mailed as the
+    user's :class:`NotificationPreference` says (``sent_at``: settled for mail, whether
+    mailed on its own, in a digest, or not at all)."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -210,6 +213,20 @@ class Notification(Base):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("stream_posts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """How a user wants notifications mailed: ``each`` (a mail per notification, the
+    default when a user has no row), ``digest`` (one mail listing them, sent by
+    ``run.py notifications digest`` or the worker) or ``none`` (in the app only)."""
+
+    __tablename__ = "notification_preferences"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    mail: Mapped[str] = mapped_column(String(10), default="each")  # each | digest | none
+    updated_at: Mapped[datetime]
 
 
 class View(Base):

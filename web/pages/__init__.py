@@ -12,6 +12,7 @@ def register(app: FastAPI) -> None:
         admin_mailboxes,
         agents,
         case_edit,
+        finding,
         jobs,
         portal,
         sla_report,
@@ -19,5 +20,5 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account):
+    for module in (*modules, account, finding):
         app.include_router(module.router)

@@ -20,7 +20,7 @@ from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
 from people.throttle import TooManyAttempts
-from rules import task_acts
+from rules import notifications, task_acts
 from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
@@ -49,7 +49,9 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def base_context(me: Actor, portal: bool) -> dict[str, Any]:
-    return {"me": me.user, "csrf": me.csrf, "portal": portal}
+    # the bell in the header: unread notifications the user may still see
+    unread = notifications.unread_count(me.work, me.subject)
+    return {"me": me.user, "csrf": me.csrf, "portal": portal, "unread": unread}
 
 
 def login_page(request: Request, action: str, portal: bool, **extra: Any) -> Response:
