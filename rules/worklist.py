@@ -1,7 +1,9 @@
 """The agent's work list: open cases they may see, with SLA state, sorted, filtered, paged.
 
 Every row and every count comes from ``case_list_query`` (the one visibility decision
-every case list uses), so a case hidden from the user is neither listed nor counted.  The
+every case list uses) or, for a task user, from the task visibility of ``task_acts`` (a
+case they hold an open task of, seen as part of the task), so a case hidden from the user
+is neither listed nor counted.  The
 SLA state is read from the SLA timer rows the engine keeps (``engine.sla.clocks``): a
 waiting breach threshold (fraction 1) gives the due date, a passed one means breached,
 and a passed warning threshold with the breach still ahead means at risk.
@@ -20,6 +22,7 @@ from engine.run import task_queries
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseType, HumanTask, Timer, User
 
+from . import task_acts
 from .case_lists import case_list_query
 from .subject import Subject
 
@@ -87,7 +90,19 @@ def work_page(
     show = show if show in FILTERS else "all"
     sort = sort if sort in SORTS else "sla"
     due, breached, at_risk = _sla_columns(work.now)
-    query = case_list_query(work, subject, status="open").order_by(None)
+    listed_ids = (
+        case_list_query(work, subject, status="open").with_only_columns(Case.id).order_by(None)
+    )
+    # a task user (specialist) may not list the case, but sees it as part of their task
+    theirs = and_(
+        task_acts.visible_tasks(subject),
+        exists().where(
+            HumanTask.case_id == Case.id,
+            HumanTask.state == "open",
+            task_queries.eligible(user.id),
+        ),
+    )
+    query = select(Case).where(Case.status == "open", or_(Case.id.in_(listed_ids), theirs))
     if show == "mine":
         claimed = exists().where(
             HumanTask.case_id == Case.id,

@@ -165,6 +165,8 @@ def specialist_task(site: Site, subject: str) -> tuple[str, int]:
 def test_a_specialist_gets_a_focused_page_with_the_summary_and_their_form(site: Site):
     number, task_id = specialist_task(site, "Server noise")
     sam = browser_login(site, "sam")
+    assert listed(sam.get("/?show=groups").text) == [number]  # as part of their task
+    assert count(browser_login(site, "mona").get("/?show=groups").text) == 0
     opened = sam.get(f"/cases/{number}", follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == f"/tasks/{task_id}"
     html = sam.get(f"/tasks/{task_id}").text
