@@ -6,7 +6,7 @@ only markup not written by our templates is the diagram SVG we build ourselves.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,20 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def _span(value: timedelta | None) -> str:
+    """A duration as hours and minutes (the inbox's time left until an SLA is due)."""
+    if value is None:
+        return ""
+    minutes = int(abs(value).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    return f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
 def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
     env.filters["when"] = _when
+    env.filters["span"] = _span
     return env
 
 

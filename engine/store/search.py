@@ -1,5 +1,5 @@
 """Full-text search in the database: one way to ask "which rows match these words" on each
-database, kept beside the migration (0025) that builds the indexes it uses.
+database, kept beside the migration (0026) that builds the indexes it uses.
 
 SQLite answers from external-content FTS5 tables (``search_cases``, ``search_posts``,
 ``search_contacts``) that triggers keep in step with their tables; PostgreSQL from GIN
@@ -44,7 +44,7 @@ MAX_WORDS = 12
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-#: PostgreSQL's GIN indexes (built by migration 0025 over the expressions below).
+#: PostgreSQL's GIN indexes (built by migration 0026 over the expressions below).
 GIN_INDEXES = ("ix_cases_search", "ix_stream_posts_search", "ix_contacts_search")
 
 
@@ -82,7 +82,7 @@ def _sqlite_match(name: str, found: list[str]) -> TextClause:
     return text(f"{name} MATCH :{name}_q").bindparams(**{f"{name}_q": expression})
 
 
-#: The documents PostgreSQL matches, written exactly as migration 0025 indexed them (the
+#: The documents PostgreSQL matches, written exactly as migration 0026 indexed them (the
 #: planner uses a GIN expression index only for the very same expression).
 _PG_DOCUMENTS = {
     "cases": ("english", "to_tsvector('english', cases.subject)"),

@@ -114,10 +114,9 @@ def test_a_customer_sees_no_internal_posts_and_no_hidden_cases(browser, server, 
     alice = session(browser, server, "alice", dialogs)
     alice.goto(f"{server}/cases/{number}")
     alice.fill("form.reply textarea[name=body]", "Customer owes us money")
-    alice.click("form.reply button[type=submit]")  # internal is ticked by default
+    alice.click("form.reply button[type=submit]")  # an internal note is the first button
     alice.fill("form.reply textarea[name=body]", "We sent it again")
-    alice.uncheck("form.reply input[name=internal]")
-    alice.click("form.reply button[type=submit]")
+    alice.click("form.reply button:has-text('Send public reply')")
     assert "owes us money" in alice.inner_text(".stream")
     alice.goto(f"{server}/cases/{hidden}")
     alice.click("button:has-text('Hide from the portal')")
@@ -198,7 +197,7 @@ def test_signing_in_runs_the_password_hash_for_unknown_and_known_names(
     assert "Wrong username or password" in stranger.inner_text("main")
     assert len(checked) == 1
     known = session(browser, server, "bob", dialogs)
-    assert "My tasks" in known.inner_text("main")
+    assert "Inbox" in known.inner_text("main")
     assert len(checked) == 2 and checked[0] != checked[1]  # the dummy hash, then bob's
     assert dialogs == []
 

@@ -16,9 +16,10 @@ def register(app: FastAPI) -> None:
         jobs,
         portal,
         sla_report,
+        task_page,
         triage,
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding):
+    for module in (*modules, account, finding, task_page):
         app.include_router(module.router)

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import InvalidInput
 from engine.run import cases
-from rules import case_acts, task_acts
+from rules import case_acts, task_acts, worklist
 from rules.case_lists import case_list_query
 from rules.case_view import summary_for
 from rules.public import opening_form
@@ -45,27 +45,29 @@ def agent(me: Actor) -> Actor:
 
 
 @router.get("/")
-def inbox(request: Request) -> Response:
+def inbox(
+    request: Request,
+    show: Word = "all",
+    sort: Word = "sla",
+    dir: Word = "asc",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    done: Word = "",
+) -> Response:
+    """The work list: open cases I may see, sorted, filtered and paged on the server."""
     with acting(request) as me:
         if me.subject.portal is not None:
             return RedirectResponse("/portal", status_code=303)
-        rows = {}
-        for scope in ("mine", "groups"):
-            rows[scope] = [
-                {
-                    "id": item.task.id,
-                    "case": item.case_number,
-                    "subject": item.case_subject,
-                    "name": item.task.name,
-                    "created_at": item.task.created_at,
-                }
-                for item in task_acts.inbox(me.work, me.subject, me.user, scope=scope, limit=200)
-            ]
+        found = worklist.work_page(
+            me.work, me.subject, me.user, show=show, sort=sort, descending=dir == "desc", page=page
+        )
         context = {
             **base_context(me, False),
-            "mine": rows["mine"],
-            "groups": rows["groups"],
+            "work": found,
+            "show": show if show in worklist.FILTERS else "all",
+            "sort": sort if sort in worklist.SORTS else "sla",
+            "dir": "desc" if dir == "desc" else "asc",
             "views": views_for(me.work, me.subject),
+            "notice": "Task completed." if done else None,
         }
     return render(request, "inbox.html", context)
 
@@ -190,6 +192,11 @@ def case_view(request: Request, number: Number, internal: Word = "show") -> Resp
         context = case_context(
             agent(me), number, base="/cases", portal=False, show_internal=internal != "hide"
         )
+        if set(context["case"]["sections"]) <= {"case_details"}:  # a task user: their task
+            case_id = cases.case_by_number(me.work, number).id
+            mine = task_acts.open_tasks_for(me.work, me.subject, me.user, case_id, mine_only=True)
+            if mine:
+                return RedirectResponse(f"/tasks/{mine[0]['id']}", status_code=303)
     return render(request, "case.html", context)
 
 

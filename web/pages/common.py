@@ -142,7 +142,12 @@ def case_context(
     full = "case_details" in detail["sections"] and not portal
     allowed = set(detail["allowed"])
     access = me.work.session.get(CaseAccess, case.id)
+    # the reply form's default: public for the case's manager when there is a customer to
+    # answer, an internal note for everyone else (the button label says which)
+    has_customer = case.main_contact_id is not None or case.customer_group_id is not None
     return {
+        "has_customer": has_customer,
+        "public_default": has_customer and case.assignee_id == me.user.id,
         **base_context(me, portal),
         "case": detail,
         "base": base,

@@ -17,7 +17,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    # SQLite's search index (FTS5 tables, migration 0025) is no model's table
+    # SQLite's search index (FTS5 tables, migration 0026) is no model's table
     include_name=lambda name, kind, parents: not outside_models(name, kind, parents),
 )
 with context.begin_transaction():
