@@ -26,10 +26,9 @@ def test_search_from_the_header_with_the_visibility_of_each_user(browser, server
     alice = session(browser, server, "alice", dialogs)
     alice.goto(f"{server}/cases/{number}")
     alice.fill("form.reply textarea[name=body]", "Scanner rollers worn, warranty expired")
-    alice.click("form.reply button[type=submit]")  # internal is ticked by default
+    alice.click("form.reply button[value=true]")  # "Add internal note (agents only)"
     alice.fill("form.reply textarea[name=body]", "New scanner rollers are on the way")
-    alice.uncheck("form.reply input[name=internal]")
-    alice.click("form.reply button[type=submit]")
+    alice.click("form.reply button[value=false]")  # "Send public reply"
 
     alice.click("header a:has-text('Search')")
     alice.fill("#search-q", "scanner rollers")
