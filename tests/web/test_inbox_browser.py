@@ -4,49 +4,16 @@ width and at 360 px (a phone), with the inbox's j / k / Enter keys."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright import sync_api as playwright_api
 
-from mail.settings import MailSettings
-from tests.conftest import wired_app
-from tests.real_parts import missing
-from tests.web.conftest import PASSWORD, seed
-from tests.web.serving import served
+from tests.web.conftest import PASSWORD
+from tests.web.test_browser import browser, server  # noqa: F401 - the Chromium and app fixtures
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.integration
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(360, id="phone")]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from web.app import create_app
-
-    folder = tmp_path_factory.mktemp("inbox-browser")
-    with wired_app(f"sqlite:///{folder / 'web.db'}", mail=MailSettings(maildir=folder)) as app:
-        seed(app.runtime)
-        with served(create_app(app)) as base:
-            yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        missing("Chromium", f"not installed at {CHROMIUM}", "apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        yield chromium
-        chromium.close()
-
-
-def signed_in(browser, server: str, username: str, width: int, area: str = ""):
+def signed_in(browser, server: str, username: str, width: int, area: str = ""):  # noqa: F811 - the fixtures
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.on("dialog", lambda d: d.accept())
     errors: list[str] = []
@@ -70,7 +37,7 @@ def fits(page, selector: str, width: int) -> None:
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, box
 
 
-def portal_case(browser, server: str, width: int, subject: str) -> tuple[object, str]:
+def portal_case(browser, server: str, width: int, subject: str) -> tuple[object, str]:  # noqa: F811 - the fixtures
     carol = signed_in(browser, server, "carol", width, "/portal")
     carol.goto(f"{server}/portal/new")
     carol.fill("input[name=subject]", subject)
@@ -81,7 +48,7 @@ def portal_case(browser, server: str, width: int, subject: str) -> tuple[object,
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_an_agent_triages_works_and_closes_a_case(browser, server: str, width: int):
+def test_an_agent_triages_works_and_closes_a_case(browser, server: str, width: int):  # noqa: F811 - the fixtures
     carol, number = portal_case(browser, server, width, f"Kettle {width}")
     alice = signed_in(browser, server, "alice", width)
     alice.goto(f"{server}/?show=groups&sort=key&dir=desc")
@@ -130,7 +97,7 @@ def test_an_agent_triages_works_and_closes_a_case(browser, server: str, width: i
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_specialist_completes_their_task(browser, server: str, width: int):
+def test_a_specialist_completes_their_task(browser, server: str, width: int):  # noqa: F811 - the fixtures
     _, number = portal_case(browser, server, width, f"Fridge {width}")
     alice = signed_in(browser, server, "alice", width)
     alice.goto(f"{server}/cases/{number}")
