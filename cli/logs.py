@@ -139,3 +139,5 @@ def _install(fmt: str, level: int, debug: bool) -> None:
     root.setLevel(level)
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
+    for name in log_context.LIBRARY_STATE_LOGGERS:  # the engine quiets them unless a level is set
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)

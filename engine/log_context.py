@@ -12,6 +12,7 @@ case's lines.  A web request runs in its own context, so whatever it notes ends 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,3 +36,22 @@ def scope(*, case: str | None = None) -> Iterator[None]:
         yield
     finally:
         case_key.reset(token)
+
+
+#: SpiffWorkflow's loggers, one record for every state change of a task or workflow.
+LIBRARY_STATE_LOGGERS = ("spiff.task", "spiff.workflow")
+
+
+def keep_case_data_out_of_library_logs() -> None:
+    """Raise SpiffWorkflow's state-change loggers to WARNING unless someone set a level.
+
+    While its loggers' own level is unset (its default) or below INFO, the library attaches
+    a task's whole data to the record of every state change, and walks the workflow's task
+    tree to list it.  That data is a case's customer data, which has no place in a log; and
+    building those records cost about a tenth of every transition, even when no handler
+    ever printed them.  ``--debug`` sets these loggers to DEBUG first, and that is kept.
+    """
+    for name in LIBRARY_STATE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)

@@ -37,6 +37,7 @@ from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
 from .definitions.routing import TaskRouting
 from .errors import Conflict, InvalidInput, ProcessError
+from .log_context import keep_case_data_out_of_library_logs
 from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer
 from .store.db import make_engine, make_sessionmaker, upgrade
@@ -188,6 +189,7 @@ class Runtime:
         workflow_cache_size: int = 256,
         hooks: CaseHooks | None = None,
     ) -> None:
+        keep_case_data_out_of_library_logs()
         self.hooks = hooks or CaseHooks()
         self.db = make_engine(url)
         self._checkpointer = start_checkpointer(self.db)
