@@ -179,6 +179,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_type_status", "case_type_id", "status"),
+        # the open cases of every type, for work lists that mix types (few of many rows)
+        Index("ix_cases_status", "status", "id"),
         # (column, id): lists of one person's cases are read from the index alone
         Index("ix_cases_raiser_id", "raiser_id", "id"),
         Index("ix_cases_main_contact_id", "main_contact_id", "id"),
