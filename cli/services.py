@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from casework.compose import App
 from designer import deploy
 from engine.errors import Conflict
 from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
 from mail.imap import watchers
+from mail.notification_digest import queue_notification_digests
 from people import directory
 from rules import case_acts, load_subject, task_acts
 from rules.admin import permit_case_type, permit_customers, set_portal_access
@@ -35,6 +37,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--tick", type=float, default=1.0, help="seconds between sweeps (default 1)")
     p.add_argument("--once", action="store_true", help="sweep once and exit")
+    p.add_argument(
+        "--digest-every",
+        type=float,
+        default=60.0,
+        metavar="MINUTES",
+        help="queue notification digests this often (default 60; 0: never, leave it to cron)",
+    )
     p.set_defaults(handler=cmd_worker)
     p = commands.add_parser(
         "demo", help="set up groups, users and the support case type; open cases"
@@ -81,12 +90,31 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 id=f"mailbox-{name}",
                 next_run_time=datetime.now(UTC),
             )
+        if args.digest_every > 0:
+            scheduler.add_job(
+                _queue_digests,
+                "interval",
+                args=[app],
+                minutes=args.digest_every,
+                max_instances=1,
+                coalesce=True,
+                id="notification-digests",
+            )
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
         log.info("worker started: sweeping due timers every %.1f s", args.tick)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
         ticker.heartbeat.stop()
     return 0
+
+
+def _queue_digests(app: App) -> None:
+    """The notification digests of everyone who chose them (several workers may run this
+    at once: each notification is claimed by one of them)."""
+    with app.runtime.unit() as work:
+        queued = queue_notification_digests(work, app.mail)
+    if queued:
+        log.info("queued %d notification digest(s)", queued)
 
 
 DEMO_GROUPS = {

@@ -4,8 +4,8 @@ mailed yet, through the same outbox and templates as every notice.
 Each notification is checked against the decision again when the digest is built (the
 case may have become restricted, the user may have lost a group since): what they may no
 longer see is left out of the mail, and settled all the same.  ``run.py notifications
-digest`` queues the digests (run it from cron as often as digests should go out); a second
-run with nothing new queues nothing.
+digest`` queues the digests; ``run.py worker`` does so every hour (``--digest-every``).  A
+second run with nothing new queues nothing, and two workers never mail a notification twice.
 """
 
 from __future__ import annotations
@@ -51,6 +51,22 @@ def queue_notification_digests(work: UnitOfWork, mail: MailSettings) -> int:
         )
         if not pending:
             continue
+        # claim them first: a second worker building digests at the same moment finds them
+        # taken (its UPDATE waits for ours, then matches nothing) and mails none of them twice
+        claimed = set(
+            work.session.scalars(
+                update(Notification)
+                .where(
+                    Notification.id.in_([n.id for n in pending]),
+                    Notification.sent_at.is_(None),
+                )
+                .values(sent_at=work.now)
+                .returning(Notification.id)
+            )
+        )
+        pending = [note for note in pending if note.id in claimed]
+        if not pending:
+            continue
         subject = load_subject(work, user)
         items: list[dict[str, Any]] = []
         for note in pending:
@@ -68,11 +84,6 @@ def queue_notification_digests(work: UnitOfWork, mail: MailSettings) -> int:
                     "what": _what(note.kind, post),
                 }
             )
-        work.session.execute(
-            update(Notification)
-            .where(Notification.id.in_([n.id for n in pending]))
-            .values(sent_at=work.now)
-        )
         if not items or not user.is_active or not user.email:
             continue
         portal = "/portal" if subject.portal is not None else ""

@@ -4,6 +4,11 @@ user may no longer see takes its notifications out of their list and count."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 from sqlalchemy import select
 
 from engine.run import cases
@@ -12,6 +17,7 @@ from mail.notification_digest import queue_notification_digests
 from people import directory
 from rules import load_subject
 from rules.restriction import restrict
+from tests.conftest import ROOT
 from tests.web.conftest import Site
 from tests.web.test_api import open_case
 from tests.web.test_search_api import _post
@@ -151,3 +157,44 @@ def test_a_digest_leaves_out_what_the_user_may_no_longer_see(site: Site):
     digest = _mail_of(site, "alice@example.com")[-1]
     assert "Printer still offline" in digest.body_text
     assert "badge" not in digest.body_text.lower() and locked not in digest.body_text
+
+
+def _digests(site: Site, address: str) -> list[str]:
+    return [m.body_text for m in _mail_of(site, address) if m.kind == "notification_digest"]
+
+
+def _wait_for_digests(site: Site, address: str, count: int) -> list[str]:
+    deadline = time.monotonic() + 90
+    while len(_digests(site, address)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return _digests(site, address)
+
+
+def test_workers_queue_the_digests_and_two_at_once_mail_each_notification_once(
+    site: Site, db_url: str
+):
+    _emails(site)
+    carol, alice = site.login("carol"), site.login("alice")
+    number = open_case(carol, "Scanner skips pages")["number"]
+    alice.put(f"/api/cases/{number}/follow")
+    alice.put("/api/notifications/mail", json={"mail": "digest"})
+    _post(carol, number, "Every second page is missing")
+    env = {**os.environ, "CASEWORK_DB": db_url}
+    command = [sys.executable, str(ROOT / "run.py"), "worker", "--digest-every", "0.01"]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    try:
+        [first] = _wait_for_digests(site, "alice@example.com", 1)
+        _post(carol, number, "Now it jams as well")
+        later = _wait_for_digests(site, "alice@example.com", 2)
+        time.sleep(2)  # both workers have built digests several times since
+    finally:
+        for worker in workers:
+            worker.terminate()
+        codes = [worker.wait(timeout=60) for worker in workers]
+    assert codes == [0, 0]
+    assert _digests(site, "alice@example.com") == later  # no third, duplicate digest
+    assert "Every second page is missing" in first and "jams" not in first
+    assert "Now it jams as well" in later[1] and "Every second page" not in later[1]
