@@ -13,7 +13,10 @@ import dataclasses
 import logging
 import os
 import socket
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,6 +25,7 @@ from designer.hot_reload import watch_processes
 from engine.clock import Clock, SystemClock
 from engine.errors import InvalidInput
 from engine.store.db import DEFAULT_URL
+from web.metrics import SHARED_DIR
 from web.settings import WebSettings
 
 from . import logs
@@ -121,9 +125,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             else:
                 _pass_to_workers(args, settings, app.config.clock)
                 log.info("serving from %d worker processes", args.workers)
-                uvicorn.run(
-                    "web.served:app_from_env", factory=True, workers=args.workers, **options
-                )
+                with _shared_metrics_folder():
+                    uvicorn.run(
+                        "web.served:app_from_env", factory=True, workers=args.workers, **options
+                    )
         finally:
             stop_watching.set()
             if scheduler is not None:
@@ -148,6 +153,22 @@ def _pass_to_workers(args: argparse.Namespace, settings: WebSettings, clock: Clo
         os.environ["CASEWORK_SECURE_COOKIES"] = "1"
     if settings.forwarded_allow_ips:
         os.environ["CASEWORK_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
+
+
+@contextmanager
+def _shared_metrics_folder() -> Iterator[None]:
+    """A fresh folder where the worker processes write their metrics for one another
+    (``web.metrics``), removed when the server stops; an operator's own
+    ``PROMETHEUS_MULTIPROC_DIR`` is used as it is (and emptied by them, not by us)."""
+    if os.environ.get(SHARED_DIR):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="casework-metrics-") as folder:
+        os.environ[SHARED_DIR] = folder
+        try:
+            yield
+        finally:
+            del os.environ[SHARED_DIR]
 
 
 def _check_address(host: str, port: int) -> None:

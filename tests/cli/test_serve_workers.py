@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.clock import SystemClock
 from people import directory
@@ -118,3 +119,58 @@ def test_serve_refuses_nonsense_worker_counts_in_one_line(cli: Cli, extra: list[
     result = cli(*serve, ok=False)
     assert result.returncode == 6
     assert named in result.stderr and "Traceback" not in result.stderr
+
+
+def test_one_scrape_counts_the_requests_every_worker_process_answered(cli: Cli, db_url: str):
+    cli("demo")
+    app = wired_app(db_url, SystemClock())
+    with app.runtime.unit() as work:
+        admin = directory.user_by_name(work, "admin")
+        _, token = issue_token(work, user=admin, name="test", scopes=["read", "admin"])
+    app.runtime.close()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "serve", "--workers", "2", "--port", str(port)],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300  # three processes import the app: slow when busy
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        assert len(_worker_processes(server.pid)) == 2
+
+        def ready(_: int) -> int:  # a fresh connection each: the processes share the load
+            return httpx.get(f"{base}/ready", timeout=60).status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            answered = list(pool.map(ready, range(40)))
+        scrapes = [
+            httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            for _ in range(4)
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    counted = []
+    for scrape in scrapes:
+        assert scrape.status_code == 200, scrape.text
+        counted.append(
+            sum(
+                s.value
+                for family in text_string_to_metric_families(scrape.text)
+                for s in family.samples
+                if s.name == "casework_http_request_duration_seconds_count"
+                and s.labels.get("route") == "/ready"
+            )
+        )
+    assert counted == [len(answered)] * 4  # whichever process answered the scrape

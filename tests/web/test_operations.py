@@ -9,8 +9,9 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from engine.store import health
+from mail.mailboxes import MailboxSpec, add_mailbox
 from tests.web.conftest import Site
-from tests.web.test_api import open_case
+from tests.web.test_api import my_task, open_case
 
 
 def samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -101,3 +102,33 @@ def test_late_timers_show_in_the_metrics(site: Site):
     seen = samples(site.login("root").get("/metrics").text)
     assert seen[("casework_timers_late", ())] >= 1
     assert seen[("casework_timers_waiting", ())] >= seen[("casework_timers_late", ())]
+
+
+def test_metrics_count_completed_tasks_incidents_and_how_long_each_mailbox_waits(site: Site):
+    carol, alice, root = site.login("carol"), site.login("alice"), site.login("root")
+    number = open_case(carol, "Printer on fire")["number"]
+    triage = my_task(alice, number, "Triage case")
+    done = alice.post(
+        f"/api/tasks/{triage['id']}/complete",
+        json={"data": {"category": "hardware", "needs_investigation": False}},
+    )
+    assert done.status_code == 200, done.text
+    with site.runtime.unit() as work:
+        add_mailbox(
+            work,
+            MailboxSpec(
+                name="support",
+                case_type="SUPPORT",
+                group_address="support@example.com",
+                host="imap.example.com",
+                user="support",
+                password="env:SUPPORT_IMAP_PASSWORD",  # a reference: no key to encrypt with
+                customer_group="Acme",
+            ),
+        )
+    site.clock.advance(timedelta(minutes=5))  # and no worker has read it since
+    seen = samples(root.get("/metrics").text)
+    assert seen[("casework_tasks_completed_total", ())] == 1
+    assert seen[("casework_open_tasks", ())] == 1
+    assert seen[("casework_open_incidents", ())] == 0
+    assert seen[("casework_mail_poll_lag_seconds", (("mailbox", "support"),))] == 300
