@@ -150,6 +150,13 @@ def describe(work: UnitOfWork, subject: Subject, item: Item) -> dict[str, object
     return answer
 
 
+def records_for_case(work: UnitOfWork, subject: Subject, case: Case) -> list[dict[str, object]]:
+    """The children of a case already shown to the subject, described for a page."""
+    return [
+        describe(work, subject, i) for i in work.session.scalars(records_query(subject, case.id))
+    ]
+
+
 def list_records(work: UnitOfWork, subject: Subject, number: str) -> list[Item]:
     """The case's children the subject may see (the case itself: "read")."""
     case, _ = case_for_action(work, subject, number, "read")
