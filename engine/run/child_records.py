@@ -254,16 +254,20 @@ def restrict(
     groups: Iterable[Group] = (),
     actor_id: int | None,
 ) -> None:
-    """Only the record's own grants (and administrators) count from now on: propagated
-    entries go and the case no longer adds any.  The caller checked the seed-004 guards."""
+    """The restriction's grants replace the record's access list (seed 004, rule 3: with
+    none, administrators only) and the case no longer propagates to it.  The caller
+    checked the seed-004 guards."""
+    before = grants_of(work, item.id)
+    work.session.execute(delete(ItemGrant).where(ItemGrant.item_id == item.id))
     item.restricted = True
     work.session.flush()
-    repropagate(work, [item.id])
     added = _add_grants(work, item, users, groups)
-    _record(work, item, "record_restricted", actor_id, added=added)
+    _record(work, item, "record_restricted", actor_id, removed=before, granted=added)
 
 
 def unrestrict(work: UnitOfWork, item: Item, *, actor_id: int | None) -> None:
+    """Lift the restriction: its grants stay as the record's access list, and the case
+    propagates to it again."""
     if not item.restricted:
         raise Conflict(f"record {item.id} is not restricted")
     item.restricted = False
