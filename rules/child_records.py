@@ -140,6 +140,7 @@ def describe(work: UnitOfWork, subject: Subject, item: Item) -> dict[str, object
         "checked_out_to": item.checked_out_to,
         "access": child_records.grants_of(work, item.id),
         "created_at": item.created_at.isoformat() if item.created_at else None,
+        "history": child_records.history(work, item.id),
     }
     if item.kind == "todo":
         answer["carries"] = [

@@ -22,7 +22,7 @@ from engine.definitions.children import propagation
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseItem, Item, ItemGrant, TodoAttachment
-from engine.store.models import Case, CaseType, CaseTypeVersion, Group, User
+from engine.store.models import AuditEntry, Case, CaseType, CaseTypeVersion, Group, User
 
 #: The kinds of child record (``resource`` items are not children: see rules.checks).
 KINDS = ("mail", "call", "note", "attachment", "todo")
@@ -64,17 +64,40 @@ def case_numbers_of(work: UnitOfWork, item_id: int) -> list[str]:
 
 
 def _record(work: UnitOfWork, item: Item, action: str, actor_id: int | None, **after: Any) -> None:
-    linked: list[int | None] = [*case_ids_of(work, item.id)]
-    for case_id in linked or [None]:
-        audit.record(
-            work,
-            actor_id=actor_id,
-            entity="record",
-            entity_id=item.id,
-            case_id=case_id,
-            action=action,
-            after=after or None,
+    """Audited as the record's own history, never in its cases' (whose readers may not see
+    the record: seed 000)."""
+    audit.record(
+        work,
+        actor_id=actor_id,
+        entity="record",
+        entity_id=item.id,
+        action=action,
+        after=after or None,
+    )
+
+
+def history(work: UnitOfWork, item_id: int) -> list[dict[str, Any]]:
+    """The record's audit trail, oldest first (this unit's entries, not yet stored, too)."""
+    rows: list[tuple[Any, int | None, str, Any]] = [
+        (at, actor, action, after)
+        for at, actor, action, after in work.session.execute(
+            select(AuditEntry.at, AuditEntry.actor_id, AuditEntry.action, AuditEntry.after)
+            .where(AuditEntry.entity == "record", AuditEntry.entity_id == str(item_id))
+            .order_by(AuditEntry.id)
         )
+    ]
+    rows += [
+        (r["at"], r["actor_id"], r["action"], r["after"])
+        for r in work.audit_rows
+        if r["entity"] == "record" and r["entity_id"] == str(item_id)
+    ]
+    ids = {actor for _, actor, _, _ in rows if actor is not None}
+    found = work.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    names: dict[int | None, str] = {user_id: name for user_id, name in found}
+    return [
+        {"at": at.isoformat(), "actor": names.get(actor), "action": action, "after": after}
+        for at, actor, action, after in rows
+    ]
 
 
 def _propagated_to(work: UnitOfWork, case: Case) -> tuple[set[int], set[int]]:

@@ -125,6 +125,17 @@ def test_seeing_the_case_is_not_seeing_its_children_seed_000(
     assert run(desk, capsys, "record", "share", str(note["id"]), "--user", "bob", "--remove",
                "--as", "alice")[0] == 0  # fmt: skip
     assert not sees(desk, capsys, note["id"], "bob")
+    # the record keeps its own history; the case's history (bob reads it) says nothing of it
+    _, out, _ = run(desk, capsys, "--json", "record", "show", str(note["id"]), "--as", "alice")
+    assert [(h["actor"], h["action"]) for h in json.loads(out)["history"]] == [
+        ("alice", "record_added"),
+        ("alice", "record_shared"),
+        ("alice", "record_unshared"),
+    ]
+    _, out, _ = run(desk, capsys, "--json", "case", "show", case, "--as", "bob")
+    assert "Called the vendor" not in out and "record" not in {
+        h["entity"] for h in json.loads(out)["history"]
+    }
     # mona reads the case but does not work it: she may not share; dave sees nothing
     code, _, err = run(desk, capsys, "record", "share", str(mail["id"]), "--user", "bob",
                        "--as", "mona")  # fmt: skip
@@ -195,9 +206,12 @@ def test_restricting_a_record_is_refused_naming_the_conflict_seed_004(
     if obstacle == "to-do":
         todo = add(desk, capsys, "alice", first, second, "--kind", "todo", "--title", "Review")
         assert run(desk, capsys, "record", "attach", str(todo["id"]), rid, "--as", "alice")[0] == 0
-    # only administrators restrict (seed 004, rule 1)
+    # only administrators restrict (seed 004, rule 1); once restricted, alice sees nothing
     code, _, err = run(desk, capsys, "record", "restrict", rid, "--as", "alice")
-    assert code == 4 and "only administrators" in err
+    if obstacle == "restricted":
+        assert code == 3 and f"no record {rid}" in err
+    else:
+        assert code == 4 and "only administrators" in err
     code, _, err = run(desk, capsys, "record", "restrict", rid, "--user", "bob", "--as", "root")
     assert code == 5 and expected in err and "Traceback" not in err, err
     # the case itself cannot be restricted either while the item would leak
@@ -210,6 +224,8 @@ def test_restricting_a_record_is_refused_naming_the_conflict_seed_004(
                            "--as", "root")  # fmt: skip
         assert code == 0, err
         assert sees(desk, capsys, doc["id"], "bob")  # named by the restriction
-        # a restricted record belongs to one case: linking it elsewhere is refused
-        code, _, err = run(desk, capsys, "record", "link", rid, second, "--as", "alice")
+        # the restriction replaced the list: alice is off it; and a restricted record
+        # belongs to one case, linking it elsewhere is refused
+        assert not sees(desk, capsys, doc["id"], "alice")
+        code, _, err = run(desk, capsys, "record", "link", rid, second, "--as", "root")
         assert code == 5 and "restricted" in err

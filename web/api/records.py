@@ -46,6 +46,7 @@ class Record(Answer):
     checked_out_to: str | None
     access: Access
     created_at: str | None
+    history: list[dict[str, Any]] = Field(description="who added, shared, restricted it, when")
     carries: list[int] | None = Field(None, description="to-dos: the records attached to it")
     changed: bool | list[str] | None = None
 
