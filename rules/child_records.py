@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.run import child_records
@@ -43,7 +43,7 @@ def _listed(subject: Subject) -> ColumnElement[bool]:
         ItemGrant.user_id == subject.user_id, ItemGrant.group_id.in_(sorted(subject.group_ids))
     )
     own = or_(~Item.restricted, ItemGrant.propagated.is_(False))
-    return Item.id.in_(select(ItemGrant.item_id).where(mine, ItemGrant.item_id == Item.id, own))
+    return exists().where(ItemGrant.item_id == Item.id, mine, own)
 
 
 def record_filter(subject: Subject) -> ColumnElement[bool]:

@@ -37,16 +37,21 @@ class Access(Answer):
 
 
 class Record(Answer):
+    """A record as the caller sees it; only ``id`` (and ``changed``) when their own change
+    took them off its access list."""
+
     id: int
-    kind: str
-    title: str
-    ref: str | None
-    cases: list[str] = Field(description="the cases it belongs to that the caller may read")
-    restricted: bool
-    checked_out_to: str | None
-    access: Access
-    created_at: str | None
-    history: list[dict[str, Any]] = Field(description="who added, shared, restricted it, when")
+    kind: str | None = None
+    title: str | None = None
+    ref: str | None = None
+    cases: list[str] | None = Field(None, description="its cases the caller may read")
+    restricted: bool | None = None
+    checked_out_to: str | None = None
+    access: Access | None = None
+    created_at: str | None = None
+    history: list[dict[str, Any]] | None = Field(
+        None, description="who added, shared, restricted it, and when"
+    )
     carries: list[int] | None = Field(None, description="to-dos: the records attached to it")
     changed: bool | list[str] | None = None
 
