@@ -11,16 +11,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from engine import audit
 from engine.errors import Conflict, InvalidInput
 from engine.runtime import UnitOfWork
-from engine.store.access import CaseAccess, CaseGrant, CaseItem, Item, WorkTaskAttachment
+from engine.store.access import CaseAccess, CaseGrant, CaseItem, Item, TodoAttachment
 from engine.store.models import Case, Group, User
 
 from .case_acts import require
 from .subject import Subject
+
+
+def _numbers(work: UnitOfWork, case_ids: Iterable[int]) -> str:
+    return ", ".join(
+        n or "?"
+        for n in work.session.scalars(
+            select(Case.number).where(Case.id.in_(sorted(set(case_ids)))).order_by(Case.id)
+        )
+    )
+
+
+def _todo_load(work: UnitOfWork, todo_ids: Iterable[int]) -> dict[int, tuple[set[int], set[int]]]:
+    """What each to-do carries: (case ids, record ids)."""
+    ids = sorted(set(todo_ids))
+    load: dict[int, tuple[set[int], set[int]]] = {t: (set(), set()) for t in ids}
+    for todo, case_id in work.session.execute(
+        select(CaseItem.item_id, CaseItem.case_id).where(CaseItem.item_id.in_(ids))
+    ):
+        load[todo][0].add(case_id)
+    for todo, item_id in work.session.execute(
+        select(TodoAttachment.todo_id, TodoAttachment.item_id).where(
+            TodoAttachment.todo_id.in_(ids)
+        )
+    ):
+        load[todo][1].add(item_id)
+    return load
+
+
+def _crowded(
+    work: UnitOfWork, todo_ids: Iterable[int], case_ids: set[int], item_ids: set[int]
+) -> list[str]:
+    """To-dos that carry cases or records besides ``case_ids`` and ``item_ids``: each named
+    with what else it carries (seed 004: such a to-do would leak what a restriction hides)."""
+    reasons = []
+    for todo, (cases, items) in sorted(_todo_load(work, todo_ids).items()):
+        other_cases, other_items = cases - case_ids, items - item_ids - {todo}
+        if not (other_cases or other_items):
+            continue
+        what = [_numbers(work, other_cases)] if other_cases else []
+        what += [f"record {i}" for i in sorted(other_items)]
+        reasons.append(f"to-do {todo} also carries {', '.join(what)}")
+    return reasons
 
 
 def restriction_blockers(work: UnitOfWork, case: Case) -> list[str]:
@@ -49,18 +91,41 @@ def restriction_blockers(work: UnitOfWork, case: Case) -> list[str]:
             )
         )
     ]
-    mine = or_(WorkTaskAttachment.case_id == case.id, WorkTaskAttachment.item_id.in_(items))
-    todos = select(WorkTaskAttachment.work_task_id).where(mine)
-    crowded = session.scalars(
-        select(WorkTaskAttachment.work_task_id)
-        .where(WorkTaskAttachment.work_task_id.in_(todos))
-        .group_by(WorkTaskAttachment.work_task_id)
-        .having(func.count() > 1)
-    ).all()
+    own = set(session.scalars(items))
+    todos = set(session.scalars(select(Item.id).where(Item.id.in_(own), Item.kind == "todo")))
+    todos |= set(
+        session.scalars(select(TodoAttachment.todo_id).where(TodoAttachment.item_id.in_(own)))
+    )
     reasons += [
-        f"the case or an item is attached to to-do {t}, which carries other cases or items"
-        for t in crowded
+        f"the case or an item is attached to a to-do that carries other cases or items: {r}"
+        for r in _crowded(work, todos, {case.id}, own)
     ]
+    return reasons
+
+
+def record_blockers(work: UnitOfWork, item: Item) -> list[str]:
+    """Every reason a child record cannot be restricted now (seed 004, rule 5, for one item):
+    it belongs to more than one case, it is restricted already, it is checked out to
+    another organisation, or it is (or rides on) a to-do that carries other cases or items."""
+    session = work.session
+    reasons: list[str] = []
+    case_ids = set(session.scalars(select(CaseItem.case_id).where(CaseItem.item_id == item.id)))
+    if len(case_ids) > 1:
+        others = sorted(case_ids)[1:]
+        reasons.append(
+            f"record {item.id} is linked to {len(others)} other case(s): " + _numbers(work, others)
+        )
+    if item.restricted:
+        reasons.append(f"record {item.id} is already restricted")
+    if item.checked_out_to is not None:
+        reasons.append(f"record {item.id} is checked out to {item.checked_out_to}")
+    todos = set(
+        session.scalars(select(TodoAttachment.todo_id).where(TodoAttachment.item_id == item.id))
+    )
+    if item.kind == "todo":
+        todos.add(item.id)
+    first_case = set(sorted(case_ids)[:1])
+    reasons += _crowded(work, todos, first_case if item.kind != "todo" else case_ids, {item.id})
     return reasons
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from engine.errors import DefinitionError, Problem
 from engine.sla import read_section
 
+from .children import read_children
 from .closing import read_closing
 from .events_config import read_events
 from .forms import FIELD_TYPES
@@ -62,6 +63,8 @@ class CaseTypeConfig:
     events: dict[str, Any] = field(default_factory=dict)
     #: ``[closing]``: replies to closed cases, the grace period, outcomes (``closing.py``)
     closing: dict[str, Any] = field(default_factory=dict)
+    #: ``[children]``: the case's assignee and teams put on its child records (``children.py``)
+    children: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +83,8 @@ class CaseTypeConfig:
             optional["events"] = dict(self.events)
         if self.closing:
             optional["closing"] = dict(self.closing)
+        if self.children:
+            optional["children"] = dict(self.children)
         return {
             **optional,
             "key": self.key,
@@ -112,6 +117,7 @@ class CaseTypeConfig:
             decisions=tuple(data.get("decisions", ())),
             events=dict(data.get("events") or {}),
             closing=dict(data.get("closing") or {}),
+            children=dict(data.get("children") or {}),
             source=source,
         )
 
@@ -224,6 +230,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += event_problems
     closing, closing_problems = read_closing(raw.get("closing"))
     problems += closing_problems
+    children, children_problems = read_children(raw.get("children"))
+    problems += children_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -253,6 +261,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         decisions=tuple(decisions),
         events=events,
         closing=closing,
+        children=children,
         source=source,
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, bindparam, delete, select, update
 from engine import audit
 from engine.definitions.closing import ClosingPolicy
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.run import cases, workflows
+from engine.run import cases, child_records, workflows
 from engine.run.cases import PRIORITIES
 from engine.run.workflow_timers import all_tasks
 from engine.runtime import UnitOfWork
@@ -148,7 +148,8 @@ def assign(
     work: UnitOfWork, case: Case, to: User | None, *, actor_id: int | None, how: str
 ) -> bool:
     """Give the case to ``to`` (None: nobody); ``how`` is ``reassigned`` or ``delegated``.
-    The new assignee becomes a collaborator (seed 000).  False when nothing changed."""
+    The new assignee becomes a collaborator (seed 000), and takes the old one's place on
+    the child records the case type propagates it to.  False when nothing changed."""
     _open(case)
     new_id = to.id if to is not None else None
     if new_id == case.assignee_id:
@@ -157,6 +158,7 @@ def assign(
         raise InvalidInput(f"cannot assign {case.number}", {"to": f"{to.username} is inactive"})
     before = {"assignee": _username(work, case.assignee_id)}
     _store(work, case, assignee_id=new_id)
+    child_records.propagate_case(work, case)  # the case type's [children] switch
     if to is not None:
         add_collaborator(work, case, to, actor_id=actor_id, audited=False)
     action = how if to is not None else "unassigned"
@@ -175,6 +177,7 @@ def move(work: UnitOfWork, case: Case, type_key: str, *, actor_id: int | None) -
     old = work.session.scalar(select(CaseType.key).where(CaseType.id == case.case_type_id))
     _store(work, case, case_type_id=target.id)
     rerouted = _reroute_open_tasks(work, case, target)
+    child_records.propagate_case(work, case)  # the new type's [children] switch counts
     _record(work, case, "moved", actor_id, {"type": old}, {"type": type_key, "tasks": rerouted})
     return type_key
 

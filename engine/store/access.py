@@ -148,14 +148,22 @@ class CaseLink(Base):
 
 
 class Item(Base):
-    """Something linked to cases: an attachment, a resource or a child record."""
+    """Something linked to cases: a resource, or a child record (a mail, a call, a note, an
+    attachment, a to-do) with its own access list (:class:`ItemGrant`), see
+    ``engine.run.child_records``."""
 
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # attachment | resource | record
+    kind: Mapped[str] = mapped_column(String(20))  # resource | mail | call | note | ...
     name: Mapped[str] = mapped_column(String(300))
     resource_type: Mapped[str | None] = mapped_column(String(100))
     checked_out_to: Mapped[str | None] = mapped_column(String(200))  # another organisation
+    #: what the record stands for elsewhere: an attachment's id or file name, a mail's id
+    ref: Mapped[str | None] = mapped_column(String(300))
+    #: only its own grants (never propagated ones) and administrators see it (seed 004)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime | None]
 
 
 class CaseItem(Base):
@@ -168,24 +176,32 @@ class CaseItem(Base):
     )
 
 
-class WorkTask(Base):
-    """A to-do that cases and items can be attached to (distinct from a process's user tasks)."""
+class ItemGrant(Base):
+    """A child record's access list: a user or a group may see it.  ``propagated`` rows
+    come from the case's assignee and teams (the case type's ``[children]`` switch) and
+    follow them; the others were shared by hand."""
 
-    __tablename__ = "work_tasks"
+    __tablename__ = "item_grants"
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
-
-
-class WorkTaskAttachment(Base):
-    __tablename__ = "work_task_attachments"
-    __table_args__ = (Index("ix_work_task_attachments_task", "work_task_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    work_task_id: Mapped[int] = mapped_column(ForeignKey("work_tasks.id", ondelete="CASCADE"))
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), index=True
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+    propagated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TodoAttachment(Base):
+    """Another child record attached to a to-do (a child record of kind ``todo``)."""
+
+    __tablename__ = "todo_attachments"
+    todo_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

@@ -1,9 +1,9 @@
 """The CLI and the web app reach the engine's changing functions only through the rules.
 
-Every user action goes through ``rules.case_acts``, ``rules.task_acts`` or
-``rules.restriction``, which ask the one access decision first.  A handler that called
-the engine directly would be a door the decision does not guard; this test reads the
-source of ``cli/`` and ``web/`` and names any such call.
+Every user action goes through ``rules.case_acts``, ``rules.task_acts``,
+``rules.child_records`` or ``rules.restriction``, which ask the one access decision
+first.  A handler that called the engine directly would be a door the decision does not
+guard; this test reads the source of ``cli/`` and ``web/`` and names any such call.
 """
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ GUARDED = {
         "reopen",
         "add_collaborator",
         "remove_collaborator",
+    },
+    "engine.run.child_records": {
+        "create",
+        "link",
+        "share",
+        "unshare",
+        "restrict",
+        "unrestrict",
+        "check_out",
+        "check_in",
+        "attach",
     },
     "engine.run.tasks": {"claim", "release", "reassign", "delegate", "complete"},
     "engine.run.task_queries": {"inbox", "get_task"},

@@ -15,8 +15,7 @@ from engine.store.access import (
     CaseLink,
     Item,
     ResourcePermission,
-    WorkTask,
-    WorkTaskAttachment,
+    TodoAttachment,
 )
 from engine.store.models import Case, Contact, StreamPost, User
 from rules import (
@@ -244,14 +243,14 @@ def test_it_refuses_to_restrict_when_linked_items_would_leak(world: World, obsta
         work.session.add(CaseItem(case_id=case_id, item_id=item.id))
         if obstacle == "shared item":
             work.session.add(CaseItem(case_id=other, item_id=item.id))
-        if obstacle == "crowded to-do":
-            todo = WorkTask(title="Review")
+        if obstacle == "crowded to-do":  # a to-do of the other case carrying the item
+            todo = Item(kind="todo", name="Review")
             work.session.add(todo)
             work.session.flush()
             work.session.add_all(
                 [
-                    WorkTaskAttachment(work_task_id=todo.id, item_id=item.id),
-                    WorkTaskAttachment(work_task_id=todo.id, case_id=other),
+                    TodoAttachment(todo_id=todo.id, item_id=item.id),
+                    CaseItem(case_id=other, item_id=todo.id),
                 ]
             )
     with world.rt.unit() as work:

@@ -20,7 +20,7 @@ from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
 from people.throttle import TooManyAttempts
-from rules import notifications, task_acts
+from rules import child_records, notifications, task_acts
 from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
@@ -161,6 +161,8 @@ def case_context(
         "can_hide": "hide" in allowed,
         "hidden_from_portal": bool(access and access.hidden_from_portal),
         "related": detail["related"],
+        # child records the user may see (their own access lists; customers never see any)
+        "records": [] if portal else child_records.records_for_case(me.work, me.subject, case),
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
         **(edit_context(me, detail) if not portal else {"can": {}}),
