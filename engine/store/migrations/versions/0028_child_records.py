@@ -4,7 +4,7 @@ child records of kind ``todo`` with the records attached to them (``todo_attachm
 replacing the never-written ``work_tasks`` and ``work_task_attachments``
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from engine.store.types import UTCDateTime
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
