@@ -21,6 +21,7 @@ from . import (
     designer,
     incidents,
     jobs,
+    kb,
     logs,
     mail,
     messages,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         backups,
         search,
         notifications,
+        kb,
     )
     for module in modules:
         module.register(commands)
