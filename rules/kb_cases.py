@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import Conflict
+from engine.errors import Conflict, Forbidden
 from engine.run import kb as engine_kb
 from engine.runtime import UnitOfWork
 from engine.store import search as store
@@ -102,3 +102,15 @@ def reply_text(work: UnitOfWork, subject: Subject, ref: str) -> dict[str, Any]:
         )
     text = f"{article.title}\n\n{article.body.strip()}\n"
     return {"id": engine_kb.ref(article), "title": article.title, "text": text}
+
+
+def case_card(work: UnitOfWork, subject: Subject, number: str) -> dict[str, Any]:
+    """The case page's knowledge base card: linked and suggested articles, for those who
+    read the case (a task user who sees only its summary gets none)."""
+    try:
+        return {
+            "linked": linked(work, subject, number),
+            "suggested": suggestions(work, subject, number),
+        }
+    except Forbidden:
+        return {"linked": [], "suggested": []}

@@ -241,3 +241,8 @@ def set_link(
         after={"article": ref(article), "title": article.title},
     )
     return True
+
+
+def all_roles(work: UnitOfWork) -> list[str]:
+    """The names of every portal role, for an editor choosing whom to show an article."""
+    return list(work.session.scalars(select(PortalRole.name).order_by(PortalRole.name)))
