@@ -19,6 +19,7 @@ from rules.admin import set_portal_access
 from rules.restriction import restrict
 from tests.web.conftest import Site
 from tests.web.test_api import open_case
+from tests.web.test_forged_ids import MISSING_CASE, Forged, _same, forged  # noqa: F401 - a fixture
 
 CAROLS_ROLE = "own-view/own-edit/open:SUPPORT"
 
@@ -166,3 +167,31 @@ def test_agents_link_articles_to_cases_they_work_and_insert_them_into_replies(de
     assert reply["text"] == "Clearing paper jams\n\nOpen the **tray** and pull gently.\n"
     assert desk.alice.get(f"/api/kb/{desk.draft}/reply").status_code == 409
     assert _ok(desk.carol.get(f"/api/kb/{desk.public}/reply"))["id"] == desk.public
+
+
+KB_CASE_PATHS = [
+    ("get", "/api/cases/{}/articles"),
+    ("get", "/api/cases/{}/suggestions"),
+    ("put", "/api/cases/{}/articles/KB-1"),
+    ("delete", "/api/cases/{}/articles/KB-1"),
+]
+
+
+@pytest.mark.parametrize("who", ["carol", "sam", "alice"])
+def test_a_forged_case_answers_as_a_missing_one_on_the_kb_routes(
+    site: Site,
+    forged: Forged,  # noqa: F811 - the fixture imported above
+    who: str,
+):
+    client = site.login(who)
+    with site.runtime.unit() as work:
+        root = load_subject(work, directory.user_by_name(work, "root"))
+        kb.add(work, root, title="Printer help", body="Printer.", portal_roles=["all"])
+        kb.set_state(work, root, "KB-1", "published")
+    invisible = ["restricted"] if who == "alice" else list(forged.cases)
+    for why in invisible:
+        number = forged.cases[why]
+        for method, path in KB_CASE_PATHS:
+            answer = getattr(client, method)(path.format(number))
+            missing = getattr(client, method)(path.format(MISSING_CASE))
+            _same(answer, missing, number, MISSING_CASE)
