@@ -105,10 +105,15 @@ def visible_article(work: UnitOfWork, subject: Subject, ref: str) -> KbArticle:
     return article
 
 
-def _editable(work: UnitOfWork, subject: Subject, ref: str) -> KbArticle:
-    article = visible_article(work, subject, ref)
+def require_editor(work: UnitOfWork, subject: Subject) -> None:
+    """Refuse ("forbidden") anyone who may not write articles."""
     if kb_level(work, subject) != "edit":
         raise Forbidden(f"{subject.username} may not edit knowledge base articles")
+
+
+def _editable(work: UnitOfWork, subject: Subject, ref: str) -> KbArticle:
+    article = visible_article(work, subject, ref)
+    require_editor(work, subject)
     return article
 
 
@@ -183,8 +188,7 @@ def add(
     portal_roles: list[str] | None = None,
 ) -> dict[str, Any]:
     """A new draft article (editors)."""
-    if kb_level(work, subject) != "edit":
-        raise Forbidden(f"{subject.username} may not edit knowledge base articles")
+    require_editor(work, subject)
     article = engine_kb.create(
         work,
         title=title,

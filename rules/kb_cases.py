@@ -17,7 +17,7 @@ from engine.run import kb as engine_kb
 from engine.runtime import UnitOfWork
 from engine.store import search as store
 from engine.store.kb import KbArticle
-from engine.store.models import StreamPost
+from engine.store.models import Case, StreamPost
 
 from .case_acts import case_for_action
 from .checks import reads_internal_posts
@@ -55,8 +55,7 @@ def set_link(
     return changed, linked(work, subject, number)
 
 
-def _case_words(work: UnitOfWork, subject: Subject, number: str) -> list[str]:
-    case, _ = case_for_action(work, subject, number, "read")
+def _case_words(work: UnitOfWork, subject: Subject, case: Case) -> list[str]:
     first = select(StreamPost.body).where(StreamPost.case_id == case.id)
     if not reads_internal_posts(subject):
         first = first.where(StreamPost.internal.is_(False))
@@ -73,10 +72,10 @@ def suggestions(
 ) -> list[dict[str, Any]]:
     """Published articles the user may see that share words with the case's subject and
     description (its first post), the best matches first; none already linked to it."""
-    found = _case_words(work, subject, number)
+    case, _ = case_for_action(work, subject, number, "read")
+    found = _case_words(work, subject, case)
     if not found:
         return []
-    case, _ = case_for_action(work, subject, number, "read")
     m = store.match_any(work.session.get_bind().dialect.name, "kb_articles", found)
     query = select(KbArticle).where(
         article_filter(work, subject),

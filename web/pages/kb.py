@@ -92,8 +92,7 @@ def portal_kb_article(request: Request, ref: Ref) -> Response:
 
 def _editor_context(me: Actor, ref: str | None, given: dict[str, Any]) -> dict[str, Any]:
     article = kb.show(me.work, me.subject, ref) if ref else {}
-    if ref and not article["editable"]:
-        kb.edit(me.work, me.subject, ref, changes={})  # says "forbidden" in the rules' words
+    kb.require_editor(me.work, me.subject)
     return {
         **base_context(me, False),
         "article": {**article, **given},
