@@ -21,6 +21,7 @@ from . import (
     designer,
     incidents,
     jobs,
+    kb,
     logs,
     mail,
     messages,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         search,
         notifications,
         records,
+        kb,
     )
     for module in modules:
         module.register(commands)

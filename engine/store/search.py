@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import TextClause
 
+from .kb import KbArticle
 from .models import Case, Contact, StreamPost
 
 #: The FTS5 tables (SQLite) and the content table each mirrors.
@@ -34,6 +36,7 @@ FTS_TABLES = {
     "search_cases": "cases",
     "search_posts": "stream_posts",
     "search_contacts": "contacts",
+    "search_kb": "kb_articles",
 }
 #: Their shadow tables' suffixes: schema comparisons leave all of these alone.
 _SHADOW = ("", "_data", "_idx", "_content", "_docsize", "_config")
@@ -45,7 +48,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 #: PostgreSQL's GIN indexes (built by migration 0026 over the expressions below).
-GIN_INDEXES = ("ix_cases_search", "ix_stream_posts_search", "ix_contacts_search")
+GIN_INDEXES = (
+    "ix_cases_search",
+    "ix_stream_posts_search",
+    "ix_contacts_search",
+    "ix_kb_articles_search",
+)
 
 
 def is_search_table(name: str | None) -> bool:
@@ -92,6 +100,11 @@ _PG_DOCUMENTS = {
         "to_tsvector('simple', contacts.name || ' ' || "
         "translate(coalesce(contacts.email, ''), '@.', '  '))",
     ),
+    # migration 0029 (the knowledge base)
+    "kb_articles": (
+        "english",
+        "to_tsvector('english', kb_articles.title || ' ' || kb_articles.body)",
+    ),
 }
 
 
@@ -117,11 +130,13 @@ _IDS: dict[str, ColumnElement[int]] = {
     "cases": Case.id,  # type: ignore[dict-item]
     "stream_posts": StreamPost.id,  # type: ignore[dict-item]
     "contacts": Contact.id,  # type: ignore[dict-item]
+    "kb_articles": KbArticle.id,  # type: ignore[dict-item]
 }
 
 
 def match(dialect: str, table_name: str, found: list[str]) -> Match:
-    """The rows of ``table_name`` (cases, stream_posts or contacts) holding every word."""
+    """The rows of ``table_name`` (cases, stream_posts, contacts or kb_articles) holding every
+    word."""
     ids = _IDS[table_name]
     if dialect == "sqlite":
         name = next(fts for fts, content in FTS_TABLES.items() if content == table_name)
@@ -131,6 +146,24 @@ def match(dialect: str, table_name: str, found: list[str]) -> Match:
     # to_tsvector for row after row until enough match (what the planner picks for a word
     # it thinks common); the GIN index finds the rows, a small sort orders them
     return Match(None, None, _pg_match(table_name, found), ids + literal_column("0"))
+
+
+def match_any(dialect: str, table_name: str, found: list[str]) -> Match:
+    """The rows of ``table_name`` holding any of the words, ``order`` their relevance
+    (higher is better: more and rarer words), for suggestions rather than searches."""
+    ids = _IDS[table_name]
+    if dialect == "sqlite":
+        name = next(fts for fts, content in FTS_TABLES.items() if content == table_name)
+        fts = _fts(name)
+        expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in found)
+        where = text(f"{name} MATCH :{name}_any").bindparams(**{f"{name}_any": expression})
+        return Match(fts, fts.c.rowid == ids, where, -func.bm25(literal_column(name)))
+    config, document = _PG_DOCUMENTS[table_name]
+    query: ColumnElement[Any] = func.plainto_tsquery(literal_column(f"'{config}'"), found[0])
+    for word in found[1:]:  # tsquery || tsquery: either one
+        query = query.op("||")(func.plainto_tsquery(literal_column(f"'{config}'"), word))
+    vector: ColumnElement[Any] = literal_column(document)
+    return Match(None, None, vector.op("@@")(query), func.ts_rank(vector, query))
 
 
 def rebuild(connection: Connection) -> None:

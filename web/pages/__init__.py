@@ -14,6 +14,7 @@ def register(app: FastAPI) -> None:
         case_edit,
         finding,
         jobs,
+        kb,
         portal,
         sla_report,
         task_page,
@@ -21,5 +22,6 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding, task_page):
+    # kb before case_edit: its /cases/{number}/articles is not one of case_edit's verbs
+    for module in (kb, *modules, account, finding, task_page):
         app.include_router(module.router)

@@ -20,7 +20,7 @@ from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
 from people.throttle import TooManyAttempts
-from rules import child_records, notifications, task_acts
+from rules import child_records, kb_cases, notifications, task_acts
 from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
@@ -166,6 +166,7 @@ def case_context(
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
         **(edit_context(me, detail) if not portal else {"can": {}}),
+        "kb": kb_cases.case_card(me.work, me.subject, number),
     }
 
 

@@ -5,6 +5,7 @@ from alembic import context
 import engine.store.access
 import engine.store.credentials
 import engine.store.events
+import engine.store.kb
 import engine.store.mailbox
 import engine.store.operations
 import engine.store.outbox

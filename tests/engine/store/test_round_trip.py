@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 
 import engine.store.access
 import engine.store.credentials
+import engine.store.kb
 import engine.store.mailbox
 import engine.store.outbox
 import engine.store.sla  # noqa: F401 - registers every table on Base.metadata

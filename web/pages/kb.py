@@ -1,0 +1,204 @@
+"""Knowledge base pages: for agents the list with search (``/kb``), an article, and the
+editor (``/kb/new``, ``/kb/{ref}/edit``); in the portal the list with search and an article
+(``/portal/kb``); on the case page, linking an article and inserting one into the reply.
+The same rules as the API (``rules.kb``, ``rules.kb_cases``) decide every article shown."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from engine.errors import Conflict, InvalidInput
+from engine.run import kb as engine_kb
+from rules import kb, kb_cases
+
+from ..article_html import article_html
+from ..auth import Actor, acting
+from ..render import render
+from ..unit_routes import UnitRoute
+from .agents import agent
+from .common import base_context, case_context, read_form
+from .portal import customer
+
+router = APIRouter(route_class=UnitRoute, include_in_schema=False)
+Ref = Annotated[str, Path(max_length=20, pattern=r"^(KB-)?\d{1,12}$")]
+Number = Annotated[str, Path(max_length=40)]
+Words = Annotated[str, Query(max_length=200)]
+
+
+def _list_page(request: Request, q: str, portal: bool) -> Response:
+    with acting(request) as me:
+        (customer if portal else agent)(me)
+        found, problem = None, None
+        if q.strip():
+            try:
+                found = kb.search(me.work, me.subject, q, limit=50)
+            except InvalidInput as exc:
+                problem = "; ".join(exc.errors.values()) or exc.message
+        context = {
+            **base_context(me, portal),
+            "q": q,
+            "found": found,
+            "problem": problem,
+            "articles": kb.list_articles(me.work, me.subject) if found is None else [],
+            "home": "/portal/kb" if portal else "/kb",
+            "editor": not portal and kb.kb_level(me.work, me.subject) == "edit",
+        }
+    return render(request, "kb_list.html", context)
+
+
+@router.get("/kb")
+def kb_list(request: Request, q: Words = "") -> Response:
+    return _list_page(request, q, portal=False)
+
+
+@router.get("/portal/kb")
+def portal_kb_list(request: Request, q: Words = "") -> Response:
+    return _list_page(request, q, portal=True)
+
+
+def _article_page(request: Request, ref: str, portal: bool) -> Response:
+    with acting(request) as me:
+        (customer if portal else agent)(me)
+        article = kb.show(me.work, me.subject, ref)
+        context = {
+            **base_context(me, portal),
+            "article": article,
+            "html": article_html(article["body"]) if article["format"] == "markdown" else None,
+            "home": "/portal/kb" if portal else "/kb",
+        }
+    return render(request, "kb_article.html", context)
+
+
+@router.get("/kb/new")
+def kb_new(request: Request) -> Response:
+    with acting(request) as me:
+        context = _editor_context(agent(me), None, {})
+    return render(request, "kb_edit.html", context)
+
+
+@router.get("/kb/{ref}")
+def kb_article(request: Request, ref: Ref) -> Response:
+    return _article_page(request, ref, portal=False)
+
+
+@router.get("/portal/kb/{ref}")
+def portal_kb_article(request: Request, ref: Ref) -> Response:
+    return _article_page(request, ref, portal=True)
+
+
+def _editor_context(me: Actor, ref: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    article = kb.show(me.work, me.subject, ref) if ref else {}
+    kb.require_editor(me.work, me.subject)
+    return {
+        **base_context(me, False),
+        "article": {**article, **given},
+        "ref": ref,
+        "roles": engine_kb.all_roles(me.work),
+        "formats": engine_kb.FORMATS,
+    }
+
+
+@router.get("/kb/{ref}/edit")
+def kb_edit(request: Request, ref: Ref) -> Response:
+    with acting(request) as me:
+        context = _editor_context(agent(me), ref, {})
+    return render(request, "kb_edit.html", context)
+
+
+def _fields(form: dict[str, str], roles: list[str]) -> dict[str, Any]:
+    return {
+        "title": form.get("title", ""),
+        "body": form.get("body", ""),
+        "format": form.get("format", "markdown"),
+        "category": form.get("category", ""),
+        "portal_roles": roles,
+    }
+
+
+async def _save(request: Request, ref: str | None) -> Response:
+    raw = await request.form()
+    roles = [str(v) for v in raw.getlist("portal_role")]
+    form = await read_form(request)
+    fields = _fields(form, roles)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            agent(me)
+            if ref is None:
+                saved = kb.add(me.work, me.subject, **fields)
+            else:
+                changes = {k: v for k, v in fields.items() if k != "portal_roles"}
+                saved = kb.edit(me.work, me.subject, ref, changes=changes, portal_roles=roles)
+        return RedirectResponse(f"/kb/{saved['id']}", status_code=303)
+
+    try:
+        return await run_in_threadpool(work)
+    except (InvalidInput, Conflict) as exc:
+        problems = exc.errors if isinstance(exc, InvalidInput) else {}
+        message = "; ".join([str(exc), *(f"{k}: {v}" for k, v in problems.items())])
+
+    def again() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            context = _editor_context(agent(me), ref, fields)
+        return render(request, "kb_edit.html", {**context, "error": message}, status=422)
+
+    return await run_in_threadpool(again)
+
+
+@router.post("/kb/new")
+async def kb_create(request: Request) -> Response:
+    return await _save(request, None)
+
+
+@router.post("/kb/{ref}/edit")
+async def kb_save(request: Request, ref: Ref) -> Response:
+    return await _save(request, ref)
+
+
+@router.post("/kb/{ref}/state")
+async def kb_state(request: Request, ref: Ref) -> Response:
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            saved = kb.set_state(agent(me).work, me.subject, ref, form.get("state", ""))
+        return RedirectResponse(f"/kb/{saved['id']}", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/cases/{number}/articles")
+async def case_link(request: Request, number: Number) -> Response:
+    """Link (``op=link``) or unlink an article from the case page's knowledge base card."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            present = form.get("op") != "unlink"
+            kb_cases.set_link(
+                agent(me).work, me.subject, number, form.get("article", ""), present=present
+            )
+        return RedirectResponse(f"/cases/{number}#knowledge-base", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/cases/{number}/reply-with-article")
+async def case_insert(request: Request, number: Number) -> Response:
+    """The reply form's "Insert article" button: the case page again, the article's text
+    added to what was typed (nothing is posted until the agent sends it)."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            text = kb_cases.reply_text(agent(me).work, me.subject, form.get("article", ""))
+            context = case_context(me, number, base="/cases", portal=False)
+        typed = form.get("body", "").rstrip()
+        context["reply_body"] = (typed + "\n\n" if typed else "") + text["text"]
+        return render(request, "case.html", context)
+
+    return await run_in_threadpool(work)
