@@ -20,6 +20,7 @@ from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from ..unit_routes import UnitRoute
+from ..uploads import read_upload
 from .common import (
     add_login_routes,
     base_context,
@@ -201,14 +202,21 @@ def case_view(request: Request, number: Number, internal: Word = "show") -> Resp
 
 
 async def post_from_form(request: Request, number: str, portal: bool) -> Response:
-    form = await read_form(request)
+    """A reply from the case page or the portal, with the files chosen in its file input."""
+    form, files = await read_upload(request)
     internal = not portal and form.get("internal") == "true"
     base = "/portal/cases" if portal else "/cases"
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             case_acts.add_post(
-                me.work, me.subject, me.user, number, form.get("body", ""), internal=internal
+                me.work,
+                me.subject,
+                me.user,
+                number,
+                form.get("body", ""),
+                internal=internal,
+                files=files,
             )
         return RedirectResponse(f"{base}/{number}", status_code=303)
 
