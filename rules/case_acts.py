@@ -213,6 +213,11 @@ def add_post(
     )
 
 
+def attachments_of_post(work: UnitOfWork, post_id: int) -> list[dict[str, Any]]:
+    """The files of a post the caller just added (listing, not reading: no decision)."""
+    return attachments.attachments_of(work, [post_id]).get(post_id, [])
+
+
 def read_attachment(
     work: UnitOfWork, subject: Subject, attachment_id: int, number: str | None = None
 ) -> tuple[PostAttachment, bytes]:

@@ -61,7 +61,9 @@ class FileStore:
         scanner's verdict); a scanner that fails to answer refuses too."""
         if len(data) > self.max_bytes:
             raise FileRefused(
-                filename, f"{len(data):,} bytes is over the limit of {self.max_bytes:,} bytes"
+                filename,
+                f"{len(data):,} bytes is over the limit of {self.max_bytes:,} bytes "
+                "(CASEWORK_ATTACHMENT_MAX_BYTES)",
             )
         if not self.scan_command:
             return
