@@ -26,6 +26,7 @@ from engine.runtime import Runtime
 
 from . import docs, errors
 from .api import (
+    canned,
     case_edits,
     cases,
     directory,
@@ -127,6 +128,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         reports,
         search,
         notifications,
+        canned,
         docs,
         health,
         sso_pages,
