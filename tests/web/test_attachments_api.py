@@ -168,5 +168,8 @@ def test_canned_replies_are_managed_per_group_and_inserted_filled_in(site: Site)
     assert f"Dear Carol, we are on {number} (Printer jams). alice</textarea>" in page
     changed = alice.patch(f"/api/canned-replies/{reply_id}", json={"body": "Hello {{ nope }}"})
     assert changed.status_code == 422
-    assert alice.delete(f"/api/canned-replies/{reply_id}").status_code == 204
+    assert alice.delete(f"/api/canned-replies/{reply_id}").json() == {
+        "id": reply_id,
+        "removed": True,
+    }
     assert alice.get("/api/canned-replies").json() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from rules import canned_replies
@@ -100,11 +100,16 @@ def update_reply(request: Request, reply_id: Id, body: CannedReplyChange) -> dic
         )
 
 
-@router.delete("/{reply_id}", status_code=204, summary="Remove a canned reply")
-def remove_reply(request: Request, reply_id: Id) -> Response:
+class Removed(Answer):
+    id: int
+    removed: bool
+
+
+@router.delete("/{reply_id}", summary="Remove a canned reply", response_model=Removed)
+def remove_reply(request: Request, reply_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         canned_replies.remove_reply(me.work, me.subject, reply_id)
-    return Response(status_code=204)
+    return {"id": reply_id, "removed": True}
 
 
 @router.get(
