@@ -274,7 +274,13 @@ def deliver(
             )
     files, refused = _storable(work, parsed)  # readable by whoever may read the post
     post = posts.add_post(
-        work, number=number, author=sender.author, body=body, case_id=case_id, files=files
+        work,
+        number=number,
+        author=sender.author,
+        body=body,
+        case_id=case_id,
+        files=files,
+        files_checked=True,
     )
     for name, reason in refused:  # the mail still counts; agents learn what was left out
         posts.add_note(

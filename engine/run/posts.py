@@ -28,19 +28,22 @@ def add_post(
     internal: bool = False,
     case_id: int | None = None,
     files: Sequence[NewFile] = (),
+    files_checked: bool = False,
 ) -> StreamPost:
     """Append a post to a case's stream (posts are never edited, only added).
 
     ``case_id``: the caller holds the case already (mail intake, which just opened or
     matched it), so it is not looked up again by its number.  ``files`` are checked (size,
     virus scan) before anything is stored and attached before the hooks run, so the mail a
-    public post causes carries them."""
+    public post causes carries them.  ``files_checked``: the caller checked them already
+    (mail intake checks each on its own, to leave out only the refused ones)."""
     body = (body or "").strip()
     if not body:
         raise InvalidInput("cannot post", {"body": "is required"})
     if len(body) > MAX_BODY:
         raise InvalidInput("cannot post", {"body": f"must be at most {MAX_BODY} characters"})
-    attachments.check(work, files)
+    if not files_checked:
+        attachments.check(work, files)
     case = case_by_number(work, number) if case_id is None else None
     if case is not None:  # held until the hooks are done: they read it from the session
         case_id = case.id
