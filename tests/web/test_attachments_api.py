@@ -173,3 +173,19 @@ def test_canned_replies_are_managed_per_group_and_inserted_filled_in(site: Site)
         "removed": True,
     }
     assert alice.get("/api/canned-replies").json() == []
+
+
+def test_a_broken_or_wrong_upload_is_bad_input_not_an_error(site: Site):
+    alice = site.login("alice")
+    number = open_case(site.login("carol"), "Upload")["number"]
+    url = f"/api/cases/{number}/posts/with-files"
+    broken = alice.post(
+        url,
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno end",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code in (400, 422), broken.text
+    as_json = alice.post(url, json={"body": "hi"})
+    assert as_json.status_code == 422 and "body" in as_json.json()["errors"]
+    smuggled = alice.post(url, data={"body": "hi"}, files=[("other", ("a.txt", b"a"))])
+    assert smuggled.status_code == 422 and "other" in smuggled.json()["errors"]
