@@ -239,6 +239,7 @@ def deliver(
     """Post the message to ``match.case``, or open a new case with it when there is none;
     an unknown sender becomes a contact first (and is returned, known)."""
     assert parsed.from_address
+    files, refused = _storable(work, parsed)  # scanned before this unit writes its case
     if not sender.known:
         sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
     assert sender.author is not None
@@ -272,8 +273,7 @@ def deliver(
                 actor_id=sender.author.id,
                 reason=f"follow-up by mail to {match.closed.number}, which is closed",
             )
-    files, refused = _storable(work, parsed)  # readable by whoever may read the post
-    post = posts.add_post(
+    post = posts.add_post(  # its files are readable by whoever may read the post
         work,
         number=number,
         author=sender.author,
