@@ -67,6 +67,7 @@ def build_app(config: AppConfig) -> App:
         clock=config.clock,
         workflow_cache_size=config.workflow_cache_size,
         hooks=hooks,
+        files=config.files,
     )
     return App(config, runtime, hooks, outbox)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from . import (
     access,
     admin,
+    attachments,
     backups,
     designer,
     incidents,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         admin,
         designer,
         work,
+        attachments,
         messages,
         incidents,
         jobs,

@@ -59,7 +59,7 @@ def sweep(rt: Runtime, transport: Transport, heartbeat: Heartbeat | None = None)
     for number in opened:
         log.info("a timer start event opened %s", number)
     fired += opened
-    sent, failed = send_due(rt.sessions, transport, now=rt.clock.now())
+    sent, failed = send_due(rt.sessions, transport, now=rt.clock.now(), files=rt.files)
     if sent or failed:
         log.info("outbox: %d sent, %d to retry or failed", sent, failed)
     if heartbeat is not None:

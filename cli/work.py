@@ -11,7 +11,7 @@ from rules import case_acts, load_subject, task_acts
 from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for, task_views
 
-from . import case_edit, messages
+from . import attachments, case_edit, messages
 from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
 
@@ -47,8 +47,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("number")
     p.add_argument("--body", required=True)
     p.add_argument("--internal", action="store_true", help="visible to agents only")
+    attachments.add_attach_option(p)
     add_as(p)
-    p.set_defaults(handler=cmd_case_post)
+    p.set_defaults(handler=attachments.cmd_post_add)
     p = case.add_parser("close")
     p.add_argument("number")
     p.add_argument("--reason", default="")
@@ -155,20 +156,6 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         if rows:
             print(f"\n{title}:")
             emit(rows, as_json=False, table=columns)
-    return 0
-
-
-def cmd_case_post(args: argparse.Namespace) -> int:
-    with runtime(args) as rt, rt.unit() as work:
-        author = user_by_name(work, args.as_user)
-        post = case_acts.add_post(
-            work, load_subject(work, author), author, args.number, args.body, args.internal
-        )
-        summary = {"id": post.id, "case": args.number, "internal": post.internal}
-    if args.json:
-        emit(summary, as_json=True)
-    else:
-        print(f"posted to {args.number}" + (" (internal)" if args.internal else ""))
     return 0
 
 

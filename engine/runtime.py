@@ -42,6 +42,7 @@ from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer
 from .store.db import make_engine, make_sessionmaker, upgrade
 from .store.fast import prepared_insert
+from .store.files import FileStore
 from .store.models import AuditEntry, CaseTypeVersion
 from .store.sla import SlaPolicyVersion
 
@@ -188,9 +189,12 @@ class Runtime:
         clock: Clock | None = None,
         workflow_cache_size: int = 256,
         hooks: CaseHooks | None = None,
+        files: FileStore | None = None,
     ) -> None:
         keep_case_data_out_of_library_logs()
         self.hooks = hooks or CaseHooks()
+        #: where attached files are kept (default: beside a SQLite file)
+        self.files = files or FileStore.beside(url)
         self.db = make_engine(url)
         self._checkpointer = start_checkpointer(self.db)
         self.sessions = make_sessionmaker(self.db)

@@ -34,8 +34,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine import log_context
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.run import case_edits, cases, posts
+from engine.run import attachments, case_edits, cases, posts
+from engine.run.attachments import NewFile
 from engine.runtime import Runtime, UnitOfWork
+from engine.store.files import FileRefused
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import Case
 from mail.machine import take_machine_mail
@@ -237,6 +239,7 @@ def deliver(
     """Post the message to ``match.case``, or open a new case with it when there is none;
     an unknown sender becomes a contact first (and is returned, known)."""
     assert parsed.from_address
+    files, refused = _storable(work, parsed)  # scanned before this unit writes its case
     if not sender.known:
         sender = create_sender(work, parsed.from_address, parsed.from_name, mailbox)
     assert sender.author is not None
@@ -270,10 +273,20 @@ def deliver(
                 actor_id=sender.author.id,
                 reason=f"follow-up by mail to {match.closed.number}, which is closed",
             )
-    post = posts.add_post(work, number=number, author=sender.author, body=body, case_id=case_id)
-    for part in parsed.attachments:  # readable by whoever may read the post
-        posts.attach(
-            work, post, filename=part.filename, content_type=part.content_type, data=part.data
+    post = posts.add_post(  # its files are readable by whoever may read the post
+        work,
+        number=number,
+        author=sender.author,
+        body=body,
+        case_id=case_id,
+        files=files,
+        files_checked=True,
+    )
+    for name, reason in refused:  # the mail still counts; agents learn what was left out
+        posts.add_note(
+            work,
+            case_id=post.case_id,
+            body=f"An attachment of this mail was not stored: {name}: {reason}",
         )
     row.case_id, row.post_id, row.state = post.case_id, post.id, "processed"
     if match.case is not None:  # "wait for the customer": the reply may be a BPMN message
@@ -282,6 +295,22 @@ def deliver(
         work.session.flush()  # the acknowledgement answers this message (In-Reply-To)
         queue_acknowledgement(work, post.case_id, sender.address, domain)
     return sender
+
+
+def _storable(work: UnitOfWork, parsed: ParsedMail) -> tuple[list[NewFile], list[tuple[str, str]]]:
+    """The mail's attachments the file store accepts, and the refused ones with the reason
+    (over the size limit, flagged by the virus scanner)."""
+    files: list[NewFile] = []
+    refused: list[tuple[str, str]] = []
+    for part in parsed.attachments:
+        file = NewFile(part.filename or f"attachment.{part.content_type.split('/')[-1]}", part.data)
+        try:
+            attachments.check(work, [file])
+        except FileRefused as exc:
+            refused.append((attachments.safe_name(file.filename), exc.reason))
+        else:
+            files.append(file)
+    return files, refused
 
 
 def post_body(parsed: ParsedMail) -> str:

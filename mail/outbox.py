@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 import engine.store.outbox  # noqa: F401 - registers the outbox table on Base.metadata
 from engine.errors import InvalidInput, NotFound
+from engine.store.files import FileStore
 from engine.store.outbox import OutboxMessage
 from mail.bounces import deliverable
 from mail.message.verp import verp_address
@@ -89,13 +90,15 @@ def queue_notice(
     send_after: datetime | None = None,
     headers: dict[str, str] | None = None,
     automatic: bool = True,
+    attachments: list[dict[str, str]] | None = None,
 ) -> OutboxMessage | None:
     """Render and store a notice; None (and nothing stored) when ``dedupe_key`` is queued
     already, or when every recipient has bounced for good (see :mod:`mail.bounces`).
 
     ``headers`` adds threading headers (Reply-To, In-Reply-To, References); ``automatic=False``
     is for a person's answer, which must not be marked auto-submitted or bulk (the loop header
-    stays: mail of ours that comes back is still recognised).
+    stays: mail of ours that comes back is still recognised).  ``attachments``: files in the
+    file store sent with it (``filename``, ``content_type``, ``sha256`` each).
 
     ``send_after`` holds the notice back until then (quiet hours); default: now.
 
@@ -128,6 +131,7 @@ def queue_notice(
             LOOP_HEADER: domain.lower(),
             **(headers or {}),
         },
+        "attachments": attachments or None,
         "state": "pending",
         "attempts": 0,
         "next_attempt_at": max(send_after or now, now),
@@ -179,6 +183,7 @@ def resend_to(
         "body_text": original.body_text,
         "body_html": original.body_html,
         "headers": dict(original.headers),
+        "attachments": original.attachments,
         "state": "pending",
         "attempts": 0,
         "next_attempt_at": max(send_after, now),
@@ -224,14 +229,14 @@ DKIM_HEADERS = (
 )
 
 
-def build_email(message: OutboxMessage) -> EmailMessage:
+def build_email(message: OutboxMessage, files: FileStore | None = None) -> EmailMessage:
     """The message as sent: multipart/alternative with HTML, the stored Message-ID and Date.
 
     It is ready for a DKIM signer at the submission server: every header the signer covers
     (:data:`DKIM_HEADERS`) appears once and nothing is added after submission; From is the
     sending domain's address, the domain to sign for.  ``Return-Path`` carries the VERP
     envelope sender (:mod:`mail.message.verp`); the SMTP transport uses it as ``MAIL FROM``
-    and does not send the header itself.
+    and does not send the header itself.  Attached files are read from ``files``.
     """
     email = EmailMessage()
     email["From"] = message.sender
@@ -249,6 +254,12 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    for file in message.attachments or ():  # OSError: the store lost it (retried later)
+        if files is None:
+            raise FileNotFoundError(f"no file store to read {file['filename']!r} from")
+        data = files.read(file["sha256"])
+        main, _, sub = file["content_type"].partition("/")
+        email.add_attachment(data, maintype=main, subtype=sub, filename=file["filename"])
     return email
 
 

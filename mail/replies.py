@@ -20,6 +20,7 @@ from email.utils import parseaddr
 
 from sqlalchemy import func, select
 
+from engine.run.attachments import attachments_of, served_type
 from engine.run.cases import case_data
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
@@ -67,6 +68,14 @@ def queue_case_reply(
         "body": post.body,
         "author": staff_name(version_of(work, case)),  # customers never see agents' names
     }
+    files = [  # the post's files go with it (active content as opaque bytes, as downloaded)
+        {
+            "filename": f["filename"],
+            "content_type": served_type(f["content_type"]),
+            "sha256": f["sha256"],
+        }
+        for f in attachments_of(work, [post.id]).get(post.id, [])
+    ]
     for address in sorted(recipients):
         _queue(
             work,
@@ -78,6 +87,7 @@ def queue_case_reply(
             context=context,
             dedupe=f"case_reply:post={post.id}:to={address}",
             automatic=False,
+            attachments=files,
         )
     return recipients
 
@@ -198,6 +208,7 @@ def _queue(
     context: dict[str, object],
     dedupe: str,
     automatic: bool,
+    attachments: list[dict[str, str]] | None = None,
 ) -> None:
     token = case_token(work.session, case.id)
     headers = {}
@@ -222,4 +233,5 @@ def _queue(
         token=token,
         headers=headers,
         automatic=automatic,
+        attachments=attachments,
     )

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from engine.store.files import FileStore
 from engine.store.outbox import OutboxMessage
 from mail.errors import MailError
 from mail.outbox import build_email, claim_due, mark_failed, mark_sent
@@ -137,13 +138,24 @@ def send_due(
     now: datetime,
     limit: int = 50,
     worker: str | None = None,
+    files: FileStore | None = None,
 ) -> tuple[int, int]:
-    """Send what is due; ``(sent, failed)`` this round (failed: to retry later or given up)."""
+    """Send what is due; ``(sent, failed)`` this round (failed: to retry later or given up).
+    ``files``: where the attached files of replies are read from."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    batch: list[tuple[int, EmailMessage]] = []
+    unreadable: list[tuple[int, OSError]] = []
     with session_factory() as session, session.begin():
-        claimed = claim_due(session, now=now, limit=limit, worker=worker)
-        batch = [(message.id, build_email(message)) for message in claimed]
+        for message in claim_due(session, now=now, limit=limit, worker=worker):
+            try:
+                batch.append((message.id, build_email(message, files)))
+            except OSError as exc:  # an attached file the store cannot give back
+                unreadable.append((message.id, exc))
     sent = failed = 0
+    for row_id, error in unreadable:
+        log.warning("outbox message %s not sent: attached file unreadable: %s", row_id, error)
+        _record(session_factory, row_id, now, error, False)
+        failed += 1
     for row_id, email in batch:
         try:
             transport.send(email)
@@ -163,9 +175,9 @@ def send_due(
             failed += 1
         else:
             with session_factory() as session, session.begin():
-                message = session.get(OutboxMessage, row_id)
-                if message is not None:
-                    mark_sent(session, message, now)
+                done = session.get(OutboxMessage, row_id)
+                if done is not None:
+                    mark_sent(session, done, now)
             sent += 1
     return sent, failed
 

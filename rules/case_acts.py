@@ -9,6 +9,7 @@ see it at all - then asks the decision for the action, then calls the engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,15 +17,24 @@ from sqlalchemy import bindparam, select
 
 from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.run import case_edits, cases, posts
+from engine.run import attachments, case_edits, cases, posts
+from engine.run.attachments import NewFile
 from engine.run.case_types import current_version_id
 from engine.run.cases import OpenedCase
 from engine.runtime import UnitOfWork
 from engine.sla import clocks as sla_clocks
 from engine.store.access import CaseAccess
-from engine.store.models import Case, CaseType, CaseTypeVersion, Contact, StreamPost, User
+from engine.store.models import (
+    Case,
+    CaseType,
+    CaseTypeVersion,
+    Contact,
+    PostAttachment,
+    StreamPost,
+    User,
+)
 
-from .checks import contact_filter
+from .checks import contact_filter, posts_query
 from .decision import Decision, decide
 from .facts import load_facts
 from .levels import need
@@ -186,12 +196,52 @@ def open_case(
 
 
 def add_post(
-    work: UnitOfWork, subject: Subject, user: User, number: str, body: str, internal: bool = False
+    work: UnitOfWork,
+    subject: Subject,
+    user: User,
+    number: str,
+    body: str,
+    internal: bool = False,
+    files: Sequence[NewFile] = (),
 ) -> StreamPost:
     """Post to the stream: needs stream access (monitors are read-only); internal notes
-    are for agents."""
+    are for agents.  ``files`` go with the post (refused whole when one is too large or
+    flagged by the virus scanner)."""
     case_for_action(work, subject, number, "post_internal" if internal else "post")
-    return posts.add_post(work, number=number, author=user, body=body, internal=internal)
+    return posts.add_post(
+        work, number=number, author=user, body=body, internal=internal, files=files
+    )
+
+
+def attachments_of_post(work: UnitOfWork, post_id: int) -> list[dict[str, Any]]:
+    """The files of a post the caller just added (listing, not reading: no decision)."""
+    return attachments.attachments_of(work, [post_id]).get(post_id, [])
+
+
+def read_attachment(
+    work: UnitOfWork, subject: Subject, attachment_id: int, number: str | None = None
+) -> tuple[PostAttachment, bytes]:
+    """A file and its bytes, for whoever may read its post: the same "not found" for an id
+    that does not exist, another case's file (``number`` given), a case the subject may not
+    see, and an internal post's file asked for by a customer."""
+    missing = NotFound(f"no attachment {attachment_id}" + (f" on {number}" if number else ""))
+    row = work.session.get(PostAttachment, attachment_id)
+    post = work.session.get(StreamPost, row.post_id) if row is not None else None
+    case = work.session.get(Case, post.case_id) if post is not None else None
+    if row is None or case is None or (number is not None and case.number != number):
+        raise missing
+    try:
+        require(work, subject, case, "read")
+    except (NotFound, Forbidden):
+        raise missing from None
+    readable = work.session.scalar(
+        posts_query(subject, case.id)
+        .where(StreamPost.id == row.post_id)
+        .with_only_columns(StreamPost.id)
+    )
+    if not readable:
+        raise missing
+    return row, attachments.content(work, row)
 
 
 def close_case(

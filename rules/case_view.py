@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine.errors import NotFound
-from engine.run import case_edits, cases, posts, summaries, task_queries
+from engine.run import attachments, case_edits, cases, summaries, task_queries
 from engine.run.incidents import describe, open_incidents
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
@@ -86,7 +86,7 @@ def _stream(
     work: UnitOfWork, subject: Subject, case: Case, level: Level, customer: bool
 ) -> list[dict[str, Any]]:
     shown = posts_at_level(work, subject, case.id, level)
-    files = posts.attachments_of(work, [p.id for p, _ in shown])
+    files = attachments.attachments_of(work, [p.id for p, _ in shown])
     customers = (
         customer_side(work, {p.author_id for p, _ in shown if p.author_id}) if customer else set()
     )

@@ -8,6 +8,7 @@ a failure (``tests/real_parts.py``).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from casework.config import AppConfig
 from designer import deploy
 from engine.clock import Clock, ManualClock
 from engine.runtime import Runtime
+from engine.store.files import FileStore
 from engine.store.models import User
 from mail.settings import MailSettings
 from people import directory
@@ -48,6 +50,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+def scratch_files(db_url: str) -> FileStore | None:
+    """Where a test's attached files go: beside a SQLite file (the default), else a shared
+    folder in the system's temporary directory (content-addressed: sharing it is harmless),
+    never the working directory."""
+    if db_url.startswith("sqlite"):
+        return None
+    return FileStore(Path(tempfile.gettempdir()) / "casework-test-files")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -56,7 +67,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def runtime(db_url: str, clock: ManualClock) -> Iterator[Runtime]:
     """The engine alone (no hooks): what the engine's own tests run on."""
-    rt = Runtime(db_url, clock=clock)
+    rt = Runtime(db_url, clock=clock, files=scratch_files(db_url))
     rt.init_schema()
     yield rt
     rt.close()
@@ -67,7 +78,10 @@ def wired_app(db_url: str, clock: Clock | None = None, mail: MailSettings | None
     the runtime with the rules' hooks and mail), over ``db_url``, its schema created;
     the clock is a manual one unless given."""
     config = AppConfig(
-        database_url=db_url, clock=clock or ManualClock(), mail=mail or MailSettings()
+        database_url=db_url,
+        clock=clock or ManualClock(),
+        mail=mail or MailSettings(),
+        files=scratch_files(db_url),
     )
     app = build_app(config)
     app.runtime.init_schema()

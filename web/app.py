@@ -26,6 +26,7 @@ from engine.runtime import Runtime
 
 from . import docs, errors
 from .api import (
+    canned,
     case_edits,
     cases,
     directory,
@@ -131,6 +132,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         notifications,
         records,
         kb,
+        canned,
         docs,
         health,
         sso_pages,

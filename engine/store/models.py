@@ -361,8 +361,9 @@ class StreamPost(Base):
 
 
 class PostAttachment(Base):
-    """A file that came with a post (an email attachment), stored with the post it belongs to:
-    whoever may read the post may download it, nobody else."""
+    """A file that came with a post (a mail's attachment, an upload): whoever may read the
+    post may download it, nobody else.  The bytes live in the file store under ``sha256``;
+    ``content`` holds only those of rows stored before the file store existed."""
 
     __tablename__ = "post_attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -373,8 +374,23 @@ class PostAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class CannedReply(Base):
+    """A reply text a group's agents insert into their answers; a Jinja2 template over the
+    case (``{{ case.key }}``, ``{{ customer.name }}``, ``{{ agent.name }}``, ...)."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("group_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class AuditEntry(Base):

@@ -44,6 +44,9 @@ class OutboxMessage(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict[str, Any]]
+    #: files sent with the message: ``{"filename", "content_type", "sha256"}`` each, the bytes
+    #: read from the file store when it is sent
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: When the worker may pick the row up; while a worker holds it, the end of its lease.

@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from engine.run import cases, posts
+from engine.run import attachments, cases
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import (
     AuditEntry,
@@ -371,9 +371,10 @@ def test_attachments_are_kept_with_the_post_they_came_with(desk: Desk):
     )
     [post] = desk.posts(outcome.case_number or "")
     with desk.runtime.unit() as work:
-        [listed] = posts.attachments_of(work, [post.id])[post.id]
+        [listed] = attachments.attachments_of(work, [post.id])[post.id]
         stored = work.session.get(PostAttachment, listed["id"])
-        assert stored is not None and stored.content == pdf
+        assert stored is not None and stored.content is None  # the bytes are in the file store
+        assert attachments.content(work, stored) == pdf
     assert (listed["filename"], listed["content_type"], listed["size"]) == (
         "invoice 42.pdf",  # the path it claimed is dropped
         "application/pdf",

@@ -15,7 +15,8 @@ from tests.conftest import ROOT
 #: engine module -> functions that change cases or tasks (or list tasks unfiltered)
 GUARDED = {
     "engine.run.cases": {"open_case", "close_case", "add_case_contact", "link_cases"},
-    "engine.run.posts": {"add_post", "attach"},
+    "engine.run.posts": {"add_post"},
+    "engine.run.attachments": {"attach", "content"},
     "engine.run.case_edits": {
         "edit",
         "assign",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from designer import deploy
-from engine.run import posts
+from engine.run import attachments, posts
+from engine.run.attachments import NewFile
 from people import directory
 from people.tokens import TOKEN_USE_PRECISION
 from rules.admin import permit_case_type
@@ -266,28 +267,37 @@ def test_attachments_download_only_for_those_who_may_read_their_post(site: Site)
     ]
     with site.runtime.unit() as work:  # as mail intake stores them
         users = {u.username: u for u in directory.list_users(work)}
-        public = posts.add_post(work, number=number, author=users["carol"], body="see file")
-        page = posts.attach(
-            work, public, filename="<b>x</b>.html", content_type="text/html", data=b"<script>1"
-        ).id
-        note = posts.add_post(
-            work, number=number, author=users["alice"], body="notes", internal=True
+        public = posts.add_post(
+            work,
+            number=number,
+            author=users["carol"],
+            body="see file",
+            files=[NewFile("<b>x</b>.html", b"<script>1")],
         )
-        secret = posts.attach(
-            work, note, filename="notes.txt", content_type="Bogus Type", data=b"internal"
-        ).id
+        [page] = attachments.attachments_of(work, [public.id])[public.id]
+        note = posts.add_post(
+            work,
+            number=number,
+            author=users["alice"],
+            body="notes",
+            internal=True,
+            files=[NewFile("notes.txt", b"internal")],
+        )
+        [secret] = attachments.attachments_of(work, [note.id])[note.id]
     [listed] = carol.get(f"/api/cases/{number}/posts").json()
     assert listed["attachments"] == [
-        {"id": page, "filename": "<b>x<_b>.html", "content_type": "text/html", "size": 9}
+        {"id": page["id"], "filename": "<b>x<_b>.html", "content_type": "text/html", "size": 9}
     ]
-    got = carol.get(f"/api/cases/{number}/attachments/{page}")
+    got = carol.get(f"/api/cases/{number}/attachments/{page['id']}")
     assert got.status_code == 200 and got.content == b"<script>1"
     assert got.headers["content-disposition"].startswith("attachment;")  # never rendered here
     assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-type"] == "application/octet-stream"  # HTML never as HTML
+    page, secret = page["id"], secret["id"]
     # internal posts' files stay with the agents; other customers and other cases see nothing
     assert carol.get(f"/api/cases/{number}/attachments/{secret}").status_code == 404
     agent_copy = alice.get(f"/api/cases/{number}/attachments/{secret}")
-    assert agent_copy.status_code == 200
-    assert agent_copy.headers["content-type"] == "application/octet-stream"
+    assert agent_copy.status_code == 200 and agent_copy.content == b"internal"
+    assert agent_copy.headers["content-type"].startswith("text/plain")
     assert dave.get(f"/api/cases/{number}/attachments/{page}").status_code == 404
     assert carol.get(f"/api/cases/{other}/attachments/{page}").status_code == 404

@@ -6,7 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from engine.run import cases, posts
+from engine.run import attachments, cases, posts
+from engine.run.attachments import NewFile
 from engine.sla import clocks as sla_clocks
 from people import directory
 from tests.conftest import PROCESSES
@@ -209,12 +210,22 @@ def test_a_post_s_files_are_links_on_the_case_page_for_those_who_may_read_it(sit
     carol, number = portal_case(site, "carol", "Invoice please")
     with site.runtime.unit() as work:
         users = {u.username: u for u in directory.list_users(work)}
-        note = posts.add_post(work, number=number, author=users["alice"], body="x", internal=True)
-        posts.attach(work, note, filename="notes.txt", content_type="text/plain", data=b"n")
-        public = posts.add_post(work, number=number, author=users["alice"], body="Here it is")
-        file_id = posts.attach(
-            work, public, filename="invoice.pdf", content_type="application/pdf", data=b"%PDF"
-        ).id
+        posts.add_post(
+            work,
+            number=number,
+            author=users["alice"],
+            body="x",
+            internal=True,
+            files=[NewFile("notes.txt", b"n")],
+        )
+        public = posts.add_post(
+            work,
+            number=number,
+            author=users["alice"],
+            body="Here it is",
+            files=[NewFile("invoice.pdf", b"%PDF")],
+        )
+        file_id = attachments.attachments_of(work, [public.id])[public.id][0]["id"]
     link = f'href="/api/cases/{number}/attachments/{file_id}"'
     page = carol.get(f"/portal/cases/{number}").text
     assert link in page and "invoice.pdf" in page and "notes.txt" not in page

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
-from engine.errors import Forbidden, NotFound
-from engine.run import cases, posts
-from engine.store.models import PostAttachment, StreamPost
+from engine.errors import Forbidden
+from engine.run import attachments, cases
 from people.directory import user_by_name
 from rules import case_acts, load_subject, posts_query, task_acts
 from rules.case_lists import case_list_query
@@ -34,6 +33,7 @@ from ..answers import (
 from ..auth import SIGNED_IN, acting
 from ..schemas import CloseCase, NewPost, OpenCase, PortalVisibility, Strict, Text
 from ..unit_routes import UnitRoute
+from ..uploads import attachment_response, read_upload
 from .params import CaseNumber, Id
 
 router = APIRouter(
@@ -226,7 +226,7 @@ def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
     with acting(request) as me:
         case, _ = case_acts.case_for_action(me.work, me.subject, number, "read")
         shown = list(me.work.session.scalars(posts_query(me.subject, case.id)))
-        files = posts.attachments_of(me.work, [p.id for p in shown])
+        files = attachments.attachments_of(me.work, [p.id for p in shown])
         return [
             {
                 "id": p.id,
@@ -252,24 +252,8 @@ def list_posts(request: Request, number: CaseNumber) -> list[dict[str, Any]]:
 )
 def download_attachment(request: Request, number: CaseNumber, attachment_id: Id) -> Response:
     with acting(request) as me:
-        case, _ = case_acts.case_for_action(me.work, me.subject, number, "read")
-        row = me.work.session.get(PostAttachment, attachment_id)
-        readable = row is not None and me.work.session.scalar(
-            posts_query(me.subject, case.id)
-            .where(StreamPost.id == row.post_id)
-            .with_only_columns(StreamPost.id)
-        )
-        if row is None or not readable:  # another case's file, or an internal post's
-            raise NotFound(f"no attachment {attachment_id} on {number}")
-        return Response(
-            content=row.content,
-            media_type=row.content_type,
-            headers={
-                # never rendered in our origin: an HTML attachment must not run as our page
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        row, data = case_acts.read_attachment(me.work, me.subject, attachment_id, number)
+        return attachment_response(row.filename, row.content_type, data)
 
 
 @router.post(
@@ -285,6 +269,62 @@ def add_post(request: Request, number: CaseNumber, body: NewPost) -> dict[str, A
             me.work, me.subject, me.user, number, body.body, internal=body.internal
         )
         return {"id": post.id, "at": post.created_at, "internal": post.internal, "body": post.body}
+
+
+@router.post(
+    "/{number}/posts/with-files",
+    status_code=201,
+    summary="Add a post with files (multipart/form-data: body, internal, files)",
+    description="Each file is checked against the size limit and the virus scanner before "
+    "anything is stored; its type is read from its bytes, not from the upload's declared type.",
+    response_model=Post,
+    responses=errors(409),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["body"],
+                        "properties": {
+                            "body": {"type": "string"},
+                            "internal": {"type": "boolean"},
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def add_post_with_files(request: Request, number: CaseNumber) -> dict[str, Any]:
+    form, files = await read_upload(request)
+
+    def work() -> dict[str, Any]:
+        with acting(request) as me:
+            post = case_acts.add_post(
+                me.work,
+                me.subject,
+                me.user,
+                number,
+                form.get("body", ""),
+                internal=form.get("internal", "").lower() in ("true", "1", "yes", "on"),
+                files=files,
+            )
+            listed = attachments.attachments_of(me.work, [post.id]).get(post.id, [])
+            return {
+                "id": post.id,
+                "at": post.created_at,
+                "internal": post.internal,
+                "body": post.body,
+                "attachments": listed,
+            }
+
+    return await run_in_threadpool(work)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import InvalidInput
 from engine.run import cases
-from rules import case_acts, task_acts, worklist
+from rules import canned_replies, case_acts, task_acts, worklist
 from rules.case_lists import case_list_query
 from rules.case_view import summary_for
 from rules.public import opening_form
@@ -20,6 +20,7 @@ from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from ..unit_routes import UnitRoute
+from ..uploads import read_upload
 from .common import (
     add_login_routes,
     base_context,
@@ -187,11 +188,24 @@ async def new_case(request: Request) -> Response:
 
 
 @router.get("/cases/{number}")
-def case_view(request: Request, number: Number, internal: Word = "show") -> Response:
+def case_view(
+    request: Request,
+    number: Number,
+    internal: Word = "show",
+    canned: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """The case page; ``canned``: a canned reply filled in for this case, put in the reply
+    box to edit before sending."""
     with acting(request) as me:
         context = case_context(
             agent(me), number, base="/cases", portal=False, show_internal=internal != "hide"
         )
+        context["canned_replies"] = canned_replies.list_replies(me.work, me.subject)
+        if canned is not None:
+            context["canned_id"] = canned
+            context["draft"] = canned_replies.render_reply(
+                me.work, me.subject, me.user, canned, number
+            )
         if set(context["case"]["sections"]) <= {"case_details"}:  # a task user: their task
             case_id = cases.case_by_number(me.work, number).id
             mine = task_acts.open_tasks_for(me.work, me.subject, me.user, case_id, mine_only=True)
@@ -201,14 +215,21 @@ def case_view(request: Request, number: Number, internal: Word = "show") -> Resp
 
 
 async def post_from_form(request: Request, number: str, portal: bool) -> Response:
-    form = await read_form(request)
+    """A reply from the case page or the portal, with the files chosen in its file input."""
+    form, files = await read_upload(request)
     internal = not portal and form.get("internal") == "true"
     base = "/portal/cases" if portal else "/cases"
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
             case_acts.add_post(
-                me.work, me.subject, me.user, number, form.get("body", ""), internal=internal
+                me.work,
+                me.subject,
+                me.user,
+                number,
+                form.get("body", ""),
+                internal=internal,
+                files=files,
             )
         return RedirectResponse(f"{base}/{number}", status_code=303)
 
