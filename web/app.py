@@ -27,6 +27,7 @@ from engine.runtime import Runtime
 from . import docs, errors
 from .api import (
     case_edits,
+    case_links,
     cases,
     directory,
     health,
@@ -119,6 +120,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         tokens,
         cases,
         case_edits,
+        case_links,
         tasks,
         messages,
         incidents,
