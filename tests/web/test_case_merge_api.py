@@ -8,6 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from designer import deploy
+from engine.run import cases
+from people.directory import user_by_name
+from rules import load_subject
+from rules.restriction import restrict
 from tests.conftest import PROCESSES, support_toml
 from tests.web.conftest import Site
 from tests.web.test_api import open_case
@@ -110,3 +114,25 @@ def test_links_show_on_both_cases_only_to_those_who_may_read_the_other(site: Sit
     answer = alice.delete(f"/api/cases/{first}/links/{second}")
     assert answer.status_code == 200 and answer.json()["links"] == []
     assert alice.delete(f"/api/cases/{first}/links/{second}").status_code == 404
+
+
+def test_a_restricted_target_answers_exactly_as_a_missing_case(site: Site):
+    carol, alice = site.login("carol"), site.login("alice")
+    source = open_case(carol, "Printer jams")["number"]
+    locked = open_case(alice, "Locked away")["number"]
+    with site.runtime.unit() as work:
+        root = load_subject(work, user_by_name(work, "root"))
+        restrict(work, root, cases.case_by_number(work, locked))
+    for method, path, body in (
+        ("post", f"/api/cases/{source}/merge", {"into": "{}"}),
+        ("put", f"/api/cases/{source}/links/{{}}", {"kind": "related"}),
+        ("delete", f"/api/cases/{source}/links/{{}}", None),
+    ):
+        answers = []
+        for number in (locked, "C-999999"):
+            url = path.format(number)
+            sent = {k: v.format(number) for k, v in body.items()} if body else None
+            answer = getattr(alice, method)(url, **({"json": sent} if sent else {}))
+            answers.append((answer.status_code, answer.text.replace(number, "ID")))
+        assert answers[0] == answers[1] and answers[0][0] == 404, answers
+    assert alice.get(f"/api/cases/{source}").json()["status"] == "open"
