@@ -1,6 +1,6 @@
-"""Mail after a merge: a reply to a merged case (by its number or by the message it answers)
-lands in the case it was merged into, along a chain of merges; a stranger quoting the
-merged case's number still joins nothing."""
+"""Mail after a merge: a reply to a merged case (by its number, its reply token or the message
+it answers) lands in the case it was merged into, along a chain of merges; a stranger quoting
+the merged case's number still joins nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine.clock import ManualClock
+from mail.reply_tokens import case_token
 from people import directory
 from rules import load_subject
 from rules.case_links import merge_case
@@ -73,8 +74,14 @@ def test_replies_to_a_merged_case_land_in_the_case_it_was_merged_into(desk: Desk
         )
     )
     assert by_reference.case_number == first
+    with desk.runtime.unit() as work:  # the reply address of a notice about the duplicate
+        token = case_token(work.session, desk.case(again).id)
+    by_token = _mail(desk, "carla@kunden.example", "Re: your case", "<r0@k>",
+                     f"To: support+{token}@casework.example")  # fmt: skip
+    assert by_token == first
     bodies = [p.body for p in desk.posts(first)]
-    assert "Any news?" in bodies[-2] and "Still jams." in bodies[-1]
+    assert "Any news?" in bodies[-3] and "Still jams." in bodies[-2]
+    assert bodies[-1].startswith("Re: your case")
     assert desk.posts(again) == []  # the merged case's stream is the target's now
     # a chain: the target merged on into another case, replies follow to its end
     _merge(desk, first, other)
