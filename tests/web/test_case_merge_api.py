@@ -136,3 +136,20 @@ def test_a_restricted_target_answers_exactly_as_a_missing_case(site: Site):
             answers.append((answer.status_code, answer.text.replace(number, "ID")))
         assert answers[0] == answers[1] and answers[0][0] == 404, answers
     assert alice.get(f"/api/cases/{source}").json()["status"] == "open"
+
+
+def test_a_duplicate_from_another_contact_brings_its_customer_to_the_kept_case(site: Site):
+    carol, dave, alice = site.login("carol"), site.login("dave"), site.login("alice")
+    kept = open_case(carol, "The office printer jams")["number"]
+    duplicate = open_case(dave, "Printer in our shared office jams")["number"]
+    assert dave.get(f"/api/cases/{kept}").status_code == 404
+    answer = alice.post(f"/api/cases/{duplicate}/merge", json={"into": kept})
+    assert answer.status_code == 200 and answer.json()["contacts"] == 1
+    # dave is a contact of the kept case now: he reads it (and his mail threads there)
+    assert [c["name"] for c in alice.get(f"/api/cases/{kept}").json()["contacts"]] == [
+        "Carol",
+        "Dave",
+    ]
+    assert dave.get(f"/api/cases/{kept}").status_code == 200
+    assert alice.post(f"/api/cases/{kept}/posts", json={"body": "Fixed"}).status_code == 201
+    assert [p["body"] for p in dave.get(f"/api/cases/{kept}").json()["stream"]] == ["Fixed"]
