@@ -19,7 +19,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.run import case_edits, cases, workflows
 from engine.run.case_links import MERGED_INTO, merged_into, write_link
 from engine.runtime import UnitOfWork
-from engine.store.access import CaseFollower
+from engine.store.access import CaseCollaborator, CaseFollower
 from engine.store.models import Case, CaseContact, StreamPost, User
 
 _CLOSED = "closed"
@@ -75,7 +75,9 @@ def _join_people(work: UnitOfWork, source: Case, target: Case, actor_id: int | N
     its type is not "no", as for every collaborator); its followers follow the target."""
     added = []
     collaborators = work.session.scalars(
-        select(User).where(User.username.in_(case_edits.collaborators(work, source.id)))
+        select(User)
+        .join(CaseCollaborator, CaseCollaborator.user_id == User.id)
+        .where(CaseCollaborator.case_id == source.id)
     )
     for user in collaborators:
         if case_edits.add_collaborator(work, target, user, actor_id=actor_id, audited=False):
