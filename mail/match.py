@@ -7,7 +7,8 @@ opens a new case instead of reading along (zammad#5064); each refused key is kep
 *attempt* for agents to see.  A reply to a closed case follows its case type's ``[closing]``
 policy: within the grace period of a type whose replies reopen, it reopens the case (the
 caller reopens it, :attr:`Match.reopen`); otherwise the message opens a follow-up case
-linked to the closed one.
+linked to the closed one.  A reply to a case merged into another (the sender taking part in
+the merged one) lands in the case it was merged into, following a chain of merges.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 
 from engine.run.case_edits import policy
+from engine.run.case_links import merge_end
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage
 from engine.store.models import Case
@@ -120,6 +122,9 @@ def find_case(
                 f"{how} pointed at {case.number}, but {sender.address} takes no part in it"
             )
             continue
+        end = merge_end(work, case.id)  # a merged case's mail goes where it was merged
+        if end != case.id and (into := work.session.get(Case, end)) is not None:
+            how, case = f"{how} (merged into {into.number})", into
         closed = case.status == "closed"
         if (
             closed

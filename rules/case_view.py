@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from engine.errors import NotFound
-from engine.run import attachments, case_edits, cases, summaries, task_queries
+from engine.run import attachments, case_edits, case_links, cases, summaries, task_queries
 from engine.run.incidents import describe, open_incidents
 from engine.runtime import UnitOfWork
 from engine.store.models import Case, CaseContact, Contact, User
@@ -126,6 +126,16 @@ def _contacts(work: UnitOfWork, subject: Subject, case: Case) -> list[dict[str, 
     ]
 
 
+def linked_cases(work: UnitOfWork, subject: Subject, case: Case) -> list[dict[str, Any]]:
+    """The cases linked to ``case`` that the subject may read, each with how ``case``
+    relates to it (``link``); the others are left out without a trace (seed 002)."""
+    kinds = case_links.kinds_of(work, case.id)
+    if not kinds:
+        return []
+    shown = work.session.scalars(related_cases_query(subject, case.id))
+    return [{**summary_for(work, subject, c), "link": kinds[c.id]} for c in shown]
+
+
 def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> dict[str, Any]:
     """The case as this subject may see it: the sections its roles allow, the tasks it may
     act on (all of them for those with case actions), the stream without what it may not
@@ -162,14 +172,7 @@ def case_page(work: UnitOfWork, subject: Subject, user: User, number: str) -> di
         _stream(work, subject, case, decision.level, customer) if communications else []
     )
     detail["contacts"] = _contacts(work, subject, case) if "contact_details" in shown else []
-    detail["related"] = (
-        [
-            summary_for(work, subject, c)
-            for c in work.session.scalars(related_cases_query(subject, case.id))
-        ]
-        if "linked_cases" in shown
-        else []
-    )
+    detail["related"] = linked_cases(work, subject, case) if "linked_cases" in shown else []
     detail["sections"] = sorted(shown)
     detail["allowed"] = allowed_actions(subject, facts)
     if "write" in detail["allowed"]:  # its managers see the steps that failed

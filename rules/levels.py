@@ -57,6 +57,8 @@ ACTIONS: dict[str, Need] = {
     "cancel": Need(Level.WRITE, agents_only=True, what="cancel the case"),
     "reopen": Need(Level.WRITE, agents_only=True, what="reopen the case"),
     "collaborators": Need(Level.WRITE, agents_only=True, what="add or remove collaborators"),
+    "merge": Need(Level.WRITE, agents_only=True, what="merge cases"),
+    "link": Need(Level.WRITE, agents_only=True, what="link or unlink related cases"),
     "claim": Need(Level.SUMMARY, task=True, what="claim a task"),
     "release": Need(Level.SUMMARY, task=True, what="release a task"),
     "complete": Need(Level.SUMMARY, task=True, what="complete a task"),
@@ -71,8 +73,9 @@ ACTIONS: dict[str, Need] = {
 #: The action names as a type, for the API's parameter (checked against ACTIONS below).
 Action = Literal[
     "summary", "read", "read_internal", "post", "post_internal", "write", "edit", "close",
-    "hide", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators", "claim",
-    "release", "complete", "reassign", "delegate", "restrict", "unrestrict", "grant", "explain",
+    "hide", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators", "merge",
+    "link", "claim", "release", "complete", "reassign", "delegate", "restrict", "unrestrict",
+    "grant", "explain",
 ]  # fmt: skip
 assert set(get_args(Action)) == set(ACTIONS), "Action and ACTIONS name the same actions"
 

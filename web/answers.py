@@ -212,6 +212,15 @@ class CaseSummary(Answer):
     next_timer_due: datetime | None = None
 
 
+class RelatedCase(CaseSummary):
+    """A linked case the caller may read, and how the case it is listed on relates to it."""
+
+    link: str = Field(
+        description="related, duplicate-of, duplicated-by, parent-of, child-of, "
+        "merged-into or merged-from"
+    )
+
+
 class OpenedCase(CaseSummary):
     tasks: list[TaskSummary] = Field(description="the new case's tasks the caller may do")
 
@@ -307,7 +316,7 @@ class CasePage(Answer):
     history: list[HistoryEntry] = []
     stream: list[StreamPost]
     contacts: list[CaseContact] = []
-    related: list[CaseSummary] = []
+    related: list[RelatedCase] = []
     sections: list[str]
     allowed: list[str]
     incidents: list[IncidentAnswer] = []

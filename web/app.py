@@ -28,6 +28,7 @@ from . import docs, errors
 from .api import (
     canned,
     case_edits,
+    case_links,
     cases,
     directory,
     health,
@@ -122,6 +123,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         tokens,
         cases,
         case_edits,
+        case_links,
         tasks,
         messages,
         incidents,

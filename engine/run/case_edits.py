@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, bindparam, delete, select, update
 from engine import audit
 from engine.definitions.closing import ClosingPolicy
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.run import cases, child_records, workflows
+from engine.run import case_links, cases, child_records, workflows
 from engine.run.cases import PRIORITIES
 from engine.run.workflow_timers import all_tasks
 from engine.runtime import UnitOfWork
@@ -260,6 +260,10 @@ def reopen(work: UnitOfWork, case: Case, *, actor_id: int | None, by: str = "han
     (or cancelled) by hand."""
     if case.status != _CLOSED:
         raise Conflict(f"case {case.number} is not closed")
+    went = case_links.merged_into(work, case.id)
+    if went is not None:  # its stream and its mail are the other case's now
+        into = work.session.get(Case, went)
+        raise Conflict(f"case {case.number} was merged into {into.number if into else '?'}")
     rules = policy(work, case)
     if not rules.reopenable(case.closed_at, work.now):
         raise Conflict(f"case {case.number} cannot be reopened: {rules.why_final()}")

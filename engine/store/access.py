@@ -136,7 +136,9 @@ class AutoFollow(Base):
 
 
 class CaseLink(Base):
-    """A relation between two cases, stored once per direction."""
+    """A relation between two cases, stored once per direction; ``kind`` is how this case
+    relates to the other (``engine.run.case_links.KINDS``: ``duplicate-of`` here is
+    ``duplicated-by`` there)."""
 
     __tablename__ = "case_links"
     case_id: Mapped[int] = mapped_column(
@@ -145,6 +147,7 @@ class CaseLink(Base):
     other_case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    kind: Mapped[str] = mapped_column(String(20), default="related", server_default="related")
 
 
 class Item(Base):

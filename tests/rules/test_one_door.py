@@ -38,6 +38,8 @@ GUARDED = {
         "check_in",
         "attach",
     },
+    "engine.run.case_links": {"link", "unlink", "write_link"},
+    "engine.run.case_merge": {"merge"},
     "engine.run.tasks": {"claim", "release", "reassign", "delegate", "complete"},
     "engine.run.task_queries": {"inbox", "get_task"},
     "engine.sla.clocks": {"set_waiting"},

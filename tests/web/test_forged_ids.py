@@ -75,6 +75,10 @@ API_CASE_PATHS = [
     ("get", "/api/cases/{}/collaborators", None),
     ("put", "/api/cases/{}/collaborators/bob", None),
     ("delete", "/api/cases/{}/collaborators/bob", None),
+    ("post", "/api/cases/{}/merge", {"into": "C-999998"}),
+    ("get", "/api/cases/{}/links", None),
+    ("put", "/api/cases/{}/links/C-999998", {}),
+    ("delete", "/api/cases/{}/links/C-999998", None),
 ]
 API_TASK_PATHS = [
     ("get", "/api/tasks/{}", None),

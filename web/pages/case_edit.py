@@ -1,10 +1,12 @@
 """The case page's editing forms: subject and priority, assignee, case type, collaborators,
-close with an outcome, cancel and reopen - each through ``rules.case_acts``.  A refused
+close with an outcome, cancel, reopen, merge into another case and links to related cases -
+each through ``rules.case_acts`` or ``rules.case_links``.  A refused
 change (bad input, a conflict) shows the case page again with one line saying why;
 nothing is stored."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -14,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput
 from people.directory import user_by_name
-from rules import case_acts
+from rules import case_acts, case_links
 
 from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
@@ -24,8 +26,17 @@ from .common import case_context, read_form
 router = APIRouter(include_in_schema=False)
 Number = Annotated[str, Path(max_length=40, pattern=CASE_NUMBER)]
 Verb = Annotated[
-    str, Path(pattern="^(edit|assign|delegate|move|cancel|reopen|collaborators|outcome)$")
+    str,
+    Path(pattern="^(edit|assign|delegate|move|cancel|reopen|collaborators|outcome|merge|links)$"),
 ]
+
+
+def _number(form: dict[str, str], field: str) -> str:
+    """A case number typed into a form (``c-12`` is ``C-12``); anything else is bad input."""
+    value = form.get(field, "").strip().upper()
+    if not re.fullmatch(CASE_NUMBER, value):
+        raise InvalidInput("not a case number", {field: "a case number such as C-000123"})
+    return value
 
 
 def _act(me: Actor, number: str, verb: str, form: dict[str, str]) -> None:
@@ -56,6 +67,14 @@ def _act(me: Actor, number: str, verb: str, form: dict[str, str]) -> None:
             number,
             user_by_name(work, form.get("user", "")),
             present=form.get("op") != "remove",
+        ),
+        "merge": lambda: case_links.merge_case(work, subject, number, _number(form, "into")),
+        "links": lambda: (
+            case_links.unlink_case(work, subject, number, _number(form, "other"))
+            if form.get("op") == "remove"
+            else case_links.link_case(
+                work, subject, number, _number(form, "other"), form.get("kind") or "related"
+            )
         ),
     }
     acts[verb]()

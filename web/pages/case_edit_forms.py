@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.run import case_edits, cases
+from engine.run import case_edits, case_links, cases
 from engine.store.access import PortalMembership
 from engine.store.models import User
 from rules import case_acts
@@ -41,7 +41,14 @@ def edit_context(me: Actor, detail: dict[str, Any]) -> dict[str, Any]:
     context["outcomes"] = list(rules.outcomes)
     context["reopenable"] = rules.reopenable(case.closed_at, me.work.now)
     context["final_reason"] = rules.why_final()
+    merged = case_links.merged_into(me.work, case.id)
+    if merged is not None:  # a merge stays: its stream and mail are the other case's
+        context["reopenable"] = False
+        context["final_reason"] = detail.get("outcome") or "it was merged into another case"
+    context["link_kinds"] = list(case_links.KINDS)
     return context
 
 
-_ACTIONS = ("edit", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators")
+_ACTIONS = (
+    "edit", "assign", "delegate_case", "move", "cancel", "reopen", "collaborators", "merge", "link",
+)  # fmt: skip
