@@ -26,6 +26,7 @@ from . import (
     messages,
     notices,
     notifications,
+    privacy,
     search,
     services,
     web,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         backups,
         search,
         notifications,
+        privacy,
     )
     for module in modules:
         module.register(commands)

@@ -23,6 +23,7 @@ from .closing import read_closing
 from .events_config import read_events
 from .forms import FIELD_TYPES
 from .mail_templates import read_templates
+from .retention import read_retention
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
 DEFAULT_STAFF_NAME = "Support team"
@@ -62,6 +63,8 @@ class CaseTypeConfig:
     events: dict[str, Any] = field(default_factory=dict)
     #: ``[closing]``: replies to closed cases, the grace period, outcomes (``closing.py``)
     closing: dict[str, Any] = field(default_factory=dict)
+    #: ``[retention]``: how long closed cases are kept before they are purged
+    retention: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +83,8 @@ class CaseTypeConfig:
             optional["events"] = dict(self.events)
         if self.closing:
             optional["closing"] = dict(self.closing)
+        if self.retention:
+            optional["retention"] = dict(self.retention)
         return {
             **optional,
             "key": self.key,
@@ -112,6 +117,7 @@ class CaseTypeConfig:
             decisions=tuple(data.get("decisions", ())),
             events=dict(data.get("events") or {}),
             closing=dict(data.get("closing") or {}),
+            retention=dict(data.get("retention") or {}),
             source=source,
         )
 
@@ -224,6 +230,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += event_problems
     closing, closing_problems = read_closing(raw.get("closing"))
     problems += closing_problems
+    retention, retention_problems = read_retention(raw.get("retention"))
+    problems += retention_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -253,6 +261,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         decisions=tuple(decisions),
         events=events,
         closing=closing,
+        retention=retention,
         source=source,
     )
 

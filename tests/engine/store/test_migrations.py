@@ -12,6 +12,7 @@ import engine.store.access
 import engine.store.credentials
 import engine.store.mailbox
 import engine.store.outbox
+import engine.store.privacy
 import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.run import timers
 from engine.runtime import Runtime
