@@ -46,7 +46,7 @@ def _policies(work: UnitOfWork) -> list[tuple[int, str, timedelta]]:
     )
     found = []
     for type_id, key, config in rows:
-        period = retention_period((config or {}).get("retention"))
+        period = retention_period(((config or {}).get("case_type") or {}).get("retention"))
         if period is not None:
             found.append((type_id, key, period))
     return found
