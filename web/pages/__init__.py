@@ -15,11 +15,12 @@ def register(app: FastAPI) -> None:
         finding,
         jobs,
         portal,
+        privacy,
         sla_report,
         task_page,
         triage,
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding, task_page):
+    for module in (*modules, privacy, account, finding, task_page):
         app.include_router(module.router)
