@@ -9,6 +9,7 @@ import sys
 from engine.errors import InvalidInput
 from people import directory, logins, passwords
 
+from . import privacy
 from .context import runtime
 from .output import done, emit
 
@@ -71,6 +72,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--email")
     p.add_argument("--user", help="portal login acting as this contact")
     p.set_defaults(handler=cmd_contact_add)
+    privacy.register_contact(contact)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from . import (
     messages,
     notices,
     notifications,
+    privacy,
     records,
     search,
     services,
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         notifications,
         records,
         kb,
+        privacy,
     )
     for module in modules:
         module.register(commands)

@@ -24,6 +24,7 @@ from .closing import read_closing
 from .events_config import read_events
 from .forms import FIELD_TYPES
 from .mail_templates import read_templates
+from .retention import read_retention
 
 ROLES = ("owner", "manager", "task_user", "monitor", "escalation")
 DEFAULT_STAFF_NAME = "Support team"
@@ -65,6 +66,8 @@ class CaseTypeConfig:
     closing: dict[str, Any] = field(default_factory=dict)
     #: ``[children]``: the case's assignee and teams put on its child records (``children.py``)
     children: dict[str, Any] = field(default_factory=dict)
+    #: ``[retention]``: how long closed cases are kept before they are purged
+    retention: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +88,8 @@ class CaseTypeConfig:
             optional["closing"] = dict(self.closing)
         if self.children:
             optional["children"] = dict(self.children)
+        if self.retention:
+            optional["retention"] = dict(self.retention)
         return {
             **optional,
             "key": self.key,
@@ -118,6 +123,7 @@ class CaseTypeConfig:
             events=dict(data.get("events") or {}),
             closing=dict(data.get("closing") or {}),
             children=dict(data.get("children") or {}),
+            retention=dict(data.get("retention") or {}),
             source=source,
         )
 
@@ -232,6 +238,8 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
     problems += closing_problems
     children, children_problems = read_children(raw.get("children"))
     problems += children_problems
+    retention, retention_problems = read_retention(raw.get("retention"))
+    problems += retention_problems
     sla = json.loads(json.dumps(raw.get("sla", {}), default=str))  # TOML dates -> ISO text
     if sla:
         try:
@@ -262,6 +270,7 @@ def parse_config(raw: dict[str, Any], *, source: str) -> CaseTypeConfig:
         events=events,
         closing=closing,
         children=children,
+        retention=retention,
         source=source,
     )
 

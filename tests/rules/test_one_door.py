@@ -45,6 +45,8 @@ GUARDED = {
     "engine.sla.clocks": {"set_waiting"},
     "engine.run.messages": {"deliver", "deliver_mail_reply"},
     "engine.run.incidents": {"retry", "open_incidents", "get"},
+    "engine.run.retention": {"due", "purge_batch"},
+    "people.privacy": {"find_person", "erase", "export"},
 }
 
 

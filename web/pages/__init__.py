@@ -16,6 +16,7 @@ def register(app: FastAPI) -> None:
         jobs,
         kb,
         portal,
+        privacy,
         sla_report,
         task_page,
         triage,
@@ -23,5 +24,5 @@ def register(app: FastAPI) -> None:
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
     # kb before case_edit: its /cases/{number}/articles is not one of case_edit's verbs
-    for module in (kb, *modules, account, finding, task_page):
+    for module in (kb, *modules, privacy, account, finding, task_page):
         app.include_router(module.router)

@@ -13,6 +13,7 @@ import engine.store.credentials
 import engine.store.kb
 import engine.store.mailbox
 import engine.store.outbox
+import engine.store.privacy
 import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.run import timers
 from engine.runtime import Runtime

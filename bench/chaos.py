@@ -1,0 +1,347 @@
+"""Chaos: ``kill -9`` a working ``run.py worker`` again and again; nothing is lost, nothing doubled.
+
+On PostgreSQL (a scratch schema, dropped after), a support desk has cases whose BPMN timer
+(the triage deadline) and SLA thresholds (warnings, the first-response breach mailed to the
+escalation group) are due, and new mail waiting in a real Dovecot mailbox (the tests'
+throw-away server).  A driver thread completes the "Review overdue triage" tasks the
+worker's timers hand out, as an escalation lead would.  Meanwhile the worker is started
+and killed with SIGKILL at a random moment, N times (each restart with a clock a few
+minutes on, so leases a killed worker held run out), and then run to the end.  Measured:
+cases opened from mail (one per message), their posts, breach mails in the outbox and
+delivered to the Maildir (by Message-ID), and completed review tasks -- each lost if
+missing, duplicated if there more than once.  A message delivered again under the same
+Message-ID after a kill (at-least-once delivery; a mail client shows it once) is counted
+and printed apart.  BENCH lines: lost (target 0) and duplicated (target 0).
+Usage: python bench/chaos.py [--quick] [--kills N] [--pg URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import mailbox
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from casework.compose import build_app  # noqa: E402
+from casework.config import AppConfig  # noqa: E402
+from designer import deploy  # noqa: E402
+from engine.clock import ManualClock  # noqa: E402
+from engine.errors import Conflict  # noqa: E402
+from engine.run import cases  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from engine.store.mailbox import InboundMessage  # noqa: E402
+from engine.store.models import Case, HumanTask, StreamPost, Timer  # noqa: E402
+from engine.store.outbox import OutboxMessage  # noqa: E402
+from mail.mailboxes import MailboxSpec, add_mailbox  # noqa: E402
+from people import directory  # noqa: E402
+from rules import load_subject, task_acts  # noqa: E402
+from tests.mail.dovecot import Dovecot  # noqa: E402
+from tests.scratch_db import ScratchSchemas, unreachable  # noqa: E402
+
+#: Monday 08:00 in Berlin: the cases open at the start of the service desk's day ...
+OPENED = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+#: ... and the worker runs an hour after their 4-hour first-response target ran out.
+RUN = OPENED + timedelta(hours=5)
+#: How far each restart's clock moves on: more than half the outbox lease (10 minutes),
+#: so a row a killed worker had leased is sent by one of the next two workers.
+STEP = timedelta(minutes=6)
+REVIEW = "Review overdue triage"
+DOMAIN = "casework.example"
+
+
+def seed(url: str, count: int) -> None:
+    """People, the support case type and ``count`` urgent cases opened at :data:`OPENED`."""
+    rt = build_app(AppConfig(database_url=url, clock=ManualClock(OPENED))).runtime
+    rt.init_schema()
+    with rt.unit() as work:
+        for group in ("service-desk", "specialists", "support-leads", "support-monitors"):
+            directory.add_group(work, name=group)
+        directory.add_user(work, username="lee", email=f"lee@{DOMAIN}")
+        directory.add_member(work, username="lee", group="support-leads")
+        directory.add_user(work, username="carol")
+        directory.add_customer_group(work, name="customers")
+        bpmn = ROOT / "processes" / "support.bpmn"
+        deploy.deploy(work, bpmn_path=bpmn, config=deploy.resolve_config(bpmn, None, "SUPPORT"))
+    for i in range(count):
+        with rt.unit() as work:
+            carol = directory.user_by_name(work, "carol")
+            cases.open_case(
+                work, case_type="SUPPORT", subject=f"Case {i}", raiser=carol, priority="urgent"
+            )
+    rt.close()
+
+
+def waiting_mail(dovecot: Dovecot, url: str, count: int) -> None:
+    """``count`` new messages in a fresh IMAP mailbox, and the group mailbox reading it."""
+    user = dovecot.new_user()
+    dovecot.append(
+        user,
+        *(
+            (
+                f"From: Customer {i} <customer{i}@customer.example>\r\n"
+                f"To: support@{DOMAIN}\r\nSubject: Broken thing {i}\r\n"
+                f"Message-ID: <chaos-{i}@customer.example>\r\n"
+                "Date: Mon, 05 Jan 2026 10:00:00 +0100\r\n\r\n"
+                f"Thing {i} is broken.\r\n"
+            ).encode()
+            for i in range(count)
+        ),
+    )
+    rt = build_app(AppConfig(database_url=url)).runtime
+    with rt.unit() as work:
+        add_mailbox(
+            work,
+            MailboxSpec(
+                name="support",
+                case_type="SUPPORT",
+                group_address=f"support@{DOMAIN}",
+                host="127.0.0.1",
+                port=dovecot.port,
+                tls=False,
+                user=user,
+                password="secret",
+                customer_group="customers",
+                poll_seconds=1,
+            ),
+        )
+    rt.close()
+
+
+@dataclass
+class Driver:
+    """Completes review tasks as they appear, in its own thread, like a lead at a desk."""
+
+    url: str
+    completed: set[int] = field(default_factory=set)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        rt = build_app(AppConfig(database_url=self.url, clock=ManualClock(RUN))).runtime
+        try:
+            while not self.stop.is_set():
+                if not self._complete_some(rt):
+                    time.sleep(0.1)
+        finally:
+            rt.close()
+
+    def _complete_some(self, rt: Runtime) -> bool:
+        with rt.unit() as work:
+            ids = list(
+                work.session.scalars(
+                    select(HumanTask.id)
+                    .where(HumanTask.name == REVIEW, HumanTask.state == "open")
+                    .order_by(HumanTask.id)
+                    .limit(20)
+                )
+            )
+        for task_id in ids:
+            try:
+                with rt.unit() as work:
+                    lee = directory.user_by_name(work, "lee")
+                    data = {"action_taken": "Called the desk"}
+                    task_acts.complete(work, load_subject(work, lee), lee, task_id, data)
+                self.completed.add(task_id)
+            except Conflict:  # the worker moved the case meanwhile: the next pass retries
+                pass
+        return bool(ids)
+
+
+def start_worker(url: str, clock: datetime, env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "--db", url, "--clock", clock.isoformat(),
+         "worker", "--tick", "0.2"],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+        env=env,
+    )  # fmt: skip
+
+
+def progress(rt: Runtime) -> tuple[int, int, int]:
+    """Timers settled, messages taken in, mails sent: changes whenever the worker works."""
+    with rt.unit() as work:
+        return (
+            work.session.scalar(
+                select(func.count()).select_from(Timer).where(Timer.state != "waiting")
+            )
+            or 0,
+            work.session.scalar(select(func.count()).select_from(InboundMessage)) or 0,
+            work.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent")
+            )
+            or 0,
+        )
+
+
+def settled(rt: Runtime, cases_at_start: int, messages: int, driver: Driver, now: datetime) -> bool:
+    """Every message taken in, every due timer fired, every mail sent, every review done."""
+    with rt.unit() as work:
+        taken = work.session.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.case_id.is_not(None))
+        )
+        due = work.session.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.state == "waiting", Timer.due_at <= now)
+        )
+        unsent = work.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state != "sent")
+        )
+        reviews = work.session.scalar(
+            select(func.count()).select_from(HumanTask).where(HumanTask.name == REVIEW)
+        )
+    state = (taken, due, unsent, reviews, len(driver.completed))
+    return state == (messages, 0, 0, cases_at_start, cases_at_start)
+
+
+def measure(url: str, seeded: int, messages: int, driver: Driver, maildir: Path) -> dict[str, int]:
+    """What was lost and what was doubled, counted from the database and the Maildir."""
+    rt = build_app(AppConfig(database_url=url)).runtime
+    with rt.unit() as work:
+        mail_cases = list(
+            work.session.scalars(
+                select(InboundMessage.case_id).where(InboundMessage.case_id.is_not(None))
+            )
+        )
+        all_cases = work.session.scalar(select(func.count()).select_from(Case)) or 0
+        posts = Counter(
+            work.session.scalars(
+                select(StreamPost.case_id).where(StreamPost.case_id.in_(mail_cases))
+            )
+        )
+        breaches = list(
+            work.session.execute(
+                select(OutboxMessage.case_id, OutboxMessage.message_id, OutboxMessage.state).where(
+                    OutboxMessage.kind == "breach"
+                )
+            )
+        )
+        reviews = {
+            task_id: state
+            for task_id, state in work.session.execute(
+                select(HumanTask.id, HumanTask.state).where(HumanTask.name == REVIEW)
+            )
+        }
+    rt.close()
+    delivered = Counter(
+        str(message["Message-ID"]).strip() for message in mailbox.Maildir(maildir, create=True)
+    )
+    per_case = Counter(case_id for case_id, _, _ in breaches)
+    found = {
+        "cases_lost": max(0, seeded + messages - all_cases) + messages - len(set(mail_cases)),
+        "cases_duplicated": max(0, all_cases - seeded - messages)
+        + len(mail_cases)
+        - len(set(mail_cases)),
+        "posts_lost": sum(1 for c in set(mail_cases) if posts[c] == 0),
+        "posts_duplicated": sum(n - 1 for n in posts.values() if n > 1),
+        "breach_mails_lost": max(0, seeded - len(per_case))
+        + sum(1 for _, message_id, _ in breaches if not delivered[message_id]),
+        "breach_mails_duplicated": sum(n - 1 for n in per_case.values() if n > 1),
+        "breach_mails_redelivered_same_id": sum(
+            max(0, delivered[message_id] - 1) for _, message_id, _ in breaches
+        ),
+        "reviews_lost": sum(1 for t in driver.completed if reviews.get(t) != "completed"),
+        "reviews_duplicated": max(0, len(reviews) - seeded),
+    }
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 kills, fewer cases (< 1 min)")
+    parser.add_argument("--kills", type=int, help="how many times to kill (default 100)")
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: time)")
+    args = parser.parse_args()
+    reason = unreachable(args.pg)
+    if reason:
+        raise SystemExit(f"PostgreSQL is needed for this bench: {reason}")
+    kills = args.kills if args.kills is not None else (10 if args.quick else 100)
+    seeded, messages = (20, 15) if args.quick else (300, 200)
+    chance = random.Random(args.seed)
+    os.environ.setdefault("CASEWORK_SECRET_KEY", Fernet.generate_key().decode("ascii"))
+    scratch = ScratchSchemas(args.pg, "cw_bench_chaos")
+    dovecot = Dovecot()
+    begun = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            url = scratch.new_url()
+            seed(url, seeded)
+            waiting_mail(dovecot, url, messages)
+            env = {
+                **os.environ,
+                "CASEWORK_MAILDIR": str(folder / "maildir"),
+                "CASEWORK_MAIL_DOMAIN": DOMAIN,
+            }
+            log = folder / "workers.log"
+            driver = Driver(url)
+            thread = threading.Thread(target=driver.run, daemon=True)
+            thread.start()
+            started = time.monotonic()
+            print(f"seeded in {started - begun:.0f} s", flush=True)
+            rt = build_app(AppConfig(database_url=url)).runtime
+            for i in range(kills):
+                worker = start_worker(url, RUN + i * STEP, env, log)
+                # a kill lands while work is under way: once the worker has done something,
+                # within the next second
+                before, deadline = progress(rt), time.monotonic() + 30
+                while progress(rt) == before and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                time.sleep(chance.uniform(0, 1))
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+            print(f"{kills} kills done at {time.monotonic() - started:.0f} s", flush=True)
+            last = RUN + (kills + 2) * STEP
+            worker = start_worker(url, last, env, log)
+            deadline = time.monotonic() + 120
+            done = False
+            while time.monotonic() < deadline and not done:
+                done = settled(rt, seeded, messages, driver, last)
+                time.sleep(0.3)
+            rt.close()
+            worker.terminate()
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # a worker that will not stop is a finding too
+                print("the worker did not stop within 5 s of SIGTERM")
+                worker.kill()
+                worker.wait()
+            driver.stop.set()
+            thread.join(timeout=30)
+            spent = time.monotonic() - started
+            found = measure(url, seeded, messages, driver, folder / "maildir")
+            if not done:
+                print(f"did not settle in 120 s; worker log: {log.read_text()[-1500:]}")
+    finally:
+        dovecot.stop()
+        scratch.drop_all()
+    print(f"{seeded} cases with due timers, {messages} mails waiting, {kills} kills, {spent:.0f} s")
+    for key, value in found.items():
+        print(f"{key}: {value}")
+    lost = sum(v for k, v in found.items() if k.endswith("_lost")) + (0 if done else 1)
+    duplicated = sum(v for k, v in found.items() if k.endswith("_duplicated"))
+    print(f"BENCH chaos lost={lost} target==0 {'PASS' if lost == 0 else 'FAIL'}")
+    print(f"BENCH chaos duplicated={duplicated} target==0 {'PASS' if duplicated == 0 else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
