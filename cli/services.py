@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -79,11 +80,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         scheduler = BlockingScheduler()
         ticker = TimerTicker(scheduler, rt, transport, args.tick)
         ticker.start()
+        stopping = threading.Event()  # ends a mailbox's IDLE wait at once on SIGTERM
         for name, poller, seconds in watchers(rt, domain=app.mail.domain):
             scheduler.add_job(  # IDLE fills most of the interval where the server has it
                 poller.watch_logged,
                 "interval",
-                args=[seconds * 0.9],
+                args=[seconds * 0.9, stopping],
                 seconds=seconds,
                 max_instances=1,
                 coalesce=True,
@@ -100,7 +102,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 coalesce=True,
                 id="notification-digests",
             )
-        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
+
+        def stop(*_: object) -> None:  # finish the jobs running now, start no other
+            stopping.set()
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
         log.info("worker started: sweeping due timers every %.1f s", args.tick)
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from imapclient import IMAPClient
 from sqlalchemy import select
@@ -49,6 +51,8 @@ SEEN = b"\\Seen"
 BATCH = 100
 #: The longest single IDLE wait: servers drop idle connections after about 30 minutes.
 IDLE_SLICE = 300.0
+#: How often a worker waiting in IDLE looks whether it is asked to stop (SIGTERM).
+STOP_CHECK = 0.5
 #: ``progress(done, total)``: messages of this poll taken in so far.
 Progress = Callable[[int, int], None]
 
@@ -157,20 +161,29 @@ class MailboxPoller:
             self.close()
             raise
 
-    def watch(self, seconds: float) -> PollResult:
+    def watch(self, seconds: float, stop: threading.Event | None = None) -> PollResult:
         """Poll, then wait in IDLE for up to ``seconds`` and poll again whenever mail arrives.
 
-        Without IDLE this is one poll: the caller's schedule is the poll interval."""
+        Without IDLE this is one poll: the caller's schedule is the poll interval.  ``stop``
+        set (the worker is shutting down) ends the wait within :data:`STOP_CHECK` seconds:
+        a worker told to stop never sits out the rest of a minute in IDLE."""
+        stop = stop or threading.Event()
         deadline = time.monotonic() + seconds
         result = self.poll_once()
         while self._client is not None and self._client.has_capability("IDLE"):
             remaining = deadline - time.monotonic()
-            if remaining <= 0.5:
+            if remaining <= 0.5 or stop.is_set():
                 break
             client = self._client
+            slice_ends = time.monotonic() + min(remaining, IDLE_SLICE)
             try:
                 client.idle()
-                responses = client.idle_check(timeout=min(remaining, IDLE_SLICE))
+                responses: list[Any] = []
+                while not responses and not stop.is_set():
+                    left = slice_ends - time.monotonic()
+                    if left <= 0:
+                        break
+                    responses = client.idle_check(timeout=min(left, STOP_CHECK))
                 client.idle_done()
             except IMAP_FAILURES:
                 self.close()
@@ -179,13 +192,13 @@ class MailboxPoller:
                 result.add(self.poll_once())
         return result
 
-    def watch_logged(self, seconds: float) -> None:
+    def watch_logged(self, seconds: float, stop: threading.Event | None = None) -> None:
         """:meth:`watch` for the worker: a server that is down or refuses the login is one
         warning per attempt (the next interval tries again), not a traceback."""
         if not mailbox_health.due(self.rt, self.mailbox_id, self.rt.clock.now()):
             return  # backing off after failures
         try:
-            result = self.watch(seconds)
+            result = self.watch(seconds, stop)
         except IMAP_FAILURES as exc:
             log.warning("%s: IMAP failed, trying again later: %s", self.name(), imap_problem(exc))
             mailbox_health.failed(self.rt, self.mailbox_id, imap_problem(exc))

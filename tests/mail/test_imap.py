@@ -336,3 +336,15 @@ def test_a_message_the_server_did_not_send_is_fetched_on_the_next_poll(imap: Ima
         poller.close()
     assert imap.desk.cases() == 3
     assert all(DONE in f for f in imap.flags().values())
+
+
+def test_a_worker_told_to_stop_leaves_idle_at_once(imap: ImapDesk):
+    poller = imap.poller()
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()  # SIGTERM a second into a minute's watch
+    started = time.monotonic()
+    try:
+        poller.watch(60, stop)
+    finally:
+        poller.close()
+    assert time.monotonic() - started < 5
