@@ -13,6 +13,7 @@ def register(app: FastAPI) -> None:
         agents,
         case_edit,
         finding,
+        inbox_actions,
         jobs,
         portal,
         sla_report,
@@ -21,5 +22,5 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding, task_page):
+    for module in (*modules, inbox_actions, account, finding, task_page):
         app.include_router(module.router)
