@@ -69,7 +69,7 @@ async def bulk(request: Request) -> Response:
         return None
 
     def result(done: list[str], refused: list[tuple[str, str]]) -> Response:
-        with acting(request) as me:
+        with acting(request, form.get("csrf_token")) as me:
             context = {
                 **base_context(me, False),
                 "act": act,
