@@ -5,13 +5,34 @@ accessibility violation on the main pages - all under the strict Content Securit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.web.test_browser import browser, server  # noqa: F401 - the Chromium and app fixtures
+from engine.clock import SystemClock
+from mail.settings import MailSettings
+from tests.conftest import wired_app
+from tests.web.conftest import seed
+from tests.web.serving import served
+from tests.web.test_browser import browser  # noqa: F401 - the Chromium fixture
 from tests.web.test_inbox_browser import WIDTHS, portal_case, signed_in
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a real clock: the live refresh announces what changed after the page
+    was drawn, which a stopped clock never lets happen."""
+    from web.app import create_app
+
+    folder = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{folder / 'web.db'}"
+    with wired_app(url, SystemClock(), MailSettings(maildir=folder)) as app:
+        seed(app.runtime)
+        with served(create_app(app)) as base:
+            yield base
 
 
 def wide(page) -> int:
@@ -66,10 +87,11 @@ def test_bulk_actions_select_all_on_the_page_and_name_each_refusal(browser, serv
     boxes = alice.locator("#worklist input[name=case]")
     assert boxes.count() >= 1
     assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    selected = boxes.count()
     alice.select_option("form.bulk select[name=priority]", "high")
     alice.click("form.bulk button[value=priority]")
     alice.wait_for_load_state()
-    assert f"{boxes.count()} of {boxes.count()} done." in alice.inner_text("#bulk-done")
+    assert f"{selected} of {selected} done." in alice.inner_text("#bulk-done")
     alice.goto(f"{server}/?sort=key&dir=desc")
     alice.locator(f"input[name=case][value='{number}']").check()
     alice.click("form.bulk button[value=close]")
