@@ -105,7 +105,7 @@ def test_bulk_actions_select_all_on_the_page_and_name_each_refusal(browser, serv
 @pytest.mark.parametrize("width", WIDTHS)
 def test_keys_e_and_r_reach_the_task_and_the_reply_and_question_mark_lists_them(
     browser,  # noqa: F811 - the fixtures
-    server,  # noqa: F811
+    server,
     width,
 ):
     _, number = portal_case(browser, server, width, f"Keys {width}")
