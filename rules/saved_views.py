@@ -13,13 +13,15 @@ from sqlalchemy import Select, select
 
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.access import View, ViewGroup
+from engine.store.access import PersonalView, View, ViewGroup
 from engine.store.models import Case, CaseType, Group
 
 from .checks import cases_query
 from .subject import Subject
 
 SCOPES = ("open", "closed")
+#: what a personal view keeps of the inbox link: filter, sort, direction, role view
+PERSONAL_KEYS = ("show", "sort", "dir", "view")
 FILTERS = {"priority": Case.priority, "status": Case.status}
 
 
@@ -92,3 +94,42 @@ def view_query(work: UnitOfWork, subject: Subject, name: str) -> Select[tuple[Ca
         else:
             query = query.where(FILTERS[field] == value)
     return query
+
+
+def personal_views(work: UnitOfWork, subject: Subject) -> list[PersonalView]:
+    """The inbox views the subject saved for themselves, by name."""
+    query = select(PersonalView).where(PersonalView.user_id == subject.user_id)
+    return list(work.session.scalars(query.order_by(PersonalView.name)))
+
+
+def save_personal_view(
+    work: UnitOfWork, subject: Subject, name: str, params: dict[str, str]
+) -> PersonalView:
+    """Save the inbox's current filter and sort under ``name`` (saving a name again
+    replaces it).  A role view in it must be one offered to the subject ("not found"
+    otherwise), so a saved link never reaches further than the subject may."""
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise InvalidInput("cannot save the view", {"name": "give a name of 1 to 80 characters"})
+    kept = {k: str(v)[:200] for k, v in params.items() if k in PERSONAL_KEYS and v}
+    if kept.get("view") and all(v.name != kept["view"] for v in views_for(work, subject)):
+        raise NotFound(f"no view '{kept['view']}' for {subject.username}")
+    found = work.session.scalar(
+        select(PersonalView).where(
+            PersonalView.user_id == subject.user_id, PersonalView.name == name
+        )
+    )
+    if found is None:
+        found = PersonalView(user_id=subject.user_id, name=name)
+        work.session.add(found)
+    found.params = kept
+    work.session.flush()
+    return found
+
+
+def delete_personal_view(work: UnitOfWork, subject: Subject, view_id: int) -> None:
+    """Delete one of the subject's own views; anyone else's id is "not found"."""
+    found = work.session.get(PersonalView, view_id)
+    if found is None or found.user_id != subject.user_id:
+        raise NotFound(f"no personal view {view_id}")
+    work.session.delete(found)

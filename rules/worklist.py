@@ -20,10 +20,11 @@ from sqlalchemy.orm import aliased
 
 from engine.run import task_queries
 from engine.runtime import UnitOfWork
-from engine.store.models import Case, CaseType, HumanTask, Timer, User
+from engine.store.models import Case, CaseType, HumanTask, StreamPost, Timer, User
 
 from . import task_acts
 from .case_lists import case_list_query
+from .saved_views import view_query
 from .subject import Subject
 
 FILTERS = ("all", "mine", "groups", "unassigned", "at_risk", "breached")
@@ -75,23 +76,10 @@ def _sla_columns(now: datetime) -> tuple[Any, Any, Any]:
     return due, breached, at_risk
 
 
-def work_page(
-    work: UnitOfWork,
-    subject: Subject,
-    user: User,
-    *,
-    show: str = "all",
-    sort: str = "sla",
-    descending: bool = False,
-    page: int = 1,
-) -> WorkPage:
-    """A page of the open cases the user may see, narrowed by ``show`` and ordered by
-    ``sort`` (unknown values fall back to the defaults rather than failing)."""
-    show = show if show in FILTERS else "all"
-    sort = sort if sort in SORTS else "sla"
-    due, breached, at_risk = _sla_columns(work.now)
+def _on_the_list(work: UnitOfWork, subject: Subject, user: User, status: str | None) -> Any:
+    """SQL: the case is one the user may list, or holds an open task of."""
     listed_ids = (
-        case_list_query(work, subject, status="open").with_only_columns(Case.id).order_by(None)
+        case_list_query(work, subject, status=status).with_only_columns(Case.id).order_by(None)
     )
     # a task user (specialist) may not list the case, but sees it as part of their task
     theirs = and_(
@@ -102,7 +90,43 @@ def work_page(
             task_queries.eligible(user.id),
         ),
     )
-    query = select(Case).where(Case.status == "open", or_(Case.id.in_(listed_ids), theirs))
+    return or_(Case.id.in_(listed_ids), theirs)
+
+
+def changed_since(
+    work: UnitOfWork, subject: Subject, user: User, since: datetime, limit: int = 100
+) -> list[str]:
+    """Numbers of the cases of the user's work list (or just closed from it) changed or
+    posted to after ``since``: what the inbox's live refresh announces.  Only cases the
+    user may see are ever named."""
+    posted = exists().where(StreamPost.case_id == Case.id, StreamPost.created_at > since)
+    query = (
+        select(Case.number)
+        .where(_on_the_list(work, subject, user, None), or_(Case.updated_at > since, posted))
+        .order_by(Case.id)
+        .limit(limit)
+    )
+    return [n for n in work.session.scalars(query) if n]
+
+
+def work_page(
+    work: UnitOfWork,
+    subject: Subject,
+    user: User,
+    *,
+    show: str = "all",
+    sort: str = "sla",
+    descending: bool = False,
+    page: int = 1,
+    view: str | None = None,
+) -> WorkPage:
+    """A page of the open cases the user may see, narrowed by ``show`` and a role
+    ``view`` offered to them (another is "not found") and ordered by ``sort`` (unknown
+    values fall back to the defaults rather than failing)."""
+    show = show if show in FILTERS else "all"
+    sort = sort if sort in SORTS else "sla"
+    due, breached, at_risk = _sla_columns(work.now)
+    query = select(Case).where(Case.status == "open", _on_the_list(work, subject, user, "open"))
     if show == "mine":
         claimed = exists().where(
             HumanTask.case_id == Case.id,
@@ -125,6 +149,9 @@ def work_page(
         query = query.where(at_risk)
     elif show == "breached":
         query = query.where(breached)
+    if view:
+        in_view = view_query(work, subject, view).with_only_columns(Case.id).order_by(None)
+        query = query.where(Case.id.in_(in_view))
     total = work.session.scalar(
         select(func.count()).select_from(query.with_only_columns(Case.id).subquery())
     )

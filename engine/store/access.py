@@ -269,3 +269,16 @@ class ViewGroup(Base):
     group_id: Mapped[int] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class PersonalView(Base):
+    """An inbox filter and sort one user saved under a name of their own; it narrows the
+    work list like the filter links do and never widens what they may see."""
+
+    __tablename__ = "personal_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # show, sort, dir and the role view (by name) of the inbox link
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -13,6 +13,7 @@ def register(app: FastAPI) -> None:
         agents,
         case_edit,
         finding,
+        inbox_actions,
         jobs,
         kb,
         portal,
@@ -24,5 +25,5 @@ def register(app: FastAPI) -> None:
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
     # kb before case_edit: its /cases/{number}/articles is not one of case_edit's verbs
-    for module in (kb, *modules, privacy, account, finding, task_page):
+    for module in (kb, *modules, privacy, inbox_actions, account, finding, task_page):
         app.include_router(module.router)

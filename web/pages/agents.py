@@ -14,13 +14,14 @@ from rules import canned_replies, case_acts, task_acts, worklist
 from rules.case_lists import case_list_query
 from rules.case_view import summary_for
 from rules.public import opening_form
-from rules.saved_views import views_for
+from rules.saved_views import personal_views, views_for
 
 from ..api.params import CASE_NUMBER
 from ..auth import Actor, NotAuthenticated, acting
 from ..render import render
 from ..unit_routes import UnitRoute
 from ..uploads import read_upload
+from .case_edit_forms import agent_names
 from .common import (
     add_login_routes,
     base_context,
@@ -53,13 +54,21 @@ def inbox(
     dir: Word = "asc",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     done: Word = "",
+    view: Word = "",
 ) -> Response:
     """The work list: open cases I may see, sorted, filtered and paged on the server."""
     with acting(request) as me:
         if me.subject.portal is not None:
             return RedirectResponse("/portal", status_code=303)
         found = worklist.work_page(
-            me.work, me.subject, me.user, show=show, sort=sort, descending=dir == "desc", page=page
+            me.work,
+            me.subject,
+            me.user,
+            show=show,
+            sort=sort,
+            descending=dir == "desc",
+            page=page,
+            view=view or None,
         )
         context = {
             **base_context(me, False),
@@ -67,7 +76,12 @@ def inbox(
             "show": show if show in worklist.FILTERS else "all",
             "sort": sort if sort in worklist.SORTS else "sla",
             "dir": "desc" if dir == "desc" else "asc",
+            "view": view,
             "views": views_for(me.work, me.subject),
+            "personal": personal_views(me.work, me.subject),
+            "priorities": cases.PRIORITIES,
+            "agents": agent_names(me.work) if found.rows else [],
+            "since": me.work.now.isoformat(),
             "notice": "Task completed." if done else None,
         }
     return render(request, "inbox.html", context)

@@ -8,11 +8,25 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.run import case_edits, case_links, cases
+from engine.runtime import UnitOfWork
 from engine.store.access import PortalMembership
 from engine.store.models import User
 from rules import case_acts
 
 from ..auth import Actor
+
+
+def agent_names(work: UnitOfWork) -> list[str]:
+    """Active users who are not portal customers: whom a case may be assigned to."""
+    portal_users = select(PortalMembership.user_id)
+    return list(
+        work.session.scalars(
+            select(User.username)
+            .where(User.is_active.is_(True), User.id.not_in(portal_users))
+            .order_by(User.username)
+            .limit(500)
+        )
+    )
 
 
 def edit_context(me: Actor, detail: dict[str, Any]) -> dict[str, Any]:
@@ -25,15 +39,7 @@ def edit_context(me: Actor, detail: dict[str, Any]) -> dict[str, Any]:
     if not allowed & set(_ACTIONS):
         return context
     case = cases.case_by_number(me.work, detail["number"])
-    portal_users = select(PortalMembership.user_id)
-    context["agents"] = list(
-        me.work.session.scalars(
-            select(User.username)
-            .where(User.is_active.is_(True), User.id.not_in(portal_users))
-            .order_by(User.username)
-            .limit(500)
-        )
-    )
+    context["agents"] = agent_names(me.work)
     context["move_types"] = [
         t.key for t in case_acts.openable_types(me.work, me.subject) if t.key != detail["type"]
     ]
