@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
 from people import directory, logins, passwords
-from rules import contact_filter
+from rules import contact_filter, user_admin
 from rules.case_acts import openable_types
 
 from ..answers import (
@@ -162,8 +162,7 @@ def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
 )
 def add_member(request: Request, name: Name, body: Member) -> dict[str, str]:
     with acting(request) as me:
-        require_admin(me)
-        directory.add_member(me.work, username=body.username, group=name, actor_id=me.user.id)
+        user_admin.join_group(me.work, me.subject, username=body.username, group=name)
         return {"group": name, "username": body.username}
 
 

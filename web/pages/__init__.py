@@ -9,11 +9,14 @@ def register(app: FastAPI) -> None:
     from . import (
         account,
         admin,
+        admin_audit,
         admin_mailboxes,
+        admin_users,
         agents,
         case_edit,
         finding,
         jobs,
+        password_links,
         portal,
         sla_report,
         task_page,
@@ -21,5 +24,5 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding, task_page):
+    for module in (*modules, admin_users, admin_audit, password_links, account, finding, task_page):
         app.include_router(module.router)
