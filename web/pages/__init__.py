@@ -10,7 +10,9 @@ def register(app: FastAPI) -> None:
         account,
         admin,
         admin_audit,
+        admin_customers,
         admin_mailboxes,
+        admin_sla,
         admin_users,
         agents,
         case_edit,
@@ -24,5 +26,6 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, admin_users, admin_audit, password_links, account, finding, task_page):
+    admin_pages = (admin_users, admin_audit, admin_customers, admin_sla)
+    for module in (*modules, *admin_pages, password_links, account, finding, task_page):
         app.include_router(module.router)

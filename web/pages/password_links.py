@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import InvalidInput
-from people import accounts, passwords
+from people import passwords, user_access
 
 from ..auth import unit
 from ..render import render
@@ -37,7 +37,7 @@ def _page(
 
 def _username(request: Request, secret: str) -> str | None:
     with unit(request) as work:
-        link = accounts.open_link(work, secret[:100])
+        link = user_access.open_link(work, secret[:100])
         return link.user.username if link else None
 
 
@@ -60,10 +60,10 @@ async def set_password(request: Request, secret: str) -> Response:
         except InvalidInput as exc:
             return _page(request, secret, username, f"The password {exc.errors['password']}")
         with unit(request) as work:
-            link = accounts.open_link(work, secret[:100])
+            link = user_access.open_link(work, secret[:100])
             if link is None:
                 return _page(request, secret, None)
-            accounts.spend_link(work, link, new_hash)
+            user_access.spend_link(work, link, new_hash)
         return RedirectResponse("/login?password=set", status_code=303)
 
     return await run_in_threadpool(work)
