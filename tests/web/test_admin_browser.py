@@ -87,6 +87,7 @@ def test_an_administrator_adds_a_mailbox_and_a_user_who_then_signs_in(
     nina.fill("input[name=new_password]", NEW)
     nina.click("button:has-text('Set password')")
     nina.wait_for_url("**/login*")
+    assert "Your password is set" in nina.inner_text("[role=status]")
     nina.fill("input[name=username]", username)
     nina.fill("input[name=password]", NEW)
     nina.click("button[type=submit]")
