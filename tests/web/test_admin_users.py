@@ -135,3 +135,26 @@ def test_only_administrators_reach_the_user_pages(site: Site):
     assert root.get("/admin/users/nobody").status_code == 404
     assert site.login("bob").get("/api/me").status_code == 200
     assert TestClient(site.client.app).get("/password/forged-link").status_code == 404
+
+
+def test_the_api_deactivates_and_reactivates_for_administrators_only(site: Site):
+    bob = site.login("bob")
+    secret = bob.post("/api/tokens", json={"name": "script"}).json()["token"]
+    script = TestClient(site.client.app, headers={"Authorization": f"Bearer {secret}"})
+    alice = site.login("alice")
+    assert alice.post("/api/users/bob/active", json={"active": False}).status_code == 403
+    root = site.login("root")
+    plain = root.post("/api/tokens", json={"name": "no admin scope"}).json()["token"]
+    no_admin = TestClient(site.client.app, headers={"Authorization": f"Bearer {plain}"})
+    assert no_admin.post("/api/users/bob/active", json={"active": False}).status_code == 403
+    assert root.post("/api/users/nobody/active", json={"active": False}).status_code == 404
+    assert root.post("/api/users/bob/active", json={"active": "no"}).status_code == 422
+    off = root.post("/api/users/bob/active", json={"active": False})
+    assert off.status_code == 200 and off.json()["is_active"] is False
+    assert bob.get("/api/me").status_code == 401 and script.get("/api/me").status_code == 401
+    last = root.post("/api/users/root/active", json={"active": False})
+    assert (
+        last.status_code == 422 and "last active administrator" in last.json()["errors"]["active"]
+    )
+    on = root.post("/api/users/bob/active", json={"active": True})
+    assert on.json()["is_active"] is True and script.get("/api/me").status_code == 200

@@ -31,7 +31,7 @@ from ..answers import (
     links,
 )
 from ..auth import SIGNED_IN, Actor, acting
-from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text
+from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text, UserActive
 from ..unit_routes import UnitRoute
 from .params import Id
 
@@ -115,6 +115,19 @@ async def reset_password(request: Request, username: Name, body: PasswordReset) 
             return user_row(user)
 
     return await run_in_threadpool(reset)
+
+
+@router.post(
+    "/users/{username}/active",
+    summary="Deactivate or reactivate a user (administrators); a deactivated user's sessions "
+    "and API tokens stop working at once, and the last active administrator stays active",
+    response_model=UserRow,
+    responses=errors(404),
+)
+def set_active(request: Request, username: Name, body: UserActive) -> dict[str, Any]:
+    with acting(request) as me:
+        user = user_admin.switch_user(me.work, me.subject, username=username, active=body.active)
+        return user_row(user)
 
 
 @router.get("/groups", summary="Every group with its members", response_model=list[GroupRow])
