@@ -76,6 +76,10 @@ def invite(
 ) -> tuple[User, str]:
     """A new user without a password, and the secret of their one-time invitation link."""
     require_admin(subject)
+    if email and (len(email) > 320 or not _EMAIL.match(email)):
+        raise InvalidInput(
+            "the user was not invited", {"email": f"{email!r} is not a mail address"}
+        )
     user = directory.add_user(
         work,
         username=username,

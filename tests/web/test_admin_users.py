@@ -54,7 +54,12 @@ def test_an_invited_user_sets_a_password_once_and_signs_in(site: Site):
     bad_name = root.post(
         "/admin/users/new", data={"csrf_token": csrf_of(form.text), "username": "no spaces"}
     )
-    assert bad_name.status_code == 422 and "field-error" in bad_name.text
+    assert bad_name.status_code == 422 and "must start with a letter or digit" in bad_name.text
+    bad_mail = root.post(
+        "/admin/users/new",
+        data={"csrf_token": csrf_of(form.text), "username": "otto", "email": "otto at home"},
+    )
+    assert bad_mail.status_code == 422 and "is not a mail address" in bad_mail.text
 
 
 def test_a_deactivated_user_loses_sessions_and_tokens_at_once(site: Site):

@@ -89,8 +89,11 @@ async def invite(request: Request) -> Response:
                     display_name=values["display_name"],
                     email=values["email"],
                 )
-            except InvalidInput as exc:
-                return _invite_page(request, me, values, {"username": _first(exc)})
+            except InvalidInput as exc:  # add_user names the user name "name"
+                errors = {
+                    "username" if k == "name" else str(k): str(v) for k, v in exc.errors.items()
+                }
+                return _invite_page(request, me, values, errors)
             except Conflict as exc:
                 return _invite_page(request, me, values, {"username": str(exc)})
             notice = f"{user.username} is invited: hand over this link, it is shown only once."
@@ -99,10 +102,6 @@ async def invite(request: Request) -> Response:
             )
 
     return await run_in_threadpool(work)
-
-
-def _first(exc: InvalidInput) -> str:
-    return "; ".join(str(v) for v in exc.errors.values()) or str(exc)
 
 
 @router.get("/{username}")
