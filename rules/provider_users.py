@@ -96,7 +96,7 @@ def sign_in(work: UnitOfWork, claimed: Claimed, policy: AccountPolicy) -> Signed
         user = _first_sign_in(work, claimed, policy)
     if not user.is_active:
         raise SignInRefused(f"the user '{user.username}' is deactivated")
-    customer = not user.is_admin and _is_customer(work, user.id)
+    customer = not user.is_admin and is_customer(work, user.id)
     if not customer and not policy.agents:
         raise SignInRefused(
             f"'{user.username}' is an agent, and this identity provider signs in customers "
@@ -177,7 +177,7 @@ def _create(work: UnitOfWork, claimed: Claimed, policy: AccountPolicy) -> User:
     return user
 
 
-def _is_customer(work: UnitOfWork, user_id: int) -> bool:
+def is_customer(work: UnitOfWork, user_id: int) -> bool:
     """A portal user or a contact's login: the customer side."""
     if work.session.get(PortalMembership, user_id) is not None:
         return True

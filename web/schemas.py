@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from typing_extensions import TypeAliasType
 
 from engine.run.cases import Priority
@@ -171,6 +171,12 @@ class NewPassword(Strict):
 
 class PasswordReset(Strict):
     new_password: Password
+
+
+class UserActive(Strict):
+    """Deactivate (``false``) or reactivate (``true``) a user."""
+
+    active: StrictBool
 
 
 class NewUser(Strict):

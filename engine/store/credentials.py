@@ -89,3 +89,18 @@ class ProviderIdentity(Base):
 
 
 __all__ = ["ApiToken", "LoginThrottle", "ProviderIdentity", "ProviderSignIn", "WebSession"]
+
+
+class PasswordLink(Base):
+    """A one-time link to set a password: made when an administrator invites a user or
+    resets one's password, shown once to the administrator (only its hash is kept) and
+    spent by the first password set with it."""
+
+    __tablename__ = "password_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite | reset
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

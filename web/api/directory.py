@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import Forbidden, NotFound
 from engine.store.models import CaseType, CaseTypeVersion, Contact
 from people import directory, logins, passwords
-from rules import contact_filter
+from rules import contact_filter, user_admin
 from rules.case_acts import openable_types
 
 from ..answers import (
@@ -31,7 +31,7 @@ from ..answers import (
     links,
 )
 from ..auth import SIGNED_IN, Actor, acting
-from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text
+from ..schemas import Member, NewGroup, NewUser, PasswordReset, Text, UserActive
 from ..unit_routes import UnitRoute
 from .params import Id
 
@@ -117,6 +117,19 @@ async def reset_password(request: Request, username: Name, body: PasswordReset) 
     return await run_in_threadpool(reset)
 
 
+@router.post(
+    "/users/{username}/active",
+    summary="Deactivate or reactivate a user (administrators); a deactivated user's sessions "
+    "and API tokens stop working at once, and the last active administrator stays active",
+    response_model=UserRow,
+    responses=errors(404),
+)
+def set_active(request: Request, username: Name, body: UserActive) -> dict[str, Any]:
+    with acting(request) as me:
+        user = user_admin.switch_user(me.work, me.subject, username=username, active=body.active)
+        return user_row(user)
+
+
 @router.get("/groups", summary="Every group with its members", response_model=list[GroupRow])
 def list_groups(request: Request) -> list[dict[str, Any]]:
     with acting(request) as me:
@@ -162,8 +175,7 @@ def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
 )
 def add_member(request: Request, name: Name, body: Member) -> dict[str, str]:
     with acting(request) as me:
-        require_admin(me)
-        directory.add_member(me.work, username=body.username, group=name, actor_id=me.user.id)
+        user_admin.join_group(me.work, me.subject, username=body.username, group=name)
         return {"group": name, "username": body.username}
 
 

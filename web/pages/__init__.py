@@ -9,13 +9,18 @@ def register(app: FastAPI) -> None:
     from . import (
         account,
         admin,
+        admin_audit,
+        admin_customers,
         admin_mailboxes,
+        admin_sla,
+        admin_users,
         agents,
         case_edit,
         finding,
         inbox_actions,
         jobs,
         kb,
+        password_links,
         portal,
         privacy,
         sla_report,
@@ -24,6 +29,17 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
+    admin_pages = (admin_users, admin_audit, admin_customers, admin_sla)
     # kb before case_edit: its /cases/{number}/articles is not one of case_edit's verbs
-    for module in (kb, *modules, privacy, inbox_actions, account, finding, task_page):
+    for module in (
+        kb,
+        *modules,
+        *admin_pages,
+        privacy,
+        inbox_actions,
+        password_links,
+        account,
+        finding,
+        task_page,
+    ):
         app.include_router(module.router)

@@ -1,5 +1,5 @@
-"""Administration pages: case types and their versions, groups and memberships, users and
-their passwords (a reset ends the user's sessions), and the group mailboxes with how their
+"""Administration pages: case types and their versions, groups and memberships, the users
+(each opened on its own page, ``admin_users.py``), and the group mailboxes with how their
 polling goes (status, last error, next try) and a switch to disable or enable each.
 Everyone's API tokens are on the Tokens page (``web/pages/account.py``)."""
 
@@ -15,12 +15,14 @@ from engine.errors import NotFound
 from engine.store.models import CaseType, CaseTypeVersion
 from mail import credentials, mailbox_health
 from mail.mailboxes import list_mailboxes, set_active
-from people import directory, logins, passwords
+from people import directory
+from rules import user_admin
 
 from ..api.directory import require_admin
 from ..auth import acting
 from ..render import render
 from ..unit_routes import UnitRoute
+from .admin_users import user_rows
 from .common import base_context, read_form
 
 router = APIRouter(route_class=UnitRoute, prefix="/admin", include_in_schema=False)
@@ -43,7 +45,7 @@ def overview(request: Request) -> Response:
             ],
             "failed_jobs": len(jobs.failed_jobs(me.work, me.subject)),
             "groups": directory.list_groups(me.work),
-            "users": directory.list_users(me.work),
+            "users": user_rows(me),
             "mailboxes": [
                 {
                     "box": box,
@@ -58,8 +60,8 @@ def overview(request: Request) -> Response:
 
 @router.post("/{action}")
 async def change(request: Request, action: str) -> Response:
-    """Add a group, add or remove a member, add a user, reset a password, disable or enable
-    a mailbox; then back to the overview."""
+    """Add a group, add or remove a member (a customer is refused an agent group), disable
+    or enable a mailbox; then back to the overview."""
     form = await read_form(request)
 
     def work() -> Response:
@@ -70,27 +72,14 @@ async def change(request: Request, action: str) -> Response:
                 directory.add_group(me.work, name=form.get("name", ""), actor_id=who)
             elif action in ("members", "members-remove"):
                 change_membership = (
-                    directory.add_member if action == "members" else directory.remove_member
+                    user_admin.join_group if action == "members" else user_admin.leave_group
                 )
                 change_membership(
                     me.work,
+                    me.subject,
                     username=form.get("username", ""),
                     group=form.get("group", ""),
-                    actor_id=who,
                 )
-            elif action == "users":
-                directory.add_user(
-                    me.work,
-                    username=form.get("username", ""),
-                    password=form.get("password") or None,
-                    actor_id=who,
-                )
-            elif action == "password":
-                user = directory.user_by_name(me.work, form.get("username", ""))
-                new_hash = passwords.hash_new(
-                    form.get("new_password", ""), username=user.username, field="new_password"
-                )
-                logins.replace_password(me.work, user, new_hash, actor_id=who, reset=True)
             elif action in ("mailbox-enable", "mailbox-disable"):
                 set_active(me.work, form.get("name", ""), action == "mailbox-enable", actor_id=who)
             else:

@@ -1,0 +1,174 @@
+"""Administering users: what an administrator may do to them, and the nonsense refused.
+
+Every act here is for administrators only (``Forbidden`` otherwise).  Refused, with the
+problem named at the form field it belongs to (``InvalidInput``):
+
+* a customer (a portal user or a contact's login) joining an *agent group* - one that gives
+  access to cases or work (``rules.provider_users.agent_groups``): customers would read
+  every case of the group's case types;
+* deactivating the last active administrator (yourself, usually): nobody could administer
+  Casework any more;
+* an agent's login (an administrator, or a member of an agent group) becoming a customer's
+  contact: the same mix from the other side.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine import audit
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.runtime import UnitOfWork
+from engine.store.models import Contact, Group, User
+from people import directory, user_access
+
+from .provider_users import agent_groups, is_customer
+from .subject import Subject
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def require_admin(subject: Subject) -> None:
+    if not subject.is_admin:
+        raise Forbidden(f"{subject.username} is not an administrator")
+
+
+def join_group(work: UnitOfWork, subject: Subject, *, username: str, group: str) -> None:
+    """Put a user in a group, unless the user is a customer and the group an agent group."""
+    require_admin(subject)
+    user = directory.user_by_name(work, username)
+    grp = directory.group_by_name(work, group)
+    if not user.is_admin and is_customer(work, user.id) and agent_groups(work, [grp]):
+        raise InvalidInput(
+            "the member was not added",
+            {
+                "group": f"{username} is a customer and may not join {group}, "
+                "which gives access to cases or work"
+            },
+        )
+    directory.add_member(work, username=username, group=group, actor_id=subject.user_id)
+
+
+def leave_group(work: UnitOfWork, subject: Subject, *, username: str, group: str) -> None:
+    require_admin(subject)
+    directory.remove_member(work, username=username, group=group, actor_id=subject.user_id)
+
+
+def switch_user(work: UnitOfWork, subject: Subject, *, username: str, active: bool) -> User:
+    """Deactivate or reactivate a user; the last active administrator stays active."""
+    require_admin(subject)
+    user = directory.user_by_name(work, username)
+    last = user.is_admin and user_access.active_admins(work) == [user.id]
+    if not active and last:
+        whom = "yourself" if user.id == subject.user_id else username
+        raise InvalidInput(
+            "the user was not deactivated",
+            {"active": f"you cannot deactivate {whom}: the last active administrator"},
+        )
+    user_access.set_active(work, user, active, actor_id=subject.user_id)
+    return user
+
+
+def invite(
+    work: UnitOfWork, subject: Subject, *, username: str, display_name: str, email: str | None
+) -> tuple[User, str]:
+    """A new user without a password, and the secret of their one-time invitation link."""
+    require_admin(subject)
+    if email and (len(email) > 320 or not _EMAIL.match(email)):
+        raise InvalidInput(
+            "the user was not invited", {"email": f"{email!r} is not a mail address"}
+        )
+    user = directory.add_user(
+        work,
+        username=username,
+        display_name=display_name,
+        email=email or None,
+        actor_id=subject.user_id,
+    )
+    return user, user_access.issue_link(work, user, "invite", actor_id=subject.user_id)
+
+
+def reset_password(work: UnitOfWork, subject: Subject, *, username: str) -> tuple[User, str]:
+    """Forget a user's password, end their sessions, and make a one-time link to set one."""
+    require_admin(subject)
+    user = directory.user_by_name(work, username)
+    if not user.is_active:
+        raise InvalidInput(
+            "no link was made", {"active": f"{username} is deactivated: reactivate first"}
+        )
+    return user, user_access.issue_link(work, user, "reset", actor_id=subject.user_id)
+
+
+def _agent_membership(work: UnitOfWork, user: User) -> str | None:
+    """Why ``user`` is an agent (an administrator, or the agent groups it is in), or None."""
+    if user.is_admin:
+        return "an administrator"
+    names = directory.groups_of(work, user.id)
+    groups = list(work.session.scalars(select(Group).where(Group.name.in_(names))))
+    barred = sorted(agent_groups(work, groups))
+    return f"in the agent group {', '.join(barred)}" if barred else None
+
+
+def add_contact(
+    work: UnitOfWork,
+    subject: Subject,
+    *,
+    name: str,
+    customer_group: str,
+    email: str | None,
+    username: str | None,
+) -> Contact:
+    """A customer's contact, linked to a portal login when ``username`` is given; an agent's
+    login may not become a contact (the mirror of a customer joining an agent group)."""
+    require_admin(subject)
+    errors = _contact_problems(name, email)
+    if username:
+        why = _agent_membership(work, directory.user_by_name(work, username))
+        if why:
+            errors["username"] = f"{username} is {why} and cannot be a customer's contact"
+    if errors:
+        raise InvalidInput("the contact was not saved", errors)
+    return directory.add_contact(
+        work,
+        name=name,
+        customer_group=customer_group,
+        email=email or None,
+        username=username or None,
+        actor_id=subject.user_id,
+    )
+
+
+def edit_contact(
+    work: UnitOfWork, subject: Subject, contact_id: int, *, name: str, email: str | None
+) -> Contact:
+    """Change a contact's name and address."""
+    require_admin(subject)
+    contact = work.session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact {contact_id}")
+    errors = _contact_problems(name, email)
+    if errors:
+        raise InvalidInput("the contact was not saved", errors)
+    before = {"name": contact.name, "email": contact.email}
+    contact.name, contact.email = name, email or None
+    audit.record(
+        work,
+        actor_id=subject.user_id,
+        entity="contact",
+        entity_id=contact.id,
+        action="changed",
+        before=before,
+        after={"name": contact.name, "email": contact.email},
+    )
+    return contact
+
+
+def _contact_problems(name: str, email: str | None) -> dict[str, str]:
+    errors = {}
+    if not name or len(name) > 200:
+        errors["name"] = "is required (at most 200 characters)"
+    if email and (len(email) > 320 or not _EMAIL.match(email)):
+        errors["email"] = f"{email!r} is not a mail address"
+    return errors

@@ -1,0 +1,159 @@
+"""Administration of users from the web: invite one, open one to change their groups,
+deactivate or reactivate them, or make a one-time link to set a new password.
+
+Each act goes through ``rules.user_admin`` (administrators only; a customer joining an agent
+group and deactivating the last administrator are refused there) behind the form's CSRF
+token.  A refused form comes back with the problem next to its field.  An invitation or
+reset shows its link once, on the user's page: the administrator hands it over (nothing is
+mailed), and only its hash is kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from engine.errors import Conflict, InvalidInput, NotFound
+from people import directory
+from rules import user_admin
+from rules.provider_users import is_customer
+
+from ..auth import Actor, acting
+from ..render import render
+from ..unit_routes import UnitRoute
+from .common import base_context, read_form
+
+router = APIRouter(route_class=UnitRoute, prefix="/admin/users", include_in_schema=False)
+
+
+def _link(request: Request, secret: str) -> str:
+    return str(request.url_for("set_password_form", secret=secret))
+
+
+def _user_page(
+    request: Request,
+    me: Actor,
+    username: str,
+    *,
+    errors: dict[str, str] | None = None,
+    link: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    user = directory.user_by_name(me.work, username)
+    member_of = directory.groups_of(me.work, user.id)
+    groups = [g.name for g, _ in directory.list_groups(me.work)]
+    context = {
+        **base_context(me, False),
+        "user": user,
+        "customer": is_customer(me.work, user.id),
+        "member_of": member_of,
+        "other_groups": [name for name in groups if name not in member_of],
+        "errors": errors or {},
+        "link": link,
+        "notice": notice,
+    }
+    return render(request, "admin_user.html", context, status=422 if errors else 200)
+
+
+def _invite_page(
+    request: Request, me: Actor, values: dict[str, str], errors: dict[str, str] | None = None
+) -> Response:
+    context = {**base_context(me, False), "values": values, "errors": errors or {}}
+    return render(request, "admin_invite.html", context, status=422 if errors else 200)
+
+
+@router.get("/new")
+def invite_form(request: Request) -> Response:
+    with acting(request) as me:
+        user_admin.require_admin(me.subject)
+        return _invite_page(request, me, {})
+
+
+@router.post("/new")
+async def invite(request: Request) -> Response:
+    """Create the user without a password and show the one-time link to hand over."""
+    form = await read_form(request)
+    values = {k: form.get(k, "").strip() for k in ("username", "display_name", "email")}
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            user_admin.require_admin(me.subject)
+            try:
+                user, secret = user_admin.invite(
+                    me.work,
+                    me.subject,
+                    username=values["username"],
+                    display_name=values["display_name"],
+                    email=values["email"],
+                )
+            except InvalidInput as exc:  # add_user names the user name "name"
+                errors = {
+                    "username" if k == "name" else str(k): str(v) for k, v in exc.errors.items()
+                }
+                return _invite_page(request, me, values, errors)
+            except Conflict as exc:
+                return _invite_page(request, me, values, {"username": str(exc)})
+            notice = f"{user.username} is invited: hand over this link, it is shown only once."
+            return _user_page(
+                request, me, user.username, link=_link(request, secret), notice=notice
+            )
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/{username}")
+def show(request: Request, username: str) -> Response:
+    with acting(request) as me:
+        user_admin.require_admin(me.subject)
+        return _user_page(request, me, username)
+
+
+@router.post("/{username}/{action}")
+async def change(request: Request, username: str, action: str) -> Response:
+    """Join or leave a group, deactivate or reactivate, or make a reset link."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            subject = me.subject
+            user_admin.require_admin(subject)
+            group = form.get("group", "")
+            try:
+                if action == "groups":
+                    user_admin.join_group(me.work, subject, username=username, group=group)
+                elif action == "groups-remove":
+                    user_admin.leave_group(me.work, subject, username=username, group=group)
+                elif action in ("deactivate", "reactivate"):
+                    active = action == "reactivate"
+                    user_admin.switch_user(me.work, subject, username=username, active=active)
+                elif action == "reset":
+                    _, secret = user_admin.reset_password(me.work, subject, username=username)
+                    notice = (
+                        f"{username}'s password is forgotten and their sessions ended: hand "
+                        "over this link to set a new one, it is shown only once."
+                    )
+                    return _user_page(
+                        request, me, username, link=_link(request, secret), notice=notice
+                    )
+                else:
+                    raise NotFound(f"no user action {action}")
+            except InvalidInput as exc:
+                errors = {str(k): str(v) for k, v in exc.errors.items()}
+                return _user_page(request, me, username, errors=errors)
+        return RedirectResponse(f"/admin/users/{username}", status_code=303)
+
+    return await run_in_threadpool(work)
+
+
+def user_rows(me: Actor) -> list[dict[str, Any]]:
+    """Every user with their groups, for the overview's table."""
+    groups: dict[str, list[str]] = {}
+    for group, members in directory.list_groups(me.work):
+        for name in members:
+            groups.setdefault(name, []).append(group.name)
+    return [
+        {"user": u, "groups": groups.get(u.username, [])} for u in directory.list_users(me.work)
+    ]
