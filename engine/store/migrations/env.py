@@ -8,6 +8,7 @@ import engine.store.events
 import engine.store.mailbox
 import engine.store.operations
 import engine.store.outbox
+import engine.store.parties
 import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.store.models import Base
 from engine.store.search import outside_models
