@@ -26,6 +26,7 @@ from . import (
     messages,
     notices,
     notifications,
+    parties,
     search,
     services,
     web,
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         backups,
         search,
         notifications,
+        parties,
     )
     for module in modules:
         module.register(commands)

@@ -54,7 +54,7 @@ def _parse(work: UnitOfWork, text: str) -> list[_Row]:
         raise InvalidInput("cannot import contacts", {"line 1 (header)": "; ".join(problems)})
     reader.fieldnames = header
     accounts = {a.name: a for a in work.session.scalars(select(Account))}
-    groups = dict(work.session.execute(select(CustomerGroup.name, CustomerGroup.id)).tuples())
+    groups = dict(work.session.execute(select(CustomerGroup.name, CustomerGroup.id)).tuples().all())
     rows: list[_Row] = []
     errors: dict[str, str] = {}
     seen: dict[str, int] = {}

@@ -68,7 +68,7 @@ def _account_names(work: UnitOfWork, subject: Subject, ids: set[int | None]) -> 
     rows = work.session.execute(
         select(Account.id, Account.name).where(Account.id.in_(wanted), account_filter(subject))
     )
-    return dict(rows.tuples())
+    return dict(rows.tuples().all())
 
 
 def visible_account(work: UnitOfWork, subject: Subject, name: str) -> Account:
