@@ -14,6 +14,7 @@ def register(app: FastAPI) -> None:
         case_edit,
         finding,
         jobs,
+        parties,
         portal,
         sla_report,
         task_page,
@@ -21,5 +22,5 @@ def register(app: FastAPI) -> None:
     )
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
-    for module in (*modules, account, finding, task_page):
+    for module in (*modules, account, finding, parties, task_page):
         app.include_router(module.router)
