@@ -242,7 +242,9 @@ def _portal(
         return None
     view_level, edit_level, parent_visibility, case_types = row
     children = _descendants(work, customer_groups, CustomerGroup) if parent_visibility else set()
-    child_accounts = _descendants(work, accounts, Account) if parent_visibility else set()
+    child_accounts = set()
+    if parent_visibility and accounts:  # most customers are on no account: no read then
+        child_accounts = _descendants(work, accounts, Account)
     return Portal(
         view_all=view_level == "all",
         edit_all=edit_level == "all",
