@@ -44,7 +44,16 @@ class _Row:
 
 
 def _parse(work: UnitOfWork, text: str) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(text))
+    if "\x00" in text:
+        raise InvalidInput("cannot import contacts", {"file": "not CSV (a NUL character)"})
+    try:
+        return _checked(work, text)
+    except csv.Error as exc:  # a broken quote, a NUL: the file is not CSV at all
+        raise InvalidInput("cannot import contacts", {"file": f"not CSV ({exc})"}) from None
+
+
+def _checked(work: UnitOfWork, text: str) -> list[_Row]:
+    reader = csv.DictReader(io.StringIO(text), strict=True)
     header = [h.strip().lower() for h in reader.fieldnames or ()]
     missing = [c for c in ("name", "email") if c not in header]
     unknown = [h for h in header if h not in COLUMNS]

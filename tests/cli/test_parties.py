@@ -266,3 +266,7 @@ def test_importing_contacts_is_all_or_nothing_and_idempotent_by_email(
     code, _, err = run(desk, capsys, "contact", "import", str(header))
     assert code == 6 and "missing column 'name'" in err and "unknown column 'phone'" in err
     assert run(desk, capsys, "contact", "import", str(tmp_path / "none.csv"))[0] == 6
+    broken = tmp_path / "broken.csv"
+    broken.write_text('name,email,account\n"Gil,gil@acme.example,Acme-West\n')
+    code, _, err = run(desk, capsys, "contact", "import", str(broken))
+    assert code == 6 and "not CSV" in err and "Traceback" not in err

@@ -66,7 +66,7 @@ class ContactPage(PartyContact):
 
 
 class ContactImport(Strict):
-    csv: Annotated[str, Field(max_length=5_000_000, description="header row: name,email,...")]
+    csv: Annotated[Text, Field(max_length=5_000_000, description="header row: name,email,...")]
 
 
 class Imported(Answer):
