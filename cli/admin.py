@@ -9,7 +9,7 @@ import sys
 from engine.errors import InvalidInput
 from people import directory, logins, passwords
 
-from . import privacy
+from . import parties, privacy
 from .context import runtime
 from .output import done, emit
 
@@ -68,11 +68,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p = contact.add_parser("add")
     p.add_argument("name")
-    p.add_argument("--customer", required=True, help="customer group")
+    p.add_argument("--customer", help="customer group (default: the account's)")
+    p.add_argument("--account", help="the account the contact works for")
     p.add_argument("--email")
     p.add_argument("--user", help="portal login acting as this contact")
     p.set_defaults(handler=cmd_contact_add)
     privacy.register_contact(contact)
+    parties.register_contact(contact)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -191,7 +193,16 @@ def cmd_customer_add(args: argparse.Namespace) -> int:
 def cmd_contact_add(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         contact = directory.add_contact(
-            work, name=args.name, customer_group=args.customer, email=args.email, username=args.user
+            work,
+            name=args.name,
+            customer_group=args.customer,
+            account=args.account,
+            email=args.email,
+            username=args.user,
         )
-        emit({"id": contact.id, "name": contact.name, "customer": args.customer}, as_json=args.json)
+        emit(
+            {"id": contact.id, "name": contact.name, "customer": args.customer}
+            | ({"account": args.account} if args.account else {}),
+            as_json=args.json,
+        )
     return 0

@@ -28,6 +28,7 @@ from . import (
     messages,
     notices,
     notifications,
+    parties,
     privacy,
     records,
     search,
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         records,
         kb,
         privacy,
+        parties,
     )
     for module in modules:
         module.register(commands)

@@ -11,7 +11,7 @@ from rules import case_acts, load_subject, task_acts
 from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for, task_views
 
-from . import attachments, case_edit, case_links, messages
+from . import attachments, case_edit, case_links, messages, parties
 from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
 
@@ -59,6 +59,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     messages.register_case(case)
     case_edit.register_case(case)
     case_links.register_case(case)
+    parties.register_case(case)
 
     task = commands.add_parser("task", help="the task inbox").add_subparsers(
         dest="action", required=True

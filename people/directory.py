@@ -14,7 +14,7 @@ from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
 from engine.store.db import changed_rows
-from engine.store.models import Contact, CustomerGroup, Group, Membership, User
+from engine.store.models import Account, Contact, CustomerGroup, Group, Membership, User
 from people import passwords
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
@@ -205,17 +205,38 @@ def add_contact(
     work: UnitOfWork,
     *,
     name: str,
-    customer_group: str,
+    customer_group: str | None = None,
     email: str | None = None,
     username: str | None = None,
+    account: str | None = None,
     actor_id: int | None = None,
 ) -> Contact:
-    """A customer-side person; ``username`` links the portal login that acts as this contact."""
-    group_id = work.session.scalar(_CUSTOMER_GROUP_ID, {"name": customer_group})
-    if group_id is None:
-        raise NotFound(f"no customer group '{customer_group}'")
+    """A customer-side person; ``username`` links the portal login that acts as this contact.
+    A contact on an account belongs to the account's customer group."""
+    on = work.session.scalar(select(Account).where(Account.name == account)) if account else None
+    if account and on is None:
+        raise NotFound(f"no account '{account}'")
+    if customer_group is None:
+        if on is None:
+            raise InvalidInput("invalid contact", {"customer": "name a customer group or account"})
+        group_id: int | None = on.customer_group_id
+    else:
+        group_id = work.session.scalar(_CUSTOMER_GROUP_ID, {"name": customer_group})
+        if group_id is None:
+            raise NotFound(f"no customer group '{customer_group}'")
+        if on is not None and on.customer_group_id != group_id:
+            raise InvalidInput(
+                "invalid contact",
+                {"account": f"'{account}' is not an account of customer group '{customer_group}'"},
+            )
     user_id = user_by_name(work, username).id if username else None
-    contact = Contact(name=name, email=email, customer_group_id=group_id, user_id=user_id)
+    contact = Contact(
+        name=name,
+        email=email,
+        customer_group_id=group_id,
+        account_id=on.id if on else None,
+        user_id=user_id,
+    )
     work.session.add(contact)
     work.session.flush()
     audit.record(
@@ -224,6 +245,11 @@ def add_contact(
         entity="contact",
         entity_id=contact.id,
         action="created",
-        after={"name": name, "customer_group": customer_group, "user": username},
+        after={
+            "name": name,
+            "customer_group": customer_group,
+            "account": account,
+            "user": username,
+        },
     )
     return contact

@@ -12,6 +12,7 @@ from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.fast import Prepared
 from engine.store.models import Case, CaseContact, HumanTask
+from engine.store.parties import CaseParty
 
 from .subject import Subject
 
@@ -32,6 +33,7 @@ class CaseFacts:
     escalated: bool = False  # ... and one of those tasks is an escalation task
     holds_task: bool = False  # the subject has claimed an open task of the case
     assignee_id: int | None = None  # who the case is assigned to
+    account_id: int | None = None  # the account the case is linked to
 
 
 # Prepared once: the facts are read for every case a request decides on, five small
@@ -44,6 +46,7 @@ _CONTACTS = Prepared(select(CaseContact.contact_id).where(CaseContact.case_id ==
 _GRANTS = Prepared(
     select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(CaseGrant.case_id == _CASE)
 )
+_ACCOUNT = Prepared(select(CaseParty.account_id).where(CaseParty.case_id == _CASE))
 _COLLABORATORS = Prepared(select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == _CASE))
 #: The open tasks of the case the subject may act on, escalation tasks first (one read
 #: answers both "task user?" and "escalated?").
@@ -118,6 +121,8 @@ def load_facts(work: UnitOfWork, case: CaseColumns, subject: Subject) -> CaseFac
     access = _ACCESS.first(session, this)
     restricted, hidden = (bool(access[0]), bool(access[1])) if access else (False, False)
     my_task = _MY_OPEN_TASK.first(session, {**this, "uid": subject.user_id})
+    # only the portal rule reads the account: agents' decisions skip the read
+    account = _ACCOUNT.first(session, this) if subject.portal is not None else None
     return CaseFacts(
         case_id=case.id,
         case_type_id=case.case_type_id,
@@ -133,4 +138,5 @@ def load_facts(work: UnitOfWork, case: CaseColumns, subject: Subject) -> CaseFac
         escalated=my_task is not None and my_task[0] == "escalation",
         holds_task=_HELD_TASK.first(session, {**this, "uid": subject.user_id}) is not None,
         assignee_id=case.assignee_id,
+        account_id=account[0] if account else None,
     )

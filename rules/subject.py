@@ -24,6 +24,7 @@ from engine.store.access import (
 )
 from engine.store.fast import Prepared
 from engine.store.models import (
+    Account,
     CaseType,
     CaseTypeVersion,
     Contact,
@@ -45,6 +46,8 @@ class Portal:
     """A customer's portal access (seed 003): View and Edit levels ``own`` (cases naming
     them) or ``all`` (every case of their customer); with both at ``all`` the parent
     toggle lets them view, never edit, the cases of their customer's child customers.
+    Accounts work alike: "all" shows the cases linked to the accounts of their contacts,
+    and the parent toggle those linked to their accounts' child accounts (view only).
     ``case_types`` are the keys of the case types the portal role lets them open."""
 
     view_all: bool
@@ -53,6 +56,8 @@ class Portal:
     own_customers: frozenset[int]  # the customer groups of the user's own contacts
     child_customers: frozenset[int]  # their descendants, when the parent toggle is on
     case_types: frozenset[str] = frozenset()
+    own_accounts: frozenset[int] = frozenset()  # the accounts of the user's own contacts
+    child_accounts: frozenset[int] = frozenset()  # their descendants, with the parent toggle
 
     @property
     def customer_groups(self) -> frozenset[int]:
@@ -110,7 +115,9 @@ _CUSTOMER_PERMISSIONS = Prepared(
 _RESOURCE_PERMISSIONS = Prepared(
     select(ResourcePermission.resource_type).where(ResourcePermission.group_id.in_(_MY_GROUPS))
 )
-_CONTACTS = Prepared(select(Contact.id, Contact.customer_group_id).where(Contact.user_id == _UID))
+_CONTACTS = Prepared(
+    select(Contact.id, Contact.customer_group_id, Contact.account_id).where(Contact.user_id == _UID)
+)
 _GROUP_NAMES = Prepared(select(Group.name).where(Group.id.in_(_MY_GROUPS)))
 _CURRENT_VERSIONS = Prepared(
     select(CaseType.id, CaseTypeVersion.id, CaseTypeVersion.content_hash).join(
@@ -176,9 +183,13 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         denied_types=ALL if all_denied else frozenset(denied),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
         resource_types=frozenset(_column(_RESOURCE_PERMISSIONS, session, mine) if groups else ()),
-        contact_ids=frozenset(c for c, _ in contacts),
+        contact_ids=frozenset(c for c, _, _ in contacts),
         # Administrators act as agents: they are never limited to a portal role.
-        portal=None if user.is_admin else _portal(work, user, {g for _, g in contacts}),
+        portal=None
+        if user.is_admin
+        else _portal(
+            work, user, {g for _, g, _ in contacts}, {a for _, _, a in contacts if a is not None}
+        ),
     )
 
 
@@ -223,12 +234,17 @@ class _RolesByVersion:
 _VERSION_ROLES = _RolesByVersion()
 
 
-def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal | None:
+def _portal(
+    work: UnitOfWork, user: User, customer_groups: set[int], accounts: set[int]
+) -> Portal | None:
     row = _PORTAL_ROLE.first(work.session, {"uid": user.id})
     if row is None:
         return None
     view_level, edit_level, parent_visibility, case_types = row
-    children = _descendants(work, customer_groups) if parent_visibility else set()
+    children = _descendants(work, customer_groups, CustomerGroup) if parent_visibility else set()
+    child_accounts = set()
+    if parent_visibility and accounts:  # most customers are on no account: no read then
+        child_accounts = _descendants(work, accounts, Account)
     return Portal(
         view_all=view_level == "all",
         edit_all=edit_level == "all",
@@ -236,14 +252,17 @@ def _portal(work: UnitOfWork, user: User, customer_groups: set[int]) -> Portal |
         own_customers=frozenset(customer_groups),
         child_customers=frozenset(children - customer_groups),
         case_types=frozenset(case_types or ()),
+        own_accounts=frozenset(accounts),
+        child_accounts=frozenset(child_accounts - accounts),
     )
 
 
-def _descendants(work: UnitOfWork, roots: set[int]) -> set[int]:
-    """Child customer groups at any depth (a parent customer sees its children's cases)."""
-    parents = dict(
-        work.session.execute(select(CustomerGroup.id, CustomerGroup.parent_id)).tuples().all()
-    )
+def _descendants(
+    work: UnitOfWork, roots: set[int], model: type[CustomerGroup] | type[Account]
+) -> set[int]:
+    """Child customer groups (or accounts) at any depth (a parent customer sees its
+    children's cases)."""
+    parents = dict(work.session.execute(select(model.id, model.parent_id)).tuples().all())
     found: set[int] = set()
     for group_id, _ in parents.items():
         cursor, seen = parents.get(group_id), {group_id}

@@ -11,8 +11,9 @@ Order and meaning (the seed documents' rules, see ``docs/permissions.md``):
    every other rule, system permissions included (seed 004, rules 3 and 4).
 4. ``portal`` - portal users see their own cases (raised by them or naming them as a
    contact) and may post there; with the "all" view level every case of their customer
-   (post there too with the "all" edit level), and with the parent toggle their child
-   customers' cases, view only (seed 003).  Nothing else applies to them.
+   or linked to their account (post there too with the "all" edit level), and with the
+   parent toggle their child customers' and child accounts' cases, view only (seed 003).
+   Nothing else applies to them.
 5. ``system`` - read permission on the case's type (process) AND on the customer group
    of its main contact; write permission on the type raises it to write (seed 002).
 6. ``escalation`` - while an escalation task the user may act on is open, write on a
@@ -52,6 +53,7 @@ from sqlalchemy import (
 from engine.run.task_queries import eligible
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
 from engine.store.models import Case, CaseContact, HumanTask
+from engine.store.parties import CaseParty
 
 from .facts import CaseFacts
 from .levels import Level
@@ -145,11 +147,27 @@ def _portal(s: Subject, f: CaseFacts) -> Step:
                 final=True,
             )
         return Step("portal", Level.READ, "portal role views all cases of the customer", final=True)
+    if p.view_all and f.account_id is not None and f.account_id in p.own_accounts:
+        if p.edit_all:
+            return Step(
+                "portal",
+                Level.STREAM,
+                "portal role views and edits all cases of the account",
+                final=True,
+            )
+        return Step("portal", Level.READ, "portal role views all cases of the account", final=True)
     if p.view_all and f.customer_group_id in p.child_customers:
         return Step(
             "portal",
             Level.READ,
             "parent customer's contact: views the child customer's cases, view only",
+            final=True,
+        )
+    if p.view_all and f.account_id is not None and f.account_id in p.child_accounts:
+        return Step(
+            "portal",
+            Level.READ,
+            "parent account's contact: views the child account's cases, view only",
             final=True,
         )
     return Step(
@@ -362,11 +380,18 @@ def _shared(s: Subject, level: Level) -> ColumnElement[bool]:
     p = s.portal
     assert p is not None
     groups: set[int] = set()
+    accounts: set[int] = set()
     if p.view_all and (level <= Level.READ or (level <= Level.STREAM and p.edit_all)):
         groups |= p.own_customers
+        accounts |= p.own_accounts
     if p.view_all and level <= Level.READ:
         groups |= p.child_customers
-    return _in(Case.customer_group_id, groups) if groups else false()
+        accounts |= p.child_accounts
+    shared = [_in(Case.customer_group_id, groups)] if groups else []
+    if accounts:
+        linked = select(CaseParty.case_id).where(_in(CaseParty.account_id, accounts))
+        shared.append(Case.id.in_(linked))
+    return or_(*shared) if shared else false()
 
 
 def _admin_sql(s: Subject, level: Level) -> ColumnElement[bool]:

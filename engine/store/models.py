@@ -106,12 +106,14 @@ class CustomerGroup(Base):
 
 
 class Account(Base):
-    """A customer company or household inside a customer group."""
+    """A customer company or household inside a customer group; ``parent_id`` names its
+    parent account, whose portal contacts may view its cases (seed 003)."""
 
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
     customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
 
 
 class Contact(Base):
@@ -122,7 +124,7 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     customer_group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id"), index=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     __table_args__ = (Index("ix_contacts_email_lower", func.lower(email)),)

@@ -79,6 +79,12 @@ API_CASE_PATHS = [
     ("get", "/api/cases/{}/links", None),
     ("put", "/api/cases/{}/links/C-999998", {}),
     ("delete", "/api/cases/{}/links/C-999998", None),
+    ("get", "/api/cases/{}/parties", None),
+    ("put", "/api/cases/{}/account", {"account": None}),
+    ("put", "/api/cases/{}/contacts/1", None),
+    ("delete", "/api/cases/{}/contacts/1", None),
+    ("put", "/api/cases/{}/lead", {"email": "nina@new.example", "name": "Nina"}),
+    ("delete", "/api/cases/{}/lead", None),
 ]
 API_TASK_PATHS = [
     ("get", "/api/tasks/{}", None),

@@ -20,6 +20,7 @@ def register(app: FastAPI) -> None:
         inbox_actions,
         jobs,
         kb,
+        parties,
         password_links,
         portal,
         privacy,
@@ -40,6 +41,7 @@ def register(app: FastAPI) -> None:
         password_links,
         account,
         finding,
+        parties,
         task_page,
     ):
         app.include_router(module.router)

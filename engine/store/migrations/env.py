@@ -9,6 +9,7 @@ import engine.store.kb
 import engine.store.mailbox
 import engine.store.operations
 import engine.store.outbox
+import engine.store.parties
 import engine.store.privacy
 import engine.store.sla  # noqa: F401 - registers every table on Base.metadata
 from engine.store.models import Base

@@ -1,13 +1,13 @@
 """Retention and erasure: audit lines may be rewritten only inside an erasing transaction
 
-Revision ID: 0034
+Revision ID: 0032
 Revises: 0031
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034"
+revision = "0032"
 down_revision = "0031"
 branch_labels = None
 depends_on = None

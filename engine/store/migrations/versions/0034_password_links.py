@@ -1,6 +1,6 @@
 """password links: one-time links to set a password, for invited users and resets
 
-Revision ID: 0032
+Revision ID: 0034
 Revises: 0033
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 from engine.store.types import UTCDateTime
 
-revision = "0032"
+revision = "0034"
 down_revision = "0033"
 branch_labels = None
 depends_on = None
