@@ -163,3 +163,11 @@ def test_the_api_deactivates_and_reactivates_for_administrators_only(site: Site)
     )
     on = root.post("/api/users/bob/active", json={"active": True})
     assert on.json()["is_active"] is True and script.get("/api/me").status_code == 200
+
+
+def test_the_overview_names_the_groups_and_lanes_of_each_case_type_s_roles(site: Site):
+    page = browser_login(site, "root").get("/admin").text
+    row = page[page.index("<td>SUPPORT</td>") :].split("</tr>")[0]
+    assert "<strong>manager</strong>" in row and "service-desk" in row
+    assert "<strong>task_user</strong>" in row and "specialists" in row
+    assert "<strong>escalation</strong>" in row and "support-leads" in row

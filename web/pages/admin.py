@@ -5,6 +5,8 @@ Everyone's API tokens are on the Tokens page (``web/pages/account.py``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -40,7 +42,11 @@ def overview(request: Request) -> Response:
         context = {
             **base_context(me, False),
             "types": [
-                {"kind": kind, "versions": versions.get(kind.id, [])}
+                {
+                    "kind": kind,
+                    "versions": versions.get(kind.id, []),
+                    "roles": _roles_of(versions.get(kind.id, []), kind.current_version_id),
+                }
                 for kind in me.work.session.scalars(select(CaseType).order_by(CaseType.key))
             ],
             "failed_jobs": len(jobs.failed_jobs(me.work, me.subject)),
@@ -56,6 +62,25 @@ def overview(request: Request) -> Response:
             ],
         }
     return render(request, "admin.html", context)
+
+
+def _roles_of(versions: list[CaseTypeVersion], current_id: int | None) -> list[dict[str, Any]]:
+    """Each role of the current version: the lanes that play it and the groups that hold it
+    (a designer changes them in the case type's TOML and deploys a new version)."""
+    current = next((v for v in versions if v.id == current_id), None)
+    if current is None:
+        return []
+    settings = current.config.get("case_type") or {}
+    lanes: dict[str, str] = settings.get("lanes") or {}
+    roles: dict[str, list[str]] = settings.get("roles") or {}
+    return [
+        {
+            "role": role,
+            "lanes": sorted(lane for lane, played in lanes.items() if played == role),
+            "groups": groups,
+        }
+        for role, groups in sorted(roles.items())
+    ]
 
 
 @router.post("/{action}")
