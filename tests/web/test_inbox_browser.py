@@ -1,13 +1,14 @@
 """Real Chromium journeys: an agent triages, works and closes a case from the inbox; a
-specialist completes their task; the customer follows in the portal.  Each at a desktop
-width and at 360 px (a phone), with the inbox's j / k / Enter keys."""
+specialist completes their task; the customer follows in the portal, replies with a file
+and sees the answer.  Each at a desktop width and at 360 px (a phone), with the inbox's
+j / k / Enter keys."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import browser, server  # noqa: F401 - the Chromium and app fixtures
+from tests.web.test_browser import browser, server, shot  # noqa: F401 - the Chromium and app fixtures
 
 pytestmark = pytest.mark.integration
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(360, id="phone")]
@@ -124,3 +125,35 @@ def test_a_specialist_completes_their_task(browser, server: str, width: int):  #
     sam.wait_for_url(f"{server}/?done=1")
     assert "Task completed." in sam.inner_text("main")
     assert not sam.errors, sam.errors
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_customer_opens_a_case_replies_with_a_file_and_sees_the_answer(
+    browser,  # noqa: F811 - the fixtures
+    server: str,  # noqa: F811
+    width: int,
+):
+    carol, number = portal_case(browser, server, width, f"Toaster {width}")
+    carol.fill("textarea[name=body]", "Here is a photo of the plug")
+    carol.set_input_files(
+        "input[name=files]",
+        files=[{"name": "plug.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\nplug"}],
+    )
+    carol.click("form.reply button[type=submit]")
+    carol.wait_for_load_state()
+    alice = signed_in(browser, server, "alice", width)
+    alice.goto(f"{server}/cases/{number}")
+    assert "plug.png" in alice.inner_text("main")  # the customer's file reached the agent
+    alice.fill("textarea[name=body]", "Internal: the plug looks burnt")
+    alice.click("form.reply button.internal")
+    alice.wait_for_load_state()
+    alice.fill("textarea[name=body]", "Please use another socket and tell us if it works")
+    alice.click("form.reply button.public")
+    alice.wait_for_load_state()
+    carol.goto(f"{server}/portal/cases/{number}")
+    body = carol.inner_text("main")
+    assert "Please use another socket" in body and "Here is a photo of the plug" in body
+    assert "plug.png" in body and "burnt" not in body
+    assert carol.evaluate("document.scrollingElement.scrollWidth") <= width
+    shot(carol, f"portal-answer-{width}.png")
+    assert not carol.errors and not alice.errors, carol.errors + alice.errors
