@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from engine.errors import InvalidInput
 
@@ -49,11 +50,15 @@ class FileStore:
     @classmethod
     def beside(cls, database_url: str | None) -> FileStore:
         """The default place: ``NAME.files`` beside a SQLite file, else ``casework-files``
-        in the working directory."""
-        if database_url:
-            url = make_url(database_url)
-            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-                return cls(Path(f"{url.database}.files"))
+        in the working directory (also for a URL that is no URL: opening the database
+        then says what is wrong with it)."""
+        try:
+            url = make_url(database_url) if database_url else None
+        except ArgumentError:
+            url = None
+        file = url.database if url is not None and url.get_backend_name() == "sqlite" else None
+        if file not in (None, "", ":memory:"):
+            return cls(Path(f"{file}.files"))
         return cls(Path("casework-files"))
 
     def check(self, filename: str, data: bytes) -> None:

@@ -239,7 +239,8 @@ def test_oversized_and_malformed_mail_is_quarantined_and_stays_while_the_rest_go
 
 def test_idle_takes_mail_in_as_soon_as_it_arrives(imap: ImapDesk):
     poller = imap.poller()
-    late = threading.Timer(1.0, imap.append, args=(request(1),))
+    # late enough that the first poll is over even on a busy machine, so IDLE must catch it
+    late = threading.Timer(2.5, imap.append, args=(request(1),))
     late.start()
     started = time.monotonic()
     try:
