@@ -75,7 +75,7 @@ class AppConfig:
 def _file_store(env: Mapping[str, str], database_url: str) -> FileStore:
     """The file store the environment configures; a limit that is no number is named."""
     limit = env.get("CASEWORK_ATTACHMENT_MAX_BYTES", "").strip() or str(DEFAULT_MAX_BYTES)
-    if not limit.isdigit() or int(limit) < 1:
+    if not (limit.isascii() and limit.isdigit()) or int(limit) < 1:
         raise InvalidInput(
             "invalid attachment settings",
             {"CASEWORK_ATTACHMENT_MAX_BYTES": f"must be a positive number of bytes, not {limit!r}"},

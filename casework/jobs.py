@@ -54,7 +54,8 @@ class JobId:
 def parse_job_id(text: str) -> JobId:
     """A job id as typed: ``KIND:ID``; a usage error naming the forms otherwise."""
     kind, _, number = text.strip().partition(":")
-    if kind not in KINDS or not number.isdigit() or not 1 <= int(number) <= 2**31 - 1:
+    whole = number.isascii() and number.isdigit()
+    if kind not in KINDS or not whole or not 1 <= int(number) <= 2**31 - 1:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a job id: timer:ID, outbox:ID or intake:ID "
             "(as `jobs failed` lists them)"

@@ -81,7 +81,7 @@ row_limit = _whole_number("a row limit")
 
 def outbox_key(text: str) -> int | str:
     """An outbox message named by its row id or its Message-ID."""
-    return row_id(text) if text.isdigit() else text
+    return row_id(text) if text.isascii() and text.isdigit() else text
 
 
 def add_as(parser: argparse.ArgumentParser, required: bool = True) -> None:

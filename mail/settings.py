@@ -51,7 +51,7 @@ class MailSettings:
 
 def _port(text: str) -> int:
     """``CASEWORK_SMTP_PORT``; a value that is no port is named, not a ValueError."""
-    if text.isdigit() and 1 <= int(text) <= 65535:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 65535:
         return int(text)
     raise InvalidInput(
         "invalid mail settings", {"CASEWORK_SMTP_PORT": f"must be a port number, not {text!r}"}

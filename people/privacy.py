@@ -75,7 +75,7 @@ def find_person(work: UnitOfWork, ref: str) -> Person:
             work.session.scalars(select(Contact).where(func.lower(Contact.email) == email))
         )
         users = list(work.session.scalars(select(User).where(func.lower(User.email) == email)))
-    elif ref.isdigit() and 0 < int(ref) < 2**31:
+    elif ref.isascii() and ref.isdigit() and 0 < int(ref) < 2**31:
         found = work.session.get(Contact, int(ref))
         contacts, users = ([found] if found else []), []
     else:

@@ -36,7 +36,7 @@ _CONFIG = (
 def record_by_id(work: UnitOfWork, record_id: int | str) -> Item:
     """A child record by its id; anything else (a resource, a malformed id) is not found."""
     item = None
-    if str(record_id).isdigit():
+    if str(record_id).isascii() and str(record_id).isdigit():
         item = work.session.get(Item, int(record_id))
     if item is None or item.kind not in KINDS:
         raise NotFound(f"no record {record_id}")

@@ -78,7 +78,8 @@ class SlaReport:
 def month_number(text: str) -> int:
     """``"2026-03"`` -> 202603; ``ValueError`` for anything else."""
     year, _, month = text.partition("-")
-    if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
+    digits = (year + month).isascii() and (year + month).isdigit()
+    if not (len(year) == 4 and len(month) == 2 and digits):
         raise ValueError(f"{text!r} is not a month like 2026-03")
     if not 1 <= int(month) <= 12:
         raise ValueError(f"{text!r} is not a month like 2026-03")

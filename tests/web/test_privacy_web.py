@@ -46,6 +46,9 @@ def test_the_api_exports_and_erases_for_administrators_only(site: Site):
         == 404
     )
     assert root.get("/api/admin/people/export", params={"person": "no one"}).status_code == 422
+    for digits in ("\u00b2", "\u0663"):  # a superscript two, an Arabic-Indic three: no ids
+        refused = root.post("/api/admin/people/erase", json={"person": digits, "dry_run": True})
+        assert refused.status_code == 422, refused.text
 
     for who in ("alice", "carol", "dave"):
         client = site.login(who)
