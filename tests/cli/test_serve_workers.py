@@ -43,23 +43,15 @@ def _worker_processes(pid: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path) -> Cli:
-    return Cli(db_url, tmp_path)
-
-
-def test_two_worker_processes_serve_the_api_and_all_stop_on_sigterm(cli: Cli, db_url: str):
-    cli("demo")
-    app = wired_app(db_url, SystemClock())  # the token must be valid now, for the server
-    with app.runtime.unit() as work:
-        _, token = issue_token(work, user=directory.user_by_name(work, "carol"), name="test")
-    app.runtime.close()
+def _serve_two_workers(cli: Cli) -> tuple[subprocess.Popen[str], str]:
+    """``run.py serve --workers 2`` answering on a free port with both worker processes up
+    (standard error piped, for the test to read); the caller terminates it."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "run.py"), "serve", "--workers", "2", "--port", str(port)],
         cwd=cli.cwd,
         env=cli.env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -75,8 +67,28 @@ def test_two_worker_processes_serve_the_api_and_all_stop_on_sigterm(cli: Cli, db
         assert server.poll() is None, server.stderr.read() if server.stderr else ""
         while len(_worker_processes(server.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        workers = _worker_processes(server.pid)
-        assert len(workers) == 2
+        assert len(_worker_processes(server.pid)) == 2
+    except BaseException:
+        server.kill()
+        server.wait(timeout=60)
+        raise
+    return server, base
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path) -> Cli:
+    return Cli(db_url, tmp_path)
+
+
+def test_two_worker_processes_serve_the_api_and_all_stop_on_sigterm(cli: Cli, db_url: str):
+    cli("demo")
+    app = wired_app(db_url, SystemClock())  # the token must be valid now, for the server
+    with app.runtime.unit() as work:
+        _, token = issue_token(work, user=directory.user_by_name(work, "carol"), name="test")
+    app.runtime.close()
+    server, base = _serve_two_workers(cli)
+    workers = _worker_processes(server.pid)
+    try:
 
         def open_case(n: int) -> httpx.Response:
             return httpx.post(
@@ -128,26 +140,8 @@ def test_one_scrape_counts_the_requests_every_worker_process_answered(cli: Cli, 
         admin = directory.user_by_name(work, "admin")
         _, token = issue_token(work, user=admin, name="test", scopes=["read", "admin"])
     app.runtime.close()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "serve", "--workers", "2", "--port", str(port)],
-        cwd=cli.cwd,
-        env=cli.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = _serve_two_workers(cli)
     try:
-        deadline = time.monotonic() + 300  # three processes import the app: slow when busy
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
-        assert len(_worker_processes(server.pid)) == 2
 
         def ready(_: int) -> int:  # a fresh connection each: the processes share the load
             return httpx.get(f"{base}/ready", timeout=60).status_code
