@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.clock import Clock, SystemClock
 from engine.errors import InvalidInput
+from engine.numbers import whole_number
 from engine.store.db import DEFAULT_URL
 from engine.store.files import DEFAULT_MAX_BYTES, FileStore
 from mail.settings import MailSettings
@@ -75,7 +76,7 @@ class AppConfig:
 def _file_store(env: Mapping[str, str], database_url: str) -> FileStore:
     """The file store the environment configures; a limit that is no number is named."""
     limit = env.get("CASEWORK_ATTACHMENT_MAX_BYTES", "").strip() or str(DEFAULT_MAX_BYTES)
-    if not (limit.isascii() and limit.isdigit()) or int(limit) < 1:
+    if whole_number(limit, high=2**62) is None:
         raise InvalidInput(
             "invalid attachment settings",
             {"CASEWORK_ATTACHMENT_MAX_BYTES": f"must be a positive number of bytes, not {limit!r}"},

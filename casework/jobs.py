@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.numbers import whole_number
 from engine.runtime import UnitOfWork
 from engine.store.mailbox import InboundMessage, Mailbox
 from engine.store.models import TIMER_HAS_FAILED, Case, Timer
@@ -54,13 +55,13 @@ class JobId:
 def parse_job_id(text: str) -> JobId:
     """A job id as typed: ``KIND:ID``; a usage error naming the forms otherwise."""
     kind, _, number = text.strip().partition(":")
-    whole = number.isascii() and number.isdigit()
-    if kind not in KINDS or not whole or not 1 <= int(number) <= 2**31 - 1:
+    row = whole_number(number)
+    if kind not in KINDS or row is None:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a job id: timer:ID, outbox:ID or intake:ID "
             "(as `jobs failed` lists them)"
         )
-    return JobId(kind, int(number))
+    return JobId(kind, row)
 
 
 def failed_jobs(

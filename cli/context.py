@@ -13,6 +13,7 @@ from casework.compose import App, build_app
 from casework.config import AppConfig
 from cli.clock_option import clock_from
 from engine.errors import InvalidInput
+from engine.numbers import MAX_ID, whole_number
 from engine.runtime import Runtime
 
 
@@ -46,7 +47,6 @@ def json_object(text: str | None, what: str = "--data") -> dict[str, Any]:
 
 
 #: The largest number an id or version column holds (PostgreSQL's INTEGER).
-MAX_ID = 2**31 - 1
 
 
 def _whole_number(what: str) -> Callable[[str], int]:
@@ -57,11 +57,8 @@ def _whole_number(what: str) -> Callable[[str], int]:
     """
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if not 1 <= value <= MAX_ID:
+        value = whole_number(text)
+        if value is None:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not {what} (a whole number from 1 to {MAX_ID})"
             )
@@ -81,7 +78,7 @@ row_limit = _whole_number("a row limit")
 
 def outbox_key(text: str) -> int | str:
     """An outbox message named by its row id or its Message-ID."""
-    return row_id(text) if text.isascii() and text.isdigit() else text
+    return row_id(text) if whole_number(text, low=0, high=10**30) is not None else text
 
 
 def add_as(parser: argparse.ArgumentParser, required: bool = True) -> None:

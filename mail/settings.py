@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import InvalidInput
+from engine.numbers import whole_number
 
 from .smtp import MaildirTransport, SmtpSettings, SmtpTransport, Transport
 
@@ -51,8 +52,9 @@ class MailSettings:
 
 def _port(text: str) -> int:
     """``CASEWORK_SMTP_PORT``; a value that is no port is named, not a ValueError."""
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= 65535:
-        return int(text)
+    port = whole_number(text, high=65535)
+    if port is not None:
+        return port
     raise InvalidInput(
         "invalid mail settings", {"CASEWORK_SMTP_PORT": f"must be a port number, not {text!r}"}
     )

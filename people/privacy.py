@@ -37,6 +37,7 @@ from sqlalchemy.sql.schema import Column, Table
 
 from engine import audit
 from engine.errors import InvalidInput, NotFound
+from engine.numbers import whole_number
 from engine.runtime import UnitOfWork
 from engine.store.credentials import ApiToken, WebSession
 from engine.store.mailbox import InboundMessage
@@ -75,8 +76,8 @@ def find_person(work: UnitOfWork, ref: str) -> Person:
             work.session.scalars(select(Contact).where(func.lower(Contact.email) == email))
         )
         users = list(work.session.scalars(select(User).where(func.lower(User.email) == email)))
-    elif ref.isascii() and ref.isdigit() and 0 < int(ref) < 2**31:
-        found = work.session.get(Contact, int(ref))
+    elif (contact_id := whole_number(ref)) is not None:
+        found = work.session.get(Contact, contact_id)
         contacts, users = ([found] if found else []), []
     else:
         raise InvalidInput(f"{ref!r} is neither an email address nor a contact id")

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, delete, select
 from engine import audit
 from engine.definitions.children import propagation
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.numbers import whole_number
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseItem, Item, ItemGrant, TodoAttachment
 from engine.store.models import AuditEntry, Case, CaseType, CaseTypeVersion, Group, User
@@ -35,9 +36,8 @@ _CONFIG = (
 
 def record_by_id(work: UnitOfWork, record_id: int | str) -> Item:
     """A child record by its id; anything else (a resource, a malformed id) is not found."""
-    item = None
-    if str(record_id).isascii() and str(record_id).isdigit():
-        item = work.session.get(Item, int(record_id))
+    number = whole_number(record_id)
+    item = None if number is None else work.session.get(Item, number)
     if item is None or item.kind not in KINDS:
         raise NotFound(f"no record {record_id}")
     return item

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 
+from engine.numbers import whole_number
 from engine.runtime import UnitOfWork
 from engine.store.fast import Prepared
 from engine.store.models import TIMER_IS_WAITING, CaseType, Group, Timer
@@ -78,12 +79,11 @@ class SlaReport:
 def month_number(text: str) -> int:
     """``"2026-03"`` -> 202603; ``ValueError`` for anything else."""
     year, _, month = text.partition("-")
-    digits = (year + month).isascii() and (year + month).isdigit()
-    if not (len(year) == 4 and len(month) == 2 and digits):
+    year_no = whole_number(year, low=1000, high=9999) if len(year) == 4 else None
+    month_no = whole_number(month, high=12) if len(month) == 2 else None
+    if year_no is None or month_no is None:
         raise ValueError(f"{text!r} is not a month like 2026-03")
-    if not 1 <= int(month) <= 12:
-        raise ValueError(f"{text!r} is not a month like 2026-03")
-    return int(year) * 100 + int(month)
+    return year_no * 100 + month_no
 
 
 def slices(work: UnitOfWork, case_type_ids: frozenset[int] | None) -> dict[int, Slice]:
