@@ -83,6 +83,8 @@ def backup(engine: Engine, store: FileStore, target: Path, *, force: bool = Fals
         raise Conflict(f"{target} exists; choose another file or pass --force to replace it")
     kind = engine.dialect.name
     folder = target.resolve().parent
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write the backup {target}: there is no folder {folder}")
     with tempfile.TemporaryDirectory(prefix=".casework-backup-", dir=folder) as scratch:
         database = Path(scratch) / DATABASE[kind]
         if kind == "sqlite":

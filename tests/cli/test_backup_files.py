@@ -154,3 +154,6 @@ def test_a_file_store_that_lost_a_file_is_not_backed_up(db_url: str, tmp_path: P
     assert f"lacks 1 of the 1 files the database refers to (first: {lost.name})" in line
     assert not (tmp_path / "partial.tar").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".casework")] == []
+    nowhere = cli("backup", "no-such-folder/x.tar", ok=False)
+    assert nowhere.returncode == 6
+    assert nowhere.stderr.startswith("error: cannot write the backup no-such-folder/x.tar: ")
