@@ -53,6 +53,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         p = member.add_parser(action)
         p.add_argument("username")
         p.add_argument("group")
+        if action == "add":
+            p.add_argument(
+                "--role",
+                choices=directory.MEMBER_ROLES,
+                help="lead: also manages the group's canned replies (also changes a member's)",
+            )
         p.set_defaults(handler=handler)
 
     customer = commands.add_parser("customer", help="customer groups").add_subparsers(
@@ -159,13 +165,14 @@ def cmd_group_list(args: argparse.Namespace) -> int:
 
 def cmd_member_add(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        directory.add_member(work, username=args.username, group=args.group)
+        directory.add_member(work, username=args.username, group=args.group, role=args.role)
     done(
-        f"{args.username} is a member of {args.group}",
+        f"{args.username} is a {args.role or 'member'} of {args.group}",
         as_json=args.json,
         username=args.username,
         group=args.group,
         member=True,
+        role=args.role or "member",
     )
     return 0
 

@@ -72,7 +72,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=cmd_canned_show)
     p = canned.add_parser(
         "add",
-        help="a new canned reply of a group (its members, administrators); variables: "
+        help="a new canned reply of a group (its leads, administrators); variables: "
         + ", ".join(canned_replies.VARIABLES),
     )
     p.add_argument("--group", required=True)

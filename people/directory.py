@@ -108,19 +108,51 @@ def group_by_name(work: UnitOfWork, name: str) -> Group:
     return group
 
 
-def add_member(work: UnitOfWork, *, username: str, group: str, actor_id: int | None = None) -> None:
-    """Put a user in a group (idempotent: adding twice is not an error)."""
+#: A member's roles in a group: a ``lead`` also manages what the group shares (its canned
+#: replies); a plain ``member`` uses it.
+MEMBER_ROLES = ("member", "lead")
+
+
+def add_member(
+    work: UnitOfWork,
+    *,
+    username: str,
+    group: str,
+    actor_id: int | None = None,
+    role: str | None = None,
+) -> None:
+    """Put a user in a group (idempotent: adding twice is not an error); ``role`` (one of
+    :data:`MEMBER_ROLES`), when given, is set on a new or existing membership."""
+    if role is not None and role not in MEMBER_ROLES:
+        raise InvalidInput(
+            "the member was not added", {"role": f"must be one of {', '.join(MEMBER_ROLES)}"}
+        )
     user, grp = user_by_name(work, username), group_by_name(work, group)
-    if work.session.get(Membership, (user.id, grp.id)) is not None:
+    entity_id = f"{user.id}:{grp.id}"
+    held = work.session.get(Membership, (user.id, grp.id))
+    if held is not None:
+        if role is not None and held.role != role:
+            before, held.role = held.role, role
+            audit.record(
+                work,
+                actor_id=actor_id,
+                entity="membership",
+                entity_id=entity_id,
+                action="role_changed",
+                before={"role": before},
+                after={"role": role},
+            )
         return
-    work.session.add(Membership(user_id=user.id, group_id=grp.id, created_at=work.now))
+    work.session.add(
+        Membership(user_id=user.id, group_id=grp.id, role=role or "member", created_at=work.now)
+    )
     audit.record(
         work,
         actor_id=actor_id,
         entity="membership",
-        entity_id=f"{user.id}:{grp.id}",
+        entity_id=entity_id,
         action="added",
-        after={"user": username, "group": group},
+        after={"user": username, "group": group, "role": role or "member"},
     )
 
 

@@ -1,10 +1,12 @@
 """Canned replies: texts a group's agents insert into their answers, with variables.
 
 A reply belongs to one group.  Agents see and insert the replies of their own groups
-(administrators: every group's); members of the group and administrators add, change and
-remove them; customers see none.  A reply is a Jinja2 template rendered in the sandbox, with
-a fixed set of variables (:data:`VARIABLES`): one it does not know is refused when the reply
-is saved, naming it, so a reply never fails in the middle of an answer.
+(administrators: every group's); only the group's leads (a membership with role ``lead``)
+and administrators add, change and remove them, as shared macros are kept in mature
+desks, so one agent cannot rewrite what the whole team sends; customers see none.  A reply
+is a Jinja2 template rendered in the sandbox, with a fixed set of variables
+(:data:`VARIABLES`): one it does not know is refused when the reply is saved, naming it, so
+a reply never fails in the middle of an answer.
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ def _agent(subject: Subject) -> None:
 
 def _may_manage(subject: Subject, group: Group) -> None:
     _agent(subject)
-    if not subject.is_admin and group.id not in subject.group_ids:
+    if not subject.is_admin and group.id not in subject.lead_group_ids:
         raise Forbidden(
             f"{subject.username} may not manage the canned replies of {group.name}: "
-            "only its members and administrators may"
+            "only its leads and administrators may"
         )
 
 
@@ -131,7 +133,7 @@ def show_reply(work: UnitOfWork, subject: Subject, reply_id: int) -> dict[str, A
 def add_reply(
     work: UnitOfWork, subject: Subject, *, group: str, name: str, body: str
 ) -> dict[str, Any]:
-    """A new canned reply of ``group`` (its members and administrators); names are unique
+    """A new canned reply of ``group`` (by its leads and administrators); names are unique
     per group."""
     owner = group_by_name(work, group)
     _may_manage(subject, owner)

@@ -78,6 +78,8 @@ class Subject:
     resource_types: frozenset[str]
     contact_ids: frozenset[int]
     portal: Portal | None = None
+    #: the groups the user leads (a membership's role ``lead``): they manage what it shares
+    lead_group_ids: frozenset[int] = frozenset()
 
     def reads_type(self, case_type_id: int) -> bool:
         return self.readable_types == ALL or case_type_id in self.readable_types
@@ -103,7 +105,7 @@ class Subject:
 # user's memberships, so each statement takes only the user id.
 _UID: BindParameter[int] = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
-_GROUPS = Prepared(select(Membership.group_id).where(Membership.user_id == _UID))
+_GROUPS = Prepared(select(Membership.group_id, Membership.role).where(Membership.user_id == _UID))
 _TYPE_PERMISSIONS = Prepared(
     select(CaseTypePermission.case_type_id, CaseTypePermission.level).where(
         CaseTypePermission.group_id.in_(_MY_GROUPS)
@@ -147,7 +149,8 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
     """Collect the user's groups, system permissions, case-type roles and portal access."""
     session = work.session
     mine = {"uid": user.id}
-    groups = frozenset(_column(_GROUPS, session, mine))
+    memberships = _GROUPS.rows(session, mine)
+    groups = frozenset(group for group, _ in memberships)
     readable: set[int] = set()
     writable: set[int] = set()
     denied: set[int] = set()
@@ -178,6 +181,7 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
         username=user.username,
         is_admin=user.is_admin,
         group_ids=groups,
+        lead_group_ids=frozenset(group for group, role in memberships if role == "lead"),
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
         denied_types=ALL if all_denied else frozenset(denied),

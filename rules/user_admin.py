@@ -35,8 +35,11 @@ def require_admin(subject: Subject) -> None:
         raise Forbidden(f"{subject.username} is not an administrator")
 
 
-def join_group(work: UnitOfWork, subject: Subject, *, username: str, group: str) -> None:
-    """Put a user in a group, unless the user is a customer and the group an agent group."""
+def join_group(
+    work: UnitOfWork, subject: Subject, *, username: str, group: str, role: str | None = None
+) -> None:
+    """Put a user in a group, unless the user is a customer and the group an agent group;
+    ``role``: ``member`` or ``lead`` (also of an existing membership)."""
     require_admin(subject)
     user = directory.user_by_name(work, username)
     grp = directory.group_by_name(work, group)
@@ -48,7 +51,7 @@ def join_group(work: UnitOfWork, subject: Subject, *, username: str, group: str)
                 "which gives access to cases or work"
             },
         )
-    directory.add_member(work, username=username, group=group, actor_id=subject.user_id)
+    directory.add_member(work, username=username, group=group, actor_id=subject.user_id, role=role)
 
 
 def leave_group(work: UnitOfWork, subject: Subject, *, username: str, group: str) -> None:

@@ -194,6 +194,9 @@ class NewGroup(Strict):
 
 class Member(Strict):
     username: Annotated[Text, Field(min_length=1, max_length=150)]
+    #: ``lead``: also manages the group's canned replies; given, it changes an existing
+    #: member's role too
+    role: Literal["member", "lead"] | None = None
 
 
 class ThreadInto(Strict):

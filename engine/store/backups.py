@@ -1,4 +1,7 @@
-"""Backing a database up to a file and restoring it, while the application runs.
+"""Copying the database to a file and back, while the application runs.
+
+These are the database halves of ``run.py backup`` and ``restore``; the archive around them
+(with the attached files and the manifest) is :mod:`engine.store.backup_archive`.
 
 SQLite: the online backup API (``sqlite3.Connection.backup``) copies a consistent
 snapshot page by page through SQLite itself, so writers may go on meanwhile (WAL mode:
@@ -6,13 +9,11 @@ they are not even blocked) and the copy is one self-contained file, WAL folded i
 Restoring goes the same way in the other direction, into the live file, so processes
 that hold it open see the restored content on their next transaction.
 
-PostgreSQL: ``pg_dump --format=custom`` of the installation's schema and ``pg_restore
---clean --if-exists`` (the PostgreSQL client tools, run when they are on ``PATH``;
-otherwise the refusal names the command to run).  The password travels in the
+PostgreSQL: ``pg_dump --format=custom`` of the installation's schema (optionally at a
+snapshot another transaction exported, so the dump and that transaction's reads agree) and
+``pg_restore --clean --if-exists`` (the PostgreSQL client tools, run when they are on
+``PATH``; otherwise the refusal names the command to run).  The password travels in the
 environment (``PGPASSWORD``), never on the command line other users can read.
-
-Restoring refuses to overwrite a database that holds data unless asked to (``force``),
-and refuses a backup whose schema this code does not know.
 """
 
 from __future__ import annotations
@@ -21,22 +22,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
 from ..errors import Conflict, InvalidInput, StoreUnavailable
 from .db import known_revisions
-
-
-@dataclass(frozen=True)
-class Copied:
-    """What a backup or restore did: the file, its size, and the tool that did it."""
-
-    file: Path
-    bytes: int
-    method: str
 
 
 def _sqlite_path(engine: Engine) -> Path:
@@ -46,24 +37,20 @@ def _sqlite_path(engine: Engine) -> Path:
     return Path(database)
 
 
-def backup(engine: Engine, target: Path, *, force: bool = False) -> Copied:
-    """Copy the database behind ``engine`` into ``target`` (refused when it exists,
-    unless ``force``)."""
-    if target.exists() and not force:
-        raise Conflict(f"{target} exists; choose another file or pass --force to replace it")
+def copy_database(engine: Engine, target: Path, *, snapshot: str | None = None) -> str:
+    """Copy the database behind ``engine`` into the new file ``target``; the method used.
+    ``snapshot``: PostgreSQL only, a snapshot exported by a transaction still open."""
     if engine.dialect.name == "sqlite":
         return _sqlite_backup(_sqlite_path(engine), target)
-    return _pg_dump(engine, target)
+    return _pg_dump(engine, target, snapshot)
 
 
-def _sqlite_backup(source: Path, target: Path) -> Copied:
+def _sqlite_backup(source: Path, target: Path) -> str:
     if not source.exists():
         raise StoreUnavailable(f"there is no database file {source}")
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
     src = sqlite3.connect(source, timeout=30)
     try:
-        dst = sqlite3.connect(partial)
+        dst = sqlite3.connect(target)
         try:
             src.backup(dst)  # one step: a read transaction, so one consistent snapshot
             dst.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
@@ -71,25 +58,19 @@ def _sqlite_backup(source: Path, target: Path) -> Copied:
             dst.close()
     finally:
         src.close()
-    partial.replace(target)
-    return Copied(target, target.stat().st_size, "sqlite online backup")
+    return "sqlite online backup"
 
 
-def restore(engine: Engine, source: Path, *, force: bool = False) -> Copied:
-    """Replace the database behind ``engine`` by the backup ``source``; refused when the
-    database holds tables (unless ``force``) or the backup is not one this code knows."""
-    if not source.is_file():
-        raise InvalidInput(f"cannot read the backup {source}: no such file")
-    if engine.dialect.name == "sqlite":
-        _check_sqlite_backup(source)
-    if not force:
-        _refuse_non_empty(engine)
+def restore_database(engine: Engine, source: Path) -> str:
+    """Replace the database behind ``engine`` by the copy ``source`` (checked by the
+    caller); the method used."""
     if engine.dialect.name == "sqlite":
         return _sqlite_restore(source, _sqlite_path(engine))
     return _pg_restore(engine, source)
 
 
-def _refuse_non_empty(engine: Engine) -> None:
+def refuse_non_empty(engine: Engine) -> None:
+    """Refuse (Conflict) a database that holds any table: restoring would replace it."""
     with engine.connect() as connection:
         tables = inspect(connection).get_table_names()
     if tables:
@@ -100,23 +81,29 @@ def _refuse_non_empty(engine: Engine) -> None:
         )
 
 
-def _check_sqlite_backup(source: Path) -> None:
-    """The file is a SQLite database of a Casework schema revision this code knows."""
+def check_sqlite_copy(source: Path, shown: str) -> None:
+    """The file is a SQLite database of a Casework schema revision this code knows
+    (``shown``: how to name it in a refusal)."""
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as connection:
             rows = connection.execute("select version_num from alembic_version").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"{source} is not a Casework backup ({exc})") from None
-    unknown = {r[0] for r in rows} - known_revisions()
-    if not rows or unknown:
+        raise InvalidInput(f"{shown} is not a Casework backup ({exc})") from None
+    check_revisions(shown, {r[0] for r in rows})
+
+
+def check_revisions(shown: str, revisions: set[str]) -> None:
+    """Refuse a copy at no schema revision or at one this code does not know."""
+    unknown = revisions - known_revisions()
+    if not revisions or unknown:
         found = ", ".join(sorted(unknown)) or "none"
         raise InvalidInput(
-            f"{source} is at schema revision {found}, which this version of Casework "
+            f"{shown} is at schema revision {found}, which this version of Casework "
             "does not know; restore it with the version that made it"
         )
 
 
-def _sqlite_restore(source: Path, target: Path) -> Copied:
+def _sqlite_restore(source: Path, target: Path) -> str:
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target, timeout=30)
@@ -126,7 +113,7 @@ def _sqlite_restore(source: Path, target: Path) -> Copied:
             dst.close()
     finally:
         src.close()
-    return Copied(source, source.stat().st_size, "sqlite online backup")
+    return "sqlite online backup"
 
 
 # --- PostgreSQL ---------------------------------------------------------------------
@@ -174,18 +161,20 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise StoreUnavailable(f"{what} failed: {problem}")
 
 
-def _pg_dump(engine: Engine, target: Path) -> Copied:
+def _pg_dump(engine: Engine, target: Path, snapshot: str | None) -> str:
     options, env, schema = _pg_target(engine)
     args = ["--format=custom", f"--schema={schema}", "--no-owner", f"--file={target}"]
+    if snapshot:
+        args.append(f"--snapshot={snapshot}")
     command = [_tool("pg_dump", ["pg_dump", *args, *options]), *args, *options]
     _run(command, env, "pg_dump")
-    return Copied(target, target.stat().st_size, "pg_dump --format=custom")
+    return "pg_dump --format=custom"
 
 
-def _pg_restore(engine: Engine, source: Path) -> Copied:
+def _pg_restore(engine: Engine, source: Path) -> str:
     options, env, _ = _pg_target(engine)
     args = ["--clean", "--if-exists", "--no-owner", "--exit-on-error", "--single-transaction"]
     command = [_tool("pg_restore", ["pg_restore", *args, *options, str(source)])]
     command += [*args, *options, str(source)]
     _run(command, env, "pg_restore")
-    return Copied(source, source.stat().st_size, "pg_restore")
+    return "pg_restore"

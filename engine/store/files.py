@@ -24,7 +24,8 @@ from sqlalchemy.exc import ArgumentError
 from engine.errors import InvalidInput
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: A file's name in the store: its SHA-256 in lower-case hex.
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SCAN_TIMEOUT_SECONDS = 120
 
 
@@ -116,6 +117,6 @@ class FileStore:
         return self.path(digest).read_bytes()
 
     def path(self, digest: str) -> Path:
-        if not _SHA256.match(digest):
+        if not SHA256.match(digest):
             raise ValueError(f"not a sha256: {digest!r}")
         return self.root / digest[:2] / digest[2:4] / digest

@@ -84,7 +84,9 @@ class Group(Base):
 
 
 class Membership(Base):
-    """User ∈ group.  Joined at query time, never copied into task rows."""
+    """User ∈ group.  Joined at query time, never copied into task rows.  ``role``: the
+    member's role in the group, ``member`` or ``lead`` (a lead also manages what the group
+    shares, such as its canned replies)."""
 
     __tablename__ = "memberships"
     user_id: Mapped[int] = mapped_column(
@@ -93,6 +95,7 @@ class Membership(Base):
     group_id: Mapped[int] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    role: Mapped[str] = mapped_column(String(20), default="member", server_default="member")
     created_at: Mapped[datetime]
 
 

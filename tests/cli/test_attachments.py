@@ -127,6 +127,8 @@ def test_the_size_limit_and_the_virus_scanner_refuse_before_anything_is_stored(
 
 def test_canned_replies_per_group_with_variables(desk: Desk, capsys: pytest.CaptureFixture[str]):
     body = "Hello {{ customer_name }}, {{ case_key }} is with us. {{ agent_username }}"
+    code, out, err = run(desk, capsys, "member", "add", "alice", "service-desk", "--role", "lead")
+    assert code == 0 and out.strip() == "alice is a lead of service-desk", err
     code, out, err = run(desk, capsys, "--json", "canned", "add", "--group", "service-desk",
                          "--name", "hello", "--body", body, "--as", "alice")  # fmt: skip
     assert code == 0, err
@@ -139,7 +141,7 @@ def test_canned_replies_per_group_with_variables(desk: Desk, capsys: pytest.Capt
     assert code == 6 and "unsafe" in err
     code, _, err = run(desk, capsys, "canned", "add", "--group", "service-desk", "--name", "x",
                        "--body", "x", "--as", "sam")  # fmt: skip
-    assert code == 4 and "only its members and administrators" in err
+    assert code == 4 and "only its leads and administrators" in err
 
     code, out, _ = run(desk, capsys, "canned", "render", reply, "--case", desk.case, "--as", "bob")
     assert code == 0 and out.strip().startswith("Hello Carol,") and out.strip().endswith("bob")
@@ -156,5 +158,24 @@ def test_canned_replies_per_group_with_variables(desk: Desk, capsys: pytest.Capt
         assert code == expected, (who, args, err)
     code, out, _ = run(desk, capsys, "canned", "show", reply, "--as", "root")
     assert code == 0 and "hello" in out
+    # bob, a plain member of the service desk, uses its replies but may not manage them
+    for args in (
+        ("add", "--group", "service-desk", "--name", "mine", "--body", "x"),
+        ("edit", reply, "--body", "Rewritten for everyone"),
+        ("remove", reply),
+    ):
+        code, _, err = run(desk, capsys, "canned", *args, "--as", "bob")
+        assert code == 4, (args, err)
+        assert err.strip() == (
+            "error: bob may not manage the canned replies of service-desk: "
+            "only its leads and administrators may"
+        )
+    code, out, _ = run(desk, capsys, "--json", "canned", "show", reply, "--as", "bob")
+    assert code == 0 and json.loads(out)["body"] == body  # unchanged, and still his to use
+    # the role is the membership's: back to member, alice manages no more
+    assert run(desk, capsys, "member", "add", "alice", "service-desk", "--role", "member")[0] == 0
+    code, _, err = run(desk, capsys, "canned", "edit", reply, "--name", "x", "--as", "alice")
+    assert code == 4 and "only its leads" in err
+    assert run(desk, capsys, "member", "add", "alice", "service-desk", "--role", "lead")[0] == 0
     assert run(desk, capsys, "canned", "remove", reply, "--as", "alice")[0] == 0
     assert run(desk, capsys, "canned", "show", reply, "--as", "alice")[0] == 3

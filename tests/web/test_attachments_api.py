@@ -116,6 +116,9 @@ def test_the_case_page_and_the_portal_send_replies_with_files(site: Site):
 
 def test_canned_replies_are_managed_per_group_and_inserted_filled_in(site: Site):
     alice, sam, carol = site.login("alice"), site.login("sam"), site.login("carol")
+    root, bob = site.login("root"), site.login("bob")
+    lead = root.post("/api/groups/service-desk/members", json={"username": "alice", "role": "lead"})
+    assert lead.status_code == 201, lead.text
     number = open_case(carol, "Printer jams")["number"]
     made = alice.post(
         "/api/canned-replies",
@@ -145,6 +148,20 @@ def test_canned_replies_are_managed_per_group_and_inserted_filled_in(site: Site)
     assert sam.delete(f"/api/canned-replies/{reply_id}").status_code == 404
     assert carol.get("/api/canned-replies").status_code == 403
     assert [r["name"] for r in alice.get("/api/canned-replies").json()] == ["received"]
+    # bob, a plain member of the service desk, uses its replies but may not manage them
+    plain = {
+        "add": bob.post(
+            "/api/canned-replies", json={"group": "service-desk", "name": "b", "body": "b"}
+        ),
+        "change": bob.patch(f"/api/canned-replies/{reply_id}", json={"body": "Rewritten"}),
+        "remove": bob.delete(f"/api/canned-replies/{reply_id}"),
+    }
+    for what, answer in plain.items():
+        assert answer.status_code == 403, (what, answer.text)
+        assert "only its leads and administrators may" in answer.text, what
+    assert [r["name"] for r in bob.get("/api/canned-replies").json()] == ["received"]
+    filled = bob.get(f"/api/canned-replies/{reply_id}/render", params={"case": number})
+    assert filled.status_code == 200 and filled.json()["text"].endswith(" bob")
     again = alice.post(
         "/api/canned-replies", json={"group": "service-desk", "name": "received", "body": "z"}
     )
@@ -153,7 +170,6 @@ def test_canned_replies_are_managed_per_group_and_inserted_filled_in(site: Site)
     text = alice.get(f"/api/canned-replies/{reply_id}/render", params={"case": number}).json()
     assert text["text"] == f"Dear Carol, we are on {number} (Printer jams). alice"
     other = open_case(site.login("dave"), "Dave's")["number"]
-    root = site.login("root")
     assert (
         root.get(f"/api/canned-replies/{reply_id}/render", params={"case": other}).status_code
         == 200

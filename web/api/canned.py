@@ -1,4 +1,4 @@
-"""Canned replies over JSON: the ones I may insert, managing a group's (its members and
+"""Canned replies over JSON: the ones I may insert, managing a group's (its leads and
 administrators), and one filled in for a case."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def list_replies(
 @router.post(
     "",
     status_code=201,
-    summary="Add a canned reply to a group (its members, administrators); unknown variables "
+    summary="Add a canned reply to a group (its leads, administrators); unknown variables "
     "are refused",
     description="Variables: "
     + "; ".join(f"`{k}`: {v}" for k, v in canned_replies.VARIABLES.items()),

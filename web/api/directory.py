@@ -175,7 +175,9 @@ def add_group(request: Request, body: NewGroup) -> dict[str, Any]:
 )
 def add_member(request: Request, name: Name, body: Member) -> dict[str, str]:
     with acting(request) as me:
-        user_admin.join_group(me.work, me.subject, username=body.username, group=name)
+        user_admin.join_group(
+            me.work, me.subject, username=body.username, group=name, role=body.role
+        )
         return {"group": name, "username": body.username}
 
 
