@@ -151,11 +151,23 @@ def describe(work: UnitOfWork, subject: Subject, item: Item) -> dict[str, object
     return answer
 
 
+def may_restrict(subject: Subject) -> bool:
+    """Seed 004, rule 1: only administrators restrict a record or lift its restriction."""
+    return subject.is_admin
+
+
 def records_for_case(work: UnitOfWork, subject: Subject, case: Case) -> list[dict[str, object]]:
-    """The children of a case already shown to the subject, described for a page."""
-    return [
-        describe(work, subject, i) for i in work.session.scalars(records_query(subject, case.id))
-    ]
+    """The children of a case already shown to the subject, described for a page; for
+    those who may restrict, each unrestricted record also names every seed-004 conflict
+    that would refuse its restriction now (``blockers``), so the page can say why instead
+    of offering a form that must fail."""
+    rows = []
+    for item in work.session.scalars(records_query(subject, case.id)):
+        row = describe(work, subject, item)
+        if may_restrict(subject) and not item.restricted:
+            row["blockers"] = record_blockers(work, item)
+        rows.append(row)
+    return rows
 
 
 def list_records(work: UnitOfWork, subject: Subject, number: str) -> list[Item]:
@@ -216,7 +228,7 @@ def restrict_record(
     """Restrict a record to its own grants (seed 004: administrators only, and refused
     with every conflict named when the restriction could not be kept)."""
     item = record_for(work, subject, record_id)
-    if not subject.is_admin:
+    if not may_restrict(subject):
         raise Forbidden(
             f"{subject.username} may not restrict record {item.id}: only administrators do"
         )
@@ -230,7 +242,7 @@ def restrict_record(
 
 def unrestrict_record(work: UnitOfWork, subject: Subject, record_id: int | str) -> Item:
     item = record_for(work, subject, record_id)
-    if not subject.is_admin:
+    if not may_restrict(subject):
         raise Forbidden(f"{subject.username} may not lift record {item.id}'s restriction")
     child_records.unrestrict(work, item, actor_id=subject.user_id)
     return item

@@ -172,20 +172,28 @@ def contact_page(work: UnitOfWork, subject: Subject, contact_id: int) -> dict[st
 
 
 def parties_of(work: UnitOfWork, subject: Subject, number: str) -> dict[str, Any]:
-    """The account, contacts and lead of a case the subject may read.  Contacts and the
-    account are listed only when visible to them; the lead is for agents only (a
-    prospective customer is the service desk's business, like internal posts)."""
+    """The account (with its parent account), contacts and lead of a case the subject may
+    read.  Contacts and accounts are listed only when visible to them; the lead is for
+    agents only (a prospective customer is the service desk's business, like internal
+    posts)."""
     case, _ = case_for_action(work, subject, number, "read")
     row = case_parties.party(work, case.id)
     ids = case_parties.contact_ids(work, case)
     contacts = list(
         work.session.scalars(select(Contact).where(Contact.id.in_(ids), contact_filter(subject)))
     )
-    names = _account_names(work, subject, {row.account_id, *(c.account_id for c in contacts)})
+    account = work.session.get(Account, row.account_id) if row.account_id else None
+    parent_id = account.parent_id if account else None
+    names = _account_names(
+        work, subject, {row.account_id, parent_id, *(c.account_id for c in contacts)}
+    )
     contacts.sort(key=lambda c: ids.index(c.id))
+    shown = names.get(row.account_id) if row.account_id else None
     answer: dict[str, Any] = {
         "number": case.number,
-        "account": names.get(row.account_id) if row.account_id else None,
+        "account": shown,
+        # a holding and its subsidiaries (seed 003): the parent only beside a visible account
+        "account_parent": names.get(parent_id) if shown and parent_id else None,
         "contacts": [
             {**_contact_row(c, names.get(c.account_id or 0)), "main": c.id == case.main_contact_id}
             for c in contacts

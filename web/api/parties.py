@@ -85,6 +85,7 @@ class Lead(Answer):
 class Parties(Answer):
     number: str
     account: str | None
+    account_parent: str | None = Field(None, description="the account's parent account")
     contacts: list[PartyContact]
     lead: Lead | None = Field(None, description="agents only")
     changed: bool | list[int] | None = None

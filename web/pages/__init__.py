@@ -15,6 +15,7 @@ def register(app: FastAPI) -> None:
         admin_sla,
         admin_users,
         agents,
+        case_card_forms,
         case_edit,
         finding,
         inbox_actions,
@@ -31,9 +32,11 @@ def register(app: FastAPI) -> None:
 
     modules = (agents, case_edit, portal, jobs, admin, admin_mailboxes, triage, sla_report)
     admin_pages = (admin_users, admin_audit, admin_customers, admin_sla)
-    # kb before case_edit: its /cases/{number}/articles is not one of case_edit's verbs
+    # kb and the case cards' forms before case_edit: their /cases/{number}/articles and
+    # /cases/{number}/records are not among case_edit's verbs
     for module in (
         kb,
+        case_card_forms,
         *modules,
         *admin_pages,
         privacy,

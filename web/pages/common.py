@@ -20,13 +20,14 @@ from engine.store.access import CaseAccess
 from engine.store.models import Case
 from people.logins import end_session
 from people.throttle import TooManyAttempts
-from rules import child_records, kb_cases, notifications, task_acts
+from rules import kb_cases, notifications, task_acts
 from rules.case_view import case_page
 
 from ..api.session import set_session_cookie
 from ..auth import SESSION_COOKIE, Actor, acting, password_sign_in, set_cookie, settings_of
 from ..diagram import case_diagram
 from ..render import render
+from .case_cards import parties_card, records_card
 from .case_edit_forms import edit_context
 from .sla import clock_lines
 
@@ -163,8 +164,10 @@ def case_context(
         "can_hide": "hide" in allowed,
         "hidden_from_portal": bool(access and access.hidden_from_portal),
         "related": detail["related"],
-        # child records the user may see (their own access lists; customers never see any)
-        "records": [] if portal else child_records.records_for_case(me.work, me.subject, case),
+        # account, contacts and lead; child records the user may see (their own access
+        # lists): each card only for the roles whose sections include it, never customers
+        "parties": parties_card(me, detail, portal),
+        "records": records_card(me, case, detail, portal),
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,
         **(edit_context(me, detail) if not portal else {"can": {}}),
