@@ -2,11 +2,17 @@
 
 On PostgreSQL (a scratch schema, dropped after), a support desk has cases whose BPMN timer
 (the triage deadline) and SLA thresholds (warnings, the first-response breach mailed to the
-escalation group) are due, and new mail waiting in a real Dovecot mailbox (the tests'
+escalation group) fall due, and new mail arrives in a real Dovecot mailbox (the tests'
 throw-away server).  A driver thread completes the "Review overdue triage" tasks the
 worker's timers hand out, as an escalation lead would.  Meanwhile the worker is started
-and killed with SIGKILL at a random moment, N times (each restart with a clock a few
-minutes on, so leases a killed worker held run out), and then run to the end.  Measured:
+and killed with SIGKILL at a random moment once it is working, N times (each restart with a
+clock a few minutes on, so leases a killed worker held run out), and then run to the end.
+Every life of the worker has work of its own: the cases were opened a restart's clock step
+apart (so each restart finds the next cases' timers due) and a few new messages arrive
+before each start.  Each worker is a process of its own, forked from a process that has
+imported Casework once (as a fork server does): a restart costs the worker's own start
+(database, schema check, scheduler, IMAP login), not the second or so of CPU -- ten times
+that on a busy machine -- of importing and compiling a thousand modules again.  Measured:
 cases opened from mail (one per message), their posts, breach mails in the outbox and
 delivered to the Maildir (by Message-ID), and completed review tasks -- each lost if
 missing, duplicated if there more than once.  A message delivered again under the same
@@ -18,6 +24,8 @@ Usage: python bench/chaos.py [--quick] [--kills N] [--pg URL]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import mailbox
 import os
 import random
@@ -59,14 +67,19 @@ OPENED = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 #: ... and the worker runs an hour after their 4-hour first-response target ran out.
 RUN = OPENED + timedelta(hours=5)
 #: How far each restart's clock moves on: more than half the outbox lease (10 minutes),
-#: so a row a killed worker had leased is sent by one of the next two workers.
+#: so a row a killed worker had leased is sent by one of the next two workers.  The cases
+#: are opened in slices this far apart, so each restart finds the next slice due.
 STEP = timedelta(minutes=6)
+#: At most this many slices: the last one still breaches its first response (4 business
+#: hours) before the desk closes at 18:00, so every case has its breach mail that day.
+SLICES = 40
 REVIEW = "Review overdue triage"
 DOMAIN = "casework.example"
 
 
-def seed(url: str, count: int) -> None:
-    """People, the support case type and ``count`` urgent cases opened at :data:`OPENED`."""
+def seed(url: str, slices: int, per_slice: int) -> None:
+    """People, the support case type and ``per_slice`` urgent cases opened at each of
+    :data:`OPENED`, one :data:`STEP` later, ... (``slices`` times)."""
     rt = build_app(AppConfig(database_url=url, clock=ManualClock(OPENED))).runtime
     rt.init_schema()
     with rt.unit() as work:
@@ -78,18 +91,21 @@ def seed(url: str, count: int) -> None:
         directory.add_customer_group(work, name="customers")
         bpmn = ROOT / "processes" / "support.bpmn"
         deploy.deploy(work, bpmn_path=bpmn, config=deploy.resolve_config(bpmn, None, "SUPPORT"))
-    for i in range(count):
-        with rt.unit() as work:
-            carol = directory.user_by_name(work, "carol")
-            cases.open_case(
-                work, case_type="SUPPORT", subject=f"Case {i}", raiser=carol, priority="urgent"
-            )
     rt.close()
+    for j in range(slices):
+        rt = build_app(AppConfig(database_url=url, clock=ManualClock(OPENED + j * STEP))).runtime
+        for i in range(per_slice):
+            with rt.unit() as work:
+                carol = directory.user_by_name(work, "carol")
+                subject = f"Case {j}/{i}"
+                cases.open_case(
+                    work, case_type="SUPPORT", subject=subject, raiser=carol, priority="urgent"
+                )
+        rt.close()
 
 
-def waiting_mail(dovecot: Dovecot, url: str, count: int) -> None:
-    """``count`` new messages in a fresh IMAP mailbox, and the group mailbox reading it."""
-    user = dovecot.new_user()
+def new_mail(dovecot: Dovecot, user: str, first: int, count: int) -> None:
+    """``count`` new customer messages in the IMAP mailbox, numbered from ``first``."""
     dovecot.append(
         user,
         *(
@@ -100,9 +116,14 @@ def waiting_mail(dovecot: Dovecot, url: str, count: int) -> None:
                 "Date: Mon, 05 Jan 2026 10:00:00 +0100\r\n\r\n"
                 f"Thing {i} is broken.\r\n"
             ).encode()
-            for i in range(count)
+            for i in range(first, first + count)
         ),
     )
+
+
+def group_mailbox(dovecot: Dovecot, url: str) -> str:
+    """A fresh IMAP mailbox and the group mailbox reading it; the IMAP user's name."""
+    user = dovecot.new_user()
     rt = build_app(AppConfig(database_url=url)).runtime
     with rt.unit() as work:
         add_mailbox(
@@ -121,6 +142,7 @@ def waiting_mail(dovecot: Dovecot, url: str, count: int) -> None:
             ),
         )
     rt.close()
+    return user
 
 
 @dataclass
@@ -162,14 +184,80 @@ class Driver:
         return bool(ids)
 
 
-def start_worker(url: str, clock: datetime, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "--db", url, "--clock", clock.isoformat(),
-         "worker", "--tick", "0.2"],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("ab"),
-        env=env,
-    )  # fmt: skip
+def worker_env(folder: Path) -> dict[str, str]:
+    """The workers' environment: mail to a Maildir of our own."""
+    return {
+        **os.environ,
+        "CASEWORK_MAILDIR": str(folder / "maildir"),
+        "CASEWORK_MAIL_DOMAIN": DOMAIN,
+    }
+
+
+#: The fork server: imports Casework once, then forks ``run.py`` for each line of argv
+#: (JSON) it reads and answers with the child's pid.  Its children are reaped at once.
+FORK_SERVER = """
+import json, os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from cli.main import main
+from engine.store.db import known_revisions
+known_revisions()  # the schema check's migration scripts, read once like the imports
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # our stdout carries the pids
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os._exit(main(json.loads(line)))
+    print(pid, flush=True)
+"""
+
+
+@dataclass
+class Worker:
+    """One forked ``run.py worker`` process."""
+
+    pid: int
+
+    def signal(self, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, number)
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Whether the process is gone within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+class ForkServer:
+    """Starts workers without importing Casework again for each."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", FORK_SERVER, str(ROOT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log.open("ab"),
+            env=env,
+            text=True,
+        )
+
+    def start_worker(self, url: str, clock: datetime) -> Worker:
+        argv = ["--db", url, "--clock", clock.isoformat(), "worker", "--tick", "0.2"]
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(argv) + "\n")
+        self.process.stdin.flush()
+        return Worker(int(self.process.stdout.readline()))
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
 def progress(rt: Runtime) -> tuple[int, int, int]:
@@ -265,7 +353,7 @@ def measure(url: str, seeded: int, messages: int, driver: Driver, maildir: Path)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 kills, fewer cases (< 1 min)")
+    parser.add_argument("--quick", action="store_true", help="8 kills, fewer cases (< 1 min)")
     parser.add_argument("--kills", type=int, help="how many times to kill (default 100)")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: time)")
@@ -273,56 +361,63 @@ def main() -> int:
     reason = unreachable(args.pg)
     if reason:
         raise SystemExit(f"PostgreSQL is needed for this bench: {reason}")
-    kills = args.kills if args.kills is not None else (10 if args.quick else 100)
-    seeded, messages = (20, 15) if args.quick else (300, 200)
+    kills = args.kills if args.kills is not None else (8 if args.quick else 100)
+    slices = min(kills + 1, SLICES)
+    per_slice, per_life = (3, 2) if args.quick else (8, 2)
+    seeded, messages = slices * per_slice, (kills + 1) * per_life
     chance = random.Random(args.seed)
     os.environ.setdefault("CASEWORK_SECRET_KEY", Fernet.generate_key().decode("ascii"))
     scratch = ScratchSchemas(args.pg, "cw_bench_chaos")
     dovecot = Dovecot()
+    forks: ForkServer | None = None
     begun = time.monotonic()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            url = scratch.new_url()
-            seed(url, seeded)
-            waiting_mail(dovecot, url, messages)
-            env = {
-                **os.environ,
-                "CASEWORK_MAILDIR": str(folder / "maildir"),
-                "CASEWORK_MAIL_DOMAIN": DOMAIN,
-            }
             log = folder / "workers.log"
+            forks = ForkServer(worker_env(folder), log)  # imports while the world is seeded
+            url = scratch.new_url()
+            seed(url, slices, per_slice)
+            user = group_mailbox(dovecot, url)
             driver = Driver(url)
             thread = threading.Thread(target=driver.run, daemon=True)
             thread.start()
             started = time.monotonic()
             print(f"seeded in {started - begun:.0f} s", flush=True)
             rt = build_app(AppConfig(database_url=url)).runtime
+            starts: list[float] = []
             for i in range(kills):
-                worker = start_worker(url, RUN + i * STEP, env, log)
+                new_mail(dovecot, user, i * per_life, per_life)  # mail arrives meanwhile
+                launched = time.monotonic()
+                worker = forks.start_worker(url, RUN + i * STEP)
                 # a kill lands while work is under way: once the worker has done something,
                 # within the next second
                 before, deadline = progress(rt), time.monotonic() + 30
                 while progress(rt) == before and time.monotonic() < deadline:
                     time.sleep(0.05)
+                starts.append(time.monotonic() - launched)
                 time.sleep(chance.uniform(0, 1))
-                worker.send_signal(signal.SIGKILL)
+                worker.signal(signal.SIGKILL)
                 worker.wait()
-            print(f"{kills} kills done at {time.monotonic() - started:.0f} s", flush=True)
+            print(
+                f"{kills} kills done at {time.monotonic() - started:.0f} s; start to first work: "
+                f"median {sorted(starts)[len(starts) // 2] if starts else 0:.1f} s, "
+                f"max {max(starts, default=0):.1f} s",
+                flush=True,
+            )
+            new_mail(dovecot, user, kills * per_life, per_life)
             last = RUN + (kills + 2) * STEP
-            worker = start_worker(url, last, env, log)
+            worker = forks.start_worker(url, last)
             deadline = time.monotonic() + 120
             done = False
             while time.monotonic() < deadline and not done:
                 done = settled(rt, seeded, messages, driver, last)
                 time.sleep(0.3)
             rt.close()
-            worker.terminate()
-            try:
-                worker.wait(timeout=5)
-            except subprocess.TimeoutExpired:  # a worker that will not stop is a finding too
+            worker.signal(signal.SIGTERM)
+            if not worker.wait(timeout=5):  # a worker that will not stop is a finding too
                 print("the worker did not stop within 5 s of SIGTERM")
-                worker.kill()
+                worker.signal(signal.SIGKILL)
                 worker.wait()
             driver.stop.set()
             thread.join(timeout=30)
@@ -331,9 +426,14 @@ def main() -> int:
             if not done:
                 print(f"did not settle in 120 s; worker log: {log.read_text()[-1500:]}")
     finally:
+        if forks is not None:
+            forks.stop()
         dovecot.stop()
         scratch.drop_all()
-    print(f"{seeded} cases with due timers, {messages} mails waiting, {kills} kills, {spent:.0f} s")
+    print(
+        f"{seeded} cases with due timers, {messages} mails arriving, {kills} kills, "
+        f"{spent:.0f} s (all told {time.monotonic() - begun:.0f} s)"
+    )
     for key, value in found.items():
         print(f"{key}: {value}")
     lost = sum(v for k, v in found.items() if k.endswith("_lost")) + (0 if done else 1)

@@ -92,12 +92,16 @@ class TimerTicker:
         sweep(self.rt, self.transport, self.heartbeat)
         with self.rt.unit() as work:
             due = timers.next_due(work)
-        now = datetime.now(UTC)
-        if due is not None and due < now + self.tick:
+        if due is None:
+            return
+        # the due time is on the runtime's clock (a rehearsal's --clock may be months
+        # away from the wall clock the scheduler runs on): wait the difference
+        wait = due - self.rt.clock.now()
+        if wait < self.tick:
             self.scheduler.add_job(
                 self.run,
                 "date",
-                run_date=max(due, now),
+                run_date=datetime.now(UTC) + max(wait, timedelta(0)),
                 id="timer-wakeup",
                 replace_existing=True,
                 misfire_grace_time=None,

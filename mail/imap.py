@@ -18,6 +18,10 @@ from the server before its row is committed.  Quarantined mail stays in the fold
 Where the server offers IDLE, :meth:`MailboxPoller.watch` waits in IDLE (with a timeout)
 and polls as soon as the server reports new mail; otherwise it polls once per call and the
 worker's schedule sets the interval.
+
+With several worker processes each watches every mailbox, but a poll first claims its
+mailbox (``engine.store.claims``): the others skip a mailbox being read and read another, and
+a process reads one mailbox at a time, so the mailboxes it waits for stay free for the others.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.runtime import Runtime
+from engine.store.claims import claimed
 from engine.store.mailbox import InboundMessage, Mailbox, MailFolderState
 from mail import mailbox_health
 from mail.credentials import reveal
@@ -55,6 +60,8 @@ IDLE_SLICE = 300.0
 STOP_CHECK = 0.5
 #: ``progress(done, total)``: messages of this poll taken in so far.
 Progress = Callable[[int, int], None]
+#: Held by the thread of this process that is reading a mailbox (see :meth:`poll_claimed`).
+_READING = threading.Lock()
 
 
 @dataclass
@@ -161,6 +168,16 @@ class MailboxPoller:
             self.close()
             raise
 
+    def poll_claimed(self) -> PollResult:
+        """:meth:`poll_once`, unless another worker process reads this mailbox right now
+        (then an empty result: that one takes the mail in).
+
+        One mailbox at a time per process: taking mail in is Python work that more threads
+        of one process do not speed up, and a thread waiting here has claimed nothing, so
+        the mailbox it waits for can be read by a worker process that is free."""
+        with _READING, claimed(self.rt.db, "mailbox", self.mailbox_id) as mine:
+            return self.poll_once() if mine else PollResult()
+
     def watch(self, seconds: float, stop: threading.Event | None = None) -> PollResult:
         """Poll, then wait in IDLE for up to ``seconds`` and poll again whenever mail arrives.
 
@@ -169,7 +186,7 @@ class MailboxPoller:
         a worker told to stop never sits out the rest of a minute in IDLE."""
         stop = stop or threading.Event()
         deadline = time.monotonic() + seconds
-        result = self.poll_once()
+        result = self.poll_claimed()
         while self._client is not None and self._client.has_capability("IDLE"):
             remaining = deadline - time.monotonic()
             if remaining <= 0.5 or stop.is_set():
@@ -189,7 +206,7 @@ class MailboxPoller:
                 self.close()
                 raise
             if responses:
-                result.add(self.poll_once())
+                result.add(self.poll_claimed())
         return result
 
     def watch_logged(self, seconds: float, stop: threading.Event | None = None) -> None:

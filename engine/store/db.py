@@ -9,6 +9,7 @@ carry ``?schema=NAME`` to keep several installations (or test runs) in one datab
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -124,11 +125,18 @@ def _alembic_config() -> Any:
     return config
 
 
-def schema_heads() -> set[str]:
-    """The newest Alembic revisions this code knows."""
+@functools.cache
+def _scripts() -> Any:
+    """The migration scripts, read once per process: reading them executes every one of
+    them, which a worker's start and each readiness check would otherwise pay again."""
     from alembic.script import ScriptDirectory
 
-    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def schema_heads() -> set[str]:
+    """The newest Alembic revisions this code knows."""
+    return set(_scripts().get_heads())
 
 
 def schema_revisions(engine: Engine) -> set[str]:
@@ -141,19 +149,17 @@ def schema_revisions(engine: Engine) -> set[str]:
 
 def known_revisions() -> set[str]:
     """Every Alembic revision this code knows, old and new."""
-    from alembic.script import ScriptDirectory
-
-    return {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return {s.revision for s in _scripts().walk_revisions()}
 
 
-def check_known_schema(engine: Engine) -> None:
+def check_known_schema(engine: Engine) -> set[str]:
     """Refuse a database this code must not touch: one at a schema revision it does not
     know (made by a newer version of Casework, or another application's Alembic table), or
     one that holds tables but no schema revision at all (another application's database).
 
     An older revision of ours is fine: :func:`upgrade` brings it forward.  The refusal is
     :class:`~engine.errors.StoreUnavailable` (exit code 7) with one line saying what was
-    found.
+    found.  Returns the revisions the database is at.
     """
     from sqlalchemy import inspect
 
@@ -175,14 +181,16 @@ def check_known_schema(engine: Engine) -> None:
                 "but no Casework schema revision: another application's database? "
                 "nothing was changed"
             )
+    return at
 
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest Alembic revision, after
     :func:`check_known_schema`."""
+    if check_known_schema(engine) == schema_heads():
+        return  # up to date, as at every start but the first after an upgrade
     from alembic import command  # imported here: only ``init`` and first starts need it
 
-    check_known_schema(engine)
     config = _alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
