@@ -26,6 +26,7 @@ READS = {
     "engine.run.attachments.attachments_of",
     "engine.run.case_edits.policy",
     "engine.run.case_links.merged_into",
+    "engine.run.child_records.case_numbers_of",
     "engine.run.summaries.task_summary",
     "engine.run.task_queries.is_eligible",
     "engine.sla.clocks.clocks",
