@@ -3,9 +3,9 @@ it under another parent, and read the tree.
 
 A category may sit inside a parent; a move that would put a category inside itself or one
 of its own subcategories is refused by name, so the tree never holds a cycle (a walk up
-from any category always ends at the top).  Moves lock every category row in id order
-first, so two editors moving two categories under each other at once cannot together
-make the cycle that each alone would not.  Like :mod:`engine.run.kb` these functions
+from any category always ends at the top).  Moves lock every category first, so two
+editors moving two categories under each other at once cannot together make the cycle
+that each alone would not.  Like :mod:`engine.run.kb` these functions
 trust their caller; ``rules.kb_categories`` asks who may first.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import audit
 from engine.errors import InvalidInput, NotFound
@@ -87,7 +87,7 @@ def ensure(work: UnitOfWork, name: str, *, actor_id: int | None) -> None:
 
 def move(work: UnitOfWork, name: str, *, parent: str | None, actor_id: int | None) -> KbCategory:
     """Put a category inside ``parent`` (None: at the top), refusing a cycle by name."""
-    list(work.session.scalars(select(KbCategory.id).order_by(KbCategory.id).with_for_update()))
+    _one_move_at_a_time(work)
     row = by_name(work, checked_name(name))
     above = by_name(work, checked_name(parent)) if parent else None
     step = above
@@ -105,6 +105,16 @@ def move(work: UnitOfWork, name: str, *, parent: str | None, actor_id: int | Non
         work.session.flush()
         _audit(work, row.name, "moved", actor_id, parent=above.name if above else None)
     return row
+
+
+def _one_move_at_a_time(work: UnitOfWork) -> None:
+    """Lock every category before reading the tree, so a move sees the one before it.
+    PostgreSQL: the rows, in id order.  SQLite begins a transaction only at its first
+    write, so the move writes first (changing nothing) and waits there for the other."""
+    if work.session.get_bind().dialect.name == "sqlite":
+        work.session.execute(update(KbCategory).values(parent_id=KbCategory.parent_id))
+    else:
+        list(work.session.scalars(select(KbCategory.id).order_by(KbCategory.id).with_for_update()))
 
 
 def tree(work: UnitOfWork) -> list[Node]:
