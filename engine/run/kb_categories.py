@@ -67,8 +67,10 @@ def _audit(work: UnitOfWork, name: str, action: str, actor_id: int | None, **aft
 def add(
     work: UnitOfWork, name: str, *, parent: str | None = None, actor_id: int | None
 ) -> KbCategory:
-    """A new category at the top or inside ``parent``; a name already used is refused."""
+    """A new category at the top or inside ``parent``; a name already used is refused
+    (taken in turn with moves, so two editors adding one name at once get that answer)."""
     name = checked_name(name)
+    _one_move_at_a_time(work)
     above = by_name(work, checked_name(parent)) if parent else None
     if work.session.scalar(select(KbCategory.id).where(KbCategory.name == name)) is not None:
         raise InvalidInput("invalid category", {"name": f"a category {name!r} exists already"})

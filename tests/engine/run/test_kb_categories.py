@@ -65,3 +65,27 @@ def test_two_editors_moving_two_categories_under_each_other_make_no_cycle(runtim
     with runtime.unit() as work:
         paths = [n.path for n in kb_categories.tree(work)]
     assert paths[-1] == "Printers / Laser / Toner / Scanners"
+
+
+def test_two_editors_adding_one_name_at_once_get_one_category_and_a_refusal(runtime: Runtime):
+    _shelf(runtime)
+    outcome: list[str] = []
+
+    def second() -> None:
+        try:
+            with runtime.unit() as work:
+                kb_categories.add(work, "Inkjet", actor_id=None)
+            outcome.append("added")
+        except InvalidInput as exc:
+            outcome.append(exc.errors["name"])
+
+    with runtime.unit() as work:
+        kb_categories.add(work, "Inkjet", parent="Printers", actor_id=None)
+        other = threading.Thread(target=second)
+        other.start()
+        time.sleep(1.0)
+        assert outcome == []
+    other.join(timeout=60)
+    assert outcome == ["a category 'Inkjet' exists already"]
+    with runtime.unit() as work:
+        assert [n.path for n in kb_categories.tree(work)].count("Printers / Inkjet") == 1
