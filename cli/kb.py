@@ -14,6 +14,7 @@ from engine.run.kb import FORMATS, STATES
 from people.directory import user_by_name
 from rules import kb, kb_cases, load_subject
 
+from . import kb_categories
 from .context import add_as, row_limit, runtime
 from .output import done, emit, print_table
 
@@ -52,9 +53,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         p.set_defaults(handler=cmd_state, state=state)
     p = kbs.add_parser("list", help="the articles you may see")
     p.add_argument("--state", choices=STATES)
-    p.add_argument("--category")
+    p.add_argument("--category", help="this category and every category inside it")
     add_as(p)
     p.set_defaults(handler=cmd_list)
+    kb_categories.register(kbs)
     p = kbs.add_parser("show", help="one article")
     p.add_argument("article")
     add_as(p)

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.run import kb as engine_kb
+from engine.run import kb_categories
 from engine.runtime import UnitOfWork
 from engine.store import search as store
 from engine.store.access import PortalMembership
@@ -138,15 +139,15 @@ def listed(work: UnitOfWork, subject: Subject, rows: list[KbArticle]) -> list[di
 def list_articles(
     work: UnitOfWork, subject: Subject, *, state: str | None = None, category: str | None = None
 ) -> list[dict[str, Any]]:
-    """The articles the user may see, by category and title (optionally of one state or
-    one category)."""
+    """The articles the user may see, by category and title (optionally of one state, or
+    of one category and every category inside it)."""
     if state is not None and state not in engine_kb.STATES:
         raise InvalidInput("invalid state", {"state": f"one of {', '.join(engine_kb.STATES)}"})
     query = select(KbArticle).where(article_filter(work, subject))
     if state is not None:
         query = query.where(KbArticle.state == state)
     if category:
-        query = query.where(KbArticle.category == category)
+        query = query.where(KbArticle.category.in_(kb_categories.within(work, category)))
     rows = work.session.scalars(query.order_by(KbArticle.category, KbArticle.title)).all()
     return listed(work, subject, list(rows))
 

@@ -19,6 +19,8 @@ from engine.store.access import PortalRole
 from engine.store.kb import KbArticle, KbArticleRole, KbCaseLink
 from engine.store.models import Case
 
+from . import kb_categories
+
 STATES = ("draft", "published", "archived")
 FORMATS = ("markdown", "text")
 #: state → the states it may move to (a published article goes back to draft for rework)
@@ -85,9 +87,11 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     if "format" in values and values["format"] not in FORMATS:
         errors["format"] = f"must be one of {', '.join(FORMATS)}"
     if "category" in values:
-        values["category"] = values["category"].strip()
+        values["category"] = " ".join(values["category"].split())
         if len(values["category"]) > 100:
             errors["category"] = "must be at most 100 characters"
+        elif "/" in values["category"]:
+            errors["category"] = "must not hold a / (choose the category inside another one)"
     if errors:
         raise InvalidInput("invalid article", errors)
     return values
@@ -124,9 +128,11 @@ def create(
     portal_roles: list[str] | None = None,
     actor_id: int | None,
 ) -> KbArticle:
-    """A new draft article (never visible to customers until published)."""
+    """A new draft article (never visible to customers until published); a category name
+    not yet known becomes a new top-level category."""
     values = _checked({"title": title, "body": body, "format": format, "category": category})
     ids = role_ids(work, portal_roles or [])
+    kb_categories.ensure(work, values["category"], actor_id=actor_id)
     article = KbArticle(
         **values,
         state="draft",
@@ -180,6 +186,8 @@ def edit(
             before["portal_roles"], changed["portal_roles"] = old, new
     if not changed:
         return {}
+    if "category" in changed:
+        kb_categories.ensure(work, changed["category"], actor_id=actor_id)
     _store(work, article, {k: v for k, v in changed.items() if k != "portal_roles"})
     _record(work, article, "edited", actor_id, before, changed)
     return changed

@@ -1,17 +1,18 @@
 """Tables of the knowledge base: articles, who may read or edit them, and their cases.
 
 An article moves ``draft → published → archived`` (and back to draft to rework it); its
-category is a flat label.  Customers see a published article only when it is shown to
-their portal role (``kb_article_roles``); agents read and edit by a group permission
-(``kb_permissions``).  The search index over title and body is built by migration 0029
-beside the other search indexes (:mod:`engine.store.search`).
+category names a row of ``kb_categories``, which may sit inside a parent category (a
+tree: ``engine.run.kb_categories`` refuses a cycle).  Customers see a published article
+only when it is shown to their portal role (``kb_article_roles``); agents read and edit
+by a group permission (``kb_permissions``).  The search index over title and body is
+built by migration 0029 beside the other search indexes (:mod:`engine.store.search`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -32,6 +33,18 @@ class KbArticle(Base):
     updated_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class KbCategory(Base):
+    """A category of articles; ``parent_id`` puts it inside another one.  Names are unique
+    across the whole tree, so an article names its category by name alone."""
+
+    __tablename__ = "kb_categories"
+    __table_args__ = (UniqueConstraint("name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("kb_categories.id"), index=True)
+    created_at: Mapped[datetime]
 
 
 class KbArticleRole(Base):

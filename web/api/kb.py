@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 
 from engine.run.kb import MAX_BODY
-from rules import kb, kb_cases
+from rules import kb, kb_cases, kb_categories
 from rules.search import MAX_LIMIT
 
 from ..answers import Answer, errors
@@ -149,6 +149,67 @@ def search_articles(
 ) -> dict[str, Any]:
     with acting(request) as me:
         return kb.search(me.work, me.subject, q, limit=limit)
+
+
+class Category(Answer):
+    """A category in tree order: ``total`` counts the articles I may see in it and below."""
+
+    name: str
+    parent: str | None
+    depth: int
+    path: str = Field(examples=["Printers / Laser"])
+    articles: int
+    total: int
+
+
+class Categories(Answer):
+    categories: list[Category]
+
+
+CategoryName = Annotated[Text, Field(min_length=1, max_length=100)]
+
+
+class NewCategory(Strict):
+    name: CategoryName
+    parent: CategoryName | None = None
+
+
+class CategoryMove(Strict):
+    """The category it will sit inside; ``null`` makes it a top-level category."""
+
+    parent: CategoryName | None
+
+
+@router.get(
+    "/api/kb/categories",
+    summary="The category tree, with the articles I may see in each",
+    response_model=Categories,
+)
+def list_categories(request: Request) -> dict[str, Any]:
+    with acting(request) as me:
+        return {"categories": kb_categories.categories(me.work, me.subject)}
+
+
+@router.post(
+    "/api/kb/categories",
+    summary="Add a category, at the top or inside another (editors)",
+    response_model=Category,
+)
+def add_category(request: Request, body: NewCategory) -> dict[str, Any]:
+    with acting(request) as me:
+        return kb_categories.add_category(me.work, me.subject, body.name, parent=body.parent)
+
+
+@router.patch(
+    "/api/kb/categories/{name}",
+    summary="Put a category inside another, or at the top (editors; a cycle is refused)",
+    response_model=Category,
+)
+def move_category(
+    request: Request, name: Annotated[str, Path(max_length=100)], body: CategoryMove
+) -> dict[str, Any]:
+    with acting(request) as me:
+        return kb_categories.move_category(me.work, me.subject, name, parent=body.parent)
 
 
 @router.get(

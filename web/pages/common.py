@@ -35,12 +35,15 @@ LOGIN_COOKIE = "casework_login_csrf"
 MAX_FIELD = 100_000
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, *, skip_files: bool = False) -> dict[str, str]:
     """The submitted form as one (last) value per name; NULs and oversized values refused
-    here so that nothing hostile reaches the engine or the database."""
+    here so that nothing hostile reaches the engine or the database.  ``skip_files``: a
+    multipart form (the reply form) sent by a button that takes no files leaves them out."""
     form = await request.form()
     values: dict[str, str] = {}
     for key, value in form.multi_items():
+        if not isinstance(value, str) and skip_files:
+            continue
         if not isinstance(value, str):
             raise InvalidInput("files are not accepted here", {key: "must be text"})
         if "\x00" in value or len(value) > MAX_FIELD:

@@ -1,19 +1,22 @@
-"""Knowledge base pages: for agents the list with search (``/kb``), an article, and the
-editor (``/kb/new``, ``/kb/{ref}/edit``); in the portal the list with search and an article
-(``/portal/kb``); on the case page, linking an article and inserting one into the reply.
+"""Knowledge base pages: for agents the list with search and the category tree (``/kb``,
+``?category=``; editors add and move categories there), an article, and the editor
+(``/kb/new``, ``/kb/{ref}/edit``); in the portal the list with search and the categories
+holding articles for the customer, and an article (``/portal/kb``); on the case page,
+linking an article and inserting one into the reply.
 The same rules as the API (``rules.kb``, ``rules.kb_cases``) decide every article shown."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run import kb as engine_kb
-from rules import kb, kb_cases
+from rules import kb, kb_cases, kb_categories
 
 from ..article_html import article_html
 from ..auth import Actor, acting
@@ -29,8 +32,18 @@ Number = Annotated[str, Path(max_length=40)]
 Words = Annotated[str, Query(max_length=200)]
 
 
-def _list_page(request: Request, q: str, portal: bool) -> Response:
-    with acting(request) as me:
+def _list_page(
+    request: Request,
+    q: str,
+    category: str,
+    portal: bool,
+    *,
+    error: str = "",
+    csrf: str | None = None,
+) -> Response:
+    """The list (of one category and those inside it, or of all) beside the category tree,
+    or the search results; only the categories holding an article the user may see."""
+    with acting(request, csrf) as me:
         (customer if portal else agent)(me)
         found, problem = None, None
         if q.strip():
@@ -38,26 +51,55 @@ def _list_page(request: Request, q: str, portal: bool) -> Response:
                 found = kb.search(me.work, me.subject, q, limit=50)
             except InvalidInput as exc:
                 problem = "; ".join(exc.errors.values()) or exc.message
+        tree = kb_categories.categories(me.work, me.subject)
+        shown = next((c for c in tree if c["name"] == category), None)
+        listed = kb.list_articles(me.work, me.subject, category=shown["name"]) if shown else []
         context = {
             **base_context(me, portal),
             "q": q,
             "found": found,
-            "problem": problem,
-            "articles": kb.list_articles(me.work, me.subject) if found is None else [],
+            "problem": problem or error,
+            "tree": tree,
+            "category": shown,
+            "articles": kb.list_articles(me.work, me.subject) if not category else listed,
             "home": "/portal/kb" if portal else "/kb",
             "editor": not portal and kb.kb_level(me.work, me.subject) == "edit",
         }
-    return render(request, "kb_list.html", context)
+    return render(request, "kb_list.html", context, status=422 if error else 200)
 
 
 @router.get("/kb")
-def kb_list(request: Request, q: Words = "") -> Response:
-    return _list_page(request, q, portal=False)
+def kb_list(request: Request, q: Words = "", category: Words = "") -> Response:
+    return _list_page(request, q, category, portal=False)
 
 
 @router.get("/portal/kb")
-def portal_kb_list(request: Request, q: Words = "") -> Response:
-    return _list_page(request, q, portal=True)
+def portal_kb_list(request: Request, q: Words = "", category: Words = "") -> Response:
+    return _list_page(request, q, category, portal=True)
+
+
+@router.post("/kb/categories")
+async def kb_category(request: Request) -> Response:
+    """The list page's category form: add a category (``op=add``) or put one inside
+    another or at the top (``op=move``); a refusal comes back on the page, named."""
+    form = await read_form(request)
+
+    def work() -> Response:
+        with acting(request, form.get("csrf_token")) as me:
+            name, parent = form.get("name", ""), form.get("parent") or None
+            if form.get("op") == "move":
+                kb_categories.move_category(agent(me).work, me.subject, name, parent=parent)
+            else:
+                kb_categories.add_category(agent(me).work, me.subject, name, parent=parent)
+        return RedirectResponse(f"/kb?{urlencode({'category': name.strip()})}", status_code=303)
+
+    try:
+        return await run_in_threadpool(work)
+    except (InvalidInput, NotFound) as exc:
+        problems = exc.errors if isinstance(exc, InvalidInput) else {}
+        message = "; ".join([str(exc), *(f"{k}: {v}" for k, v in problems.items())])
+    token = form.get("csrf_token")
+    return await run_in_threadpool(_list_page, request, "", "", False, error=message, csrf=token)
 
 
 def _article_page(request: Request, ref: str, portal: bool) -> Response:
@@ -98,6 +140,7 @@ def _editor_context(me: Actor, ref: str | None, given: dict[str, Any]) -> dict[s
         "article": {**article, **given},
         "ref": ref,
         "roles": engine_kb.all_roles(me.work),
+        "categories": kb_categories.categories(me.work, me.subject),
         "formats": engine_kb.FORMATS,
     }
 
@@ -190,8 +233,9 @@ async def case_link(request: Request, number: Number) -> Response:
 @router.post("/cases/{number}/reply-with-article")
 async def case_insert(request: Request, number: Number) -> Response:
     """The reply form's "Insert article" button: the case page again, the article's text
-    added to what was typed (nothing is posted until the agent sends it)."""
-    form = await read_form(request)
+    added to what was typed (nothing is posted until the agent sends it).  The reply form
+    is multipart, so its file field comes along, unused."""
+    form = await read_form(request, skip_files=True)
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
