@@ -1,7 +1,7 @@
 """A member's role in a group: member or lead
 
 Revision ID: 0038
-Revises: 0035
+Revises: 0037
 
 ``memberships.role``: ``member`` (every existing membership) or ``lead``.  A group's leads
 (and administrators) manage the group's canned replies; every member may use them.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0038"
-down_revision = "0035"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 
