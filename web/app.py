@@ -45,6 +45,7 @@ from .api import (
     tasks,
     tokens,
     triage,
+    users,
 )
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
@@ -129,6 +130,7 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         tasks,
         messages,
         incidents,
+        users,
         directory,
         parties,
         triage,
