@@ -1,4 +1,8 @@
-"""Set-up commands: database and directory (users, groups, customers)."""
+"""Set-up commands: database and directory (users, groups, customers).
+
+Group membership goes through ``rules.user_admin`` like the web's admin pages, so a
+customer is refused an agent group here too; inviting, deactivating and resetting users
+is ``cli/users.py``."""
 
 from __future__ import annotations
 
@@ -7,10 +11,13 @@ import getpass
 import sys
 
 from engine.errors import InvalidInput
+from engine.runtime import UnitOfWork
 from people import directory, logins, passwords
+from rules import load_subject, user_admin
+from rules.subject import Subject
 
-from . import parties, privacy
-from .context import runtime
+from . import parties, privacy, users
+from .context import add_as, runtime
 from .output import done, emit
 
 
@@ -18,9 +25,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = commands.add_parser("init", help="create or upgrade the database")
     p.set_defaults(handler=cmd_init)
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(
-        dest="action", required=True
-    )
+    user = commands.add_parser(
+        "user", aliases=["users"], help="manage users (invite, deactivate, reset, ...)"
+    ).add_subparsers(dest="action", required=True)
     p = user.add_parser("add")
     p.add_argument("username")
     p.add_argument("--name", default="", help="display name")
@@ -36,6 +43,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the new password; without it, asked for on a terminal, else read from stdin",
     )
     p.set_defaults(handler=cmd_user_passwd)
+    users.register_user(user)
 
     group = commands.add_parser("group", help="manage groups").add_subparsers(
         dest="action", required=True
@@ -59,6 +67,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                 choices=directory.MEMBER_ROLES,
                 help="lead: also manages the group's canned replies (also changes a member's)",
             )
+        add_as(p, required=False)
         p.set_defaults(handler=handler)
 
     customer = commands.add_parser("customer", help="customer groups").add_subparsers(
@@ -163,9 +172,19 @@ def cmd_group_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin(work: UnitOfWork, args: argparse.Namespace) -> Subject | None:
+    """The acting administrator (``--as``), or None: the operator at the command line."""
+    if not args.as_user:
+        return None
+    return load_subject(work, directory.user_by_name(work, args.as_user))
+
+
 def cmd_member_add(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        directory.add_member(work, username=args.username, group=args.group, role=args.role)
+        subject = _admin(work, args)
+        user_admin.join_group(
+            work, subject, username=args.username, group=args.group, role=args.role
+        )
     done(
         f"{args.username} is a {args.role or 'member'} of {args.group}",
         as_json=args.json,
@@ -179,7 +198,8 @@ def cmd_member_add(args: argparse.Namespace) -> int:
 
 def cmd_member_remove(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
-        directory.remove_member(work, username=args.username, group=args.group)
+        subject = _admin(work, args)
+        user_admin.leave_group(work, subject, username=args.username, group=args.group)
     done(
         f"{args.username} is no longer a member of {args.group}",
         as_json=args.json,

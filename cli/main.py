@@ -20,6 +20,7 @@ from . import (
     attachments,
     backups,
     designer,
+    inbox,
     incidents,
     jobs,
     kb,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         kb,
         privacy,
         parties,
+        inbox,
     )
     for module in modules:
         module.register(commands)

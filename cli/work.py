@@ -11,7 +11,7 @@ from rules import case_acts, load_subject, task_acts
 from rules.case_lists import case_list_query
 from rules.case_view import case_page, summary_for, task_views
 
-from . import attachments, case_edit, case_links, messages, parties
+from . import attachments, case_edit, case_links, inbox, messages, parties
 from .context import add_as, json_object, row_id, row_limit, runtime
 from .output import emit
 
@@ -19,9 +19,9 @@ TASK_COLUMNS = ["id", "case", "name", "lane", "role", "state", "claimed_by", "ca
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    case = commands.add_parser("case", help="open, list, show and close cases").add_subparsers(
-        dest="action", required=True
-    )
+    case = commands.add_parser(
+        "case", aliases=["cases"], help="open, list, show, close and bulk-change cases"
+    ).add_subparsers(dest="action", required=True)
     p = case.add_parser("open")
     p.add_argument("--type", dest="case_type", required=True, help="case-type key, e.g. SUPPORT")
     p.add_argument("--subject", required=True)
@@ -60,6 +60,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     case_edit.register_case(case)
     case_links.register_case(case)
     parties.register_case(case)
+    inbox.register_case(case)
 
     task = commands.add_parser("task", help="the task inbox").add_subparsers(
         dest="action", required=True

@@ -81,6 +81,24 @@ def open_link(work: UnitOfWork, secret: str) -> OpenLink | None:
     return OpenLink(row[0].id, row[1], row[0].purpose) if row else None
 
 
+def link_problem(work: UnitOfWork, secret: str) -> str:
+    """Why a link does not open, for the page its holder sees: ``used``, ``expired``,
+    ``deactivated`` (its user) or ``unknown``.  Only the holder of the secret learns it."""
+    row = work.session.execute(
+        select(PasswordLink, User)
+        .join(User, User.id == PasswordLink.user_id)
+        .where(PasswordLink.token_hash == logins.digest(secret))
+    ).first()
+    if row is None:
+        return "unknown"
+    link, user = row
+    if link.used_at is not None:
+        return "used"
+    if link.expires_at <= work.now:
+        return "expired"
+    return "deactivated" if not user.is_active else "unknown"
+
+
 def spend_link(work: UnitOfWork, link: OpenLink, new_hash: str) -> None:
     """Set the password (a hash made by ``passwords.hash_new``) and spend every open link
     of the user, so no second password can be set with an older one."""

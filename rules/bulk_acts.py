@@ -4,10 +4,15 @@ Each case is one call of the same door as the case page (``case_acts``), so the 
 decision checks every case on its own; the caller runs each in its own unit of work, so
 a refusal leaves the others done.  :func:`refusal` turns a refusal into the short reason
 the result page names beside the case ("2 open tasks"); a case the user may not see is
-"not found", exactly like a number that does not exist.
+"not found", exactly like a number that does not exist.  :func:`act_on_each` runs a whole
+request so for the CLI (``case bulk``) and the API (``POST /api/cases/bulk``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -21,6 +26,22 @@ from .subject import Subject
 
 ACTS = ("assign", "priority", "close")
 MAX_CASES = 100
+#: How a refusal is classed for scripts (the CLI's exit-code kinds), most specific first.
+KINDS: tuple[tuple[type[CaseworkError], str], ...] = (
+    (NotFound, "not_found"),
+    (Forbidden, "forbidden"),
+    (Conflict, "conflict"),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one case of a bulk request: done, or refused and why."""
+
+    case: str
+    done: bool
+    reason: str | None = None
+    kind: str | None = None  # not_found, forbidden, conflict or invalid_input
 
 
 def check_request(work: UnitOfWork, act: str, value: str, numbers: list[str]) -> None:
@@ -73,3 +94,26 @@ def refusal(exc: CaseworkError, username: str, number: str) -> str:
     if isinstance(exc, Forbidden):
         text = text.removeprefix(f"{username} ").replace("may not", "you may not", 1)
     return text
+
+
+#: Opens one unit of work as the acting user: the CLI's and the API's own way of doing so.
+Acting = Callable[[], AbstractContextManager[tuple[UnitOfWork, Subject]]]
+
+
+def act_on_each(acting: Acting, act: str, value: str, numbers: list[str]) -> list[Outcome]:
+    """Check the request once, then act on each case in a unit of its own (``acting``):
+    a refused case is rolled back alone and named with its reason, the others stand."""
+    with acting() as (work, subject):
+        check_request(work, act, value, numbers)
+        username = subject.username
+    outcomes = []
+    for number in dict.fromkeys(numbers):
+        try:
+            with acting() as (work, subject):
+                act_on_case(work, subject, number, act, value)
+        except CaseworkError as exc:
+            kind = next((k for cls, k in KINDS if isinstance(exc, cls)), "invalid_input")
+            outcomes.append(Outcome(number, False, refusal(exc, username, number), kind))
+        else:
+            outcomes.append(Outcome(number, True))
+    return outcomes

@@ -127,8 +127,12 @@ def hand_over(
     work: UnitOfWork, subject: Subject, user: User, task_id: int, to: User, *, delegate: bool
 ) -> task_queries.TaskRow:
     """Reassign or delegate a task (agents' work): the decision must allow it, and the new
-    holder must be allowed to see the case too."""
+    holder must be an active user allowed to see the case too."""
     task = require_visible_task(work, subject, task_id)
+    if not to.is_active:
+        raise InvalidInput(
+            f"task {task_id} was not handed over", {"to": f"{to.username} is deactivated"}
+        )
     case = work.session.get(Case, task.case_id)
     assert case is not None
     require(work, subject, case, "delegate" if delegate else "reassign")

@@ -1,6 +1,8 @@
 """Administering users: what an administrator may do to them, and the nonsense refused.
 
-Every act here is for administrators only (``Forbidden`` otherwise).  Refused, with the
+Every act here is for administrators only (``Forbidden`` otherwise); the operator at the
+command line (no ``--as``, ``subject`` None) is trusted, as for every other command, and is
+refused the same nonsense.  Refused, with the
 problem named at the form field it belongs to (``InvalidInput``):
 
 * a customer (a portal user or a contact's login) joining an *agent group* - one that gives
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from engine import audit
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.models import Contact, Group, User
+from engine.store.models import Case, Contact, Group, HumanTask, User
 from people import directory, user_access
 
 from .provider_users import agent_groups, is_customer
@@ -30,13 +32,18 @@ from .subject import Subject
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def require_admin(subject: Subject) -> None:
-    if not subject.is_admin:
+def require_admin(subject: Subject | None) -> None:
+    """Refuse anyone but an administrator (or the operator, ``None``)."""
+    if subject is not None and not subject.is_admin:
         raise Forbidden(f"{subject.username} is not an administrator")
 
 
+def _actor(subject: Subject | None) -> int | None:
+    return subject.user_id if subject is not None else None
+
+
 def join_group(
-    work: UnitOfWork, subject: Subject, *, username: str, group: str, role: str | None = None
+    work: UnitOfWork, subject: Subject | None, *, username: str, group: str, role: str | None = None
 ) -> None:
     """Put a user in a group, unless the user is a customer and the group an agent group;
     ``role``: ``member`` or ``lead`` (also of an existing membership)."""
@@ -51,33 +58,40 @@ def join_group(
                 "which gives access to cases or work"
             },
         )
-    directory.add_member(work, username=username, group=group, actor_id=subject.user_id, role=role)
+    directory.add_member(work, username=username, group=group, actor_id=_actor(subject), role=role)
 
 
-def leave_group(work: UnitOfWork, subject: Subject, *, username: str, group: str) -> None:
+def leave_group(work: UnitOfWork, subject: Subject | None, *, username: str, group: str) -> None:
     require_admin(subject)
-    directory.remove_member(work, username=username, group=group, actor_id=subject.user_id)
+    directory.remove_member(work, username=username, group=group, actor_id=_actor(subject))
 
 
-def switch_user(work: UnitOfWork, subject: Subject, *, username: str, active: bool) -> User:
+def switch_user(work: UnitOfWork, subject: Subject | None, *, username: str, active: bool) -> User:
     """Deactivate or reactivate a user; the last active administrator stays active."""
     require_admin(subject)
     user = directory.user_by_name(work, username)
     last = user.is_admin and user_access.active_admins(work) == [user.id]
     if not active and last:
-        whom = "yourself" if user.id == subject.user_id else username
+        whom = "yourself" if subject and user.id == subject.user_id else username
         raise InvalidInput(
             "the user was not deactivated",
             {"active": f"you cannot deactivate {whom}: the last active administrator"},
         )
-    user_access.set_active(work, user, active, actor_id=subject.user_id)
+    user_access.set_active(work, user, active, actor_id=_actor(subject))
     return user
 
 
 def invite(
-    work: UnitOfWork, subject: Subject, *, username: str, display_name: str, email: str | None
+    work: UnitOfWork,
+    subject: Subject | None,
+    *,
+    username: str,
+    display_name: str,
+    email: str | None,
+    groups: list[str] | tuple[str, ...] = (),
 ) -> tuple[User, str]:
-    """A new user without a password, and the secret of their one-time invitation link."""
+    """A new user without a password, in ``groups`` (each through :func:`join_group`),
+    and the secret of their one-time invitation link."""
     require_admin(subject)
     if email and (len(email) > 320 or not _EMAIL.match(email)):
         raise InvalidInput(
@@ -88,12 +102,14 @@ def invite(
         username=username,
         display_name=display_name,
         email=email or None,
-        actor_id=subject.user_id,
+        actor_id=_actor(subject),
     )
-    return user, user_access.issue_link(work, user, "invite", actor_id=subject.user_id)
+    for group in dict.fromkeys(groups):
+        join_group(work, subject, username=user.username, group=group)
+    return user, user_access.issue_link(work, user, "invite", actor_id=_actor(subject))
 
 
-def reset_password(work: UnitOfWork, subject: Subject, *, username: str) -> tuple[User, str]:
+def reset_password(work: UnitOfWork, subject: Subject | None, *, username: str) -> tuple[User, str]:
     """Forget a user's password, end their sessions, and make a one-time link to set one."""
     require_admin(subject)
     user = directory.user_by_name(work, username)
@@ -101,7 +117,34 @@ def reset_password(work: UnitOfWork, subject: Subject, *, username: str) -> tupl
         raise InvalidInput(
             "no link was made", {"active": f"{username} is deactivated: reactivate first"}
         )
-    return user, user_access.issue_link(work, user, "reset", actor_id=subject.user_id)
+    return user, user_access.issue_link(work, user, "reset", actor_id=_actor(subject))
+
+
+def open_assignments(
+    work: UnitOfWork, subject: Subject | None, *, username: str
+) -> list[dict[str, str]]:
+    """The open cases assigned to the user and the open tasks they hold (claimed or
+    assigned): after a deactivation these wait for someone else, so administrators see
+    them named on the user's page, in ``users deactivate`` and in the API."""
+    require_admin(subject)
+    user = directory.user_by_name(work, username)
+    held = work.session.execute(
+        select(Case.number, Case.subject)
+        .where(Case.assignee_id == user.id, Case.status == "open")
+        .order_by(Case.id)
+    ).all()
+    tasks = work.session.execute(
+        select(HumanTask.id, HumanTask.name, Case.number)
+        .join(Case, Case.id == HumanTask.case_id)
+        .where(
+            HumanTask.state == "open",
+            (HumanTask.claimed_by_id == user.id) | (HumanTask.assignee_id == user.id),
+        )
+        .order_by(HumanTask.id)
+    ).all()
+    return [{"kind": "case", "case": n, "what": str(t)} for n, t in held] + [
+        {"kind": "task", "case": str(n), "what": f"task {i}: {name}"} for i, name, n in tasks
+    ]
 
 
 def _agent_membership(work: UnitOfWork, user: User) -> str | None:

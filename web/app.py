@@ -32,6 +32,7 @@ from .api import (
     cases,
     directory,
     health,
+    inbox,
     incidents,
     kb,
     messages,
@@ -45,6 +46,7 @@ from .api import (
     tasks,
     tokens,
     triage,
+    users,
 )
 from .metrics import AppMetrics, LatencyMiddleware
 from .render import make_environment
@@ -129,7 +131,9 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
         tasks,
         messages,
         incidents,
+        users,
         directory,
+        inbox,
         parties,
         triage,
         reports,

@@ -187,6 +187,20 @@ class NewUser(Strict):
     is_admin: bool = False
 
 
+GroupName = Annotated[Text, Field(min_length=1, max_length=150)]
+
+
+class Invitation(Strict):
+    """A user to invite: created without a password, mailed a one-time link to set one."""
+
+    username: Annotated[Text, Field(min_length=1, max_length=150)]
+    display_name: Annotated[Text, Field(max_length=200)] = ""
+    email: Annotated[Text, Field(max_length=320)] | None = None
+    groups: Annotated[
+        list[Annotated[Text, Field(min_length=1, max_length=150)]], Field(max_length=50)
+    ] = []
+
+
 class NewGroup(Strict):
     name: Annotated[Text, Field(min_length=1, max_length=150)]
     description: Annotated[Text, Field(max_length=500)] = ""

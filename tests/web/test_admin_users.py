@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from engine.store.models import AuditEntry
 from tests.web.conftest import PASSWORD, Site
-from tests.web.test_pages import browser_login, csrf_of
+from tests.web.test_pages import browser_login, csrf_of, portal_case
 
 NEW = "tangerine submarine 48 orbits"
 
@@ -39,12 +39,18 @@ def test_an_invited_user_sets_a_password_once_and_signs_in(site: Site):
     anonymous = TestClient(site.client.app)
     page = anonymous.get(link)
     assert page.status_code == 200 and "nina" in page.text
-    weak = anonymous.post(link, data={"new_password": "password1234"})
+    weak = anonymous.post(
+        link, data={"new_password": "password1234", "csrf_token": csrf_of(page.text)}
+    )
     assert weak.status_code == 422 and "commonly used" in weak.text
-    done = anonymous.post(link, data={"new_password": NEW}, follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"].startswith("/login")
+    done = anonymous.post(
+        link,
+        data={"new_password": NEW, "csrf_token": csrf_of(weak.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/"  # signed in
     again = anonymous.post(link, data={"new_password": NEW + "!"})
-    assert again.status_code == 404 and "not valid" in again.text  # one time only
+    assert again.status_code == 404 and "was used already" in again.text  # one time only
     signed_in = anonymous.post("/api/session", json={"username": "nina", "password": NEW})
     assert signed_in.status_code == 200
     duplicate = root.post(
@@ -101,7 +107,8 @@ def test_a_reset_forgets_the_password_and_gives_a_one_time_link(site: Site):
     old = site.client.post("/api/session", json={"username": "alice", "password": PASSWORD})
     assert old.status_code == 422
     anonymous = TestClient(site.client.app)
-    assert anonymous.post(link, data={"new_password": NEW}).status_code == 200
+    token = csrf_of(anonymous.get(link).text)
+    assert anonymous.post(link, data={"new_password": NEW, "csrf_token": token}).status_code == 200
     assert anonymous.post("/api/session", json={"username": "alice", "password": NEW}).is_success
 
 
@@ -171,3 +178,19 @@ def test_the_overview_names_the_groups_and_lanes_of_each_case_type_s_roles(site:
     assert "<strong>manager</strong>" in row and "service-desk" in row
     assert "<strong>task_user</strong>" in row and "specialists" in row
     assert "<strong>escalation</strong>" in row and "support-leads" in row
+
+
+def test_a_deactivated_users_open_work_is_named_for_administrators(site: Site):
+    _, number = portal_case(site, "carol", "Printer jams")
+    alice = site.login("alice")
+    assert alice.post(f"/api/cases/{number}/assignee", json={"to": "bob"}).status_code == 200
+    root = browser_login(site, "root")
+    _post(root, "/admin/users/bob/deactivate")
+    page = root.get("/admin/users/bob")
+    assert 'id="orphaned"' in page.text and "wait for someone else" in page.text
+    assert f'href="/cases/{number}"' in page.text
+    api = site.login("root").get("/api/users/bob/assignments")
+    assert {"kind": "case", "case": number, "what": "Printer jams"} in api.json()
+    again = alice.post(f"/api/cases/{number}/assignee", json={"to": None})
+    assert again.status_code == 200
+    assert "No open case or task is assigned to bob" in root.get("/admin/users/bob").text

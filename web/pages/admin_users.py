@@ -4,8 +4,10 @@ deactivate or reactivate them, or make a one-time link to set a new password.
 Each act goes through ``rules.user_admin`` (administrators only; a customer joining an agent
 group and deactivating the last administrator are refused there) behind the form's CSRF
 token.  A refused form comes back with the problem next to its field.  An invitation or
-reset shows its link once, on the user's page: the administrator hands it over (nothing is
-mailed), and only its hash is kept.
+reset is mailed to the user's address (``mail.invitations``, through the outbox); a user
+without one gets the link shown once, on the user's page, for the administrator to hand
+over.  Only its hash is kept.  The user's page names their open cases and tasks, which
+wait for someone else once they are deactivated.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Conflict, InvalidInput, NotFound
+from mail import invitations
 from people import directory
 from rules import user_admin
 from rules.provider_users import is_customer
@@ -29,8 +32,16 @@ from .common import base_context, read_form
 router = APIRouter(route_class=UnitRoute, prefix="/admin/users", include_in_schema=False)
 
 
-def _link(request: Request, secret: str) -> str:
-    return str(request.url_for("set_password_form", secret=secret))
+def _handed(
+    request: Request, me: Actor, issued: invitations.Issued, mailed: str, shown: str
+) -> Response:
+    """The user's page after a link was made: where it was mailed, or the link itself."""
+    name = issued.user.username
+    if issued.mailed_to:
+        return _user_page(request, me, name, notice=f"{mailed} {issued.mailed_to}.")
+    secret = issued.url.rsplit("/", 1)[1]
+    link = str(request.url_for("set_password_form", secret=secret))
+    return _user_page(request, me, name, link=link, notice=f"{shown} it is shown only once.")
 
 
 def _user_page(
@@ -54,6 +65,7 @@ def _user_page(
         "errors": errors or {},
         "link": link,
         "notice": notice,
+        "assignments": user_admin.open_assignments(me.work, me.subject, username=username),
     }
     return render(request, "admin_user.html", context, status=422 if errors else 200)
 
@@ -82,9 +94,10 @@ async def invite(request: Request) -> Response:
         with acting(request, form.get("csrf_token")) as me:
             user_admin.require_admin(me.subject)
             try:
-                user, secret = user_admin.invite(
+                issued = invitations.invite(
                     me.work,
                     me.subject,
+                    request.app.state.mail,
                     username=values["username"],
                     display_name=values["display_name"],
                     email=values["email"],
@@ -96,9 +109,13 @@ async def invite(request: Request) -> Response:
                 return _invite_page(request, me, values, errors)
             except Conflict as exc:
                 return _invite_page(request, me, values, {"username": str(exc)})
-            notice = f"{user.username} is invited: hand over this link, it is shown only once."
-            return _user_page(
-                request, me, user.username, link=_link(request, secret), notice=notice
+            name = issued.user.username
+            return _handed(
+                request,
+                me,
+                issued,
+                f"{name} is invited: the link to set a password was mailed to",
+                f"{name} is invited but has no address to mail: hand over this link,",
             )
 
     return await run_in_threadpool(work)
@@ -130,13 +147,16 @@ async def change(request: Request, username: str, action: str) -> Response:
                     active = action == "reactivate"
                     user_admin.switch_user(me.work, subject, username=username, active=active)
                 elif action == "reset":
-                    _, secret = user_admin.reset_password(me.work, subject, username=username)
-                    notice = (
-                        f"{username}'s password is forgotten and their sessions ended: hand "
-                        "over this link to set a new one, it is shown only once."
+                    issued = invitations.reset_password(
+                        me.work, subject, request.app.state.mail, username=username
                     )
-                    return _user_page(
-                        request, me, username, link=_link(request, secret), notice=notice
+                    ended = f"{username}'s password is forgotten and their sessions ended:"
+                    return _handed(
+                        request,
+                        me,
+                        issued,
+                        f"{ended} the link to set a new one was mailed to",
+                        f"{ended} hand over this link to set a new one,",
                     )
                 else:
                     raise NotFound(f"no user action {action}")

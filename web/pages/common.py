@@ -124,9 +124,7 @@ def add_login_routes(router: APIRouter, area: str, *, portal: bool) -> None:
 
     async def login(request: Request) -> Response:
         if request.method == "GET":
-            done = request.query_params.get("password") == "set"  # from a one-time link
-            notice = "Your password is set: sign in with it." if done else None
-            return login_page(request, action, portal, notice=notice)
+            return login_page(request, action, portal)
         return await login_submit(request, action, portal, home)
 
     async def logout(request: Request) -> Response:
