@@ -22,12 +22,15 @@ from engine.runtime import UnitOfWork
 from engine.store import search as store
 from engine.store.models import Case, Contact, CustomerGroup, StreamPost, User
 
+from . import search_pg
 from .checks import contact_filter, reads_internal_posts
 from .levels import Level
 from .subject import Subject
 from .visibility import case_filter
 
 KINDS = ("cases", "posts", "contacts")
+#: the ids of the cases a user may read when they are few (PostgreSQL), else None
+Few = list[int] | None
 MAX_LIMIT = 100
 SNIPPET = 160
 
@@ -68,11 +71,13 @@ def snippet(body: str, found: list[str], width: int = SNIPPET) -> str:
 
 
 def _cases(
-    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int
+    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int, few: Few
 ) -> tuple[list[dict[str, Any]], bool]:
     query = select(Case.id, Case.number, Case.subject, Case.status, Case.updated_at).where(
         case_filter(subject, Level.READ)
     )
+    if few is not None:  # PostgreSQL: the few readable cases by primary key, not all matches
+        query = query.where(search_pg.among(Case.id, few))
     query = _narrowed(query, store.match(dialect, "cases", found)).limit(limit + 1)
     rows = work.session.execute(query).all()
     hits = [
@@ -83,7 +88,7 @@ def _cases(
 
 
 def _posts(
-    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int
+    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int, few: Few
 ) -> tuple[list[dict[str, Any]], bool]:
     query = (
         select(
@@ -106,7 +111,7 @@ def _posts(
     if dialect == "sqlite":  # FTS5 walks its matches newest first and stops early
         query = _narrowed(query, store.match(dialect, "stream_posts", found)).limit(limit + 1)
     else:  # the filters above stay on: the ids are checked twice, never trusted
-        ids = _pg_post_ids(work, subject, found, customer, limit + 1)
+        ids = search_pg.post_ids(work, subject, found, customer, limit + 1, few)
         query = query.where(StreamPost.id.in_(ids)).order_by(StreamPost.id.desc())
     rows = work.session.execute(query).all()
     hits = []
@@ -128,48 +133,8 @@ def _posts(
     return hits, len(rows) > limit
 
 
-#: PostgreSQL takes the newest matching posts in batches this large, each next one 8 times
-#: larger, until enough of them are on cases the user may read.
-FIRST_BATCH = 2_000
-_CHUNK = 5_000
-
-
-def _pg_post_ids(
-    work: UnitOfWork, subject: Subject, found: list[str], customer: bool, wanted: int
-) -> list[int]:
-    """Ids of the newest ``wanted`` posts holding the words that the subject may read, on
-    PostgreSQL: the matching posts by the GIN index alone (newest first, a batch at a time),
-    then their cases through the visibility filter by primary key -- never a join that the
-    planner may turn into a scan of every case when it misjudges how many posts match."""
-    m = store.match("postgresql", "stream_posts", found)
-    batch, below, chosen = FIRST_BATCH, None, list[int]()
-    while len(chosen) < wanted:
-        query = select(StreamPost.id, StreamPost.case_id).where(m.where)
-        if customer:
-            query = query.where(StreamPost.internal.is_(False))
-        if below is not None:
-            query = query.where(StreamPost.id < below)
-        candidates = work.session.execute(query.order_by(m.order.desc()).limit(batch)).all()
-        cases = sorted({case_id for _, case_id in candidates})
-        visible: set[int] = set()
-        for start in range(0, len(cases), _CHUNK):
-            visible.update(
-                work.session.scalars(
-                    select(Case.id).where(
-                        Case.id.in_(cases[start : start + _CHUNK]),
-                        case_filter(subject, Level.READ),
-                    )
-                )
-            )
-        chosen += [post_id for post_id, case_id in candidates if case_id in visible]
-        if len(candidates) < batch:
-            break
-        below, batch = candidates[-1][0], batch * 8
-    return chosen[:wanted]
-
-
 def _contacts(
-    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int
+    work: UnitOfWork, subject: Subject, dialect: str, found: list[str], limit: int, few: Few
 ) -> tuple[list[dict[str, Any]], bool]:
     query = (
         select(Contact.id, Contact.name, Contact.email, CustomerGroup.name.label("customer"))
@@ -205,8 +170,12 @@ def search(
         raise InvalidInput("invalid limit", {"limit": f"a whole number from 1 to {MAX_LIMIT}"})
     dialect = work.session.get_bind().dialect.name
     answer: dict[str, Any] = {"query": text, "words": found, "more": []}
-    for kind in _wanted(subject, kinds):
-        hits, more = _SEARCHES[kind](work, subject, dialect, found, limit)
+    chosen = _wanted(subject, kinds)
+    few = None  # PostgreSQL: the user's readable cases, when they are few
+    if dialect == "postgresql" and chosen != ["contacts"]:
+        few = search_pg.few_cases(work, subject)
+    for kind in chosen:
+        hits, more = _SEARCHES[kind](work, subject, dialect, found, limit, few)
         answer[kind] = hits
         if more:
             answer["more"].append(kind)

@@ -8,11 +8,17 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from engine.run import cases
+from engine.store.models import Case, StreamPost
 from people import directory
-from rules import case_acts, load_subject
+from rules import Level, case_acts, load_subject, search_pg
+from rules.checks import reads_internal_posts
+from rules.facts import load_facts
 from rules.restriction import restrict
+from rules.search import search as rules_search
+from rules.visibility import decide_level
 from tests.web.conftest import Site
 from tests.web.test_api import open_case
 
@@ -159,3 +165,37 @@ def test_a_changed_subject_and_a_new_contact_are_found_at_once(desk: Desk):
     assert [h["number"] for h in search(alice, "squeaks")["cases"]] == [desk.own]
     assert desk.own not in {h["number"] for h in search(alice, "smudges")["cases"]}
     assert [c["name"] for c in search(alice, "quist")["contacts"]] == ["Zoltan Quist"]
+
+
+@pytest.mark.parametrize("few_cases", [0, 10_000], ids=["newest-matches", "case-by-case"])
+def test_both_ways_of_searching_find_exactly_what_the_access_rules_allow(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, few_cases: int
+):
+    """PostgreSQL searches the posts of a user who reads few cases case by case and the
+    newest matches for everybody else: either way (forced here, and with windows and
+    batches of one post so that every loop turns) the hits are the posts the access rules
+    let the user read, newest first, and "more" means more of those."""
+    monkeypatch.setattr(search_pg, "FEW_CASES", few_cases)
+    monkeypatch.setattr(search_pg, "FIRST_WINDOW", 1)
+    monkeypatch.setattr(search_pg, "BATCH", 1)
+    for name in ("alice", "carol", "dave", "sam", "root"):
+        with desk.site.runtime.unit() as work:
+            subject = load_subject(work, directory.user_by_name(work, name))
+            readable = {
+                case.id
+                for case in work.session.scalars(select(Case))
+                if decide_level(subject, load_facts(work, case, subject))[0] >= Level.READ
+            }
+            allowed = [
+                post.id
+                for post in work.session.scalars(select(StreamPost).order_by(StreamPost.id.desc()))
+                if post.case_id in readable
+                and "toner" in post.body.lower()
+                and (reads_internal_posts(subject) or not post.internal)
+            ]
+            found = rules_search(work, subject, "toner", kinds=["posts"], limit=100)
+            first = rules_search(work, subject, "toner", kinds=["posts"], limit=1)
+        assert [h["id"] for h in found["posts"]] == allowed, name
+        assert [h["id"] for h in first["posts"]] == allowed[:1], name
+        assert first["more"] == (["posts"] if len(allowed) > 1 else []), name
+    assert allowed, "the administrator finds posts: the test searched for something"
