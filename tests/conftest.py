@@ -8,6 +8,7 @@ a failure (``tests/real_parts.py``).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ from tests.real_parts import missing
 from tests.scratch_db import PG_URL, scratch_schema, unreachable
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite starts hundreds of ``run.py`` processes (the CLI tests, servers, workers).  Where
+# the environment forbids bytecode caches (PYTHONDONTWRITEBYTECODE, set on some machines),
+# each of them compiled every Casework module from source again: about a second of CPU per
+# process.  The processes this run starts may write the caches (atomically, so parallel
+# workers are safe); the environment outside the run is left as it was.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 PROCESSES = ROOT / "processes"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
