@@ -79,7 +79,7 @@ class SlaReport:
 def month_number(text: str) -> int:
     """``"2026-03"`` -> 202603; ``ValueError`` for anything else."""
     year, _, month = text.partition("-")
-    year_no = whole_number(year, low=1000, high=9999) if len(year) == 4 else None
+    year_no = whole_number(year, low=0, high=9999) if len(year) == 4 else None
     month_no = whole_number(month, high=12) if len(month) == 2 else None
     if year_no is None or month_no is None:
         raise ValueError(f"{text!r} is not a month like 2026-03")
