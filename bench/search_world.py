@@ -26,8 +26,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert
 
+from bench.bulk_case_types import insert_case_types
 from engine.runtime import Runtime
 from engine.store.access import (
     CaseAccess,
@@ -40,8 +41,6 @@ from engine.store.access import (
 )
 from engine.store.models import (
     Case,
-    CaseType,
-    CaseTypeVersion,
     Contact,
     CustomerGroup,
     Group,
@@ -54,7 +53,7 @@ N_TYPES, N_CUSTOMERS, N_CONTACTS, VOCABULARY, WORDS_PER_POST = 10, 40, 2_000, 5_
 POSTS_PER_CASE, CUSTOMER_CASES, N_USERS = 10, 20, 12
 #: user ids of the searchers (see the module's docstring)
 SEARCHERS = {"admin": 1, "agent_big": 2, "agent_small": 3, "customer": 4}
-_T = {m.__name__: m.__table__ for m in (CustomerGroup, CaseType, CaseTypeVersion, Group, User)}
+_T = {m.__name__: m.__table__ for m in (CustomerGroup, Group, User)}
 
 
 def vocabulary(rnd: random.Random) -> list[str]:
@@ -86,32 +85,7 @@ def _people(c: Connection, rnd: random.Random, words: list[str], now: datetime) 
         insert(_T["CustomerGroup"]),
         [{"id": i + 1, "name": f"customer-{i}"} for i in range(N_CUSTOMERS)],
     )
-    c.execute(
-        insert(_T["CaseType"]),
-        [
-            {"id": i + 1, "key": f"T{i}", "name": f"Type {i}", "prefix": "S", "created_at": now}
-            for i in range(N_TYPES)
-        ],
-    )
-    c.execute(
-        insert(_T["CaseTypeVersion"]),
-        [
-            {
-                "id": i + 1,
-                "case_type_id": i + 1,
-                "number": 1,
-                "content_hash": f"h{i}",
-                "process_id": "p",
-                "source_name": "-",
-                "bpmn_xml": "",
-                "spec_json": "",
-                "config": {"case_type": {"roles": {}}, "routing": {}},
-                "deployed_at": now,
-            }
-            for i in range(N_TYPES)
-        ],
-    )
-    c.execute(text("UPDATE case_types SET current_version_id = id"))
+    insert_case_types(c, N_TYPES, key="T", prefix="S", now=now)
     c.execute(
         insert(_T["Group"]),
         [

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.bulk_case_types import insert_case_types  # noqa: E402
 from casework.compose import build_app  # noqa: E402
 from casework.config import AppConfig  # noqa: E402
 from cli.output import progress  # noqa: E402
@@ -38,8 +39,6 @@ from engine.store.access import (  # noqa: E402
 )
 from engine.store.models import (  # noqa: E402
     Case,
-    CaseType,
-    CaseTypeVersion,
     Contact,
     CustomerGroup,
     Group,
@@ -70,38 +69,7 @@ def populate(rt: Runtime, n_cases: int, seed: int = 7) -> dict[str, int]:
                 for i in range(N_CUSTOMERS)
             ],
         )
-        c.execute(
-            insert(t(CaseType)),
-            [
-                {
-                    "id": i + 1,
-                    "key": f"TYPE{i}",
-                    "name": f"Type {i}",
-                    "prefix": "B",
-                    "created_at": now,
-                }
-                for i in range(N_TYPES)
-            ],
-        )
-        c.execute(
-            insert(t(CaseTypeVersion)),
-            [
-                {
-                    "id": i + 1,
-                    "case_type_id": i + 1,
-                    "number": 1,
-                    "content_hash": f"h{i}",
-                    "process_id": "p",
-                    "source_name": "-",
-                    "bpmn_xml": "",
-                    "spec_json": "",
-                    "config": {"case_type": {"roles": {}}, "routing": {}},
-                    "deployed_at": now,
-                }
-                for i in range(N_TYPES)
-            ],
-        )
-        c.execute(text("UPDATE case_types SET current_version_id = id"))
+        insert_case_types(c, N_TYPES, key="TYPE", prefix="B", now=now)
         c.execute(
             insert(t(Group)),
             [

@@ -13,7 +13,7 @@ from casework.compose import App, build_app
 from casework.config import AppConfig
 from cli.clock_option import clock_from
 from engine.errors import InvalidInput
-from engine.numbers import MAX_ID, whole_number
+from engine.numbers import MAX_ID, spells_a_number, whole_number
 from engine.runtime import Runtime
 
 
@@ -78,7 +78,7 @@ row_limit = _whole_number("a row limit")
 
 def outbox_key(text: str) -> int | str:
     """An outbox message named by its row id or its Message-ID."""
-    return row_id(text) if whole_number(text, low=0, high=10**30) is not None else text
+    return row_id(text) if spells_a_number(text) else text
 
 
 def add_as(parser: argparse.ArgumentParser, required: bool = True) -> None:

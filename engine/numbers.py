@@ -13,10 +13,16 @@ from __future__ import annotations
 MAX_ID = 2**31 - 1
 
 
+def spells_a_number(text: object) -> bool:
+    """Whether ``text`` is ASCII digits only (and not absurdly many of them)."""
+    spelled = str(text)
+    return spelled.isascii() and spelled.isdigit() and len(spelled) <= 30
+
+
 def whole_number(text: object, *, low: int = 1, high: int = MAX_ID) -> int | None:
     """The number ``text`` spells in ASCII digits when it lies in ``[low, high]``; else None."""
     spelled = str(text)
-    if not (spelled.isascii() and spelled.isdigit()) or len(spelled) > 30:
+    if not spells_a_number(spelled):
         return None
     value = int(spelled)
     return value if low <= value <= high else None

@@ -43,7 +43,7 @@ from rules.case_view import case_page, linked_cases
 from rules.checks import posts_at_level, posts_query
 from rules.decision import decide
 from rules.facts import load_facts
-from tests.rules.test_properties import _check_filters, build, worlds
+from tests.rules.test_properties import _check_filters, fresh, worlds
 from tests.rules.world import World
 
 LINK_KINDS = ("related", "duplicate-of", "duplicated-by", "parent-of", "child-of")
@@ -133,11 +133,7 @@ def _check_user(
 def test_merges_and_links_show_nothing_the_seed_rules_hide(
     world: World, spec: dict[str, Any], data: st.DataObject
 ):
-    for handles in (world.users, world.groups, world.customers, world.contacts, world.types):
-        handles.clear()
-    world.cases.clear()
-    with world.batch():
-        users = build(world, spec)
+    users = fresh(world, spec)
     world.user("boss", admin=True)
     names = sorted(world.cases)
     some_case = st.sampled_from(names)

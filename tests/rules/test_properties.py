@@ -336,13 +336,9 @@ def _check_inbox(world: World, name: str) -> None:
     assert inbox == expected, (name, sorted(inbox), sorted(expected))
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(spec=worlds())
-def test_every_entry_point_agrees_with_the_one_decision(world: World, spec: dict[str, Any]):
+def fresh(world: World, spec: dict[str, Any]) -> list[str]:
+    """Build ``spec``'s world and return its users' names; the handles of earlier examples
+    are forgotten, so each example builds and checks only its own rows."""
     for handles in (
         world.users,
         world.groups,
@@ -351,9 +347,19 @@ def test_every_entry_point_agrees_with_the_one_decision(world: World, spec: dict
         world.types,
         world.cases,
     ):
-        handles.clear()  # each example builds and checks only its own rows
+        handles.clear()
     with world.batch():
-        users = build(world, spec)
+        return build(world, spec)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(spec=worlds())
+def test_every_entry_point_agrees_with_the_one_decision(world: World, spec: dict[str, Any]):
+    users = fresh(world, spec)
     for name in users:
         _check_filters(world, name)
         _check_inbox(world, name)
@@ -369,11 +375,7 @@ def test_every_entry_point_agrees_with_the_one_decision(world: World, spec: dict
 def test_collaborators_added_through_the_door_get_what_the_decision_gives(
     world: World, spec: dict[str, Any], data: st.DataObject
 ):
-    for handles in (world.users, world.groups, world.customers, world.contacts, world.types):
-        handles.clear()
-    world.cases.clear()
-    with world.batch():
-        users = build(world, spec)
+    users = fresh(world, spec)
     world.user("boss", admin=True)
     changes = data.draw(
         st.lists(
@@ -533,11 +535,7 @@ def _check_records(world: World, name: str, record_ids: list[int]) -> None:
 def test_child_records_agree_with_the_one_decision(
     world: World, spec: dict[str, Any], data: st.DataObject
 ):
-    for handles in (world.users, world.groups, world.customers, world.contacts, world.types):
-        handles.clear()
-    world.cases.clear()
-    with world.batch():
-        users = build(world, spec)
+    users = fresh(world, spec)
     specs = data.draw(child_records_of(len(spec["cases"]), len(users)))
     record_ids = _add_records(world, users, specs)
     for name in users:
