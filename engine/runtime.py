@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -37,6 +36,7 @@ from .definitions.config import CaseTypeConfig
 from .definitions.forms import FormField
 from .definitions.routing import TaskRouting
 from .errors import Conflict, InvalidInput, ProcessError
+from .lazy import lazy
 from .log_context import keep_case_data_out_of_library_logs
 from .sla import SlaOptions, SlaPolicy, read_section
 from .store.checkpoints import start_checkpointer
@@ -70,7 +70,7 @@ class LoadedVersion:
     ] = ()  # what customers see; every other variable is internal
     sla_timers: dict[str, str] = field(default_factory=dict)  # BPMN timer id -> SLA target
 
-    @cached_property
+    @lazy
     def extensions(self) -> frozenset[str]:
         """The extension keys any task of the process carries (a call activity's, a
         connector's): a case whose process has none of a kind skips looking for such

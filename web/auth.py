@@ -12,13 +12,13 @@ import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 from fastapi import Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from engine.errors import Forbidden, InvalidInput
+from engine.lazy import lazy
 from engine.runtime import Runtime, UnitOfWork
 from engine.store.models import User
 from people import logins, passwords
@@ -64,7 +64,7 @@ class Actor:
     token_id: int | None = None
     scopes: frozenset[str] = frozenset(SCOPES)
 
-    @cached_property
+    @lazy
     def subject(self) -> Subject:
         """Loaded on first use: requests the engine checks by itself (the inbox, acting on
         one's own task) need not read every permission table."""

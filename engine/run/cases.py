@@ -109,7 +109,14 @@ def open_case(
         },
     )
     sla_facts.opened(work, case_id, version, priority)
-    ref = workflows.CaseRef(case_id, f"{kind.prefix}-{case_id:06d}", version_id, 1, "open")
+    ref = workflows.CaseRef(
+        case_id,
+        f"{kind.prefix}-{case_id:06d}",
+        version_id,
+        1,
+        "open",
+        stored=dict.fromkeys(c.key for c in workflows.SKIPPABLE),  # inserted as NULL
+    )
     live = workflows.start(
         ref,
         version,

@@ -37,6 +37,7 @@ _TARGET = Prepared(
         Case.version_id,
         Case.row_version,
         Case.status,
+        *workflows.SKIPPABLE,
     )
     .join(Case, Case.id == HumanTask.case_id)
     .where(HumanTask.id == bindparam("task_id"))
@@ -73,14 +74,10 @@ def _target(work: UnitOfWork, task_id: int, user: User) -> _Target:
     if values is None:
         raise NotFound(f"no task {task_id}")
     task = TaskRow(*values[: len(TASK_COLUMNS)])
-    allowed, number, version_id, row_version, status = values[len(TASK_COLUMNS) :]
+    allowed, *case = values[len(TASK_COLUMNS) :]
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
-    return _Target(
-        task,
-        bool(allowed),
-        workflows.CaseRef(task.case_id, number, version_id, row_version, status),
-    )
+    return _Target(task, bool(allowed), workflows.CaseRef.from_row([task.case_id, *case]))
 
 
 def _require(work: UnitOfWork, target: _Target, user: User) -> None:
