@@ -30,9 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cpu_use import CpuMeter, ceiling  # noqa: E402  (this folder: the scripts run from it)
 from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
-from worker_memory import seed  # noqa: E402  (this folder: the scripts run from it)
+from worker_memory import seed  # noqa: E402
 
 from casework.compose import build_app  # noqa: E402
 from casework.config import AppConfig  # noqa: E402
@@ -158,8 +159,10 @@ def run_workers(
     done: Callable[[str], int],
     clock: list[str],
     folder: Path,
+    meter: CpuMeter | None = None,
 ) -> float:
-    """Seconds from the first piece of work done to the last, with ``workers`` processes."""
+    """Seconds from the first piece of work done to the last, with ``workers`` processes;
+    ``meter`` counts the CPU spent over that time."""
     env = {
         **os.environ,
         "CASEWORK_MAILDIR": str(folder / "maildir"),
@@ -182,8 +185,13 @@ def run_workers(
             now = time.monotonic()
             if count and first is None:
                 first = now
+                if meter:
+                    meter.app_roots = [proc.pid for proc in procs]
+                    meter.start()
             if count >= total:
                 last = now
+                if meter and first is not None:
+                    meter.stop()
                 break
             time.sleep(0.05)
     finally:
@@ -198,8 +206,11 @@ def run_workers(
     return last - first
 
 
-def bench_timers(scratch: ScratchSchemas, count: int, folder: Path) -> tuple[dict[int, float], int]:
-    """Timers fired per second with one worker and with two; timers fired more than once."""
+def bench_timers(
+    scratch: ScratchSchemas, count: int, folder: Path, meter: CpuMeter
+) -> tuple[dict[int, float], int]:
+    """Timers fired per second with one worker and with two; timers fired more than once.
+    ``meter`` counts the CPU of the one-worker rounds."""
     spent = {1: 0.0, 2: 0.0}
     fired_twice = 0
     later = ["--clock", (datetime.now(UTC) + timedelta(days=30)).isoformat()]
@@ -208,7 +219,13 @@ def bench_timers(scratch: ScratchSchemas, count: int, folder: Path) -> tuple[dic
         url = scratch.new_url()
         fill(url, count)
         spent[workers] += run_workers(
-            url, workers, total, lambda u: fired_counts(u)[0], later, folder
+            url,
+            workers,
+            total,
+            lambda u: fired_counts(u)[0],
+            later,
+            folder,
+            meter if workers == 1 else None,
         )
         fired, waiting = fired_counts(url)
         fired_twice += fired - total
@@ -217,8 +234,11 @@ def bench_timers(scratch: ScratchSchemas, count: int, folder: Path) -> tuple[dic
     return {w: 2 * total / spent[w] for w in (1, 2)}, fired_twice
 
 
-def bench_mail(scratch: ScratchSchemas, per_box: int, folder: Path) -> tuple[dict[int, float], int]:
-    """Messages taken in per second with one worker and with two; messages taken twice."""
+def bench_mail(
+    scratch: ScratchSchemas, per_box: int, folder: Path, meter: CpuMeter
+) -> tuple[dict[int, float], int]:
+    """Messages taken in per second with one worker and with two; messages taken twice.
+    ``meter`` counts the CPU of the one-worker rounds."""
     spent = {1: 0.0, 2: 0.0}
     doubled = 0
     total = MAILBOXES * per_box
@@ -228,7 +248,13 @@ def bench_mail(scratch: ScratchSchemas, per_box: int, folder: Path) -> tuple[dic
             url = scratch.new_url()
             fill_mail(url, dovecot, per_box)
             spent[workers] += run_workers(
-                url, workers, total, lambda u: mail_counts(u)[0], [], folder
+                url,
+                workers,
+                total,
+                lambda u: mail_counts(u)[0],
+                [],
+                folder,
+                meter if workers == 1 else None,
             )
             taken, opened = mail_counts(url)
             doubled += (taken - total) + (taken - opened)
@@ -260,8 +286,9 @@ def main() -> int:
     scratch = ScratchSchemas(args.pg, "cw_bench_scale")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            timer_rates, fired_twice = bench_timers(scratch, count, Path(tmp))
-            mail_rates, taken_twice = bench_mail(scratch, per_box, Path(tmp))
+            timer_meter, mail_meter = CpuMeter([]), CpuMeter([])
+            timer_rates, fired_twice = bench_timers(scratch, count, Path(tmp), timer_meter)
+            mail_rates, taken_twice = bench_mail(scratch, per_box, Path(tmp), mail_meter)
     finally:
         scratch.drop_all()
     timer_ratio = timer_rates[2] / timer_rates[1]
@@ -270,10 +297,14 @@ def main() -> int:
     print(f"one worker:  {timer_rates[1]:8.1f} timers/s")
     print(f"two workers: {timer_rates[2]:8.1f} timers/s  ({timer_ratio:.2f}x)")
     print(f"timers fired more than once: {fired_twice}")
+    costs, most = ceiling(timer_meter, 2 * (count + 1), timer_rates[1])
+    print(f"{costs} (a unit is a timer); the most two workers could reach: {most:.2f}x")
     print(f"{MAILBOXES * per_box} messages a round in {MAILBOXES} mailboxes (Dovecot), same rounds")
     print(f"one worker:  {mail_rates[1]:8.1f} messages/s")
     print(f"two workers: {mail_rates[2]:8.1f} messages/s  ({mail_ratio:.2f}x)")
     print(f"messages taken in more than once: {taken_twice}")
+    costs, most = ceiling(mail_meter, 2 * MAILBOXES * per_box, mail_rates[1])
+    print(f"{costs} (a unit is a message); the most two workers could reach: {most:.2f}x")
     print(verdict("timers_ratio_2_over_1", timer_ratio, fired_twice == 0))
     print(verdict("mail_ratio_2_over_1", mail_ratio, taken_twice == 0))
     return 0
