@@ -27,7 +27,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import DateTime, TypeEngine
 
 _CONNECTION = "casework.prepared_connection"  # session.info key: (transaction, dbapi, dialect)
 
@@ -69,7 +69,7 @@ class Prepared:
             for name, bind in compiled.binds.items():
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
-                    processors[name] = processor
+                    processors[name] = _shared_datetime(bind.type, dialect, processor)
             positional = (
                 compiled.positiontup if dialect.paramstyle in ("qmark", "numeric") else None
             )
@@ -174,6 +174,50 @@ class Prepared:
         compiled = self._compile(dialect)
         cursor.executemany(compiled.sql, self._batch(compiled, rows))
         cursor.close()
+
+
+#: one remembering converter per dialect and datetime type, shared by every statement
+_DATETIME_CONVERTERS: dict[tuple[str, type, bool], Callable[[Any], Any]] = {}
+
+
+def _shared_datetime(
+    kind: TypeEngine[Any], dialect: Dialect, processor: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """For a DateTime column (or a decorator of one, ``UTCDateTime``): one converter shared
+    by all statements, answering at once for the same object as last time.
+
+    A unit of work stamps most rows it writes with one moment (``work.now``), and turning
+    an aware datetime into what the driver takes (to UTC, then text on SQLite) was a few
+    percent of a case's lifecycle, repeated for the same object statement after
+    statement.  Anything else keeps its own processor.
+    """
+    base = getattr(kind, "impl_instance", kind)
+    if not isinstance(base, DateTime):
+        return processor
+    key = (dialect.name, type(kind), bool(base.timezone))
+    with _DATETIME_LOCK:
+        return _DATETIME_CONVERTERS.setdefault(key, _remember_last(processor))
+
+
+_DATETIME_LOCK = threading.Lock()
+
+
+def _remember_last(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, answering at once for the same object as last time.  The cell holds
+    one (value, result) pair, replaced as a whole, so threads sharing the converter never
+    see one value with another's result; the pair keeps the value alive, so its identity
+    cannot pass to a new object."""
+    last: list[tuple[Any, Any]] = [(object(), None)]
+
+    def converted(value: Any) -> Any:
+        seen, result = last[0]
+        if value is seen:
+            return result
+        result = convert(value)
+        last[0] = (value, result)
+        return result
+
+    return converted
 
 
 def _dbapi(connection: Connection) -> DBAPIConnection:
