@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, bindparam, select, union_all
 
 from engine.run.task_queries import eligible
 from engine.runtime import UnitOfWork
 from engine.store.access import CaseAccess, CaseCollaborator, CaseGrant
-from engine.store.fast import Prepared
+from engine.store.fast import Prepared, tagged
 from engine.store.models import Case, CaseContact, HumanTask
 from engine.store.parties import CaseParty
 
@@ -36,34 +36,33 @@ class CaseFacts:
     account_id: int | None = None  # the account the case is linked to
 
 
-# Prepared once: the facts are read for every case a request decides on, five small
-# indexed reads whose cost was mostly the ORM's own (see engine/store/fast.py).
+# Prepared once: the facts are read for every case a request decides on.  They are small
+# indexed reads keyed by the case, sent as one tagged statement (one round trip):
+# a access flags (restricted, hidden from portal), k contacts, g grants (user, group,
+# level), l collaborators, p the linked account, o the roles of the open tasks the subject
+# may act on, h the open tasks the subject has claimed.
 _CASE: BindParameter[int] = bindparam("case_id")
-_ACCESS = Prepared(
-    select(CaseAccess.restricted, CaseAccess.hidden_from_portal).where(CaseAccess.case_id == _CASE)
-)
-_CONTACTS = Prepared(select(CaseContact.contact_id).where(CaseContact.case_id == _CASE))
-_GRANTS = Prepared(
-    select(CaseGrant.user_id, CaseGrant.group_id, CaseGrant.level).where(CaseGrant.case_id == _CASE)
-)
-_ACCOUNT = Prepared(select(CaseParty.account_id).where(CaseParty.case_id == _CASE))
-_COLLABORATORS = Prepared(select(CaseCollaborator.user_id).where(CaseCollaborator.case_id == _CASE))
-#: The open tasks of the case the subject may act on, escalation tasks first (one read
-#: answers both "task user?" and "escalated?").
-_MY_OPEN_TASK = Prepared(
-    select(HumanTask.role)
-    .where(HumanTask.case_id == _CASE, HumanTask.state == "open", eligible(bindparam("uid")))
-    .order_by((HumanTask.role == "escalation").desc())
-    .limit(1)
-)
-_HELD_TASK = Prepared(
-    select(HumanTask.id)
-    .where(
-        HumanTask.case_id == _CASE,
-        HumanTask.state == "open",
-        HumanTask.claimed_by_id == bindparam("uid"),
+_UID: BindParameter[int] = bindparam("uid")
+_CASE_FACTS = Prepared(
+    union_all(
+        tagged("a", CaseAccess.restricted, CaseAccess.hidden_from_portal).where(
+            CaseAccess.case_id == _CASE
+        ),
+        tagged("k", CaseContact.contact_id).where(CaseContact.case_id == _CASE),
+        tagged("g", CaseGrant.user_id, CaseGrant.group_id, text=CaseGrant.level).where(
+            CaseGrant.case_id == _CASE
+        ),
+        tagged("l", CaseCollaborator.user_id).where(CaseCollaborator.case_id == _CASE),
+        tagged("p", CaseParty.account_id).where(CaseParty.case_id == _CASE),
+        tagged("o", text=HumanTask.role).where(
+            HumanTask.case_id == _CASE, HumanTask.state == "open", eligible(_UID)
+        ),
+        tagged("h", HumanTask.id).where(
+            HumanTask.case_id == _CASE,
+            HumanTask.state == "open",
+            HumanTask.claimed_by_id == _UID,
+        ),
     )
-    .limit(1)
 )
 
 
@@ -116,27 +115,25 @@ def facts_of(work: UnitOfWork, case_id: int, subject: Subject) -> CaseFacts:
 
 
 def load_facts(work: UnitOfWork, case: CaseColumns, subject: Subject) -> CaseFacts:
-    session = work.session
-    this = {"case_id": case.id}
-    access = _ACCESS.first(session, this)
-    restricted, hidden = (bool(access[0]), bool(access[1])) if access else (False, False)
-    my_task = _MY_OPEN_TASK.first(session, {**this, "uid": subject.user_id})
-    # only the portal rule reads the account: agents' decisions skip the read
-    account = _ACCOUNT.first(session, this) if subject.portal is not None else None
+    rows: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in "akglpoh"}
+    for kind, *row in _CASE_FACTS.rows(work.session, {"case_id": case.id, "uid": subject.user_id}):
+        rows[kind].append(tuple(row))
+    access = rows["a"][0] if rows["a"] else (False, False)
+    task_roles = {role for _, _, _, role in rows["o"]}
     return CaseFacts(
         case_id=case.id,
         case_type_id=case.case_type_id,
         customer_group_id=case.customer_group_id,
         raiser_id=case.raiser_id,
         main_contact_id=case.main_contact_id,
-        contact_ids=frozenset(row[0] for row in _CONTACTS.rows(session, this)),
-        restricted=restricted,
-        hidden_from_portal=hidden,
-        grants=tuple(_GRANTS.rows(session, this)),
-        collaborators=frozenset(row[0] for row in _COLLABORATORS.rows(session, this)),
-        task_user=my_task is not None,
-        escalated=my_task is not None and my_task[0] == "escalation",
-        holds_task=_HELD_TASK.first(session, {**this, "uid": subject.user_id}) is not None,
+        contact_ids=frozenset(contact for contact, _, _, _ in rows["k"]),
+        restricted=bool(access[0]),
+        hidden_from_portal=bool(access[1]),
+        grants=tuple((user, group, level) for user, group, _, level in rows["g"]),
+        collaborators=frozenset(user for user, _, _, _ in rows["l"]),
+        task_user=bool(rows["o"]),
+        escalated="escalation" in task_roles,
+        holds_task=bool(rows["h"]),
         assignee_id=case.assignee_id,
-        account_id=account[0] if account else None,
+        account_id=rows["p"][0][0] if rows["p"] else None,
     )

@@ -11,8 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, bindparam, select, union_all
 
 from engine.runtime import UnitOfWork
 from engine.store.access import (
@@ -22,7 +21,7 @@ from engine.store.access import (
     PortalRole,
     ResourcePermission,
 )
-from engine.store.fast import Prepared
+from engine.store.fast import Prepared, tagged
 from engine.store.models import (
     Account,
     CaseType,
@@ -102,25 +101,34 @@ class Subject:
 
 # Prepared once: a subject is loaded on most requests, and these small reads cost more in
 # the ORM's machinery than in the database.  Group-scoped permissions are read through the
-# user's memberships, so each statement takes only the user id.
+# user's memberships, so the statement takes only the user id.
 _UID: BindParameter[int] = bindparam("uid")
 _MY_GROUPS = select(Membership.group_id).where(Membership.user_id == _UID).scalar_subquery()
-_GROUPS = Prepared(select(Membership.group_id, Membership.role).where(Membership.user_id == _UID))
-_TYPE_PERMISSIONS = Prepared(
-    select(CaseTypePermission.case_type_id, CaseTypePermission.level).where(
-        CaseTypePermission.group_id.in_(_MY_GROUPS)
+
+
+#: Everything about the user that lives in rows naming them or their groups, in one round
+#: trip (on PostgreSQL each statement is one; a request used to spend six on these):
+#: m memberships (group, role), t case-type levels (type or NULL for all, level),
+#: c customer permissions (customer or NULL for all), r resource permissions,
+#: k the user's contacts (contact, customer, account), g their groups' names.
+_USER_FACTS = Prepared(
+    union_all(
+        tagged("m", Membership.group_id, text=Membership.role).where(Membership.user_id == _UID),
+        tagged("t", CaseTypePermission.case_type_id, text=CaseTypePermission.level).where(
+            CaseTypePermission.group_id.in_(_MY_GROUPS)
+        ),
+        tagged("c", CustomerPermission.customer_group_id).where(
+            CustomerPermission.group_id.in_(_MY_GROUPS)
+        ),
+        tagged("r", text=ResourcePermission.resource_type).where(
+            ResourcePermission.group_id.in_(_MY_GROUPS)
+        ),
+        tagged("k", Contact.id, Contact.customer_group_id, Contact.account_id).where(
+            Contact.user_id == _UID
+        ),
+        tagged("g", text=Group.name).where(Group.id.in_(_MY_GROUPS)),
     )
 )
-_CUSTOMER_PERMISSIONS = Prepared(
-    select(CustomerPermission.customer_group_id).where(CustomerPermission.group_id.in_(_MY_GROUPS))
-)
-_RESOURCE_PERMISSIONS = Prepared(
-    select(ResourcePermission.resource_type).where(ResourcePermission.group_id.in_(_MY_GROUPS))
-)
-_CONTACTS = Prepared(
-    select(Contact.id, Contact.customer_group_id, Contact.account_id).where(Contact.user_id == _UID)
-)
-_GROUP_NAMES = Prepared(select(Group.name).where(Group.id.in_(_MY_GROUPS)))
 _CURRENT_VERSIONS = Prepared(
     select(CaseType.id, CaseTypeVersion.id, CaseTypeVersion.content_hash).join(
         CaseTypeVersion, CaseTypeVersion.id == CaseType.current_version_id
@@ -141,21 +149,17 @@ _PORTAL_ROLE = Prepared(
 )
 
 
-def _column(statement: Prepared, session: Session, params: dict[str, Any]) -> list[Any]:
-    return [row[0] for row in statement.rows(session, params)]
-
-
 def load_subject(work: UnitOfWork, user: User) -> Subject:
     """Collect the user's groups, system permissions, case-type roles and portal access."""
-    session = work.session
-    mine = {"uid": user.id}
-    memberships = _GROUPS.rows(session, mine)
-    groups = frozenset(group for group, _ in memberships)
+    facts: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in "mtcrkg"}
+    for kind, *row in _USER_FACTS.rows(work.session, {"uid": user.id}):
+        facts[kind].append(tuple(row))
+    groups = frozenset(group for group, _, _, _ in facts["m"])
     readable: set[int] = set()
     writable: set[int] = set()
     denied: set[int] = set()
     all_read = all_write = all_denied = False
-    for type_id, level in _TYPE_PERMISSIONS.rows(session, mine) if groups else ():
+    for type_id, _, _, level in facts["t"]:
         if type_id is None:
             all_read = all_read or level in ("read", "write")
             all_write = all_write or level == "write"
@@ -167,39 +171,41 @@ def load_subject(work: UnitOfWork, user: User) -> Subject:
             writable.add(type_id)
         if level == "no":
             denied.add(type_id)
-    roles_by_type = _case_type_roles(work, user.id) if groups else {}
-    for type_id, roles in roles_by_type.items():
+    names = {name for _, _, _, name in facts["g"]}
+    for type_id, roles in (_case_type_roles(work, names) if groups else {}).items():
         levels = {ROLE_LEVELS[r] for r in roles if r in ROLE_LEVELS}
         if levels:
             readable.add(type_id)
         if "write" in levels:
             writable.add(type_id)
-    customer_ids = _column(_CUSTOMER_PERMISSIONS, session, mine) if groups else []
-    contacts = _CONTACTS.rows(session, mine)
+    customer_ids = [customer for customer, _, _, _ in facts["c"]]
+    contacts = facts["k"]
     return Subject(
         user_id=user.id,
         username=user.username,
         is_admin=user.is_admin,
         group_ids=groups,
-        lead_group_ids=frozenset(group for group, role in memberships if role == "lead"),
+        lead_group_ids=frozenset(group for group, _, _, role in facts["m"] if role == "lead"),
         readable_types=ALL if all_read else frozenset(readable),
         writable_types=ALL if all_write else frozenset(writable),
         denied_types=ALL if all_denied else frozenset(denied),
         customer_groups=ALL if None in customer_ids else frozenset(customer_ids),
-        resource_types=frozenset(_column(_RESOURCE_PERMISSIONS, session, mine) if groups else ()),
-        contact_ids=frozenset(c for c, _, _ in contacts),
+        resource_types=frozenset(resource for _, _, _, resource in facts["r"]),
+        contact_ids=frozenset(c for c, _, _, _ in contacts),
         # Administrators act as agents: they are never limited to a portal role.
         portal=None
         if user.is_admin
         else _portal(
-            work, user, {g for _, g, _ in contacts}, {a for _, _, a in contacts if a is not None}
+            work,
+            user,
+            {g for _, g, _, _ in contacts},
+            {a for _, _, a, _ in contacts if a is not None},
         ),
     )
 
 
-def _case_type_roles(work: UnitOfWork, user_id: int) -> dict[int, frozenset[str]]:
-    """Roles the user's groups hold in each case type's current version."""
-    names = set(_column(_GROUP_NAMES, work.session, {"uid": user_id}))
+def _case_type_roles(work: UnitOfWork, names: set[str]) -> dict[int, frozenset[str]]:
+    """Roles the groups named ``names`` hold in each case type's current version."""
     result: dict[int, frozenset[str]] = {}
     for type_id, version_id, content_hash in _CURRENT_VERSIONS.rows(work.session, {}):
         roles = _VERSION_ROLES.get(content_hash)

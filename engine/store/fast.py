@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Integer, Select, String, cast, literal, null, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import Session
@@ -226,6 +227,20 @@ def _dbapi(connection: Connection) -> DBAPIConnection:
     if raw is None:  # only once the connection is closed or invalidated
         raise RuntimeError("the session's database connection is closed")
     return raw
+
+
+def tagged(kind: str, *numbers: Any, text: Any = None) -> Select[Any]:
+    """One part of a tagged ``UNION ALL``: a tag, three integers and a text, NULL where
+    unused.  Several small reads keyed alike become one statement, one round trip (on
+    PostgreSQL each statement is one); the caller sorts the rows by their tag."""
+    if len(numbers) > 3:
+        raise ValueError("a tagged row holds at most three integers")
+    padded = [*numbers, *[None] * (3 - len(numbers))]
+    return select(
+        literal(kind, String).label("kind"),
+        *(cast(null() if n is None else n, Integer).label(f"n{i}") for i, n in enumerate(padded)),
+        cast(null() if text is None else text, String).label("text"),
+    )
 
 
 def prepared_insert(table: Any, columns: Sequence[str], *, returning: Any = None) -> Prepared:
