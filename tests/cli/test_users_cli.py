@@ -81,6 +81,8 @@ def test_a_deactivated_user_keeps_their_open_work_named_and_cannot_be_given_more
     second = json.loads(out)["number"]
     code, _, err = run(desk, capsys, "case", "assign", second, "--to", "bob", "--as", "alice")
     assert code == 6 and "bob is deactivated: choose someone else" in err
+    code, out, _ = run(desk, capsys, "case", "show", desk.case, "--as", "alice")
+    assert code == 0 and "bob (deactivated)" in out  # the assignee, marked for people
     [task] = [t for t in show(desk, capsys, "alice")["tasks"] if t["state"] == "open"]
     code, _, err = run(
         desk, capsys, "task", "reassign", str(task["id"]), "--to", "bob", "--as", "alice"
