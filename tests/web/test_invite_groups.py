@@ -85,3 +85,14 @@ def test_the_api_and_the_picker_share_one_rule_for_leads(site: Site):
     alice = site.login("alice")
     refused = alice.post("/api/users/invite", json={"username": "sol", "leads": ["specialists"]})
     assert refused.status_code == 403 and not _exists(site, "sol")
+
+
+def test_a_forged_role_from_someone_not_an_administrator_is_refused_as_forbidden(site: Site):
+    alice = browser_login(site, "alice")
+    token = csrf_of(alice.get("/account").text)
+    forged = alice.post(
+        "/admin/users/new",
+        data={"csrf_token": token, "username": "otto", "role:service-desk": "boss"},
+    )
+    assert forged.status_code == 403 and 'id="invite-groups"' not in forged.text
+    assert not _exists(site, "otto")

@@ -153,6 +153,7 @@ async def invite(request: Request) -> Response:
         except Conflict as exc:
             errors = {"username": str(exc)}
         with acting(request, form.get("csrf_token")) as me:
+            user_admin.require_admin(me.subject)
             return _invite_page(request, me, values, errors, roles)
 
     return await run_in_threadpool(work)
