@@ -35,6 +35,13 @@ def register_user(user: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--group", action="append", default=[], metavar="GROUP", help="a group to join (repeat)"
     )
+    p.add_argument(
+        "--lead",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="a group to join as its lead, who also manages what it shares (repeat)",
+    )
     add_as(p, required=False)
     p.set_defaults(handler=cmd_invite)
     for action, help_text in (
@@ -80,8 +87,10 @@ def cmd_invite(args: argparse.Namespace) -> int:
             display_name=args.name,
             email=args.email,
             groups=args.group,
+            leads=args.lead,
         )
-        groups = f" in {', '.join(dict.fromkeys(args.group))}" if args.group else ""
+        named = [*args.group, *(f"{g} (lead)" for g in args.lead)]
+        groups = f" in {', '.join(dict.fromkeys(named))}" if named else ""
         _issued(args, issued, f"invited {issued.user.username}{groups}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from engine.run import cases, summaries
 from engine.run.cases import PRIORITIES
@@ -145,12 +146,14 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     tasks_, history, stream = detail.pop("tasks"), detail.pop("history"), detail.pop("stream")
     fields = detail.pop("fields", [])
     detail.pop("data", None)
+    if detail.pop("assignee_deactivated", False):  # marked for people, as on the case page
+        detail["assignee"] = f"{detail['assignee']} (deactivated)"
     emit(detail, as_json=False)
     for title, rows, columns in (
         ("Details", fields, ["label", "display"]),
         (
             "Tasks",
-            tasks_,
+            _holders_marked(tasks_),
             [c for c in [*TASK_COLUMNS, "completed_by"] if not tasks_ or c in tasks_[0]],
         ),
         ("Stream", stream, ["at", "author", "internal", "body"]),
@@ -178,10 +181,22 @@ def cmd_case_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holders_marked(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tasks for people: a deactivated holder is marked, as on the case page."""
+    return [
+        {**t, "claimed_by": f"{t['claimed_by']} (deactivated)"}
+        if t.get("claimed_by_deactivated")
+        else t
+        for t in tasks
+    ]
+
+
 def cmd_task_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         user = user_by_name(work, args.as_user)
         rows = task_acts.inbox_rows(work, load_subject(work, user), user, scope=args.scope)
+    if not args.json:
+        rows = _holders_marked(rows)
     emit(rows, as_json=args.json, table=[c for c in TASK_COLUMNS if not rows or c in rows[0]])
     return 0
 

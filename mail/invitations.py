@@ -10,6 +10,7 @@ hand over instead.  The link points at ``CASEWORK_URL``, like every other mail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.runtime import UnitOfWork
@@ -47,7 +48,8 @@ def invite(
     username: str,
     display_name: str,
     email: str | None,
-    groups: list[str] | tuple[str, ...] = (),
+    groups: Sequence[str] = (),
+    leads: Sequence[str] = (),
 ) -> Issued:
     """Invite a user (``rules.user_admin.invite``) and mail them their link."""
     user, secret = user_admin.invite(
@@ -57,6 +59,7 @@ def invite(
         display_name=display_name,
         email=email,
         groups=groups,
+        leads=leads,
     )
     return _mail(work, subject, settings, user, secret, "invite")
 

@@ -51,8 +51,12 @@ def check_request(work: UnitOfWork, act: str, value: str, numbers: list[str]) ->
         errors["act"] = f"one of: {', '.join(ACTS)}"
     elif act == "priority" and value not in cases.PRIORITIES:
         errors["value"] = f"a priority: {', '.join(cases.PRIORITIES)}"
-    elif act == "assign" and value and _user(work, value) is None:
-        errors["value"] = f"no user '{value}'"
+    elif act == "assign" and value:
+        to = _user(work, value)
+        if to is None:
+            errors["value"] = f"no user '{value}'"
+        elif not to.is_active:
+            errors["value"] = f"{value} is deactivated: choose someone else"
     if not numbers:
         errors["cases"] = "select at least one case"
     elif len(numbers) > MAX_CASES:

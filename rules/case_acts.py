@@ -293,8 +293,14 @@ def edit_case(
 
 
 def _assignable(work: UnitOfWork, case: Case, to: User) -> None:
-    """The new assignee is an agent who will see the case (as its collaborator at least):
-    a customer, or someone whose roles' level for the type is "no", is refused by name."""
+    """The new assignee is an active agent who will see the case (as its collaborator at
+    least): a deactivated user, a customer, or someone whose roles' level for the type is
+    "no", is refused by name."""
+    if not to.is_active:
+        raise InvalidInput(
+            f"cannot assign {case.number}",
+            {"to": f"{to.username} is deactivated: choose someone else"},
+        )
     other = load_subject(work, to)
     if other.portal is not None:
         raise InvalidInput(

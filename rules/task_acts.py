@@ -131,7 +131,8 @@ def hand_over(
     task = require_visible_task(work, subject, task_id)
     if not to.is_active:
         raise InvalidInput(
-            f"task {task_id} was not handed over", {"to": f"{to.username} is deactivated"}
+            f"task {task_id} was not handed over",
+            {"to": f"{to.username} is deactivated: choose someone else"},
         )
     case = work.session.get(Case, task.case_id)
     assert case is not None

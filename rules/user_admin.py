@@ -17,6 +17,7 @@ problem named at the form field it belongs to (``InvalidInput``):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -88,15 +89,23 @@ def invite(
     username: str,
     display_name: str,
     email: str | None,
-    groups: list[str] | tuple[str, ...] = (),
+    groups: Sequence[str] = (),
+    leads: Sequence[str] = (),
 ) -> tuple[User, str]:
-    """A new user without a password, in ``groups`` (each through :func:`join_group`),
-    and the secret of their one-time invitation link."""
+    """A new user without a password, a member of ``groups`` and a lead of ``leads`` (each
+    through :func:`join_group`, so a customer stays out of agent groups), and the secret of
+    their one-time invitation link.  An unknown group is "not found" before anyone is
+    created."""
     require_admin(subject)
     if email and (len(email) > 320 or not _EMAIL.match(email)):
         raise InvalidInput(
             "the user was not invited", {"email": f"{email!r} is not a mail address"}
         )
+    roles = {group: "member" for group in groups} | {group: "lead" for group in leads}
+    known = set(work.session.scalars(select(Group.name).where(Group.name.in_(roles))))
+    unknown = [group for group in roles if group not in known]
+    if unknown:
+        raise NotFound(f"no group '{unknown[0]}'")
     user = directory.add_user(
         work,
         username=username,
@@ -104,8 +113,8 @@ def invite(
         email=email or None,
         actor_id=_actor(subject),
     )
-    for group in dict.fromkeys(groups):
-        join_group(work, subject, username=user.username, group=group)
+    for group, role in roles.items():
+        join_group(work, subject, username=user.username, group=group, role=role)
     return user, user_access.issue_link(work, user, "invite", actor_id=_actor(subject))
 
 

@@ -176,6 +176,7 @@ def work_page(
         query.add_columns(
             CaseType.name,
             assignee.username,
+            assignee.is_active,
             due.label("due"),
             breached.label("b"),
             at_risk,
@@ -192,6 +193,7 @@ def work_page(
         found,
         type_name,
         assignee_name,
+        assignee_active,
         due_at,
         is_breached,
         is_at_risk,
@@ -211,6 +213,7 @@ def work_page(
                 "due": due_at,
                 "left": (due_at - work.now) if due_at is not None else None,
                 "assignee": assignee_name,
+                "assignee_deactivated": assignee_name is not None and not assignee_active,
                 "activity": found.updated_at,
             }
         )

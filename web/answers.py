@@ -182,6 +182,9 @@ class TaskSummary(Answer):
     role: str | None = None
     state: str
     claimed_by: str | None
+    claimed_by_deactivated: bool = Field(
+        False, description="the holder is deactivated: the task waits for someone to reassign it"
+    )
     completed_by: str | None
     created_at: datetime
     candidates: list[str] = []
@@ -205,6 +208,9 @@ class CaseSummary(Answer):
     priority: str
     raiser: str | None = None
     assignee: str | None = None
+    assignee_deactivated: bool = Field(
+        False, description="the assignee is deactivated: reassign the case"
+    )
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -304,6 +310,7 @@ class CasePage(Answer):
     priority: str
     raiser: str | None = None
     assignee: str | None = None
+    assignee_deactivated: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
     closed_at: datetime | None = None

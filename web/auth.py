@@ -102,12 +102,14 @@ def set_cookie(
     *,
     max_age: int | None = None,
     samesite: Literal["lax", "strict"] = "lax",
+    path: str = "/",
 ) -> None:
-    """An HttpOnly cookie for the whole site, Secure over HTTPS (as the request reached us,
-    or as a trusted proxy says it reached it) or when the settings demand it."""
+    """An HttpOnly cookie for the whole site (or the pages under ``path``), Secure over
+    HTTPS (as the request reached us, or as a trusted proxy says it reached it) or when the
+    settings demand it."""
     secure = settings_of(request).secure_cookies or request.url.scheme == "https"
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, secure=secure, samesite=samesite, path="/"
+        name, value, max_age=max_age, httponly=True, secure=secure, samesite=samesite, path=path
     )
 
 

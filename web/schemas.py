@@ -196,9 +196,9 @@ class Invitation(Strict):
     username: Annotated[Text, Field(min_length=1, max_length=150)]
     display_name: Annotated[Text, Field(max_length=200)] = ""
     email: Annotated[Text, Field(max_length=320)] | None = None
-    groups: Annotated[
-        list[Annotated[Text, Field(min_length=1, max_length=150)]], Field(max_length=50)
-    ] = []
+    groups: Annotated[list[GroupName], Field(max_length=50)] = []
+    #: groups joined as their lead (who also manages what the group shares)
+    leads: Annotated[list[GroupName], Field(max_length=50)] = []
 
 
 class NewGroup(Strict):

@@ -155,7 +155,7 @@ def assign(
     if new_id == case.assignee_id:
         return False
     if to is not None and not to.is_active:
-        raise InvalidInput(f"cannot assign {case.number}", {"to": f"{to.username} is inactive"})
+        raise InvalidInput(f"cannot assign {case.number}", {"to": f"{to.username} is deactivated"})
     before = {"assignee": _username(work, case.assignee_id)}
     _store(work, case, assignee_id=new_id)
     child_records.propagate_case(work, case)  # the case type's [children] switch

@@ -6,8 +6,8 @@ load (or accidentally change) anything after the transaction has ended.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -19,14 +19,13 @@ from engine.store.models import AuditEntry, Case, CaseType, HumanTask, User
 if TYPE_CHECKING:
     from engine.run.task_queries import InboxItem, TaskRow
 
-_USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
+_PERSON = (User.id, User.username, User.is_active)
+_USERNAMES = select(*_PERSON).where(User.id.in_(bindparam("ids", expanding=True)))
 #: A summary names one or two people (raiser and assignee, who claimed and who completed):
 #: those few are read with prepared statements of 1..4 parameters.
 _FEW = 4
 _USERNAMES_OF = {
-    size: Prepared(
-        select(User.id, User.username).where(User.id.in_([bindparam(f"u{n}") for n in range(size)]))
-    )
+    size: Prepared(select(*_PERSON).where(User.id.in_([bindparam(f"u{n}") for n in range(size)])))
     for size in range(1, _FEW + 1)
 }
 _TYPE_KEY = Prepared(select(CaseType.key).where(CaseType.id == bindparam("type_id")))
@@ -35,14 +34,35 @@ _CASE_OF_TASK = Prepared(
 )
 
 
-def _usernames(work: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+class Person(NamedTuple):
+    """A user a summary names: the name, and whether they are still active (a deactivated
+    assignee or holder is marked, so someone reassigns their work)."""
+
+    username: str
+    active: bool
+
+
+def _usernames(work: UnitOfWork, ids: Iterable[int | None]) -> dict[int, Person]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
+    found: Sequence[tuple[Any, ...]]
     if len(wanted) <= _FEW:
         params = {f"u{n}": user_id for n, user_id in enumerate(wanted)}
-        return dict(_USERNAMES_OF[len(wanted)].rows(work.session, params))
-    return dict(work.session.execute(_USERNAMES, {"ids": wanted}).tuples().all())
+        found = _USERNAMES_OF[len(wanted)].rows(work.session, params)
+    else:
+        found = work.session.execute(_USERNAMES, {"ids": wanted}).tuples().all()
+    return {user_id: Person(name, bool(active)) for user_id, name, active in found}
+
+
+def _name(names: dict[int, Person], user_id: int | None) -> str | None:
+    person = names.get(user_id) if user_id is not None else None
+    return person.username if person else None
+
+
+def _deactivated(names: dict[int, Person], user_id: int | None) -> bool:
+    person = names.get(user_id) if user_id is not None else None
+    return person is not None and not person.active
 
 
 def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
@@ -54,8 +74,9 @@ def case_summary(work: UnitOfWork, case: Case) -> dict[str, Any]:
         "status": case.status,
         "type": kind[0] if kind else None,
         "priority": case.priority,
-        "raiser": names.get(case.raiser_id) if case.raiser_id else None,
-        "assignee": names.get(case.assignee_id) if case.assignee_id else None,
+        "raiser": _name(names, case.raiser_id),
+        "assignee": _name(names, case.assignee_id),
+        "assignee_deactivated": _deactivated(names, case.assignee_id),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,
@@ -76,7 +97,7 @@ def task_summary(
     work: UnitOfWork,
     task: HumanTask | TaskRow,
     case_number: str | None = None,
-    names: dict[int, str] | None = None,
+    names: dict[int, Person] | None = None,
     version_id: int | None = None,
 ) -> dict[str, Any]:
     if names is None:
@@ -95,8 +116,9 @@ def task_summary(
         "lane": task.lane,
         "role": task.role,
         "state": task.state,
-        "claimed_by": names.get(task.claimed_by_id) if task.claimed_by_id else None,
-        "completed_by": names.get(task.completed_by_id) if task.completed_by_id else None,
+        "claimed_by": _name(names, task.claimed_by_id),
+        "claimed_by_deactivated": _deactivated(names, task.claimed_by_id),
+        "completed_by": _name(names, task.completed_by_id),
         "created_at": task.created_at,
         "candidates": list(route.groups) + list(route.users) + (["owner"] if route.owner else [])
         if route
@@ -138,7 +160,7 @@ def case_detail(work: UnitOfWork, case: Case) -> dict[str, Any]:
     detail["history"] = [
         {
             "at": e.at,
-            "actor": names.get(e.actor_id) if e.actor_id else "system",
+            "actor": _name(names, e.actor_id) if e.actor_id else "system",
             "entity": e.entity,
             "id": e.entity_id,
             "action": e.action,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
 from engine.runtime import Runtime
+from engine.store.models import Group, Membership
 from people import directory
 from tests.cli.test_case_edit import Desk, desk, run, show  # noqa: F401 - the desk fixture
 
@@ -78,7 +80,9 @@ def test_a_deactivated_user_keeps_their_open_work_named_and_cannot_be_given_more
     )  # fmt: skip
     second = json.loads(out)["number"]
     code, _, err = run(desk, capsys, "case", "assign", second, "--to", "bob", "--as", "alice")
-    assert code == 6 and "bob is inactive" in err
+    assert code == 6 and "bob is deactivated: choose someone else" in err
+    code, out, _ = run(desk, capsys, "case", "show", desk.case, "--as", "alice")
+    assert code == 0 and "bob (deactivated)" in out  # the assignee, marked for people
     [task] = [t for t in show(desk, capsys, "alice")["tasks"] if t["state"] == "open"]
     code, _, err = run(
         desk, capsys, "task", "reassign", str(task["id"]), "--to", "bob", "--as", "alice"
@@ -109,3 +113,30 @@ def test_a_reset_without_an_address_prints_the_link_and_forgets_the_password(
     assert code == 4
     code, _, err = run(desk, capsys, "users", "reset-password", "ghost")
     assert code == 3 and "ghost" in err
+
+
+def test_an_invitation_makes_its_leads_as_the_web_s_group_picker_does(
+    desk: Desk,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+):
+    code, out, err = run(
+        desk, capsys, "users", "invite", "lea@example.com", "--group", "service-desk",
+        "--lead", "specialists",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "invited lea in service-desk, specialists (lead)" in out
+    rt = Runtime(desk.url)
+    try:
+        with rt.unit() as work:
+            lea = directory.user_by_name(work, "lea").id
+            rows = work.session.execute(
+                select(Group.name, Membership.role)
+                .join(Membership, Membership.group_id == Group.id)
+                .where(Membership.user_id == lea)
+            )
+            assert dict(rows.tuples().all()) == {"service-desk": "member", "specialists": "lead"}
+    finally:
+        rt.close()
+    code, _, err = run(desk, capsys, "users", "invite", "max@example.com", "--lead", "nope")
+    assert code == 3 and "no group 'nope'" in err
+    assert "max" not in _users(desk, capsys)

@@ -1,6 +1,7 @@
-"""Real Chromium: an administrator adds a mailbox and invites a user, at a desktop width
-and at 360 px (a phone); the new user sets a password through the one-time link and signs
-in.  Screenshots go to ``tests/artifacts/`` like the other browser tests'."""
+"""Real Chromium: an administrator adds a mailbox and invites a user into a group picked
+on the form, at a desktop width and at 360 px (a phone); the new user sets a password
+through the one-time link and signs in while a sign-in form is open in another tab.
+Screenshots go to ``tests/artifacts/`` like the other browser tests'."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cryptography.fernet import Fernet
 from mail import credentials
 from mail.settings import MailSettings
 from tests.conftest import wired_app
-from tests.web.conftest import seed
+from tests.web.conftest import PASSWORD, seed
 from tests.web.serving import served
 from tests.web.test_browser import browser, shot  # noqa: F401 - the one Chromium
 from tests.web.test_inbox_browser import WIDTHS, fits, signed_in
@@ -66,6 +67,8 @@ def test_an_administrator_adds_a_mailbox_and_a_user_who_then_signs_in(
     username = f"nina{width}"
     root.fill("#invite-username", username)
     root.fill("#invite-display", f"Nina {width}")
+    root.select_option("select[name='role:specialists']", "lead")
+    fits(root, "select[name='role:specialists']", width)
     root.click("button:has-text('Invite')")
     root.wait_for_load_state()
     assert "shown only once" in root.inner_text("[role=status]")
@@ -75,6 +78,7 @@ def test_an_administrator_adds_a_mailbox_and_a_user_who_then_signs_in(
     root.click("button:has-text('Add')")
     root.wait_for_load_state()
     assert root.locator(f"[aria-label='remove {username} from service-desk']").count() == 1
+    assert root.locator(f"[aria-label='remove {username} from specialists']").count() == 1
     shot(root, f"admin-user-{width}.png")
     root.goto(f"{server}/admin")
     assert username in root.inner_text("#users")
@@ -82,13 +86,21 @@ def test_an_administrator_adds_a_mailbox_and_a_user_who_then_signs_in(
     shot(root, f"admin-{width}.png")
     assert not root.errors, root.errors
 
-    nina = browser.new_page(viewport={"width": width, "height": 800})
-    nina.goto(link)
+    tabs = browser.new_context(viewport={"width": width, "height": 800})
+    nina, other = tabs.new_page(), tabs.new_page()
+    nina.goto(link)  # the link in one tab, then the sign-in form in another
+    other.goto(f"{server}/login")
     nina.fill("input[name=new_password]", NEW)
     nina.click("button:has-text('Set password')")
     nina.wait_for_url(f"{server}/")  # signed in: straight to the inbox
     assert username in nina.inner_text(".who")
+    other.fill("input[name=username]", "alice")
+    other.fill("input[name=password]", PASSWORD)
+    other.click("button[type=submit]")
+    other.wait_for_url(f"{server}/")  # the sign-in form's token was left alone
+    assert "alice" in other.inner_text(".who")
+    assert "casework_password_csrf" not in {c["name"] for c in tabs.cookies()}
     nina.goto(link)
     assert "This link was used already" in nina.inner_text("main")
-    nina.close()
+    tabs.close()
     root.close()

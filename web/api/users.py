@@ -72,6 +72,7 @@ def invite(request: Request, body: Invitation) -> dict[str, Any]:
             display_name=body.display_name,
             email=body.email,
             groups=body.groups,
+            leads=body.leads,
         )
         return _issued(issued)
 

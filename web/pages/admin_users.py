@@ -70,11 +70,34 @@ def _user_page(
     return render(request, "admin_user.html", context, status=422 if errors else 200)
 
 
+#: The form field of each group's role on the invitation form: ``role:<group>`` is
+#: empty (not a member), ``member`` or ``lead``.
+ROLE_FIELD = "role:"
+
+
 def _invite_page(
-    request: Request, me: Actor, values: dict[str, str], errors: dict[str, str] | None = None
+    request: Request,
+    me: Actor,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
 ) -> Response:
-    context = {**base_context(me, False), "values": values, "errors": errors or {}}
+    context = {
+        **base_context(me, False),
+        "values": values,
+        "errors": errors or {},
+        "groups": [g.name for g, _ in directory.list_groups(me.work)],
+        "roles": roles or {},
+        "role_field": ROLE_FIELD,
+    }
     return render(request, "admin_invite.html", context, status=422 if errors else 200)
+
+
+def _form_errors(exc: InvalidInput) -> dict[str, str]:
+    """The refusal's problems by the invitation form's fields: the directory names the
+    user name ``name``; a group's or role's problem goes beside the group picker."""
+    fields = {"name": "username", "group": "groups", "role": "groups"}
+    return {fields.get(str(k), str(k)): str(v) for k, v in exc.errors.items()}
 
 
 @router.get("/new")
@@ -86,14 +109,25 @@ def invite_form(request: Request) -> Response:
 
 @router.post("/new")
 async def invite(request: Request) -> Response:
-    """Create the user without a password and show the one-time link to hand over."""
+    """Create the user without a password in the groups picked (member or lead) and mail
+    the one-time link, or show it to hand over.  A refused invitation rolls back whole:
+    its unit ends with the refusal, and the form comes back from a unit of its own."""
     form = await read_form(request)
     values = {k: form.get(k, "").strip() for k in ("username", "display_name", "email")}
+    roles = {
+        key.removeprefix(ROLE_FIELD): role
+        for key, role in form.items()
+        if key.startswith(ROLE_FIELD) and role
+    }
 
     def work() -> Response:
-        with acting(request, form.get("csrf_token")) as me:
-            user_admin.require_admin(me.subject)
-            try:
+        forged = sorted({r for r in roles.values() if r not in directory.MEMBER_ROLES})
+        try:
+            if forged:
+                problem = f"{forged[0]!r} is not a role: member or lead"
+                raise InvalidInput("the user was not invited", {"groups": problem})
+            with acting(request, form.get("csrf_token")) as me:
+                user_admin.require_admin(me.subject)
                 issued = invitations.invite(
                     me.work,
                     me.subject,
@@ -101,22 +135,26 @@ async def invite(request: Request) -> Response:
                     username=values["username"],
                     display_name=values["display_name"],
                     email=values["email"],
+                    groups=[g for g, role in roles.items() if role != "lead"],
+                    leads=[g for g, role in roles.items() if role == "lead"],
                 )
-            except InvalidInput as exc:  # add_user names the user name "name"
-                errors = {
-                    "username" if k == "name" else str(k): str(v) for k, v in exc.errors.items()
-                }
-                return _invite_page(request, me, values, errors)
-            except Conflict as exc:
-                return _invite_page(request, me, values, {"username": str(exc)})
-            name = issued.user.username
-            return _handed(
-                request,
-                me,
-                issued,
-                f"{name} is invited: the link to set a password was mailed to",
-                f"{name} is invited but has no address to mail: hand over this link,",
-            )
+                name = issued.user.username
+                return _handed(
+                    request,
+                    me,
+                    issued,
+                    f"{name} is invited: the link to set a password was mailed to",
+                    f"{name} is invited but has no address to mail: hand over this link,",
+                )
+        except InvalidInput as exc:
+            errors = _form_errors(exc)
+        except NotFound as exc:  # a group that does not exist (any more)
+            errors = {"groups": str(exc)}
+        except Conflict as exc:
+            errors = {"username": str(exc)}
+        with acting(request, form.get("csrf_token")) as me:
+            user_admin.require_admin(me.subject)
+            return _invite_page(request, me, values, errors, roles)
 
     return await run_in_threadpool(work)
 

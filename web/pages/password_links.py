@@ -3,9 +3,12 @@
 The link's secret is the only credential: the page needs no session.  Setting the password
 spends the link and signs the user in (agents land in the inbox, customers in the portal),
 so the form carries a double-submit token like the sign-in form: another site cannot sign
-a browser in as the holder of some other link.  A link that does not open says why - used
-already, expired, its user deactivated, or unknown - and what to do next.  The slow hash
-runs outside any unit of work; the link is checked again when the password is stored.
+a browser in as the holder of some other link.  Its cookie is its own, sent only to the
+``/password/`` pages and short-lived, so the sign-in form open in another tab keeps its
+token; it is deleted once the link is spent or found not to open.  A link that does not
+open says why - used already, expired, its user deactivated, or unknown - and what to do
+next.  The slow hash runs outside any unit of work; the link is checked again when the
+password is stored.
 """
 
 from __future__ import annotations
@@ -25,9 +28,16 @@ from ..api.session import set_session_cookie
 from ..auth import set_cookie, unit
 from ..render import render
 from ..unit_routes import UnitRoute
-from .common import LOGIN_COOKIE, read_form
+from .common import read_form
 
 router = APIRouter(route_class=UnitRoute, include_in_schema=False)
+
+#: The set-password form's double-submit token: not the sign-in form's cookie, and only
+#: sent to the pages under :data:`COOKIE_PATH`.
+FORM_COOKIE = "casework_password_csrf"
+COOKIE_PATH = "/password/"
+#: How long the form's token lives: reopening the link makes a new one.
+FORM_LIFETIME = 3600
 
 #: What the page says of a link that does not open, by ``user_access.link_problem``.
 PROBLEMS = {
@@ -60,7 +70,17 @@ def _page(
     status = 404 if username is None else 422 if error else 200
     response = render(request, "set_password.html", context, status=status)
     if username is not None:
-        set_cookie(request, response, LOGIN_COOKIE, token, samesite="strict")
+        set_cookie(
+            request,
+            response,
+            FORM_COOKIE,
+            token,
+            max_age=FORM_LIFETIME,
+            samesite="strict",
+            path=COOKIE_PATH,
+        )
+    elif FORM_COOKIE in request.cookies:  # the link does not open: nothing to keep
+        response.delete_cookie(FORM_COOKIE, path=COOKIE_PATH)
     return response
 
 
@@ -88,7 +108,7 @@ async def set_password(request: Request, secret: str) -> Response:
         username, problem = _username(request, secret)
         if username is None:
             return _page(request, secret, None, problem=problem)
-        sent, expected = form.get("csrf_token", ""), request.cookies.get(LOGIN_COOKIE, "")
+        sent, expected = form.get("csrf_token", ""), request.cookies.get(FORM_COOKIE, "")
         if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             return _page(request, secret, username, "The form expired; try again.")
         try:
@@ -105,7 +125,7 @@ async def set_password(request: Request, secret: str) -> Response:
             home = "/portal" if is_customer(work, link.user.id) else "/"
         response = RedirectResponse(home, status_code=303)
         set_session_cookie(request, response, started.token)
-        response.delete_cookie(LOGIN_COOKIE, path="/")
+        response.delete_cookie(FORM_COOKIE, path=COOKIE_PATH)
         return response
 
     return await run_in_threadpool(work)
