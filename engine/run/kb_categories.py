@@ -14,7 +14,8 @@ trust their caller; ``rules.kb_categories`` asks who may first.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -79,8 +80,8 @@ def add(
     above = by_name(work, checked_name(parent)) if parent else None
     _name_free(work, name)
     row = KbCategory(name=name, parent_id=above.id if above else None, created_at=work.now)
-    work.session.add(row)
-    _flush_unique(work, name)
+    with _unique_name(work, name):
+        work.session.add(row)
     _audit(work, name, "created", actor_id, parent=above.name if above else None)
     return row
 
@@ -102,8 +103,8 @@ def rename(work: UnitOfWork, name: str, new_name: str, *, actor_id: int | None) 
         return row
     _name_free(work, new_name)
     old = row.name
-    row.name = new_name
-    _flush_unique(work, new_name)
+    with _unique_name(work, new_name):
+        row.name = new_name
     work.session.execute(
         update(KbArticle)
         .where(KbArticle.category == old)
@@ -144,12 +145,15 @@ def _name_free(work: UnitOfWork, name: str) -> None:
         raise Conflict(f"a category {name!r} exists already")
 
 
-def _flush_unique(work: UnitOfWork, name: str) -> None:
-    """Write the name inside a savepoint: another editor taking it at the same moment (on
-    PostgreSQL an empty tree has no row to lock) meets the unique index, answered as a
-    conflict while the transaction stays usable."""
+@contextmanager
+def _unique_name(work: UnitOfWork, name: str) -> Iterator[None]:
+    """Make the change that takes ``name`` and write it inside a savepoint: another editor
+    taking it at the same moment (on PostgreSQL an empty tree has no row to lock) meets the
+    unique index, answered as a conflict while the transaction stays usable (an article
+    bringing in the category goes on with the one the other editor made)."""
     try:
         with work.session.begin_nested():
+            yield
             work.session.flush()
     except IntegrityError:
         raise Conflict(f"a category {name!r} exists already") from None

@@ -171,3 +171,18 @@ def test_a_rename_carries_the_articles_and_only_an_empty_category_goes(runtime: 
         kb_categories.remove(work, "Scanners", actor_id=None)
     with runtime.unit() as work:
         assert [n.name for n in kb_categories.tree(work)] == ["Printers", "Laser printers", "Toner"]
+
+
+def test_two_articles_bringing_in_one_new_category_at_once_both_keep_it(runtime: Runtime):
+    """An article naming a new category adds it; the one that loses the race finds it
+    there and is stored all the same."""
+
+    def article(title: str):  # type: ignore[no-untyped-def]
+        return lambda work: kb.create(
+            work, title=title, body="Text.", category="Inkjet", actor_id=None
+        )
+
+    assert _race(runtime, article("First"), article("Second")) == ["done"]
+    with runtime.unit() as work:
+        assert [n.path for n in kb_categories.tree(work)] == ["Inkjet"]
+        assert kb.article_by_ref(work, "2").category == "Inkjet"
