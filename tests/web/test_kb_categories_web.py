@@ -181,6 +181,7 @@ def test_the_api_renames_and_removes_and_answers_409_for_a_name_taken_or_a_full_
     _ok(alice.post("/api/kb/categories", json={"name": "Empty"}))
     assert _ok(alice.delete("/api/kb/categories/Empty")) == {"name": "Empty", "removed": True}
     assert alice.delete("/api/kb/categories/Empty").status_code == 404
+    assert alice.patch("/api/kb/categories/Nope", json={"name": "X"}).status_code == 404
     assert _paths(alice) == ["Ink", "Printers", "Printers / Laser printers"]
 
 
@@ -221,4 +222,7 @@ def test_the_list_page_renames_and_removes_and_names_what_a_category_holds(site:
     _ok(alice.post("/api/kb/categories", json={"name": "Empty"}))
     gone = post(op="remove", name="Empty")
     assert gone.status_code == 303 and gone.headers["location"] == "/kb"
+    for forged in ({"op": "remove", "name": "Empty"}, {"op": "rename", "name": "Nope"}):
+        missing = post(**forged, new_name="X")
+        assert missing.status_code == 404 and "no category" in html.unescape(missing.text)
     assert _paths(alice) == ["Printers", "Printers / Laser", "Printers / Laser / Ink"]
