@@ -30,6 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--parent", help="parent account: its portal contacts may view this one's cases")
     p.set_defaults(handler=cmd_account_add)
     p = account.add_parser("list", help="accounts the user may see")
+    p.add_argument("--search", help="only those whose name or customer group holds every word")
     add_as(p)
     p.set_defaults(handler=cmd_account_list)
     p = account.add_parser("show", help="an account with its contacts and the cases linked to it")
@@ -42,6 +43,7 @@ def register_contact(contact: argparse._SubParsersAction[argparse.ArgumentParser
     """Under the ``contact`` command, beside add."""
     p = contact.add_parser("list", help="contacts the user may see")
     p.add_argument("--account", help="only the contacts of this account")
+    p.add_argument("--search", help="only those whose name or address holds every word")
     add_as(p)
     p.set_defaults(handler=cmd_contact_list)
     p = contact.add_parser("show", help="a contact and the cases naming them the user may see")
@@ -98,7 +100,7 @@ def cmd_account_add(args: argparse.Namespace) -> int:
 def cmd_account_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        rows = parties.list_accounts(work, subject)
+        rows = parties.list_accounts(work, subject, search=args.search)
     emit(rows, as_json=args.json, table=("name", "customer", "parent"))
     return 0
 
@@ -126,7 +128,7 @@ def cmd_account_show(args: argparse.Namespace) -> int:
 def cmd_contact_list(args: argparse.Namespace) -> int:
     with runtime(args) as rt, rt.unit() as work:
         subject = load_subject(work, user_by_name(work, args.as_user))
-        rows = parties.list_contacts(work, subject, args.account)
+        rows = parties.list_contacts(work, subject, args.account, search=args.search)
     emit(rows, as_json=args.json, table=("id", "name", "email", "account"))
     return 0
 

@@ -207,6 +207,20 @@ def list_groups(work: UnitOfWork) -> list[tuple[Group, list[str]]]:
     return list(result.values())
 
 
+def group_leads(work: UnitOfWork) -> dict[str, set[str]]:
+    """Each group's leads by user name, so a page can mark them among the members."""
+    rows = work.session.execute(
+        select(Group.name, User.username)
+        .join(Membership, Membership.group_id == Group.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role == "lead")
+    )
+    leads: dict[str, set[str]] = {}
+    for group, username in rows:
+        leads.setdefault(group, set()).add(username)
+    return leads
+
+
 def add_customer_group(
     work: UnitOfWork, *, name: str, parent: str | None = None, actor_id: int | None = None
 ) -> CustomerGroup:

@@ -52,9 +52,15 @@ def _agent(subject: Subject) -> None:
         raise Forbidden("canned replies are for agents")
 
 
+def may_manage(subject: Subject, group_id: int) -> bool:
+    """Whether the subject adds, changes and removes the replies of this group: its leads
+    and administrators (the one check the CLI, the API and the pages all ask)."""
+    return subject.portal is None and (subject.is_admin or group_id in subject.lead_group_ids)
+
+
 def _may_manage(subject: Subject, group: Group) -> None:
     _agent(subject)
-    if not subject.is_admin and group.id not in subject.lead_group_ids:
+    if not may_manage(subject, group.id):
         raise Forbidden(
             f"{subject.username} may not manage the canned replies of {group.name}: "
             "only its leads and administrators may"
@@ -113,6 +119,28 @@ def list_replies(
         query = query.where(Group.name == group)
     rows = work.session.execute(query.order_by(Group.name, CannedReply.name))
     return [_as_dict(reply, name) for reply, name in rows]
+
+
+def shelves(work: UnitOfWork, subject: Subject) -> list[dict[str, Any]]:
+    """The groups whose replies the subject sees (their own; administrators: every group),
+    each with its replies and whether the subject manages them, for a page to offer the
+    forms exactly where :func:`add_reply`, :func:`update_reply` and :func:`remove_reply`
+    would allow them."""
+    _agent(subject)
+    query = select(Group).order_by(Group.name)
+    if not subject.is_admin:
+        query = query.where(Group.id.in_(sorted(subject.group_ids)))
+    replies: dict[str, list[dict[str, Any]]] = {}
+    for reply in list_replies(work, subject):
+        replies.setdefault(reply["group"], []).append(reply)
+    return [
+        {
+            "group": group.name,
+            "manage": may_manage(subject, group.id),
+            "replies": replies.get(group.name, []),
+        }
+        for group in work.session.scalars(query)
+    ]
 
 
 def _reply(work: UnitOfWork, subject: Subject, reply_id: int) -> tuple[CannedReply, Group]:

@@ -4,8 +4,8 @@ Anyone who reads the knowledge base browses it by the category tree; each catego
 only the articles the user may see (:func:`rules.kb.article_filter`), and a reader or a
 portal customer is shown only the categories that hold such an article, here or below -
 so a category of drafts, or of articles for another portal role, never even shows its
-name in the portal.  Editors see the whole tree and are the only ones who add or move a
-category.
+name in the portal.  Editors see the whole tree and are the only ones who add, move, rename
+or remove a category.
 """
 
 from __future__ import annotations
@@ -69,6 +69,22 @@ def move_category(
     require_editor(work, subject)
     row = engine_categories.move(work, name, parent=parent, actor_id=subject.user_id)
     return _one(work, subject, row.name)
+
+
+def rename_category(
+    work: UnitOfWork, subject: Subject, name: str, *, new_name: str
+) -> dict[str, Any]:
+    """Give a category a new name, its articles following (editors); a name in use is a
+    conflict."""
+    require_editor(work, subject)
+    row = engine_categories.rename(work, name, new_name, actor_id=subject.user_id)
+    return _one(work, subject, row.name)
+
+
+def remove_category(work: UnitOfWork, subject: Subject, name: str) -> None:
+    """Remove an empty category (editors); one holding articles or categories is refused."""
+    require_editor(work, subject)
+    engine_categories.remove(work, name, actor_id=subject.user_id)
 
 
 def _one(work: UnitOfWork, subject: Subject, name: str) -> dict[str, Any]:

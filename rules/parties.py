@@ -11,9 +11,10 @@ exactly as what does not exist.  Linking is a case edit: it needs write access t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 
 from engine.errors import NotFound
 from engine.run import case_parties
@@ -31,6 +32,18 @@ from .visibility import case_filter
 
 #: How many rows a page lists at most (newest cases first)
 LIMIT = 200
+#: The longest search a picker or list takes
+MAX_SEARCH = 200
+
+
+def matching(search: str | None, *columns: Any) -> ColumnElement[bool]:
+    """Rows where every word of ``search`` is in one of ``columns`` (any case; ``%`` and
+    ``_`` are plain characters): a picker narrows to any row as the user types."""
+    words = (search or "")[:MAX_SEARCH].casefold().split()
+    return and_(
+        true(),
+        *(or_(*(func.lower(c).contains(word, autoescape=True) for c in columns)) for word in words),
+    )
 
 
 def account_filter(subject: Subject) -> ColumnElement[bool]:
@@ -89,13 +102,17 @@ def visible_contact(work: UnitOfWork, subject: Subject, contact_id: int) -> Cont
     return contact
 
 
-def list_accounts(work: UnitOfWork, subject: Subject) -> list[dict[str, Any]]:
+def list_accounts(
+    work: UnitOfWork, subject: Subject, *, search: str | None = None, limit: int = LIMIT
+) -> list[dict[str, Any]]:
+    """The accounts the subject may see, by name; ``search``: only those whose name or
+    customer group holds every word typed, so any one of thousands can be picked."""
     rows = work.session.execute(
         select(Account, CustomerGroup.name)
         .join(CustomerGroup, CustomerGroup.id == Account.customer_group_id)
-        .where(account_filter(subject))
+        .where(account_filter(subject), matching(search, Account.name, CustomerGroup.name))
         .order_by(Account.name)
-        .limit(LIMIT)
+        .limit(limit)
     ).tuples()
     found = list(rows)
     parents = _account_names(work, subject, {a.parent_id for a, _ in found})
@@ -143,12 +160,24 @@ def account_page(work: UnitOfWork, subject: Subject, name: str) -> dict[str, Any
 
 
 def list_contacts(
-    work: UnitOfWork, subject: Subject, account: str | None = None
+    work: UnitOfWork,
+    subject: Subject,
+    account: str | None = None,
+    *,
+    search: str | None = None,
+    leave_out: Collection[int] = (),
+    limit: int = LIMIT,
 ) -> list[dict[str, Any]]:
-    query = select(Contact).where(contact_filter(subject))
+    """The contacts the subject may see, by name; ``search``: only those whose name or
+    address holds every word typed; ``leave_out``: ids not wanted (those on a case)."""
+    query = select(Contact).where(
+        contact_filter(subject), matching(search, Contact.name, Contact.email)
+    )
     if account is not None:
         query = query.where(Contact.account_id == visible_account(work, subject, account).id)
-    contacts = list(work.session.scalars(query.order_by(Contact.name, Contact.id).limit(LIMIT)))
+    if leave_out:
+        query = query.where(Contact.id.not_in(sorted(leave_out)))
+    contacts = list(work.session.scalars(query.order_by(Contact.name, Contact.id).limit(limit)))
     names = _account_names(work, subject, {c.account_id for c in contacts})
     return [_contact_row(c, names.get(c.account_id or 0)) for c in contacts]
 

@@ -1,24 +1,30 @@
 """The knowledge base's category tree: add a category (at the top or inside another), move
-it under another parent, and read the tree.
+it under another parent, rename it, remove an empty one, and read the tree.
 
 A category may sit inside a parent; a move that would put a category inside itself or one
 of its own subcategories is refused by name, so the tree never holds a cycle (a walk up
 from any category always ends at the top).  Moves lock every category first, so two
 editors moving two categories under each other at once cannot together make the cycle
-that each alone would not.  Like :mod:`engine.run.kb` these functions
+that each alone would not.  A name is used once in the whole tree (an article names its
+category by name alone): a name already taken is a conflict, also when two editors take it
+at the same moment - the database's unique index decides then, and its refusal is answered
+like the check's, never as a failure.  Like :mod:`engine.run.kb` these functions
 trust their caller; ``rules.kb_categories`` asks who may first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine import audit
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime import UnitOfWork
-from engine.store.kb import KbCategory
+from engine.store.kb import KbArticle, KbCategory
 
 MAX_NAME = 100
 
@@ -72,11 +78,10 @@ def add(
     name = checked_name(name)
     _one_move_at_a_time(work)
     above = by_name(work, checked_name(parent)) if parent else None
-    if work.session.scalar(select(KbCategory.id).where(KbCategory.name == name)) is not None:
-        raise InvalidInput("invalid category", {"name": f"a category {name!r} exists already"})
+    _name_free(work, name)
     row = KbCategory(name=name, parent_id=above.id if above else None, created_at=work.now)
-    work.session.add(row)
-    work.session.flush()
+    with _unique_name(work, name):
+        work.session.add(row)
     _audit(work, name, "created", actor_id, parent=above.name if above else None)
     return row
 
@@ -84,7 +89,74 @@ def add(
 def ensure(work: UnitOfWork, name: str, *, actor_id: int | None) -> None:
     """The category an article names exists (a new name becomes a top-level category)."""
     if name and work.session.scalar(select(KbCategory.id).where(KbCategory.name == name)) is None:
-        add(work, name, actor_id=actor_id)
+        with suppress(Conflict):  # another editor's article brought it in meanwhile: it exists
+            add(work, name, actor_id=actor_id)
+
+
+def rename(work: UnitOfWork, name: str, new_name: str, *, actor_id: int | None) -> KbCategory:
+    """Give a category a new name; its articles follow it (their ``row_version`` moves on,
+    so an editor's open form cannot put the old name back unnoticed)."""
+    _one_move_at_a_time(work)
+    row = by_name(work, checked_name(name))
+    new_name = checked_name(new_name)
+    if new_name == row.name:
+        return row
+    _name_free(work, new_name)
+    old = row.name
+    with _unique_name(work, new_name):
+        row.name = new_name
+    work.session.execute(
+        update(KbArticle)
+        .where(KbArticle.category == old)
+        .values(category=new_name, row_version=KbArticle.row_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    _audit(work, new_name, "renamed", actor_id, renamed_from=old)
+    return row
+
+
+def remove(work: UnitOfWork, name: str, *, actor_id: int | None) -> None:
+    """Remove an empty category; one still holding articles (in any state) or categories
+    is refused, naming what it holds, so nothing is left without its category."""
+    _one_move_at_a_time(work)
+    row = by_name(work, checked_name(name))
+    below = select(KbCategory.name).where(KbCategory.parent_id == row.id)
+    inside = sorted(work.session.scalars(below))
+    articles = work.session.scalar(
+        select(func.count()).select_from(KbArticle).where(KbArticle.category == row.name)
+    )
+    held = []
+    if articles:
+        held.append(f"{articles} article{'s' if articles != 1 else ''}")
+    if inside:
+        s = "y" if len(inside) == 1 else "ies"
+        held.append(f"the categor{s} {', '.join(inside)}")
+    if held:
+        raise Conflict(
+            f"category {row.name} still holds {' and '.join(held)}; move or remove them first"
+        )
+    work.session.delete(row)
+    work.session.flush()
+    _audit(work, row.name, "removed", actor_id)
+
+
+def _name_free(work: UnitOfWork, name: str) -> None:
+    if work.session.scalar(select(KbCategory.id).where(KbCategory.name == name)) is not None:
+        raise Conflict(f"a category {name!r} exists already")
+
+
+@contextmanager
+def _unique_name(work: UnitOfWork, name: str) -> Iterator[None]:
+    """Make the change that takes ``name`` and write it inside a savepoint: another editor
+    taking it at the same moment (on PostgreSQL an empty tree has no row to lock) meets the
+    unique index, answered as a conflict while the transaction stays usable (an article
+    bringing in the category goes on with the one the other editor made)."""
+    try:
+        with work.session.begin_nested():
+            yield
+            work.session.flush()
+    except IntegrityError:
+        raise Conflict(f"a category {name!r} exists already") from None
 
 
 def move(work: UnitOfWork, name: str, *, parent: str | None, actor_id: int | None) -> KbCategory:

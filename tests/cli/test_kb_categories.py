@@ -101,7 +101,7 @@ def test_a_cycle_or_a_second_category_of_the_same_name_is_refused(desk: Desk, ca
     )
     assert code == 6 and "Laser cannot be put inside itself" in err
     code, _, err = run(desk, capsys, "kb", "category", "add", "Laser", "--as", "alice")
-    assert code == 6 and "a category 'Laser' exists already" in err
+    assert (code, err) == (5, "error: a category 'Laser' exists already\n")
     code, _, err = run(
         desk, capsys, "kb", "category", "add", "X", "--parent", "Nope", "--as", "alice"
     )
@@ -153,3 +153,40 @@ def test_a_customer_forging_an_id_meets_the_same_answer_as_for_no_article(desk: 
     assert (code, err) == (3, f"error: no article {arts['draft']}\n")
     state = as_json(desk, capsys, "kb", "show", arts["draft"], "--as", "alice")["state"]
     assert state == "draft"
+
+
+def test_rename_carries_articles_and_remove_takes_only_an_empty_category(desk: Desk, capsys):  # noqa: F811
+    arts = _shelf(desk, capsys)
+    code, out, err = run(
+        desk, capsys, "kb", "category", "rename", "Laser", "Laser printers", "--as", "alice"
+    )
+    assert (code, out) == (0, "category Laser is now Printers / Laser printers\n"), err
+    shown = as_json(desk, capsys, "kb", "show", arts["public"], "--as", "alice")
+    assert shown["category"] == "Laser printers"
+    code, _, err = run(
+        desk, capsys, "kb", "category", "rename", "Toner", "Printers", "--as", "alice"
+    )
+    assert (code, err) == (5, "error: a category 'Printers' exists already\n")
+    code, _, err = run(desk, capsys, "kb", "category", "remove", "Laser printers", "--as", "alice")
+    assert (code, err) == (
+        5,
+        "error: category Laser printers still holds 1 article and the category Toner; "
+        "move or remove them first\n",
+    )
+    assert run(desk, capsys, "kb", "category", "add", "Empty", "--as", "alice")[0] == 0
+    code, out, _ = run(desk, capsys, "kb", "category", "remove", "Empty", "--as", "alice")
+    assert (code, out) == (0, "removed category Empty\n")
+    assert "Empty" not in [p for p, _ in _tree(desk, capsys, "alice")]
+
+
+def test_a_reader_or_customer_renaming_or_removing_a_category_changes_nothing(desk: Desk, capsys):  # noqa: F811
+    _shelf(desk, capsys)
+    before = _tree(desk, capsys, "alice")
+    for who in ("sam", "carol"):
+        for act in (["rename", "Toner", "Mine"], ["remove", "Toner"], ["remove", "Nope"]):
+            code, out, err = run(desk, capsys, "kb", "category", *act, "--as", who)
+            assert (code, out) == (4, "") and err.startswith(f"error: {who} may not edit"), err
+            assert err.count("\n") == 1
+    code, _, err = run(desk, capsys, "kb", "category", "remove", "Nope", "--as", "alice")
+    assert (code, err) == (3, "error: no category 'Nope'\n")
+    assert _tree(desk, capsys, "alice") == before

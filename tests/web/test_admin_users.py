@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from engine.store.models import AuditEntry
+from engine.store.models import AuditEntry, Group, Membership, User
 from tests.web.conftest import PASSWORD, Site
 from tests.web.test_pages import browser_login, csrf_of, portal_case
 
@@ -194,3 +195,46 @@ def test_a_deactivated_users_open_work_is_named_for_administrators(site: Site):
     again = alice.post(f"/api/cases/{number}/assignee", json={"to": None})
     assert again.status_code == 200
     assert "No open case or task is assigned to bob" in root.get("/admin/users/bob").text
+
+
+def _role(site: Site, username: str, group: str) -> str | None:
+    with site.runtime.unit() as work:
+        found = work.session.execute(
+            select(Membership.role)
+            .join(User, User.id == Membership.user_id)
+            .join(Group, Group.id == Membership.group_id)
+            .where(User.username == username, Group.name == group)
+        ).scalar_one_or_none()
+    return found
+
+
+def test_the_membership_forms_choose_member_or_lead_like_the_cli(site: Site):
+    root = browser_login(site, "root")
+    overview = root.get("/admin")
+    assert '<select name="role" aria-label="role"><option value="member">member</option>' in (
+        overview.text
+    )
+    _post(root, "/admin/members", username="sam", group="service-desk", role="lead")
+    assert _role(site, "sam", "service-desk") == "lead"
+    assert 'sam <span class="badge">lead</span>' in root.get("/admin").text
+    _post(root, "/admin/members", username="sam", group="service-desk", role="member")
+    assert _role(site, "sam", "service-desk") == "member"
+    # the user's own page offers the same choice
+    added = _post(root, "/admin/users/sam/groups", group="specialists", role="lead")
+    assert added.status_code == 200 and _role(site, "sam", "specialists") == "lead"
+    # a forged role is refused next to its field, and nothing changes
+    forged = _post(root, "/admin/members", username="sam", group="service-desk", role="owner")
+    assert forged.status_code == 422 and "must be one of member, lead" in forged.text
+    _post(root, "/admin/users/sam/groups-remove", group="specialists")
+    refused = _post(root, "/admin/users/sam/groups", group="specialists", role="admin")
+    assert refused.status_code == 422 and "must be one of member, lead" in refused.text
+    assert _role(site, "sam", "service-desk") == "member"
+    assert _role(site, "sam", "specialists") is None
+    # nobody else sets a role: an agent posting the form is refused
+    alice = browser_login(site, "alice")
+    token = csrf_of(alice.get("/").text)
+    attempt = alice.post(
+        "/admin/members",
+        data={"csrf_token": token, "username": "alice", "group": "specialists", "role": "lead"},
+    )
+    assert attempt.status_code == 403 and _role(site, "alice", "specialists") != "lead"

@@ -152,3 +152,77 @@ def test_the_list_page_adds_and_moves_categories_and_names_a_cycle(site: Site):
         data={"csrf_token": csrf_of(sam.get("/kb").text), "op": "add", "name": "Mine"},
     )
     assert refused.status_code == 403 and "Mine" not in alice.get("/api/kb/categories").text
+
+
+def _paths(alice) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c["path"] for c in _ok(alice.get("/api/kb/categories"))["categories"]]
+
+
+def test_the_api_renames_and_removes_and_answers_409_for_a_name_taken_or_a_full_category(
+    site: Site,
+):
+    alice, arts = _shelf(site)
+    renamed = _ok(alice.patch("/api/kb/categories/Laser", json={"name": "Laser printers"}))
+    assert renamed["path"] == "Printers / Laser printers"
+    assert _ok(alice.get(f"/api/kb/{arts['public']}"))["category"] == "Laser printers"
+    taken = alice.patch("/api/kb/categories/Toner", json={"name": "Printers"})
+    assert taken.status_code == 409
+    assert taken.json()["detail"] == "a category 'Printers' exists already"
+    assert alice.post("/api/kb/categories", json={"name": "Toner"}).status_code == 409
+    full = alice.delete("/api/kb/categories/Laser printers")
+    assert full.status_code == 409
+    assert full.json()["detail"] == (
+        "category Laser printers still holds 2 articles and the category Toner; "
+        "move or remove them first"
+    )
+    both = _ok(alice.patch("/api/kb/categories/Toner", json={"name": "Ink", "parent": None}))
+    assert (both["path"], both["total"]) == ("Ink", 2)
+    assert alice.patch("/api/kb/categories/Ink", json={}).status_code == 422
+    _ok(alice.post("/api/kb/categories", json={"name": "Empty"}))
+    assert _ok(alice.delete("/api/kb/categories/Empty")) == {"name": "Empty", "removed": True}
+    assert alice.delete("/api/kb/categories/Empty").status_code == 404
+    assert alice.patch("/api/kb/categories/Nope", json={"name": "X"}).status_code == 404
+    assert _paths(alice) == ["Ink", "Printers", "Printers / Laser printers"]
+
+
+def test_a_reader_or_customer_forging_a_rename_or_removal_changes_nothing(site: Site):
+    alice, _ = _shelf(site)
+    before = _paths(alice)
+    for who in ("sam", "carol"):
+        client = site.login(who)
+        for name in ("Toner", "Nope"):
+            assert client.patch(f"/api/kb/categories/{name}", json={"name": "X"}).status_code == 403
+            assert client.delete(f"/api/kb/categories/{name}").status_code == 403
+    page = browser_login(site, "sam")
+    token = csrf_of(page.get("/kb").text)
+    forged = ({"op": "rename", "name": "Toner", "new_name": "X"}, {"op": "remove", "name": "Toner"})
+    for data in forged:
+        assert page.post("/kb/categories", data={"csrf_token": token, **data}).status_code == 403
+    assert _paths(alice) == before
+
+
+def test_the_list_page_renames_and_removes_and_names_what_a_category_holds(site: Site):
+    alice, _ = _shelf(site)
+    page = browser_login(site, "alice")
+    token = csrf_of(page.get("/kb").text)
+
+    def post(**data: str):  # type: ignore[no-untyped-def]
+        return page.post(
+            "/kb/categories", data={"csrf_token": token, **data}, follow_redirects=False
+        )
+
+    renamed = post(op="rename", name="Toner", new_name="Ink")
+    assert renamed.status_code == 303 and renamed.headers["location"] == "/kb?category=Ink"
+    taken = post(op="rename", name="Ink", new_name="Laser")
+    assert taken.status_code == 409
+    assert "a category 'Laser' exists already" in html.unescape(taken.text)
+    full = post(op="remove", name="Printers")
+    assert full.status_code == 409
+    assert "still holds the category Laser" in html.unescape(full.text)
+    _ok(alice.post("/api/kb/categories", json={"name": "Empty"}))
+    gone = post(op="remove", name="Empty")
+    assert gone.status_code == 303 and gone.headers["location"] == "/kb"
+    for forged in ({"op": "remove", "name": "Empty"}, {"op": "rename", "name": "Nope"}):
+        missing = post(**forged, new_name="X")
+        assert missing.status_code == 404 and "no category" in html.unescape(missing.text)
+    assert _paths(alice) == ["Printers", "Printers / Laser", "Printers / Laser / Ink"]

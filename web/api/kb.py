@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 
+from engine.errors import InvalidInput
 from engine.run.kb import MAX_BODY
 from rules import kb, kb_cases, kb_categories
 from rules.search import MAX_LIMIT
@@ -174,10 +175,17 @@ class NewCategory(Strict):
     parent: CategoryName | None = None
 
 
-class CategoryMove(Strict):
-    """The category it will sit inside; ``null`` makes it a top-level category."""
+class CategoryChange(Strict):
+    """A new ``name`` and/or the ``parent`` it will sit inside (``null``: the top); a field
+    left out stays as it is."""
 
-    parent: CategoryName | None
+    name: CategoryName | None = None
+    parent: CategoryName | None = None
+
+
+class RemovedCategory(Answer):
+    name: str
+    removed: bool
 
 
 @router.get(
@@ -202,14 +210,36 @@ def add_category(request: Request, body: NewCategory) -> dict[str, Any]:
 
 @router.patch(
     "/api/kb/categories/{name}",
-    summary="Put a category inside another, or at the top (editors; a cycle is refused)",
+    summary="Rename a category, or put it inside another or at the top (editors; a name in "
+    "use answers 409, a cycle 422)",
     response_model=Category,
 )
-def move_category(
-    request: Request, name: Annotated[str, Path(max_length=100)], body: CategoryMove
+def change_category(
+    request: Request, name: Annotated[str, Path(max_length=100)], body: CategoryChange
 ) -> dict[str, Any]:
+    if not body.model_fields_set:
+        raise InvalidInput("nothing to change", {"body": "give a name, a parent or both"})
     with acting(request) as me:
-        return kb_categories.move_category(me.work, me.subject, name, parent=body.parent)
+        row = None
+        if "parent" in body.model_fields_set:
+            row = kb_categories.move_category(me.work, me.subject, name, parent=body.parent)
+        if body.name is not None:
+            row = kb_categories.rename_category(me.work, me.subject, name, new_name=body.name)
+        if row is None:
+            raise InvalidInput("nothing to change", {"name": "must not be null"})
+        return row
+
+
+@router.delete(
+    "/api/kb/categories/{name}",
+    summary="Remove an empty category (editors; one holding articles or categories answers "
+    "409 naming them)",
+    response_model=RemovedCategory,
+)
+def remove_category(request: Request, name: Annotated[str, Path(max_length=100)]) -> dict[str, Any]:
+    with acting(request) as me:
+        kb_categories.remove_category(me.work, me.subject, name)
+    return {"name": name, "removed": True}
 
 
 @router.get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 
 from people import accounts, contact_import
@@ -103,9 +103,13 @@ class LeadLink(Strict):
 
 
 @router.get("/accounts", summary="Accounts I may see", response_model=list[AccountRow])
-def list_accounts(request: Request) -> list[dict[str, Any]]:
+def list_accounts(
+    request: Request,
+    q: Annotated[Text | None, Query(max_length=200, description="words to look for")] = None,
+) -> list[dict[str, Any]]:
+    """``q``: only accounts whose name or customer group holds every word."""
     with acting(request) as me:
-        return parties.list_accounts(me.work, me.subject)
+        return parties.list_accounts(me.work, me.subject, search=q)
 
 
 @router.post(

@@ -51,6 +51,8 @@ def overview(request: Request) -> Response:
             ],
             "failed_jobs": len(jobs.failed_jobs(me.work, me.subject)),
             "groups": directory.list_groups(me.work),
+            "leads": directory.group_leads(me.work),
+            "member_roles": directory.MEMBER_ROLES,
             "users": user_rows(me),
             "mailboxes": [
                 {
@@ -85,8 +87,9 @@ def _roles_of(versions: list[CaseTypeVersion], current_id: int | None) -> list[d
 
 @router.post("/{action}")
 async def change(request: Request, action: str) -> Response:
-    """Add a group, add or remove a member (a customer is refused an agent group), disable
-    or enable a mailbox; then back to the overview."""
+    """Add a group, add or remove a member as ``member`` or ``lead`` (a customer is refused
+    an agent group; adding an existing member sets the role), disable or enable a mailbox;
+    then back to the overview."""
     form = await read_form(request)
 
     def work() -> Response:
@@ -95,11 +98,16 @@ async def change(request: Request, action: str) -> Response:
             who = me.user.id
             if action == "groups":
                 directory.add_group(me.work, name=form.get("name", ""), actor_id=who)
-            elif action in ("members", "members-remove"):
-                change_membership = (
-                    user_admin.join_group if action == "members" else user_admin.leave_group
+            elif action == "members":
+                user_admin.join_group(
+                    me.work,
+                    me.subject,
+                    username=form.get("username", ""),
+                    group=form.get("group", ""),
+                    role=form.get("role") or None,
                 )
-                change_membership(
+            elif action == "members-remove":
+                user_admin.leave_group(
                     me.work,
                     me.subject,
                     username=form.get("username", ""),

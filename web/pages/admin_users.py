@@ -62,6 +62,7 @@ def _user_page(
         "customer": is_customer(me.work, user.id),
         "member_of": member_of,
         "other_groups": [name for name in groups if name not in member_of],
+        "member_roles": directory.MEMBER_ROLES,
         "errors": errors or {},
         "link": link,
         "notice": notice,
@@ -178,7 +179,10 @@ async def change(request: Request, username: str, action: str) -> Response:
             group = form.get("group", "")
             try:
                 if action == "groups":
-                    user_admin.join_group(me.work, subject, username=username, group=group)
+                    role = form.get("role") or None
+                    user_admin.join_group(
+                        me.work, subject, username=username, group=group, role=role
+                    )
                 elif action == "groups-remove":
                     user_admin.leave_group(me.work, subject, username=username, group=group)
                 elif action in ("deactivate", "reactivate"):

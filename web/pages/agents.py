@@ -207,12 +207,19 @@ def case_view(
     number: Number,
     internal: Word = "show",
     canned: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    account_q: Word = "",
+    contact_q: Word = "",
 ) -> Response:
     """The case page; ``canned``: a canned reply filled in for this case, put in the reply
-    box to edit before sending."""
+    box to edit before sending; ``account_q``, ``contact_q``: what the pickers look for."""
     with acting(request) as me:
         context = case_context(
-            agent(me), number, base="/cases", portal=False, show_internal=internal != "hide"
+            agent(me),
+            number,
+            base="/cases",
+            portal=False,
+            show_internal=internal != "hide",
+            find={"account_q": account_q, "contact_q": contact_q},
         )
         context["canned_replies"] = canned_replies.list_replies(me.work, me.subject)
         if canned is not None:

@@ -24,6 +24,10 @@ from ..auth import Actor
 PAGE_KINDS = ("note", "call", "todo")
 
 
+#: How many matches a picker offers at once; typing more narrows to any other.
+PICK = 50
+
+
 def _why_not_parties(detail: dict[str, Any]) -> str | None:
     if "edit" not in detail["allowed"]:
         return "Your roles may not change this case's account, contacts or lead."
@@ -32,19 +36,26 @@ def _why_not_parties(detail: dict[str, Any]) -> str | None:
     return None
 
 
-def parties_card(me: Actor, detail: dict[str, Any], portal: bool) -> dict[str, Any] | None:
+def parties_card(
+    me: Actor, detail: dict[str, Any], portal: bool, *, account_q: str = "", contact_q: str = ""
+) -> dict[str, Any] | None:
     """The case's account (and parent account), contacts and lead as the user may see
-    them; for those who may edit the case, the accounts and contacts they may link."""
+    them; for those who may edit the case, the accounts and contacts they may link: the
+    first :data:`PICK` matching what they typed (``account_q``, ``contact_q``), searched in
+    the database through the visibility filter, so any of thousands can be picked."""
     if portal or "contact_details" not in detail["sections"]:
         return None
     card = parties.parties_of(me.work, me.subject, detail["number"])
     card["why_not"] = _why_not_parties(detail)
     if card["why_not"] is None:
         on_case = {c["id"] for c in card["contacts"]}
-        card["accounts"] = parties.list_accounts(me.work, me.subject)
-        card["addable"] = [
-            c for c in parties.list_contacts(me.work, me.subject) if c["id"] not in on_case
-        ]
+        accounts = parties.list_accounts(me.work, me.subject, search=account_q, limit=PICK + 1)
+        addable = parties.list_contacts(
+            me.work, me.subject, search=contact_q, leave_out=on_case, limit=PICK + 1
+        )
+        card["accounts"], card["more_accounts"] = accounts[:PICK], len(accounts) > PICK
+        card["addable"], card["more_contacts"] = addable[:PICK], len(addable) > PICK
+        card["account_q"], card["contact_q"] = account_q, contact_q
         card["statuses"] = LEAD_STATUSES
     return card
 

@@ -135,9 +135,16 @@ def add_login_routes(router: APIRouter, area: str, *, portal: bool) -> None:
 
 
 def case_context(
-    me: Actor, number: str, *, base: str, portal: bool, show_internal: bool = True
+    me: Actor,
+    number: str,
+    *,
+    base: str,
+    portal: bool,
+    show_internal: bool = True,
+    find: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the case page shows, each part through the permission rules."""
+    """Everything the case page shows, each part through the permission rules; ``find``:
+    what was typed into the account and contact pickers (``account_q``, ``contact_q``)."""
     detail = case_page(me.work, me.subject, me.user, number)
     case = me.work.session.query(Case).filter(Case.number == number).one()
     open_tasks = [t for t in detail["tasks"] if t["state"] == "open"]
@@ -167,7 +174,7 @@ def case_context(
         "related": detail["related"],
         # account, contacts and lead; child records the user may see (their own access
         # lists): each card only for the roles whose sections include it, never customers
-        "parties": parties_card(me, detail, portal),
+        "parties": parties_card(me, detail, portal, **(find or {})),
         "records": records_card(me, case, detail, portal),
         "diagram": case_diagram(me.work, case) if full else None,
         "sla": clock_lines(me.work, case.id) if full else None,

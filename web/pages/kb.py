@@ -1,5 +1,5 @@
 """Knowledge base pages: for agents the list with search and the category tree (``/kb``,
-``?category=``; editors add and move categories there), an article, and the editor
+``?category=``; editors add, move, rename and remove categories there), an article, and the editor
 (``/kb/new``, ``/kb/{ref}/edit``); in the portal the list with search and the categories
 holding articles for the customer, and an article (``/portal/kb``); on the case page,
 linking an article and inserting one into the reply.
@@ -20,6 +20,7 @@ from rules import kb, kb_cases, kb_categories
 
 from ..article_html import article_html
 from ..auth import Actor, acting
+from ..errors import status_of
 from ..render import render
 from ..unit_routes import UnitRoute
 from .agents import agent
@@ -39,6 +40,7 @@ def _list_page(
     portal: bool,
     *,
     error: str = "",
+    status: int = 200,
     csrf: str | None = None,
 ) -> Response:
     """The list (of one category and those inside it, or of all) beside the category tree,
@@ -65,7 +67,7 @@ def _list_page(
             "home": "/portal/kb" if portal else "/kb",
             "editor": not portal and kb.kb_level(me.work, me.subject) == "edit",
         }
-    return render(request, "kb_list.html", context, status=422 if error else 200)
+    return render(request, "kb_list.html", context, status=status)
 
 
 @router.get("/kb")
@@ -80,26 +82,37 @@ def portal_kb_list(request: Request, q: Words = "", category: Words = "") -> Res
 
 @router.post("/kb/categories")
 async def kb_category(request: Request) -> Response:
-    """The list page's category form: add a category (``op=add``) or put one inside
-    another or at the top (``op=move``); a refusal comes back on the page, named."""
+    """The list page's category forms: add a category (``op=add``), put one inside another
+    or at the top (``op=move``), rename it (``op=rename``, ``new_name``) or remove an empty
+    one (``op=remove``); a refusal comes back on the page, named, with its status."""
     form = await read_form(request)
 
     def work() -> Response:
         with acting(request, form.get("csrf_token")) as me:
-            name, parent = form.get("name", ""), form.get("parent") or None
-            if form.get("op") == "move":
-                kb_categories.move_category(agent(me).work, me.subject, name, parent=parent)
+            name, parent, op = form.get("name", ""), form.get("parent") or None, form.get("op")
+            unit, subject = agent(me).work, me.subject
+            if op == "move":
+                kb_categories.move_category(unit, subject, name, parent=parent)
+            elif op == "rename":
+                name = form.get("new_name", "")
+                kb_categories.rename_category(unit, subject, form.get("name", ""), new_name=name)
+            elif op == "remove":
+                kb_categories.remove_category(unit, subject, name)
+                return RedirectResponse("/kb", status_code=303)
             else:
-                kb_categories.add_category(agent(me).work, me.subject, name, parent=parent)
+                kb_categories.add_category(unit, subject, name, parent=parent)
         return RedirectResponse(f"/kb?{urlencode({'category': name.strip()})}", status_code=303)
 
     try:
         return await run_in_threadpool(work)
-    except (InvalidInput, NotFound) as exc:
+    except (InvalidInput, NotFound, Conflict) as exc:
         problems = exc.errors if isinstance(exc, InvalidInput) else {}
         message = "; ".join([str(exc), *(f"{k}: {v}" for k, v in problems.items())])
+        status = status_of(exc)
     token = form.get("csrf_token")
-    return await run_in_threadpool(_list_page, request, "", "", False, error=message, csrf=token)
+    return await run_in_threadpool(
+        _list_page, request, "", "", False, error=message, status=status, csrf=token
+    )
 
 
 def _article_page(request: Request, ref: str, portal: bool) -> Response:

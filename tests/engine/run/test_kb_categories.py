@@ -1,6 +1,8 @@
 """The category tree on both databases: a category inside another, every category below
 one, and no cycle - not by one move, nor by two editors moving two categories under each
-other at the same moment (the second waits for the first and is then refused)."""
+other at the same moment (the second waits for the first and is then refused).  A name is
+taken once: adding or renaming to it is a conflict, also when two editors race for it on
+an empty tree; only an empty category is removed, and renaming carries its articles."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ import time
 
 import pytest
 
-from engine.errors import InvalidInput
-from engine.run import kb_categories
+from engine.errors import Conflict, InvalidInput
+from engine.run import kb, kb_categories
 from engine.runtime import Runtime
 
 
@@ -76,8 +78,8 @@ def test_two_editors_adding_one_name_at_once_get_one_category_and_a_refusal(runt
             with runtime.unit() as work:
                 kb_categories.add(work, "Inkjet", actor_id=None)
             outcome.append("added")
-        except InvalidInput as exc:
-            outcome.append(exc.errors["name"])
+        except Conflict as exc:
+            outcome.append(str(exc))
 
     with runtime.unit() as work:
         kb_categories.add(work, "Inkjet", parent="Printers", actor_id=None)
@@ -89,3 +91,98 @@ def test_two_editors_adding_one_name_at_once_get_one_category_and_a_refusal(runt
     assert outcome == ["a category 'Inkjet' exists already"]
     with runtime.unit() as work:
         assert [n.path for n in kb_categories.tree(work)].count("Printers / Inkjet") == 1
+
+
+def _race(runtime: Runtime, first, second) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run ``first`` in an open unit, ``second`` in another while the first has not yet
+    committed; what the second met."""
+    outcome: list[str] = []
+
+    def other() -> None:
+        try:
+            with runtime.unit() as work:
+                second(work)
+            outcome.append("done")
+        except Conflict as exc:
+            outcome.append(str(exc))
+
+    with runtime.unit() as work:
+        first(work)
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(1.0)
+        assert outcome == []  # the second waits for the first
+    thread.join(timeout=60)
+    return outcome
+
+
+def test_the_first_category_raced_for_by_two_editors_is_one_category_and_a_conflict(
+    runtime: Runtime,
+):
+    """An empty tree has no row to lock: the unique index decides, answered as a conflict."""
+    outcome = _race(
+        runtime,
+        lambda work: kb_categories.add(work, "Printers", actor_id=None),
+        lambda work: kb_categories.add(work, "Printers", actor_id=None),
+    )
+    assert outcome == ["a category 'Printers' exists already"]
+    with runtime.unit() as work:
+        assert [n.path for n in kb_categories.tree(work)] == ["Printers"]
+
+
+def test_two_renames_to_one_name_at_once_leave_one_and_refuse_the_other(runtime: Runtime):
+    _shelf(runtime)
+    outcome = _race(
+        runtime,
+        lambda work: kb_categories.rename(work, "Toner", "Supplies", actor_id=None),
+        lambda work: kb_categories.rename(work, "Scanners", "Supplies", actor_id=None),
+    )
+    assert outcome == ["a category 'Supplies' exists already"]
+    with runtime.unit() as work:
+        assert [n.path for n in kb_categories.tree(work)] == [
+            "Printers",
+            "Printers / Laser",
+            "Printers / Laser / Supplies",
+            "Scanners",
+        ]
+
+
+def test_a_rename_carries_the_articles_and_only_an_empty_category_goes(runtime: Runtime):
+    _shelf(runtime)
+    with runtime.unit() as work:
+        article = kb.create(
+            work, title="Streaks", body="Shake it.", category="Laser", actor_id=None
+        )
+        ref = article.id
+    with runtime.unit() as work:
+        with pytest.raises(Conflict) as taken:
+            kb_categories.rename(work, "Laser", "Scanners", actor_id=None)
+        assert str(taken.value) == "a category 'Scanners' exists already"
+        kb_categories.rename(work, "Laser", "Laser printers", actor_id=None)
+    with runtime.unit() as work:
+        moved = kb.article_by_ref(work, str(ref))
+        assert (moved.category, moved.row_version) == ("Laser printers", 2)
+        with pytest.raises(Conflict) as held:
+            kb_categories.remove(work, "Laser printers", actor_id=None)
+        assert str(held.value) == (
+            "category Laser printers still holds 1 article and the category Toner; "
+            "move or remove them first"
+        )
+        kb_categories.remove(work, "Scanners", actor_id=None)
+    with runtime.unit() as work:
+        assert [n.name for n in kb_categories.tree(work)] == ["Printers", "Laser printers", "Toner"]
+
+
+def test_two_articles_bringing_in_one_new_category_at_once_both_keep_it(runtime: Runtime):
+    """An article naming a new category adds it; the one that loses the race finds it
+    there and is stored all the same."""
+
+    def article(title: str):  # type: ignore[no-untyped-def]
+        return lambda work: kb.create(
+            work, title=title, body="Text.", category="Inkjet", actor_id=None
+        )
+
+    assert _race(runtime, article("First"), article("Second")) == ["done"]
+    with runtime.unit() as work:
+        assert [n.path for n in kb_categories.tree(work)] == ["Inkjet"]
+        assert kb.article_by_ref(work, "2").category == "Inkjet"
