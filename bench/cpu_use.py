@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, CPU seconds) of a live process, or None if it is gone."""
+def _stat(pid: int) -> tuple[str, int, float, int] | None:
+    """(command name, parent pid, CPU seconds, start time) of a live process, or None if
+    it is gone.  The start time tells a reused pid apart (a kernel thread's name changes
+    with its work, so the name cannot)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             text = f.read()
@@ -26,10 +28,10 @@ def _stat(pid: int) -> tuple[str, int, float] | None:
         return None
     name = text[text.index("(") + 1 : text.rindex(")")]
     fields = text[text.rindex(")") + 2 :].split()
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS, int(fields[19])
 
 
-def _processes() -> dict[int, tuple[str, int, float]]:
+def _processes() -> dict[int, tuple[str, int, float, int]]:
     found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit() and (stat := _stat(int(entry))) is not None:
@@ -37,11 +39,11 @@ def _processes() -> dict[int, tuple[str, int, float]]:
     return found
 
 
-def _descendants(roots: Iterable[int], table: dict[int, tuple[str, int, float]]) -> set[int]:
+def _descendants(roots: Iterable[int], table: dict[int, tuple[str, int, float, int]]) -> set[int]:
     members = set(roots)
     grew = True
     while grew:
-        more = {pid for pid, (_, parent, _) in table.items() if parent in members} - members
+        more = {pid for pid, (_, parent, _, _) in table.items() if parent in members} - members
         members |= more
         grew = bool(more)
     return members
@@ -58,7 +60,7 @@ class CpuMeter:
     spent: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("app", "bench", "postgres", "other"), 0.0)
     )
-    _before: dict[int, tuple[str, int, float]] = field(default_factory=dict)
+    _before: dict[int, tuple[str, int, float, int]] = field(default_factory=dict)
 
     def start(self) -> None:
         self._before = _processes()
@@ -66,9 +68,9 @@ class CpuMeter:
     def stop(self) -> None:
         after = _processes()
         app = _descendants(self.app_roots, after)
-        for pid, (name, _, cpu) in after.items():
+        for pid, (name, _, cpu, started) in after.items():
             before = self._before.get(pid)
-            used = cpu - (before[2] if before and before[0] == name else 0.0)
+            used = cpu - (before[2] if before and before[3] == started else 0.0)
             if pid in app:
                 side = "app"
             elif pid == os.getpid():

@@ -1,12 +1,14 @@
 """HTTP scale-out on PostgreSQL: ``serve --workers 2`` against ``serve --workers 1``, in one run.
 
-Two servers, each over its own fresh PostgreSQL database seeded alike, are driven by the
+Two servers (``--threads 1`` each unless told otherwise: every request runs on the event
+loop, the configuration docs/operations.md gives for scaling out by processes), each over
+its own fresh PostgreSQL database seeded alike, are driven by the
 same clients running whole case lifecycles (``bench/http.py``: open as the customer,
 list and complete three tasks as the right users, read the case; 8 requests per case).
 The servers take turns in interleaved rounds, so machine noise falls on both alike; the
 rates are totals over all rounds.  Prints cases/s of each and their ratio, then the BENCH
 lines: the ratio (target >= 1.6) and the two-worker rate (target >= 50 cases/s).
-Usage: python bench/http_workers.py [--quick] [--cases N] [--clients N] [--pg URL]
+Usage: python bench/http_workers.py [--quick] [--cases N] [--clients N] [--threads N] [--pg URL]
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a short run (< 1 minute)")
     parser.add_argument("--cases", type=int, help="cases per server (default 400; --quick 80)")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="serve --threads for both servers (default 1: requests inline, the way to "
+        "scale out by processes; see docs/operations.md)",
+    )
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     reason = unreachable(args.pg)
@@ -64,7 +73,7 @@ def main() -> int:
                 url = scratch.new_url()
                 tokens = http.seed(url)
                 server, base = http.start_server(
-                    url, Path(folder) / f"server{workers}.log", workers
+                    url, Path(folder) / f"server{workers}.log", workers, args.threads
                 )
                 servers[workers] = (server, base, tokens)
                 warm = args.clients * 2

@@ -26,7 +26,7 @@ from engine.clock import Clock, SystemClock
 from engine.errors import InvalidInput
 from engine.store.db import DEFAULT_URL
 from web.metrics import SHARED_DIR
-from web.settings import WebSettings
+from web.settings import WebSettings, request_threads
 
 from . import logs
 from .context import application
@@ -46,6 +46,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="N",
         help="serve from N processes (uvicorn workers; for PostgreSQL, where their writes "
         "do not queue behind one another); the timer sweep stays in this process",
+    )
+    p.add_argument(
+        "--threads",
+        metavar="N",
+        default=None,
+        help="request handlers each process runs at once: 1 runs them one at a time on the "
+        "event loop (the least CPU per request; scale out with --workers), more a thread "
+        "pool of that size (default: 1 on SQLite, 40 on PostgreSQL; or "
+        "CASEWORK_REQUEST_THREADS)",
     )
     p.add_argument("--tick", type=float, default=1.0, help="seconds between timer sweeps")
     p.add_argument(
@@ -88,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings,
         secure_cookies=args.secure_cookies or settings.secure_cookies,
         forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
+        request_threads=request_threads(args.threads) or settings.request_threads,
     )
 
     logs.for_service(args.debug)
@@ -153,6 +163,8 @@ def _pass_to_workers(args: argparse.Namespace, settings: WebSettings, clock: Clo
         os.environ["CASEWORK_SECURE_COOKIES"] = "1"
     if settings.forwarded_allow_ips:
         os.environ["CASEWORK_FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
+    if settings.request_threads:
+        os.environ["CASEWORK_REQUEST_THREADS"] = str(settings.request_threads)
 
 
 @contextmanager

@@ -117,7 +117,10 @@ def create_app(casework: App, settings: WebSettings | None = None) -> FastAPI:
     app.state.oidc = Provider(settings.oidc) if settings.oidc else None
     sqlite = runtime.db.dialect.name == "sqlite"
     app.state.unit_gate = threading.Lock() if sqlite else contextlib.nullcontext()
-    app.state.inline_units = sqlite  # see routing.py: no thread pool for serialized units
+    # see unit_routes.py: no thread pool where units are serialized or one thread is asked for
+    threads = 1 if sqlite else settings.request_threads
+    app.state.inline_units = threads == 1
+    app.state.request_threads = threads
     app.state.templates = make_environment()
     app.state.metrics = AppMetrics(_workload_reader(runtime))
     errors.install(app)

@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import InvalidInput
+from engine.numbers import whole_number
 from people.throttle import LoginLimits
 
 from .sso.settings import OidcSettings
@@ -34,11 +36,18 @@ class WebSettings:
     #: this many seconds; 0 leaves workers out of readiness (a web-only deployment).
     ready_heartbeat_seconds: int = 60
     oidc: OidcSettings | None = None
+    #: Request handlers a process runs at once.  1: each request runs on the event loop,
+    #: one at a time, with no hand-off to a thread (the least CPU per request; scale out
+    #: with more processes, ``serve --workers``).  More: a thread pool of that size, so one
+    #: process overlaps requests that wait on the database.  None: 1 on SQLite (its writes
+    #: take turns anyway), a pool of 40 on PostgreSQL.
+    request_threads: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> WebSettings:
         """``CASEWORK_FORWARDED_ALLOW_IPS``, ``CASEWORK_SECURE_COOKIES=1``,
-        ``CASEWORK_READY_HEARTBEAT_SECONDS``, the ``CASEWORK_LOGIN_*`` limits (see
+        ``CASEWORK_READY_HEARTBEAT_SECONDS``, ``CASEWORK_REQUEST_THREADS``, the
+        ``CASEWORK_LOGIN_*`` limits (see
         ``people/throttle.py``) and the ``CASEWORK_OIDC_*`` identity provider (see
         ``web/sso/settings.py``)."""
         env = dict(os.environ if env is None else env)
@@ -48,7 +57,22 @@ class WebSettings:
             login_limits=LoginLimits.from_env(env),
             ready_heartbeat_seconds=int(env.get("CASEWORK_READY_HEARTBEAT_SECONDS", "60")),
             oidc=OidcSettings.from_env(env),
+            request_threads=request_threads(env.get("CASEWORK_REQUEST_THREADS")),
         )
+
+
+def request_threads(text: str | None) -> int | None:
+    """A handler thread count as typed (1 to 256), None when not given; anything else is
+    refused by name."""
+    if text is None or text == "":
+        return None
+    count = whole_number(text, low=1, high=256)
+    if count is None:
+        raise InvalidInput(
+            "the number of request threads must be a whole number from 1 to 256",
+            {"threads": text},
+        )
+    return count
 
 
 def uvicorn_options(settings: WebSettings) -> dict[str, Any]:

@@ -314,3 +314,8 @@ def test_serving_on_an_address_in_use_is_named(lite: Run):
         port = taken.getsockname()[1]
         line = refused(lite, 6, "serve", "--port", str(port), "--no-worker")
     assert line == f"error: cannot serve on 127.0.0.1:{port}"
+
+
+def test_a_thread_count_out_of_range_is_named(lite: Run):
+    line = refused(lite, 6, "serve", "--threads", "0", "--no-worker")
+    assert "request threads must be a whole number from 1 to 256" in line
