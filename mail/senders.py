@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 
 from engine.errors import Conflict
 from engine.runtime import UnitOfWork
+from engine.store.claims import take_turn
 from engine.store.mailbox import Mailbox, MailDomainRule
 from engine.store.models import Contact, CustomerGroup, User
 from people import directory
@@ -70,8 +71,15 @@ def find_sender(work: UnitOfWork, address: str, *, for_post: bool = True) -> Sen
 
 
 def create_sender(work: UnitOfWork, address: str, name: str | None, mailbox: Mailbox) -> Sender:
-    """A new contact (and its user) for an address nobody has yet."""
+    """A new contact (and its user) for an address nobody had when the message was read.
+
+    Another worker may be taking in a mail from the same new address right now: its turn
+    is waited for, and the contact it made is used rather than a second one."""
     address = address.strip().lower()
+    take_turn(work.session, "sender", address)
+    made_meanwhile = find_sender(work, address)
+    if made_meanwhile.known:
+        return made_meanwhile
     domain = address.rpartition("@")[2]
     group_id = work.session.scalar(_DOMAIN_GROUP, {"domain": domain})
     group = work.session.get(CustomerGroup, group_id or mailbox.default_customer_group_id)

@@ -23,11 +23,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 #: The lock's first key: the kind of work within this installation (its search path)
 _SPACE = "hashtext(current_setting('search_path') || :kind)"
 _TRY = text(f"select pg_try_advisory_lock({_SPACE}, :key)")
 _RELEASE = text(f"select pg_advisory_unlock({_SPACE}, :key)")
+_WAIT_TURN = text(f"select pg_advisory_xact_lock({_SPACE}, hashtext(:key))")
 
 
 @contextlib.contextmanager
@@ -49,3 +51,16 @@ def claimed(engine: Engine, kind: str, key: int) -> Iterator[bool]:
                 with contextlib.suppress(SQLAlchemyError):
                     connection.execute(_RELEASE, names)
                     connection.commit()
+
+
+def take_turn(session: Session, kind: str, key: str) -> None:
+    """Wait until no other transaction holds (``kind``, ``key``), then hold it until this
+    transaction ends.
+
+    For work that must see what a concurrent transaction is about to commit: two workers
+    taking in the first two mails of a new sender both find no contact; the one that waits
+    here finds, once the other has committed, the contact it made.  A transaction-level
+    advisory lock, so a worker that dies releases it with its connection.  On SQLite the
+    one writer at a time is the turn already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_WAIT_TURN, {"kind": f":{kind}", "key": key})
