@@ -11,9 +11,10 @@ next sweep, which then finds it settled).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from engine import audit, log_context
 from engine.errors import Conflict
@@ -26,30 +27,40 @@ from engine.store.models import TIMER_IS_WAITING, Timer
 log = logging.getLogger(__name__)
 
 
-def due_cases(work: UnitOfWork, *, limit: int = 100) -> list[int]:
-    """Ids of cases with a due BPMN timer, earliest first (read only, no locks)."""
-    query = (
-        select(Timer.case_id)
-        .where(TIMER_IS_WAITING, Timer.source == "bpmn", Timer.due_at <= work.now)
-        .order_by(Timer.due_at)
-        .limit(limit)
-    )
-    return list(dict.fromkeys(work.session.scalars(query)))
+def _due(work: UnitOfWork) -> tuple[ColumnElement[bool], ...]:
+    return (TIMER_IS_WAITING, Timer.source == "bpmn", Timer.due_at <= work.now)
+
+
+def claim_next(work: UnitOfWork, passed: Collection[int] = ()) -> int | None:
+    """The case of the earliest due BPMN timer that no other worker holds (nor one in
+    ``passed``), its due timers taken for this transaction; None when there is none.
+
+    Each worker takes the next free case in one statement (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL), so workers sweeping at once never queue behind the same case nor spend a
+    transaction finding that another took it: reading a list first and claiming its cases
+    one by one had two workers walk the same list in the same order.  SQLite has one
+    writer: the earliest due case is read, then taken with a conditional UPDATE (a second
+    worker waits for the write lock and then finds its timers settled)."""
+    taken_meanwhile: list[int] = []
+    while True:
+        earliest = (
+            select(Timer.case_id)
+            .where(*_due(work), Timer.case_id.not_in([*passed, *taken_meanwhile]))
+            .order_by(Timer.due_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        case_id = work.session.scalar(earliest)
+        if case_id is None:
+            return None
+        if _claim(work, case_id):
+            return int(case_id)
+        taken_meanwhile.append(case_id)  # SQLite: fired by another worker since the read
 
 
 def _claim(work: UnitOfWork, case_id: int) -> bool:
-    """Take the case's due timers for this transaction; False if another worker has them.
-
-    PostgreSQL locks the rows and skips rows another worker holds.  SQLite has one
-    writer: a conditional UPDATE takes the write lock, so a second worker waits and
-    then finds the timers settled.
-    """
-    due = (
-        Timer.case_id == case_id,
-        Timer.state == "waiting",
-        Timer.source == "bpmn",
-        Timer.due_at <= work.now,
-    )
+    """Take the case's other due timers too; False if another worker has them."""
+    due = (Timer.case_id == case_id, *_due(work))
     if work.session.get_bind().dialect.name == "postgresql":
         claimed = select(Timer.id).where(*due).with_for_update(skip_locked=True)
         return work.session.scalars(claimed).first() is not None
@@ -63,10 +74,8 @@ def _claim(work: UnitOfWork, case_id: int) -> bool:
     return touched > 0
 
 
-def fire_case(work: UnitOfWork, case_id: int) -> str | None:
-    """Advance one case past its due timers; ``None`` when another worker has them."""
-    if not _claim(work, case_id):
-        return None
+def fire_claimed(work: UnitOfWork, case_id: int) -> str | None:
+    """Advance a claimed case past its due timers; its number, or None if it is not open."""
     ref = workflows.case_ref(work, case_id)
     if ref is None or ref.status != "open":
         return None
@@ -158,45 +167,68 @@ def _record_given_up(work: UnitOfWork, timer: Timer) -> None:
 
 
 def sweep(runtime: Runtime, *, limit: int = 100) -> list[str]:
-    """One timer sweep, the worker's job: each due case or SLA threshold in its own
-    transaction, so one failure or lost race never holds back the others."""
-    with runtime.unit() as work:
-        case_ids = due_cases(work, limit=limit)
-        sla_ids = sla_clocks.due(work, limit=limit)
-        job_ids = connectors.due(work, limit=limit)  # service tasks: registered connectors
-    for timer_id in sla_ids:
+    """One timer sweep, the worker's job: up to ``limit`` due SLA thresholds, connector
+    jobs and cases, each in its own transaction, so one failure or lost race never holds
+    back the others.  A case claimed but not advanced (a lost race, a failure) is passed
+    over for the rest of the sweep; one advanced has no due timer left to claim."""
+    passed: list[int] = []
+    for _ in range(limit):
         with log_context.scope():
-            _fire_sla(runtime, timer_id)
+            timer_id, settled = _fire_next_sla(runtime, passed)
+        if timer_id is None:
+            break
+        if not settled:
+            passed.append(timer_id)
+    with runtime.unit() as work:
+        job_ids = connectors.due(work, limit=limit)  # service tasks: registered connectors
     fired = connectors.run_jobs(runtime, job_ids)
-    for case_id in case_ids:
+    passed = []
+    for _ in range(limit):
         with log_context.scope():  # lines about this case name it, and only them
-            number = _fire_case(runtime, case_id)
+            case_id, number = _fire_next(runtime, passed)
+        if case_id is None:
+            break
         if number:
             fired.append(number)
+        else:
+            passed.append(case_id)
     return fired
 
 
-def _fire_sla(runtime: Runtime, timer_id: int) -> None:
+def _fire_next_sla(runtime: Runtime, passed: list[int]) -> tuple[int | None, bool]:
+    """(the SLA timer row claimed, whether it was fired); (None, False): nothing is due."""
+    claimed: int | None = None
     try:
         with runtime.unit() as work:
-            sla_clocks.fire(work, timer_id)
+            claimed = sla_clocks.claim_next(work, passed)
+            if claimed is not None:
+                sla_clocks.fire(work, claimed)
+            return claimed, True
     except Exception as error:
-        log.exception("SLA timer %s failed; it is retried later", timer_id)
+        if claimed is None:
+            raise
+        log.exception("SLA timer %s failed; it is retried later", claimed)
         with runtime.unit() as work:
-            postpone(work, timer_ids=[timer_id], error=error)
+            postpone(work, timer_ids=[claimed], error=error)
+        return claimed, False
 
 
-def _fire_case(runtime: Runtime, case_id: int) -> str | None:
+def _fire_next(runtime: Runtime, passed: list[int]) -> tuple[int | None, str | None]:
+    """(the case claimed, its number once advanced); (None, None): nothing is due."""
+    claimed: int | None = None
     try:
         with runtime.unit() as work:
-            return fire_case(work, case_id)
+            claimed = claim_next(work, passed)
+            return claimed, (fire_claimed(work, claimed) if claimed is not None else None)
     except Conflict:
-        return None  # advanced elsewhere at the same moment; nothing of ours was stored
+        return claimed, None  # advanced elsewhere at the same moment; nothing was stored
     except Exception as error:
-        log.exception("timers of case %s failed; they are retried later", case_id)
+        if claimed is None:
+            raise
+        log.exception("timers of case %s failed; they are retried later", claimed)
         with runtime.unit() as work:
-            postpone(work, case_id=case_id, error=error)
-        return None
+            postpone(work, case_id=claimed, error=error)
+        return claimed, None
 
 
 def next_due(work: UnitOfWork) -> datetime | None:

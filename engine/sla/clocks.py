@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -296,15 +296,22 @@ def rearm(
 # --- firing ------------------------------------------------------------------------------
 
 
-def due(work: UnitOfWork, *, limit: int = 100) -> list[int]:
-    """Ids of due SLA timer rows, earliest first (read only)."""
-    return list(
-        work.session.scalars(
-            select(Timer.id)
-            .where(TIMER_IS_WAITING, Timer.source == "sla", Timer.due_at <= work.now)
-            .order_by(Timer.due_at)
-            .limit(limit)
+def claim_next(work: UnitOfWork, passed: Collection[int] = ()) -> int | None:
+    """The earliest due SLA timer row no other worker holds (nor one in ``passed``), locked
+    for this transaction on PostgreSQL (``FOR UPDATE SKIP LOCKED``); :func:`fire` then
+    flips it.  Workers firing at once each take the next free row instead of queueing
+    behind the same one."""
+    return work.session.scalar(
+        select(Timer.id)
+        .where(
+            TIMER_IS_WAITING,
+            Timer.source == "sla",
+            Timer.due_at <= work.now,
+            Timer.id.not_in(passed),
         )
+        .order_by(Timer.due_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
     )
 
 

@@ -98,6 +98,39 @@ def test_it_fires_each_threshold_once_even_with_racing_workers(sla, clock):
     )
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: one writer
+def test_a_threshold_another_worker_holds_is_passed_over_not_waited_for(sla, clock):
+    rt, users, recorder = sla
+    opened = [_open(rt, users) for _ in range(2)]
+    clock.advance(timedelta(minutes=31))  # each case's first warning is due
+    held, release = threading.Event(), threading.Event()
+    holding: list[int] = []
+
+    def first_worker() -> None:  # takes the earliest due threshold, then stalls
+        with rt.unit() as work:
+            timer_id = sla_clocks.claim_next(work)
+            assert timer_id is not None
+            holding.append(work.session.get(Timer, timer_id).case_id)
+            held.set()
+            release.wait(60)
+        # it stops without firing: the row is free again when its transaction ends
+
+    first = threading.Thread(target=first_worker)
+    first.start()
+    assert held.wait(30)
+    safety = threading.Timer(15, release.set)  # a sweep that waited would fire it after this
+    safety.start()
+    try:
+        timers.sweep(rt)
+        assert [call[0] for call in recorder.calls] == [c for c in opened if c not in holding]
+    finally:
+        release.set()
+        safety.cancel()
+        first.join()
+    timers.sweep(rt)  # free again: the next sweep fires it
+    assert sorted(recorder.calls) == [(c, "first_response", 0.5) for c in sorted(opened)]
+
+
 def test_it_cancels_the_remaining_targets_when_the_case_closes(sla, clock):
     rt, users, recorder = sla
     case_id = _open(rt, users)
