@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from designer import deploy
 from engine.errors import Conflict
 from engine.run import cases, task_queries, tasks, timers, workflows
+from engine.runtime import UnitOfWork
 from engine.store.models import HumanTask, Timer
 from tests.conftest import PROCESSES, Support
+from tests.engine.held_elsewhere import held_elsewhere
 
 
 def _open(support: Support) -> tuple[str, int]:
@@ -154,33 +156,16 @@ def test_it_fires_each_due_timer_once_when_workers_race(support: Support, clock)
 def test_a_case_another_worker_holds_is_passed_over_not_waited_for(support: Support, clock):
     opened = {_open(support)[0] for _ in range(3)}
     clock.advance(timedelta(hours=5))
-    held, release = threading.Event(), threading.Event()
-    holding: list[str] = []
 
-    def first_worker() -> None:  # takes the earliest due case, then stalls
-        with support.runtime.unit() as work:
-            case_id = timers.claim_next(work)
-            assert case_id is not None
-            ref = workflows.case_ref(work, case_id)
-            assert ref is not None
-            holding.append(ref.number)
-            held.set()
-            release.wait(60)
-        # it stops without firing: its claim ends with its transaction
+    def earliest_case(work: UnitOfWork) -> str:
+        ref = workflows.case_ref(work, timers.claim_next(work) or 0)
+        assert ref is not None
+        return ref.number
 
-    first = threading.Thread(target=first_worker)
-    first.start()
-    assert held.wait(30)
-    safety = threading.Timer(15, release.set)  # a sweep that waited would fire it after this
-    safety.start()
-    try:
+    with held_elsewhere(support.runtime, earliest_case) as held:
         fired = timers.sweep(support.runtime)
-        assert sorted(fired) == sorted(opened - set(holding))  # the others, not the held one
-    finally:
-        release.set()
-        safety.cancel()
-        first.join()
-    assert timers.sweep(support.runtime) == holding  # free again: the next sweep fires it
+    assert sorted(fired) == sorted(opened - {held})  # the others, not the held one
+    assert timers.sweep(support.runtime) == [held]  # free again: the next sweep fires it
 
 
 def test_it_postpones_a_failing_case_and_still_fires_the_others(

@@ -17,6 +17,7 @@ from engine.sla import clocks as sla_clocks
 from engine.sla import versions
 from engine.store.models import Case, Timer
 from tests.conftest import PROCESSES, seed_directory, support_toml
+from tests.engine.held_elsewhere import held_elsewhere
 
 SLA = """
 [sla.calendar]
@@ -103,30 +104,15 @@ def test_a_threshold_another_worker_holds_is_passed_over_not_waited_for(sla, clo
     rt, users, recorder = sla
     opened = [_open(rt, users) for _ in range(2)]
     clock.advance(timedelta(minutes=31))  # each case's first warning is due
-    held, release = threading.Event(), threading.Event()
-    holding: list[int] = []
 
-    def first_worker() -> None:  # takes the earliest due threshold, then stalls
-        with rt.unit() as work:
-            timer_id = sla_clocks.claim_next(work)
-            assert timer_id is not None
-            holding.append(work.session.get(Timer, timer_id).case_id)
-            held.set()
-            release.wait(60)
-        # it stops without firing: the row is free again when its transaction ends
+    def earliest_threshold(work: UnitOfWork) -> int:
+        timer = work.session.get(Timer, sla_clocks.claim_next(work))
+        assert timer is not None
+        return timer.case_id
 
-    first = threading.Thread(target=first_worker)
-    first.start()
-    assert held.wait(30)
-    safety = threading.Timer(15, release.set)  # a sweep that waited would fire it after this
-    safety.start()
-    try:
+    with held_elsewhere(rt, earliest_threshold) as held:
         timers.sweep(rt)
-        assert [call[0] for call in recorder.calls] == [c for c in opened if c not in holding]
-    finally:
-        release.set()
-        safety.cancel()
-        first.join()
+        assert [call[0] for call in recorder.calls] == [c for c in opened if c != held]
     timers.sweep(rt)  # free again: the next sweep fires it
     assert sorted(recorder.calls) == [(c, "first_response", 0.5) for c in sorted(opened)]
 
