@@ -171,8 +171,8 @@ def test_a_changed_subject_and_a_new_contact_are_found_at_once(desk: Desk):
 def test_both_ways_of_searching_find_exactly_what_the_access_rules_allow(
     desk: Desk, monkeypatch: pytest.MonkeyPatch, few_cases: int
 ):
-    """PostgreSQL searches the posts of a user who reads few cases case by case and the
-    newest matches for everybody else: either way (forced here, and with windows and
+    """PostgreSQL (and SQLite, for customers) searches the posts of a user who reads few
+    cases case by case and the newest matches for everybody else: either way (forced here, and with windows and
     batches of one post so that every loop turns) the hits are the posts the access rules
     let the user read, newest first, and "more" means more of those."""
     monkeypatch.setattr(search_pg, "FEW_CASES", few_cases)
