@@ -172,9 +172,9 @@ def test_both_ways_of_searching_find_exactly_what_the_access_rules_allow(
     desk: Desk, monkeypatch: pytest.MonkeyPatch, few_cases: int
 ):
     """PostgreSQL (and SQLite, for customers) searches the posts of a user who reads few
-    cases case by case and the newest matches for everybody else: either way (forced here, and with windows and
-    batches of one post so that every loop turns) the hits are the posts the access rules
-    let the user read, newest first, and "more" means more of those."""
+    cases case by case and the newest matches for everybody else: either way (forced here,
+    and with windows and batches of one post so that every loop turns) the hits are the
+    posts the access rules let the user read, newest first, and "more" means more of those."""
     monkeypatch.setattr(search_pg, "FEW_CASES", few_cases)
     monkeypatch.setattr(search_pg, "FIRST_WINDOW", 1)
     monkeypatch.setattr(search_pg, "BATCH", 1)
