@@ -20,9 +20,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from engine.errors import Forbidden
 from engine.store.health import readiness
 
-from ..answers import Alive, Readiness, errors
+from ..answers import errors
 from ..auth import SIGNED_IN, acting, runtime_of, settings_of
 from ..metrics import AppMetrics
+from .operations_answers import Alive, Readiness
 
 router = APIRouter(tags=["operations"])
 

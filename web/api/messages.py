@@ -17,11 +17,12 @@ from engine.errors import CaseworkError
 from engine.run.messages import Delivery
 from rules import message_acts
 
-from ..answers import Delivery as DeliveryAnswer
-from ..answers import SignalResult, errors
+from ..answers import errors
 from ..auth import SIGNED_IN, acting
 from ..schemas import Data, Strict, Text
 from ..unit_routes import UnitRoute
+from .operations_answers import Delivery as DeliveryAnswer
+from .operations_answers import SignalResult
 from .params import CaseNumber
 
 router = APIRouter(

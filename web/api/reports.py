@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from engine.sla import report as sla_report
 from rules.sla_reports import report_types
 
-from ..answers import SlaReport, errors
+from ..answers import errors
 from ..auth import SIGNED_IN, Actor, acting
 from ..unit_routes import UnitRoute
+from .operations_answers import SlaReport
 
 router = APIRouter(
     route_class=UnitRoute,
