@@ -146,6 +146,12 @@ class CompleteTask(Strict):
     data: Data = Field(default_factory=dict)
 
 
+class HandOver(Strict):
+    """``to``: the user, by name, who takes the task; they must be one of its candidates."""
+
+    to: Annotated[Text, Field(min_length=1, max_length=150, examples=["bob"])]
+
+
 class Login(Strict):
     username: Annotated[Text, Field(min_length=1, max_length=150)]
     password: Password

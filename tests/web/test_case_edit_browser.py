@@ -67,3 +67,31 @@ def test_an_agent_edits_a_case_on_its_page(browser, server: str, dialogs: list[s
     carol.goto(f"{server}/portal/cases/{number}")
     assert carol.locator("#edit-case").count() == 0 and carol.locator("#collaborators").count() == 0
     assert dialogs == []
+
+
+def test_an_agent_hands_a_task_to_a_colleague_on_the_case_page(
+    browser,  # noqa: F811
+    server: str,  # noqa: F811
+    dialogs: list[str],  # noqa: F811
+):
+    carol = session(browser, server, "carol", dialogs, "/portal")
+    number = open_in_portal(carol, server, "Scanner jams", "It jams on page 3.")
+    alice = session(browser, server, "alice", dialogs)
+    alice.goto(f"{server}/cases/{number}")
+    task = alice.locator("article.task").first
+    hand = task.locator("form.hand-over")
+    hand.locator("input[name=to]").fill("mona")  # a monitor: not one of the task's candidates
+    hand.locator("button", has_text="Reassign").click()
+    alice.wait_for_load_state()
+    task = alice.locator("article.task").first
+    refusal = task.locator("form.hand-over [role=alert]").inner_text()
+    assert "mona may not act on task" in refusal and "service-desk" in refusal
+    assert "held by" not in task.locator("h3").inner_text()  # nothing changed
+
+    task.locator("form.hand-over input[name=to]").fill("bob")
+    task.locator("form.hand-over button", has_text="Reassign").click()
+    alice.wait_for_load_state()
+    assert "held by bob" in alice.locator("article.task").first.locator("h3").inner_text()
+    history = alice.locator("table.history").inner_text()
+    assert "reassigned" in history
+    assert dialogs == []

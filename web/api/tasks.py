@@ -1,4 +1,5 @@
-"""The task inbox over JSON: my tasks and my groups' tasks, claim, release, complete.
+"""The task inbox over JSON: my tasks and my groups' tasks, claim, release, hand over
+(reassign or delegate), complete.
 
 A task of a case the user may not see at all answers 404 like a forged id; a task the
 user can see but is not a candidate for answers 403 (the engine says who it is for).
@@ -13,12 +14,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from engine.run import summaries
+from people.directory import user_by_name
 from rules import task_acts
 from rules.case_view import task_views
 
 from ..answers import TaskAnswer, TaskSummary, errors, links
 from ..auth import SIGNED_IN, Actor, acting
-from ..schemas import CompleteTask
+from ..schemas import CompleteTask, HandOver
 from ..unit_routes import UnitRoute
 from .params import Id
 
@@ -101,6 +103,35 @@ def claim(request: Request, task_id: Id) -> dict[str, Any]:
 def release(request: Request, task_id: Id) -> dict[str, Any]:
     with acting(request) as me:
         return _answer(me, task_acts.release(me.work, me.subject, me.user, task_id))
+
+
+@router.post(
+    "/{task_id}/reassign",
+    summary="Hand a task to another of its candidates (its holder, a manager or an admin)",
+    response_model=TaskAnswer,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409),
+)
+def reassign(request: Request, task_id: Id, body: HandOver) -> dict[str, Any]:
+    return _hand_over(request, task_id, body, delegate=False)
+
+
+@router.post(
+    "/{task_id}/delegate",
+    summary="Let another candidate work the task I hold; releasing it brings it back to me",
+    response_model=TaskAnswer,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409),
+)
+def delegate(request: Request, task_id: Id, body: HandOver) -> dict[str, Any]:
+    return _hand_over(request, task_id, body, delegate=True)
+
+
+def _hand_over(request: Request, task_id: int, body: HandOver, *, delegate: bool) -> dict[str, Any]:
+    with acting(request) as me:
+        to = user_by_name(me.work, body.to)
+        task = task_acts.hand_over(me.work, me.subject, me.user, task_id, to, delegate=delegate)
+        return _answer(me, task)
 
 
 @router.post(

@@ -36,7 +36,7 @@ add_login_routes(router, "", portal=False)
 Number = Annotated[str, Path(max_length=40, pattern=CASE_NUMBER)]
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Word = Annotated[str, Query(max_length=200)]
-Verb = Annotated[str, Path(pattern="^(claim|release|complete)$")]
+Verb = Annotated[str, Path(pattern="^(claim|release|complete|reassign|delegate)$")]
 
 
 def agent(me: Actor) -> Actor:

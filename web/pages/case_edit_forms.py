@@ -36,10 +36,11 @@ def edit_context(me: Actor, detail: dict[str, Any]) -> dict[str, Any]:
         "can": {a: a in allowed for a in _ACTIONS},
         "priorities": cases.PRIORITIES,
     }
+    if allowed & {*_ACTIONS, "reassign"}:  # the names offered to assign and hand over to
+        context["agents"] = agent_names(me.work)
     if not allowed & set(_ACTIONS):
         return context
     case = cases.case_by_number(me.work, detail["number"])
-    context["agents"] = agent_names(me.work)
     context["move_types"] = [
         t.key for t in case_acts.openable_types(me.work, me.subject) if t.key != detail["type"]
     ]

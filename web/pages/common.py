@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.run import summaries, task_queries
 from engine.store.access import CaseAccess
-from engine.store.models import Case
+from engine.store.models import Case, User
+from people.directory import user_by_name
 from people.logins import end_session
 from people.throttle import TooManyAttempts
 from rules import kb_cases, notifications, task_acts
@@ -200,17 +201,38 @@ async def task_action(
             number = summaries.task_summary(me.work, task)["case"]
             if verb == "complete":
                 task_acts.complete(me.work, me.subject, me.user, task_id, task_form_data(form))
+            elif verb in ("reassign", "delegate"):
+                to = _someone(me, task_id, form.get("to", ""))
+                task_acts.hand_over(
+                    me.work, me.subject, me.user, task_id, to, delegate=verb == "delegate"
+                )
             else:
                 getattr(task_acts, verb)(me.work, me.subject, me.user, task_id)
         return RedirectResponse(f"{base}/{number}#task-{task_id}", status_code=303)
 
     try:
         return await run_in_threadpool(work)
+    except Forbidden as exc:
+        if verb not in ("reassign", "delegate"):
+            raise
+        return await run_in_threadpool(  # who may not take it: said beside the form
+            _case_again, request, form, task_id, base, portal, (str(exc), {"to": str(exc)}), 403
+        )
     except (InvalidInput, Conflict) as exc:
         errors = exc.errors if isinstance(exc, InvalidInput) else {}
         return await run_in_threadpool(
             _case_again, request, form, task_id, base, portal, (str(exc), errors)
         )
+
+
+def _someone(me: Actor, task_id: int, name: str) -> User:
+    """The user a task is handed to, by name; a name nobody has is the form's error."""
+    try:
+        return user_by_name(me.work, name.strip())
+    except NotFound:
+        raise InvalidInput(
+            f"task {task_id} was not handed over", {"to": f"nobody is called {name.strip()!r}"}
+        ) from None
 
 
 def _case_again(
@@ -220,6 +242,7 @@ def _case_again(
     base: str,
     portal: bool,
     problem: tuple[str, dict[str, str]],
+    status: int = 422,
 ) -> Response:
     message, errors = problem
     values = task_form_data(form)
@@ -228,4 +251,4 @@ def _case_again(
         number = summaries.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
     context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
-    return render(request, "case.html", context, status=422)
+    return render(request, "case.html", context, status=status)
