@@ -76,6 +76,7 @@ def test_the_case_page_hands_a_task_over_and_says_why_it_cannot(site: Site):
     monitor = browser.post(f"{url}/reassign", data={"csrf_token": token, "to": "mona"})
     assert monitor.status_code == 403
     assert "mona may not act on task" in monitor.text and 'aria-invalid="true"' in monitor.text
+    assert monitor.text.count("mona may not act on task") == 1  # beside Hand to, only there
     forged = browser.post(f"{url}/reassign", data={"csrf_token": "forged", "to": "bob"})
     assert forged.status_code == 403
     assert my_task(alice, number, "Triage case")["claimed_by"] is None  # nothing changed
@@ -95,3 +96,22 @@ def test_the_case_page_hands_a_task_over_and_says_why_it_cannot(site: Site):
     assert my_task(alice, number, "Triage case")["claimed_by"] == "alice"
     portal = browser_login(site, "carol", "/portal").get(f"/portal/cases/{number}").text
     assert "/reassign" not in portal and "Hand to" not in portal
+
+
+def test_an_administrator_hands_over_a_task_they_are_no_candidate_for(site: Site):
+    """A task held by someone who left is given to a colleague by an administrator, who is
+    not one of its candidates, on the case page as over the API."""
+    alice = site.login("alice")
+    number = open_case(site.login("carol"))["number"]
+    triage = my_task(alice, number, "Triage case")
+    assert alice.post(f"/api/tasks/{triage['id']}/claim").status_code == 200
+    root = browser_login(site, "root")
+    page = root.get(f"/cases/{number}").text
+    assert f'action="/cases/tasks/{triage["id"]}/reassign"' in page
+    moved = root.post(
+        f"/cases/tasks/{triage['id']}/reassign",
+        data={"csrf_token": csrf_of(page), "to": "bob"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert my_task(alice, number, "Triage case")["claimed_by"] == "bob"

@@ -107,7 +107,7 @@ def release(request: Request, task_id: Id) -> dict[str, Any]:
 
 @router.post(
     "/{task_id}/reassign",
-    summary="Hand a task to another of its candidates (its holder, a manager or an admin)",
+    summary="Hand a task to another of its candidates (a candidate or an admin may)",
     response_model=TaskAnswer,
     response_model_exclude_unset=True,
     responses=errors(404, 409),

@@ -188,6 +188,10 @@ def task_form_data(form: dict[str, str]) -> dict[str, str]:
     return {k[2:]: v for k, v in form.items() if k.startswith("f_")}
 
 
+#: The task actions that give the task to someone named in the form (``to``).
+HAND_OVER = ("reassign", "delegate")
+
+
 async def task_action(
     request: Request, task_id: int, verb: str, base: str, portal: bool
 ) -> Response:
@@ -201,7 +205,7 @@ async def task_action(
             number = summaries.task_summary(me.work, task)["case"]
             if verb == "complete":
                 task_acts.complete(me.work, me.subject, me.user, task_id, task_form_data(form))
-            elif verb in ("reassign", "delegate"):
+            elif verb in HAND_OVER:
                 to = _someone(me, task_id, form.get("to", ""))
                 task_acts.hand_over(
                     me.work, me.subject, me.user, task_id, to, delegate=verb == "delegate"
@@ -210,18 +214,20 @@ async def task_action(
                 getattr(task_acts, verb)(me.work, me.subject, me.user, task_id)
         return RedirectResponse(f"{base}/{number}#task-{task_id}", status_code=303)
 
+    handing_over = verb in HAND_OVER
     try:
         return await run_in_threadpool(work)
     except Forbidden as exc:
-        if verb not in ("reassign", "delegate"):
+        if not handing_over:
             raise
-        return await run_in_threadpool(  # who may not take it: said beside the form
-            _case_again, request, form, task_id, base, portal, (str(exc), {"to": str(exc)}), 403
+        problem = (str(exc), {"to": str(exc)})  # who may not take it: said beside the form
+        return await run_in_threadpool(
+            _case_again, request, form, task_id, base, portal, problem, 403, handing_over
         )
     except (InvalidInput, Conflict) as exc:
         errors = exc.errors if isinstance(exc, InvalidInput) else {}
         return await run_in_threadpool(
-            _case_again, request, form, task_id, base, portal, (str(exc), errors)
+            _case_again, request, form, task_id, base, portal, (str(exc), errors), 422, handing_over
         )
 
 
@@ -242,13 +248,22 @@ def _case_again(
     base: str,
     portal: bool,
     problem: tuple[str, dict[str, str]],
-    status: int = 422,
+    status: int,
+    handing_over: bool,
 ) -> Response:
+    """The case page again with the task's problem beside the form that was sent: the
+    completion form, or the hand-over form (``handing_over``)."""
     message, errors = problem
     values = task_form_data(form)
     with acting(request, form.get("csrf_token")) as me:
         task = task_acts.require_visible_task(me.work, me.subject, task_id)
         number = summaries.task_summary(me.work, task)["case"]
         context = case_context(me, number, base=base, portal=portal)
-    context["task_error"] = {"id": task_id, "message": message, "problems": errors, "given": values}
+    context["task_error"] = {
+        "id": task_id,
+        "message": message,
+        "problems": errors,
+        "given": values,
+        "hand_over": handing_over,
+    }
     return render(request, "case.html", context, status=status)
